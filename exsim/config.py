@@ -1,0 +1,225 @@
+# -*- test-case-name: tests.test_config -*-
+"""
+sim.ini: a script of management operations, run in file order.
+
+Each section creates one thing and its keys set that thing's properties::
+
+    [engine:e1]            -> create_engine("e1", class)
+    [book:AAPL]            -> create_book("AAPL", engine, symbol), then
+                              set_book_property for every other key
+    [endpoint:fix1]        -> create_endpoint("fix1", engine, protocol),
+                              set_protocol_property for every other key,
+                              then start_endpoint
+    [control]              -> settings of the management service
+
+Unknown sections or keys, bad values and references to things not yet
+created are L{ConfigError}s naming the file and the line.
+"""
+
+import os
+
+from exsim.errors import ConfigError, ExsimError
+
+
+class Section:
+    """
+    One parsed section: C{kind} and C{name} from C{[kind:name]}, the
+    C{items} as (key, value, lineno) in file order.
+    """
+
+    def __init__(self, kind, name, lineno, filename):
+        self.kind = kind
+        self.name = name
+        self.lineno = lineno
+        self.filename = filename
+        self.items = []
+
+    def error(self, message, lineno=None):
+        return ConfigError(message, self.filename, lineno or self.lineno)
+
+    def take(self, key, required=True, default=None):
+        """
+        Remove and return C{(value, lineno)} of C{key}.
+        """
+        for i, (k, value, lineno) in enumerate(self.items):
+            if k == key:
+                del self.items[i]
+                return value, lineno
+        if required:
+            raise self.error("[%s] needs a %r key" % (self.header, key))
+        return default, self.lineno
+
+    @property
+    def header(self):
+        return self.kind if self.name is None else "%s:%s" % (self.kind, self.name)
+
+
+def parse(text, filename="<string>"):
+    """
+    Parse sim.ini text into a list of L{Section}s, in file order.
+
+    @raise ConfigError: for a line that is neither a section header, a
+        C{key = value} pair, a comment nor blank.
+    """
+    sections = []
+    current = None
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("["):
+            if not line.endswith("]"):
+                raise ConfigError("unterminated section header %r" % line, filename, lineno)
+            header = line[1:-1].strip()
+            kind, sep, name = header.partition(":")
+            kind = kind.strip().lower()
+            name = name.strip() if sep else None
+            if sep and not name:
+                raise ConfigError("section [%s] needs a name after the colon" % header, filename, lineno)
+            if kind not in SECTION_TYPES:
+                raise ConfigError(
+                    "unknown section type [%s] (known: %s)"
+                    % (header, ", ".join(sorted(SECTION_TYPES))),
+                    filename,
+                    lineno,
+                )
+            named = SECTION_TYPES[kind][0]
+            if named and name is None:
+                raise ConfigError("section [%s] needs a name: [%s:NAME]" % (kind, kind), filename, lineno)
+            if not named and name is not None:
+                raise ConfigError("section [%s] takes no name" % kind, filename, lineno)
+            current = Section(kind, name, lineno, filename)
+            sections.append(current)
+            continue
+        if current is None:
+            raise ConfigError("a key outside any section", filename, lineno)
+        key, sep, value = line.partition("=")
+        if not sep:
+            key, sep, value = line.partition(":")
+        if not sep or not key.strip():
+            raise ConfigError("expected 'key = value', got %r" % line, filename, lineno)
+        key = key.strip().lower()
+        if any(k == key for k, _, _ in current.items):
+            raise ConfigError("key %r given twice in [%s]" % (key, current.header), filename, lineno)
+        current.items.append((key, value.strip(), lineno))
+    return sections
+
+
+def load(path):
+    """
+    Read and parse a configuration file.
+
+    @raise ConfigError: if it cannot be read or parsed.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise ConfigError("cannot read configuration: %s" % (e.strerror or e,), path)
+    except UnicodeDecodeError:
+        raise ConfigError("configuration is not UTF-8 text", path)
+    return parse(text, path)
+
+
+def defaultPath():
+    """
+    The built-in default configuration (a copy of etc/sim.ini).
+    """
+    return os.path.join(os.path.dirname(__file__), "default.ini")
+
+
+class Settings:
+    """
+    What a configuration says beyond operations: C{control} holds the
+    [control] section's keys.
+    """
+
+    def __init__(self):
+        self.control = None
+
+
+def apply(sections, simulator, settings=None):
+    """
+    Run the operations of C{sections} on C{simulator}, in order.
+
+    @return: the L{Settings} collected.
+    @raise ConfigError: naming the file and line of the first problem.
+    """
+    if settings is None:
+        settings = Settings()
+    for section in sections:
+        handler = SECTION_TYPES[section.kind][1]
+        handler(section, simulator, settings)
+    return settings
+
+
+def _run(section, lineno, op, *args):
+    try:
+        result = op(*args)
+    except ConfigError:
+        raise
+    except ExsimError as e:
+        raise section.error(str(e), lineno)
+    return result
+
+
+def _leftover(section, known):
+    for key, value, lineno in section.items:
+        raise section.error(
+            "unknown key %r in [%s] (known: %s)" % (key, section.header, ", ".join(known)),
+            lineno,
+        )
+
+
+def _engineSection(section, simulator, settings):
+    className, lineno = section.take("class", required=False, default="matching")
+    _run(section, lineno, simulator.create_engine, section.name, className)
+    for key, value, lineno in section.items:
+        _run(section, lineno, simulator.set_engine_property, section.name, key, value)
+
+
+def _bookSection(section, simulator, settings):
+    engine, lineno = section.take("engine")
+    symbol, _ = section.take("symbol", required=False, default=section.name)
+    _run(section, lineno, simulator.create_book, section.name, engine, symbol)
+    for key, value, lineno in section.items:
+        _run(section, lineno, simulator.set_book_property, section.name, key, value)
+
+
+def _endpointSection(section, simulator, settings):
+    engine, lineno = section.take("engine")
+    protocol, plineno = section.take("protocol")
+    _run(section, plineno, simulator.create_endpoint, section.name, engine, protocol)
+    for key, value, lineno in section.items:
+        _run(section, lineno, simulator.set_protocol_property, section.name, key, value)
+    d = _run(section, section.lineno, simulator.start_endpoint, section.name)
+    failures = []
+    d.addErrback(failures.append)
+    if failures:
+        raise section.error(failures[0].getErrorMessage())
+
+
+CONTROL_KEYS = ("listen", "users", "password_file", "event_queue_size")
+
+
+def _controlSection(section, simulator, settings):
+    if settings.control is not None:
+        raise section.error("[control] given twice")
+    control = {}
+    for key, value, lineno in section.items:
+        if key not in CONTROL_KEYS:
+            raise section.error(
+                "unknown key %r in [control] (known: %s)" % (key, ", ".join(CONTROL_KEYS)),
+                lineno,
+            )
+        control[key] = (value, lineno)
+    settings.control = control
+
+
+#: {section kind: (named, handler(section, simulator, settings))}
+SECTION_TYPES = {
+    "control": (False, _controlSection),
+    "engine": (True, _engineSection),
+    "book": (True, _bookSection),
+    "endpoint": (True, _endpointSection),
+}

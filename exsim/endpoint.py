@@ -1,0 +1,163 @@
+# -*- test-case-name: tests.test_service -*-
+"""
+An endpoint: one listener (an endpoint string), one protocol factory, one
+engine.
+"""
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.internet.endpoints import serverFromString
+from twisted.logger import Logger
+
+from exsim.errors import BadValue, WrongState
+
+DEFAULT_LISTEN = "tcp:0:interface=127.0.0.1"
+
+#: Properties every endpoint accepts, whatever its protocol.
+COMMON_PROPERTIES = ("listen", "users")
+
+
+def parseUsers(value):
+    """
+    Parse C{name:password,name2:password2} into a dict.
+
+    @raise BadValue: for an entry without a colon or an empty name.
+    """
+    if isinstance(value, dict):
+        return dict(value)
+    users = {}
+    for entry in str(value).split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        name, sep, password = entry.partition(":")
+        if not sep or not name.strip():
+            raise BadValue("users must be name:password pairs separated by commas")
+        users[name.strip()] = password.strip()
+    return users
+
+
+class Endpoint(service.Service):
+    """
+    A wire endpoint of the simulator.
+
+    @ivar engine: the L{exsim.interfaces.IEngine} orders go to.
+    @ivar protocol: the L{exsim.interfaces.IProtocolFamily} spoken.
+    @ivar properties: the properties set so far (normalised values).
+    @ivar factory: the protocol factory, once listening.
+    """
+
+    log = Logger()
+
+    def __init__(self, name, engine, protocol, reactor, simulator=None):
+        self.setName(name)
+        self.engine = engine
+        self.engineName = getattr(engine, "name", None)
+        self.protocol = protocol
+        self.protocolName = protocol.name
+        self.reactor = reactor
+        self.simulator = simulator
+        self.properties = {"listen": DEFAULT_LISTEN}
+        self.factory = None
+        self.port = None
+
+    def setProperty(self, name, value):
+        """
+        Set a property, checked by the protocol.
+
+        @raise BadValue: for an unknown name or a bad value.
+        """
+        if name == "listen":
+            value = str(value).strip()
+            if not value:
+                raise BadValue("listen must be an endpoint string")
+        elif name == "users":
+            value = parseUsers(value)
+        elif name in self.protocol.propertyNames():
+            value = self.protocol.parseProperty(name, value)
+        else:
+            known = sorted(set(COMMON_PROPERTIES) | set(self.protocol.propertyNames()))
+            raise BadValue(
+                "unknown %s endpoint property %r (known: %s)"
+                % (self.protocolName, name, ", ".join(known))
+            )
+        self.properties[name] = value
+        if self.factory is not None and hasattr(self.factory, "propertyChanged"):
+            self.factory.propertyChanged(name, value)
+
+    def get(self, name, default=None):
+        return self.properties.get(name, default)
+
+    @property
+    def listening(self):
+        return self.port is not None
+
+    def listen(self):
+        """
+        Start listening on the C{listen} endpoint string.
+
+        @return: a Deferred firing with the listening port.
+        """
+        if self.port is not None:
+            return defer.fail(WrongState("endpoint %r is already listening" % self.name))
+        if self.factory is None:
+            self.factory = self.protocol.buildFactory(self)
+        try:
+            ep = serverFromString(self.reactor, self.properties["listen"])
+        except (ValueError, TypeError, KeyError) as e:
+            return defer.fail(
+                BadValue("bad listen endpoint %r: %s" % (self.properties["listen"], e))
+            )
+        d = ep.listen(self.factory)
+
+        def listening(port):
+            self.port = port
+            address = port.getHost()
+            self.log.info(
+                "endpoint {name} ({protocol}) listening on {host}:{port}",
+                name=self.name,
+                protocol=self.protocolName,
+                host=getattr(address, "host", "?"),
+                port=getattr(address, "port", "?"),
+            )
+            return port
+
+        def failed(f):
+            if f.check(BadValue):
+                return f
+            raise BadValue(
+                "endpoint %r cannot listen on %r: %s"
+                % (self.name, self.properties["listen"], f.getErrorMessage())
+            )
+
+        return d.addCallbacks(listening, failed)
+
+    def address(self):
+        """
+        The (host, port) actually bound.
+
+        @raise WrongState: if not listening.
+        """
+        if self.port is None:
+            raise WrongState("endpoint %r is not listening" % (self.name,))
+        host = self.port.getHost()
+        return (host.host, host.port)
+
+    def startService(self):
+        service.Service.startService(self)
+
+    def stopService(self):
+        service.Service.stopService(self)
+        return self.close()
+
+    def close(self):
+        """
+        Stop listening and drop every connection.
+        """
+        ds = []
+        if self.factory is not None and hasattr(self.factory, "shutdown"):
+            ds.append(defer.maybeDeferred(self.factory.shutdown))
+        if self.port is not None:
+            port, self.port = self.port, None
+            ds.append(defer.maybeDeferred(port.stopListening))
+        return defer.gatherResults(ds, consumeErrors=True).addCallback(lambda _: None)

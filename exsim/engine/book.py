@@ -1,0 +1,252 @@
+# -*- test-case-name: tests.test_book -*-
+"""
+A price-time priority order book.
+
+Each side maps a price to a L{Level}: a FIFO queue of resting orders with
+its total quantity and order count.  Best prices come from a heap per side
+with lazy deletion.  A cancelled order is only marked (C{order.resting =
+False}) and the level's totals are adjusted at once: cancel is O(1); dead
+entries are skipped when they reach the front of the queue, and a queue
+that holds more dead entries than live ones is compacted.
+
+The structures hold no reference cycles, so a book of a million orders
+never needs the cyclic garbage collector (see L{exsim.gcpolicy}).
+"""
+
+from collections import deque
+from heapq import heappop, heappush
+
+from zope.interface import implementer
+
+from exsim.interfaces import IBook
+
+
+class Level:
+    """
+    One price level: C{orders} is a FIFO of orders, some possibly dead.
+    """
+
+    __slots__ = ("price", "orders", "quantity", "count")
+
+    def __init__(self, price):
+        self.price = price
+        self.orders = deque()
+        self.quantity = 0
+        self.count = 0
+
+    def live(self):
+        """
+        The live orders of this level, oldest first.
+        """
+        return [o for o in self.orders if o.resting]
+
+
+@implementer(IBook)
+class Book:
+    """
+    The resting orders of one instrument.
+
+    @ivar instrument: the L{exsim.model.Instrument}.
+    @ivar bids: {price: L{Level}} of buy orders.
+    @ivar asks: {price: L{Level}} of sell orders.
+    @ivar behaviour: the L{exsim.interfaces.IBehaviour} of this book.
+    @ivar lastPrice: price of the last trade, or C{None}.
+    @ivar referencePrice: a reference price in internal units, or C{None}.
+    """
+
+    def __init__(self, instrument, behaviour=None):
+        self.instrument = instrument
+        self.symbol = instrument.symbol
+        self.bids = {}
+        self.asks = {}
+        self._bidHeap = []  # negated prices
+        self._askHeap = []
+        self.behaviour = behaviour
+        self.lastPrice = None
+        self.lastQuantity = None
+        self.referencePrice = None
+        self.volume = 0
+        self.tradeCount = 0
+        self.properties = {}
+
+    # -- best prices -------------------------------------------------------
+
+    def bestBid(self):
+        """
+        The highest bid price, or C{None}.
+        """
+        heap = self._bidHeap
+        bids = self.bids
+        while heap:
+            price = -heap[0]
+            if price in bids:
+                return price
+            heappop(heap)
+        return None
+
+    def bestAsk(self):
+        """
+        The lowest ask price, or C{None}.
+        """
+        heap = self._askHeap
+        asks = self.asks
+        while heap:
+            price = heap[0]
+            if price in asks:
+                return price
+            heappop(heap)
+        return None
+
+    # -- changes -----------------------------------------------------------
+
+    def add(self, order):
+        """
+        Queue C{order} at the back of its price level.
+
+        @return: the L{Level}.
+        """
+        price = order.price
+        if order.isBuy:
+            levels = self.bids
+            level = levels.get(price)
+            if level is None:
+                level = levels[price] = Level(price)
+                heap = self._bidHeap
+                heappush(heap, -price)
+                if len(heap) > 2 * len(levels) + 64:
+                    self._bidHeap = [-p for p in levels]
+                    self._bidHeap.sort()
+        else:
+            levels = self.asks
+            level = levels.get(price)
+            if level is None:
+                level = levels[price] = Level(price)
+                heap = self._askHeap
+                heappush(heap, price)
+                if len(heap) > 2 * len(levels) + 64:
+                    self._askHeap = sorted(levels)
+        level.orders.append(order)
+        level.quantity += order.leavesQty
+        level.count += 1
+        order.resting = True
+        return level
+
+    def remove(self, order):
+        """
+        Take a resting order out of the book (cancel, expiry): O(1).
+
+        @return: the L{Level} it was in (possibly now empty and gone).
+        """
+        levels = self.bids if order.isBuy else self.asks
+        level = levels[order.price]
+        order.resting = False
+        level.quantity -= order.leavesQty
+        level.count -= 1
+        if not level.count:
+            del levels[order.price]
+        elif len(level.orders) > 2 * level.count + 32:
+            level.orders = deque([o for o in level.orders if o.resting])
+        return level
+
+    def unlink(self, order):
+        """
+        Take a resting order out of its queue at once (it is about to be
+        queued again, at the back, after losing priority).  O(level size).
+        """
+        level = self.remove(order)
+        try:
+            level.orders.remove(order)
+        except ValueError:
+            pass
+        return level
+
+    def reduce(self, order, quantity):
+        """
+        Lower a resting order's leaves quantity by C{quantity}, keeping its
+        place in the queue.
+        """
+        levels = self.bids if order.isBuy else self.asks
+        level = levels[order.price]
+        order.leavesQty -= quantity
+        level.quantity -= quantity
+        return level
+
+    def level(self, isBuy, price):
+        return (self.bids if isBuy else self.asks).get(price)
+
+    # -- queries -----------------------------------------------------------
+
+    def depth(self, isBuy, levels=10):
+        """
+        Up to C{levels} levels of one side, best first, as (price,
+        quantity, count) tuples.
+        """
+        side = self.bids
+        if isBuy:
+            prices = sorted(side, reverse=True)
+        else:
+            side = self.asks
+            prices = sorted(side)
+        if levels is not None:
+            prices = prices[:levels]
+        return [(p, side[p].quantity, side[p].count) for p in prices]
+
+    def levelsFrom(self, isBuy):
+        """
+        Iterate the levels of one side, best first.
+        """
+        side = self.bids if isBuy else self.asks
+        for price in sorted(side, reverse=isBuy):
+            yield side[price]
+
+    def orders(self, isBuy=None):
+        """
+        The live resting orders, in priority order (bids then asks).
+        """
+        result = []
+        sides = [True, False] if isBuy is None else [isBuy]
+        for buy in sides:
+            for level in self.levelsFrom(buy):
+                result.extend(level.live())
+        return result
+
+    def orderCount(self):
+        return sum(l.count for l in self.bids.values()) + sum(
+            l.count for l in self.asks.values()
+        )
+
+    def validateInternalState(self):
+        """
+        Check every invariant of the book; raise C{AssertionError} if one
+        does not hold.  Used by tests after every operation.
+        """
+        for isBuy, levels, heap in (
+            (True, self.bids, self._bidHeap),
+            (False, self.asks, self._askHeap),
+        ):
+            heapPrices = {(-p if isBuy else p) for p in heap}
+            for price, level in levels.items():
+                assert level.price == price, (level.price, price)
+                assert price in heapPrices, "level %s missing from heap" % price
+                live = level.live()
+                assert live, "empty level %s left in book" % price
+                assert len(live) == level.count, (len(live), level.count)
+                assert len(set(map(id, level.orders))) == len(level.orders), (
+                    "order queued twice at %s" % price
+                )
+                total = 0
+                for order in live:
+                    assert order.isBuy == isBuy
+                    assert order.price == price
+                    assert order.leavesQty > 0, order
+                    assert order.cumQty + order.leavesQty == order.quantity, order
+                    assert not order.isDone, order
+                    total += order.leavesQty
+                assert total == level.quantity, (total, level.quantity)
+        bid, ask = self.bestBid(), self.bestAsk()
+        if self.bids:
+            assert bid == max(self.bids)
+        if self.asks:
+            assert ask == min(self.asks)
+        if bid is not None and ask is not None:
+            assert bid < ask, "crossed book %s >= %s" % (bid, ask)

@@ -1,0 +1,441 @@
+# -*- test-case-name: tests.test_matching -*-
+"""
+Events the engine emits.
+
+The engine queues events while it processes one command and delivers the
+whole batch afterwards (L{exsim.interfaces.IEngineListener.engineEvents}),
+so a listener never sees a half-matched book.  Each event has a C{type}
+(the name used in control events) and C{asDict()} for the control queue.
+
+An order event keeps the L{exsim.model.Order} (C{order}, which keeps
+changing) and a snapshot of its state when the event happened: C{clOrdId},
+C{price}, C{quantity}, C{status}, C{cumQty}, C{leavesQty}, C{notional}
+(C{orderPrice}/C{orderQuantity} on L{Filled}, where C{price} and
+C{quantity} are the fill's).  Protocols report the snapshot.
+
+Events that change an order carry an C{execId}, unique within the engine,
+that every protocol uses for its execution identifier (FIX ExecID), so an
+execution report and its drop copy agree.
+"""
+
+def _plain(value):
+    if hasattr(value, "value") and hasattr(value, "name"):
+        return value.name.lower()
+    return value
+
+
+def _snake(name):
+    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name)
+
+
+class EngineEvent:
+    __slots__ = ()
+    type = "event"
+
+    def asDict(self):
+        """
+        A plain dict of simple values, for the control event queue.
+        """
+        result = {"type": self.type}
+        for name in self.__slots__:
+            if name in ("order", "notional"):
+                continue
+            result[_snake(name)] = _plain(getattr(self, name))
+        return result
+
+    def __repr__(self):
+        return "<%s %s>" % (
+            self.__class__.__name__,
+            " ".join("%s=%r" % (n, getattr(self, n)) for n in self.__slots__),
+        )
+
+
+_SNAPSHOT = ("clOrdId", "price", "quantity", "status", "cumQty", "leavesQty", "notional")
+
+
+class OrderEvent(EngineEvent):
+    """
+    Base of events about one order.
+    """
+
+    __slots__ = ()
+
+    def asDict(self):
+        order = self.order
+        result = EngineEvent.asDict(self)
+        result["order_id"] = order.orderId
+        result["owner"] = str(order.owner)
+        result["symbol"] = order.symbol
+        result["side"] = order.side.name.lower()
+        result["avg_px"] = self.notional / self.cumQty if self.cumQty else 0
+        return result
+
+
+class Accepted(OrderEvent):
+    """
+    An order was accepted (FIX ExecType New).
+    """
+
+    __slots__ = ("order", "execId") + _SNAPSHOT
+    type = "accepted"
+
+    def __init__(self, order, execId):
+        self.order = order
+        self.execId = execId
+        self.clOrdId = order.clOrdId
+        self.price = order.price
+        self.quantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+
+class Rejected(OrderEvent):
+    """
+    A new order was rejected; C{reason} is a L{exsim.model.RejectReason}.
+    """
+
+    __slots__ = ("order", "execId", "reason", "text") + _SNAPSHOT
+    type = "rejected"
+
+    def __init__(self, order, execId, reason, text):
+        self.order = order
+        self.execId = execId
+        self.reason = reason
+        self.text = text
+        self.clOrdId = order.clOrdId
+        self.price = order.price
+        self.quantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+
+class Added(OrderEvent):
+    """
+    An order (or what is left of it after matching) now rests in the book.
+    """
+
+    __slots__ = ("order",) + _SNAPSHOT
+    type = "added"
+
+    def __init__(self, order):
+        self.order = order
+        self.clOrdId = order.clOrdId
+        self.price = order.price
+        self.quantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+
+class Filled(OrderEvent):
+    """
+    One side of one execution of C{quantity} at C{price}.  C{aggressor} is
+    true for the order that removed liquidity.  C{contraOrderId} is
+    C{None} for a fill against the house (managed mode, auto behaviours).
+    C{resting} tells whether the order was in the book.
+    """
+
+    __slots__ = (
+        "order",
+        "execId",
+        "tradeId",
+        "price",
+        "quantity",
+        "aggressor",
+        "contraOrderId",
+        "resting",
+        "clOrdId",
+        "orderPrice",
+        "orderQuantity",
+        "status",
+        "cumQty",
+        "leavesQty",
+        "notional",
+    )
+    type = "filled"
+
+    def __init__(
+        self, order, execId, tradeId, price, quantity, aggressor, contraOrderId, resting
+    ):
+        self.order = order
+        self.execId = execId
+        self.tradeId = tradeId
+        self.price = price
+        self.quantity = quantity
+        self.aggressor = aggressor
+        self.contraOrderId = contraOrderId
+        self.resting = resting
+        self.clOrdId = order.clOrdId
+        self.orderPrice = order.price
+        self.orderQuantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+
+class Cancelled(OrderEvent):
+    """
+    An order was cancelled: C{cancelledQty} of it; C{resting} tells
+    whether it was in the book until now.  C{cancelClOrdId} is the client
+    id of the cancel request, if there was one.
+    """
+
+    __slots__ = (
+        "order",
+        "execId",
+        "reason",
+        "cancelledQty",
+        "resting",
+        "cancelClOrdId",
+    ) + _SNAPSHOT
+    type = "cancelled"
+
+    def __init__(self, order, execId, reason, quantity, resting, cancelClOrdId=None):
+        self.order = order
+        self.execId = execId
+        self.reason = reason
+        self.cancelledQty = quantity
+        self.resting = resting
+        self.cancelClOrdId = cancelClOrdId
+        self.clOrdId = order.clOrdId
+        self.price = order.price
+        self.quantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+
+class Replaced(OrderEvent):
+    """
+    An order was modified: the snapshot holds its new client id, price and
+    quantity; the old ones are here.  C{lostPriority} says whether it went
+    to the back of its (new) price level.
+    """
+
+    __slots__ = (
+        "order",
+        "execId",
+        "origClOrdId",
+        "oldPrice",
+        "oldQuantity",
+        "oldLeavesQty",
+        "lostPriority",
+        "wasResting",
+    ) + _SNAPSHOT
+    type = "replaced"
+
+    def __init__(
+        self,
+        order,
+        execId,
+        origClOrdId,
+        oldPrice,
+        oldQuantity,
+        oldLeavesQty,
+        lostPriority,
+        wasResting,
+    ):
+        self.order = order
+        self.execId = execId
+        self.origClOrdId = origClOrdId
+        self.oldPrice = oldPrice
+        self.oldQuantity = oldQuantity
+        self.oldLeavesQty = oldLeavesQty
+        self.lostPriority = lostPriority
+        self.wasResting = wasResting
+        self.clOrdId = order.clOrdId
+        self.price = order.price
+        self.quantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+
+class Expired(OrderEvent):
+    """
+    An order expired (end of day for DAY orders, expiry time for GTD):
+    C{expiredQty} of it.
+    """
+
+    __slots__ = ("order", "execId", "expiredQty", "resting") + _SNAPSHOT
+    type = "expired"
+
+    def __init__(self, order, execId, quantity, resting):
+        self.order = order
+        self.execId = execId
+        self.expiredQty = quantity
+        self.resting = resting
+        self.clOrdId = order.clOrdId
+        self.price = order.price
+        self.quantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+
+class PendingChange(OrderEvent):
+    """
+    Managed mode: a cancel or replace (C{kind}) is held (FIX ExecType
+    Pending Cancel / Pending Replace).  C{requestClOrdId} is the request's
+    client id.
+    """
+
+    __slots__ = ("order", "execId", "kind", "requestClOrdId") + _SNAPSHOT
+    type = "pending"
+
+    def __init__(self, order, execId, kind, clOrdId):
+        self.order = order
+        self.execId = execId
+        self.kind = kind
+        self.requestClOrdId = clOrdId
+        self.clOrdId = order.clOrdId
+        self.price = order.price
+        self.quantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+
+class OrderRequest(OrderEvent):
+    """
+    Managed mode: a request from the wire is held until the test answers.
+    C{kind} is C{"new"}, C{"cancel"} or C{"replace"}; C{requestId} is what
+    the answer names (the exchange order id).  C{requestPrice} and
+    C{requestQuantity} are what a replace asks for.
+    """
+
+    __slots__ = (
+        "order",
+        "kind",
+        "requestId",
+        "requestClOrdId",
+        "requestPrice",
+        "requestQuantity",
+    ) + _SNAPSHOT
+    type = "order_request"
+
+    def __init__(self, kind, order, requestId, clOrdId, price, quantity):
+        self.order = order
+        self.kind = kind
+        self.requestId = requestId
+        self.requestClOrdId = clOrdId
+        self.requestPrice = price
+        self.requestQuantity = quantity
+        self.clOrdId = order.clOrdId
+        self.price = order.price
+        self.quantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+    def asDict(self):
+        result = OrderEvent.asDict(self)
+        order = self.order
+        result["order_type"] = order.ordType.name.lower()
+        result["time_in_force"] = order.timeInForce.name.lower()
+        return result
+
+
+class CancelRejected(EngineEvent):
+    """
+    A cancel or replace request was refused.  C{responseTo} is
+    C{"cancel"} or C{"replace"}; C{order} is the target order when known.
+    """
+
+    __slots__ = (
+        "owner",
+        "clOrdId",
+        "origClOrdId",
+        "orderId",
+        "order",
+        "reason",
+        "text",
+        "responseTo",
+        "status",
+    )
+    type = "cancel_rejected"
+
+    def __init__(
+        self, owner, clOrdId, origClOrdId, orderId, order, reason, text, responseTo
+    ):
+        self.owner = owner
+        self.clOrdId = clOrdId
+        self.origClOrdId = origClOrdId
+        self.orderId = orderId
+        self.order = order
+        self.reason = reason
+        self.text = text
+        self.responseTo = responseTo
+        self.status = order.status if order is not None else None
+
+    def asDict(self):
+        result = EngineEvent.asDict(self)
+        result["owner"] = str(self.owner)
+        return result
+
+
+class Trade(EngineEvent):
+    """
+    A trade printed on C{symbol}.  C{buyOrderId}/C{sellOrderId} are
+    C{None} for a side that was not an order in the book (the house).
+    """
+
+    __slots__ = (
+        "symbol",
+        "tradeId",
+        "price",
+        "quantity",
+        "buyOrderId",
+        "sellOrderId",
+        "aggressorSide",
+    )
+    type = "trade"
+
+    def __init__(
+        self, symbol, tradeId, price, quantity, buyOrderId, sellOrderId, aggressorSide
+    ):
+        self.symbol = symbol
+        self.tradeId = tradeId
+        self.price = price
+        self.quantity = quantity
+        self.buyOrderId = buyOrderId
+        self.sellOrderId = sellOrderId
+        self.aggressorSide = aggressorSide
+
+
+class BookChanged(EngineEvent):
+    """
+    A price level changed: its new total C{quantity} and order C{count}
+    (both 0 when the level is gone).
+    """
+
+    __slots__ = ("symbol", "isBuy", "price", "quantity", "count")
+    type = "book_changed"
+
+    def __init__(self, symbol, isBuy, price, quantity, count):
+        self.symbol = symbol
+        self.isBuy = isBuy
+        self.price = price
+        self.quantity = quantity
+        self.count = count
+
+    def asDict(self):
+        return {
+            "type": self.type,
+            "symbol": self.symbol,
+            "side": "buy" if self.isBuy else "sell",
+            "price": self.price,
+            "quantity": self.quantity,
+            "count": self.count,
+        }

@@ -1,0 +1,920 @@
+# -*- test-case-name: tests.test_matching -*-
+"""
+The matching engine: requests in, events out.
+
+No reactor, no I/O.  Time comes from an injected clock (any
+L{twisted.internet.interfaces.IReactorTime}), used for GTD expiry and for
+behaviours that act later.
+"""
+
+from heapq import heappop, heappush
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from exsim.engine.book import Book
+from exsim.engine.events import (
+    Accepted,
+    Added,
+    BookChanged,
+    Cancelled,
+    CancelRejected,
+    Expired,
+    Filled,
+    OrderRequest,
+    PendingChange,
+    Rejected,
+    Replaced,
+    Trade,
+)
+from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
+from exsim.interfaces import IEngine
+from exsim.model import (
+    CancelReason,
+    OrdStatus,
+    OrdType,
+    RejectReason,
+    Side,
+    TimeInForce,
+)
+
+NEW = OrdStatus.NEW
+PARTIALLY_FILLED = OrdStatus.PARTIALLY_FILLED
+FILLED = OrdStatus.FILLED
+CANCELLED = OrdStatus.CANCELLED
+REJECTED = OrdStatus.REJECTED
+EXPIRED = OrdStatus.EXPIRED
+PENDING_NEW = OrdStatus.PENDING_NEW
+LIMIT = OrdType.LIMIT
+MARKET = OrdType.MARKET
+IOC = TimeInForce.IOC
+FOK = TimeInForce.FOK
+GTD = TimeInForce.GTD
+DAY = TimeInForce.DAY
+
+MODES = ("auto", "managed")
+
+#: How many finished client order ids each engine remembers (for "too late
+#: to cancel" and duplicate detection), in two generations.
+DONE_MEMORY = 500000
+
+
+@implementer(IEngine)
+class MatchingEngine:
+    """
+    A price-time priority matching engine over any number of books.
+
+    @ivar mode: C{"auto"}, or C{"managed"}: requests from the wire are held
+        as L{OrderRequest} events until a test answers them.
+    """
+
+    log = Logger()
+
+    def __init__(self, name="engine", clock=None):
+        self.name = name
+        self.mode = "auto"
+        self.books = {}
+        self._clock = clock
+        self._listeners = []
+        self._events = []
+        self._delivering = False
+        self._orders = {}
+        self._byOwner = {}
+        self._done = {}
+        self._doneOld = {}
+        self._pending = {}
+        self._nextOrderId = 1
+        self._nextExecId = 1
+        self._nextTradeId = 1
+        self._gtdHeap = []
+        self._gtdCall = None
+
+    # -- configuration -----------------------------------------------------
+
+    def setProperty(self, name, value):
+        if name == "mode":
+            value = str(value).strip().lower()
+            if value not in MODES:
+                raise BadValue("mode must be one of auto, managed, not %r" % (value,))
+            self.mode = value
+        else:
+            raise BadValue("unknown engine property %r (known: mode)" % (name,))
+
+    def properties(self):
+        return {"mode": self.mode}
+
+    def addBook(self, instrument, behaviour=None):
+        if instrument.symbol in self.books:
+            raise DuplicateName(
+                "engine %r already has a book for %r" % (self.name, instrument.symbol)
+            )
+        if behaviour is None:
+            from exsim.engine.behaviours import Standard
+
+            behaviour = Standard()
+        book = Book(instrument, behaviour)
+        self.books[instrument.symbol] = book
+        return book
+
+    def removeBook(self, symbol):
+        book = self.getBook(symbol)
+        for order in list(self._orders.values()):
+            if order.symbol == symbol:
+                self._cancel(order, CancelReason.UNSOLICITED)
+        self._flush()
+        activity = getattr(book, "activity", None)
+        if activity is not None:
+            activity.stop()
+        del self.books[symbol]
+
+    def setBookProperty(self, symbol, name, value):
+        """
+        Set a book property: C{behaviour}, C{tick_size}, C{reference_price},
+        a parameter of any behaviour, or one a plugin registered
+        (C{book_property}, e.g. C{activity}).
+        """
+        from exsim import registry
+        from exsim.engine.behaviours import parameterNames
+
+        book = self.getBook(symbol)
+        instrument = book.instrument
+        if name == "behaviour":
+            factory = registry.lookup("behaviour", str(value).strip())
+            behaviour = factory()
+            for param, stored in book.properties.items():
+                if param in getattr(behaviour, "parameters", {}):
+                    behaviour.setProperty(param, stored)
+            book.behaviour = behaviour
+            value = behaviour.name
+        elif name == "tick_size":
+            tick = instrument.toInternal(value)
+            if tick <= 0:
+                raise BadValue("tick_size must be a positive decimal, not %r" % (value,))
+            instrument.tickSize = tick
+        elif name == "reference_price":
+            price = instrument.toInternal(value)
+            if price <= 0:
+                raise BadValue("reference_price must be a positive decimal, not %r" % (value,))
+            book.referencePrice = price
+        elif name in parameterNames():
+            params = getattr(book.behaviour, "parameters", {})
+            if name in params:
+                book.behaviour.setProperty(name, value)
+            else:
+                # Check the value with a behaviour that knows the name, and
+                # keep it for when the book switches to that behaviour.
+                for factory in registry.entries("behaviour").values():
+                    if name in getattr(factory, "parameters", {}):
+                        factory().setProperty(name, value)
+                        break
+        else:
+            handlers = registry.entries("book_property")
+            handler = handlers.get(name)
+            if handler is None:
+                known = ["behaviour", "tick_size", "reference_price"]
+                known += sorted(parameterNames()) + sorted(handlers)
+                raise BadValue(
+                    "unknown book property %r (known: %s)" % (name, ", ".join(known))
+                )
+            handler(self, book, name, value)
+        book.properties[name] = value
+
+    def getBook(self, symbol):
+        try:
+            return self.books[symbol]
+        except KeyError:
+            raise UnknownName("engine %r has no book %r" % (self.name, symbol))
+
+    def subscribe(self, listener):
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener):
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    @property
+    def clock(self):
+        return self._clock
+
+    def now(self):
+        return self._clock.seconds() if self._clock is not None else 0.0
+
+    def callLater(self, delay, f, *args):
+        """
+        Run C{f(*args)} after C{delay} seconds (at once without a clock),
+        then deliver the events it produced.
+        """
+        if self._clock is None:
+            self._timed(f, args)
+            return None
+        return self._clock.callLater(delay, self._timed, f, args)
+
+    def _timed(self, f, args):
+        try:
+            f(*args)
+        except (UnknownName, WrongState):
+            # The order finished meanwhile: nothing to do.
+            pass
+        self._flush()
+
+    # -- delivery ----------------------------------------------------------
+
+    def _flush(self):
+        if self._delivering or not self._events:
+            return
+        self._delivering = True
+        try:
+            while self._events:
+                events = self._events
+                self._events = []
+                for listener in tuple(self._listeners):
+                    try:
+                        listener.engineEvents(events)
+                    except Exception:
+                        self.log.failure(
+                            "engine {engine} listener {listener} failed",
+                            engine=self.name,
+                            listener=listener,
+                        )
+        finally:
+            self._delivering = False
+
+    def _execId(self):
+        execId = self._nextExecId
+        self._nextExecId = execId + 1
+        return execId
+
+    # -- lookups -----------------------------------------------------------
+
+    def getOrder(self, orderId):
+        return self._orders.get(orderId)
+
+    def findOrder(self, owner, clOrdId):
+        orders = self._byOwner.get(owner)
+        if orders is None:
+            return None
+        return orders.get(clOrdId)
+
+    def liveOrders(self):
+        return list(self._orders.values())
+
+    def _wasUsed(self, owner, clOrdId):
+        key = (owner, clOrdId)
+        return key in self._done or key in self._doneOld
+
+    def _finish(self, order):
+        orderId = order.orderId
+        if self._orders.pop(orderId, None) is None:
+            return
+        owned = self._byOwner.get(order.owner)
+        if owned is not None and owned.get(order.clOrdId) is order:
+            del owned[order.clOrdId]
+        done = self._done
+        done[(order.owner, order.clOrdId)] = orderId
+        if len(done) >= DONE_MEMORY:
+            self._doneOld = done
+            self._done = {}
+        self._pending.pop(orderId, None)
+
+    def _locate(self, owner, origClOrdId, orderId):
+        """
+        Find a live order for a cancel or replace.
+
+        @return: (order, None) or (None, L{RejectReason}).
+        """
+        if orderId is not None:
+            order = self._orders.get(orderId)
+            if order is not None and (owner is None or order.owner == owner):
+                return order, None
+            if order is None and isinstance(orderId, int) and 0 < orderId < self._nextOrderId:
+                return None, RejectReason.TOO_LATE
+            return None, RejectReason.UNKNOWN_ORDER
+        owned = self._byOwner.get(owner)
+        order = owned.get(origClOrdId) if owned is not None else None
+        if order is not None:
+            return order, None
+        if self._wasUsed(owner, origClOrdId):
+            return None, RejectReason.TOO_LATE
+        return None, RejectReason.UNKNOWN_ORDER
+
+    # -- requests from the wire --------------------------------------------
+
+    def submitNew(self, order, direct=False):
+        """
+        A new order.  In managed mode it is held (an L{OrderRequest} event)
+        unless C{direct} is true (house orders from the control service).
+
+        @return: C{order}, with its C{orderId} set.
+        """
+        orderId = order.orderId = self._nextOrderId
+        self._nextOrderId = orderId + 1
+        book = self.books.get(order.symbol)
+        reason = self._validateNew(book, order)
+        if reason is not None:
+            reason, text = reason
+            order.status = REJECTED
+            order.leavesQty = 0
+            self._events.append(Rejected(order, self._execId(), reason, text))
+            self._flush()
+            return order
+        self._orders[orderId] = order
+        owned = self._byOwner.get(order.owner)
+        if owned is None:
+            owned = self._byOwner[order.owner] = {}
+        owned[order.clOrdId] = order
+        if self.mode == "managed" and not direct:
+            self._events.append(
+                OrderRequest("new", order, orderId, order.clOrdId, order.price, order.quantity)
+            )
+        else:
+            book.behaviour.handleNew(self, book, order)
+        self._flush()
+        return order
+
+    def _validateNew(self, book, order):
+        if book is None:
+            return RejectReason.UNKNOWN_SYMBOL, "unknown symbol %r" % (order.symbol,)
+        quantity = order.quantity
+        if type(quantity) is not int or quantity <= 0:
+            return RejectReason.BAD_QUANTITY, "quantity must be a positive integer"
+        ordType = order.ordType
+        if ordType is LIMIT:
+            price = order.price
+            if type(price) is not int or price <= 0:
+                return RejectReason.BAD_PRICE, "limit price must be positive"
+            if price % book.instrument.tickSize:
+                return RejectReason.BAD_PRICE, "price is not on the tick grid"
+        elif ordType is MARKET:
+            if order.price is not None:
+                order.price = None
+            if order.timeInForce in (TimeInForce.GTC, GTD):
+                return (
+                    RejectReason.UNSUPPORTED_TIME_IN_FORCE,
+                    "a market order cannot rest",
+                )
+        else:
+            return RejectReason.UNSUPPORTED_ORDER_TYPE, "unsupported order type"
+        tif = order.timeInForce
+        if tif is GTD:
+            if order.expireTime is None:
+                return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "GTD needs an expire time"
+            if order.expireTime <= self.now():
+                return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "expire time has passed"
+        elif tif not in _TIFS:
+            return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "unsupported time in force"
+        owner = order.owner
+        owned = self._byOwner.get(owner)
+        if owned is not None and order.clOrdId in owned or self._wasUsed(
+            owner, order.clOrdId
+        ):
+            return RejectReason.DUPLICATE_ORDER, "duplicate client order id %r" % (
+                order.clOrdId,
+            )
+        return None
+
+    def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, direct=False):
+        order, reason = self._locate(owner, origClOrdId, orderId)
+        if order is None:
+            self._cancelReject(owner, clOrdId, origClOrdId, orderId, None, reason, "cancel")
+        elif order.orderId in self._pending:
+            self._cancelReject(
+                owner, clOrdId, origClOrdId, orderId, order, RejectReason.OTHER,
+                "cancel", "a cancel or replace is already pending",
+            )
+        elif self.mode == "managed" and not direct:
+            self._hold(order, "cancel", clOrdId, None, None)
+        else:
+            self._cancel(order, CancelReason.USER, clOrdId)
+        self._flush()
+
+    def submitReplace(
+        self, owner, clOrdId, origClOrdId=None, orderId=None, price=None,
+        quantity=None, direct=False,
+    ):
+        order, reason = self._locate(owner, origClOrdId, orderId)
+        text = None
+        if order is not None:
+            book = self.books[order.symbol]
+            if clOrdId != order.clOrdId and (
+                self.findOrder(order.owner, clOrdId) is not None
+                or self._wasUsed(order.owner, clOrdId)
+            ):
+                reason, text = RejectReason.DUPLICATE_ORDER, "duplicate client order id"
+            elif order.orderId in self._pending:
+                reason, text = RejectReason.OTHER, "a cancel or replace is already pending"
+            elif order.status is PENDING_NEW:
+                reason, text = RejectReason.OTHER, "the order is not yet accepted"
+            elif quantity is not None and (type(quantity) is not int or quantity <= 0):
+                reason, text = RejectReason.BAD_QUANTITY, "quantity must be a positive integer"
+            elif price is not None and (
+                type(price) is not int or price <= 0 or price % book.instrument.tickSize
+            ):
+                reason, text = RejectReason.BAD_PRICE, "price must be positive and on the tick grid"
+            elif price is not None and order.ordType is MARKET:
+                reason, text = RejectReason.BAD_PRICE, "a market order has no price"
+        if reason is not None:
+            self._cancelReject(owner, clOrdId, origClOrdId, orderId, order, reason, "replace", text)
+        elif self.mode == "managed" and not direct:
+            self._hold(order, "replace", clOrdId, price, quantity)
+        else:
+            self._replace(order, clOrdId, price, quantity, match=True)
+        self._flush()
+
+    def _cancelReject(self, owner, clOrdId, origClOrdId, orderId, order, reason, responseTo, text=None):
+        if text is None:
+            text = _REJECT_TEXT.get(reason, reason.value)
+        self._events.append(
+            CancelRejected(
+                owner, clOrdId, origClOrdId,
+                orderId if order is None else order.orderId,
+                order, reason, text, responseTo,
+            )
+        )
+
+    def _hold(self, order, kind, clOrdId, price, quantity):
+        self._pending[order.orderId] = (kind, clOrdId, price, quantity, order.status)
+        order.status = (
+            OrdStatus.PENDING_CANCEL if kind == "cancel" else OrdStatus.PENDING_REPLACE
+        )
+        events = self._events
+        events.append(PendingChange(order, self._execId(), kind, clOrdId))
+        events.append(OrderRequest(kind, order, order.orderId, clOrdId, price, quantity))
+
+    # -- matching ----------------------------------------------------------
+
+    def matchNew(self, book, order, accept=True):
+        if accept:
+            order.status = NEW
+            self._events.append(Accepted(order, self._execId()))
+        if order.timeInForce is FOK and not self._canFill(book, order):
+            self._cancel(order, CancelReason.FILL_OR_KILL)
+            return
+        self._match(book, order)
+        self._settle(book, order)
+
+    def _canFill(self, book, order):
+        need = order.leavesQty
+        limit = order.price
+        isBuy = order.isBuy
+        for level in book.levelsFrom(not isBuy):
+            if limit is not None and (level.price > limit if isBuy else level.price < limit):
+                break
+            need -= level.quantity
+            if need <= 0:
+                return True
+        return False
+
+    def _match(self, book, order):
+        isBuy = order.isBuy
+        if isBuy:
+            best = book.bestAsk
+            levels = book.asks
+        else:
+            best = book.bestBid
+            levels = book.bids
+        limit = order.price
+        events = self._events
+        append = events.append
+        symbol = book.symbol
+        orderId = order.orderId
+        while order.leavesQty:
+            price = best()
+            if price is None:
+                break
+            if limit is not None and (price > limit if isBuy else price < limit):
+                break
+            level = levels[price]
+            queue = level.orders
+            while True:
+                resting = queue[0]
+                if not resting.resting:
+                    queue.popleft()
+                    continue
+                qty = order.leavesQty
+                if resting.leavesQty < qty:
+                    qty = resting.leavesQty
+                tradeId = self._nextTradeId
+                self._nextTradeId = tradeId + 1
+                execId = self._nextExecId
+                self._nextExecId = execId + 2
+                notional = qty * price
+                resting.leavesQty -= qty
+                resting.cumQty += qty
+                resting.notional += notional
+                order.leavesQty -= qty
+                order.cumQty += qty
+                order.notional += notional
+                level.quantity -= qty
+                if resting.leavesQty:
+                    resting.status = PARTIALLY_FILLED
+                else:
+                    resting.status = FILLED
+                    resting.resting = False
+                    queue.popleft()
+                    level.count -= 1
+                    self._finish(resting)
+                order.status = PARTIALLY_FILLED if order.leavesQty else FILLED
+                append(Filled(resting, execId, tradeId, price, qty, False, orderId, True))
+                append(Filled(order, execId + 1, tradeId, price, qty, True, resting.orderId, False))
+                if isBuy:
+                    append(Trade(symbol, tradeId, price, qty, orderId, resting.orderId, Side.BUY))
+                else:
+                    append(Trade(symbol, tradeId, price, qty, resting.orderId, orderId, Side.SELL))
+                book.lastPrice = price
+                book.lastQuantity = qty
+                book.volume += qty
+                book.tradeCount += 1
+                if not order.leavesQty or not level.count:
+                    break
+            append(BookChanged(symbol, not isBuy, price, level.quantity, level.count))
+            if not level.count:
+                del levels[price]
+        if order.leavesQty == 0:
+            self._finish(order)
+
+    def _settle(self, book, order):
+        """
+        After matching: rest the remainder, or cancel it (IOC, market).
+        """
+        if not order.leavesQty or order.status in _DONE:
+            return
+        if order.ordType is MARKET:
+            self._cancel(order, CancelReason.NO_LIQUIDITY)
+        elif order.timeInForce is IOC or order.timeInForce is FOK:
+            self._cancel(order, CancelReason.IMMEDIATE_OR_CANCEL)
+        else:
+            self._rest(book, order)
+
+    def _rest(self, book, order):
+        level = book.add(order)
+        events = self._events
+        events.append(Added(order))
+        events.append(BookChanged(book.symbol, order.isBuy, order.price, level.quantity, level.count))
+        if order.timeInForce is GTD:
+            self._scheduleExpiry(order)
+
+    def _cancel(self, order, reason, cancelClOrdId=None):
+        quantity = order.leavesQty
+        resting = order.resting
+        events = self._events
+        if resting:
+            book = self.books[order.symbol]
+            level = book.remove(order)
+            events.append(
+                BookChanged(book.symbol, order.isBuy, order.price, level.quantity, level.count)
+            )
+        order.leavesQty = 0
+        order.status = CANCELLED
+        events.append(Cancelled(order, self._execId(), reason, quantity, resting, cancelClOrdId))
+        self._finish(order)
+
+    def _replace(self, order, clOrdId, price, quantity, match):
+        book = self.books[order.symbol]
+        events = self._events
+        oldPrice = order.price
+        oldQuantity = order.quantity
+        oldLeaves = order.leavesQty
+        origClOrdId = order.clOrdId
+        newPrice = oldPrice if price is None else price
+        newQuantity = oldQuantity if quantity is None else quantity
+        if clOrdId != origClOrdId:
+            owned = self._byOwner[order.owner]
+            if owned.get(origClOrdId) is order:
+                del owned[origClOrdId]
+            owned[clOrdId] = order
+            self._done[(order.owner, origClOrdId)] = order.orderId
+            order.clOrdId = clOrdId
+        wasResting = order.resting
+        newLeaves = newQuantity - order.cumQty
+        if newLeaves <= 0:
+            # Lowered to what is already filled: the order is finished.
+            if wasResting:
+                level = book.remove(order)
+                events.append(BookChanged(book.symbol, order.isBuy, oldPrice, level.quantity, level.count))
+            order.quantity = max(newQuantity, order.cumQty)
+            order.leavesQty = 0
+            order.status = FILLED
+            events.append(
+                Replaced(order, self._execId(), origClOrdId, oldPrice, oldQuantity, oldLeaves, False, wasResting)
+            )
+            self._finish(order)
+            return
+        if newPrice == oldPrice and newQuantity <= oldQuantity:
+            # A decrease keeps time priority.
+            if wasResting:
+                level = book.reduce(order, oldLeaves - newLeaves)
+            else:
+                order.leavesQty = newLeaves
+            order.quantity = newQuantity
+            events.append(
+                Replaced(order, self._execId(), origClOrdId, oldPrice, oldQuantity, oldLeaves, False, wasResting)
+            )
+            if wasResting:
+                events.append(BookChanged(book.symbol, order.isBuy, oldPrice, level.quantity, level.count))
+            return
+        if wasResting:
+            level = book.unlink(order)
+            events.append(BookChanged(book.symbol, order.isBuy, oldPrice, level.quantity, level.count))
+        order.price = newPrice
+        order.quantity = newQuantity
+        order.leavesQty = newLeaves
+        events.append(
+            Replaced(order, self._execId(), origClOrdId, oldPrice, oldQuantity, oldLeaves, True, wasResting)
+        )
+        if not wasResting:
+            return
+        if match:
+            self._match(book, order)
+            self._settle(book, order)
+        else:
+            self._restIfUncrossed(book, order)
+
+    def _restIfUncrossed(self, book, order):
+        if order.ordType is not LIMIT:
+            return
+        if order.isBuy:
+            best = book.bestAsk()
+            crosses = best is not None and order.price >= best
+        else:
+            best = book.bestBid()
+            crosses = best is not None and order.price <= best
+        if not crosses:
+            self._rest(book, order)
+
+    # -- primitives (behaviours and managed mode) --------------------------
+
+    def _liveOrder(self, orderId):
+        order = self._orders.get(orderId)
+        if order is None:
+            raise UnknownName("engine %r has no live order %r" % (self.name, orderId))
+        return order
+
+    def acceptOrder(self, orderId, rest=True):
+        """
+        Accept a held (pending new) order.  With C{rest}, a limit order
+        joins the book without matching (unless it would cross it: then it
+        stays off the book until filled or cancelled).
+        """
+        order = self._liveOrder(orderId)
+        if order.status is not PENDING_NEW:
+            raise WrongState("order %r is already accepted" % (orderId,))
+        order.status = NEW
+        self._events.append(Accepted(order, self._execId()))
+        if rest:
+            self._restIfUncrossed(self.books[order.symbol], order)
+        self._flush()
+
+    def restOrder(self, orderId):
+        """
+        Put an accepted limit order that is not in the book into it,
+        without matching (unless it would cross the book).
+        """
+        order = self._liveOrder(orderId)
+        if order.resting:
+            raise WrongState("order %r already rests in the book" % (orderId,))
+        self._restIfUncrossed(self.books[order.symbol], order)
+        self._flush()
+
+    def rejectOrder(self, orderId, text=None, reason=RejectReason.OTHER):
+        order = self._liveOrder(orderId)
+        if order.status is not PENDING_NEW:
+            raise WrongState("order %r is already accepted; cancel it instead" % (orderId,))
+        order.status = REJECTED
+        order.leavesQty = 0
+        self._events.append(Rejected(order, self._execId(), reason, text or "rejected"))
+        self._finish(order)
+        self._flush()
+
+    def fillOrder(self, orderId, quantity, price, aggressor=False):
+        """
+        Execute C{quantity} of a live order at C{price} against the house.
+        A held order is accepted first.
+        """
+        order = self._liveOrder(orderId)
+        if type(quantity) is not int or quantity <= 0:
+            raise BadValue("fill quantity must be a positive integer, not %r" % (quantity,))
+        if type(price) is not int or price <= 0:
+            raise BadValue("fill price must be positive, not %r" % (price,))
+        if quantity > order.leavesQty:
+            raise BadValue(
+                "fill quantity %d exceeds the order's leaves quantity %d"
+                % (quantity, order.leavesQty)
+            )
+        if order.status is PENDING_NEW:
+            self.acceptOrder(orderId, rest=False)
+        book = self.books[order.symbol]
+        events = self._events
+        tradeId = self._nextTradeId
+        self._nextTradeId = tradeId + 1
+        wasResting = order.resting
+        order.cumQty += quantity
+        order.notional += quantity * price
+        if wasResting:
+            if quantity == order.leavesQty:
+                level = book.remove(order)
+                order.leavesQty = 0
+            else:
+                level = book.reduce(order, quantity)
+        else:
+            order.leavesQty -= quantity
+        order.status = PARTIALLY_FILLED if order.leavesQty else FILLED
+        events.append(
+            Filled(order, self._execId(), tradeId, price, quantity, aggressor, None, wasResting)
+        )
+        events.append(
+            Trade(
+                book.symbol, tradeId, price, quantity,
+                order.orderId if order.isBuy else None,
+                None if order.isBuy else order.orderId,
+                order.side if aggressor else (Side.SELL if order.isBuy else Side.BUY),
+            )
+        )
+        book.lastPrice = price
+        book.lastQuantity = quantity
+        book.volume += quantity
+        book.tradeCount += 1
+        if wasResting:
+            events.append(BookChanged(book.symbol, order.isBuy, order.price, level.quantity, level.count))
+        if not order.leavesQty:
+            self._finish(order)
+        self._flush()
+
+    def cancelUnsolicited(self, orderId, reason=CancelReason.UNSOLICITED):
+        order = self._liveOrder(orderId)
+        self._pending.pop(orderId, None)
+        self._cancel(order, reason)
+        self._flush()
+
+    def _takePending(self, orderId, kind):
+        pending = self._pending.get(orderId)
+        if pending is None or pending[0] != kind:
+            raise WrongState("order %r has no pending %s request" % (orderId, kind))
+        del self._pending[orderId]
+        order = self._orders[orderId]
+        order.status = pending[4]
+        return order, pending
+
+    def acceptCancel(self, orderId):
+        order, (kind, clOrdId, _, _, _) = self._takePending(orderId, "cancel")
+        self._cancel(order, CancelReason.USER, clOrdId)
+        self._flush()
+
+    def rejectCancel(self, orderId, text=None):
+        order, (kind, clOrdId, _, _, _) = self._takePending(orderId, "cancel")
+        self._cancelReject(order.owner, clOrdId, order.clOrdId, None, order, RejectReason.OTHER, "cancel", text)
+        self._flush()
+
+    def acceptReplace(self, orderId):
+        order, (kind, clOrdId, price, quantity, _) = self._takePending(orderId, "replace")
+        self._replace(order, clOrdId, price, quantity, match=False)
+        self._flush()
+
+    def rejectReplace(self, orderId, text=None):
+        order, (kind, clOrdId, _, _, _) = self._takePending(orderId, "replace")
+        self._cancelReject(order.owner, clOrdId, order.clOrdId, None, order, RejectReason.OTHER, "replace", text)
+        self._flush()
+
+    def pendingRequests(self):
+        """
+        {order id: kind} of the requests held in managed mode.
+        """
+        result = {o.orderId: "new" for o in self._orders.values() if o.status is PENDING_NEW}
+        for orderId, pending in self._pending.items():
+            result[orderId] = pending[0]
+        return result
+
+    # -- house trades --------------------------------------------------------
+
+    def matchOrders(self, orderIdA, orderIdB, quantity=None, price=None):
+        """
+        Trade two live orders of opposite sides against each other, as the
+        test says (C{match_orders}).  Defaults: the smaller leaves quantity,
+        at the price of the order that was accepted first.
+
+        @return: the trade id.
+        """
+        a = self._liveOrder(orderIdA)
+        b = self._liveOrder(orderIdB)
+        if a.symbol != b.symbol:
+            raise BadValue("orders %r and %r are on different books" % (orderIdA, orderIdB))
+        if a.isBuy == b.isBuy:
+            raise BadValue("orders %r and %r are on the same side" % (orderIdA, orderIdB))
+        maxQty = min(a.leavesQty, b.leavesQty)
+        if quantity is None:
+            quantity = maxQty
+        if type(quantity) is not int or not 0 < quantity <= maxQty:
+            raise BadValue("match quantity must be between 1 and %d" % (maxQty,))
+        if price is None:
+            price = (a if a.orderId < b.orderId else b).price
+            if price is None:
+                price = (b if a.orderId < b.orderId else a).price
+            if price is None:
+                raise BadValue("two market orders: give a price")
+        if type(price) is not int or price <= 0:
+            raise BadValue("match price must be positive")
+        book = self.books[a.symbol]
+        for order in (a, b):
+            if order.status is PENDING_NEW:
+                order.status = NEW
+                self._events.append(Accepted(order, self._execId()))
+        tradeId = self._nextTradeId
+        self._nextTradeId = tradeId + 1
+        buy, sell = (a, b) if a.isBuy else (b, a)
+        events = self._events
+        aggressor = b if a.orderId < b.orderId else a
+        for order, contra in ((buy, sell), (sell, buy)):
+            wasResting = order.resting
+            order.cumQty += quantity
+            order.notional += quantity * price
+            if wasResting:
+                if quantity == order.leavesQty:
+                    level = book.remove(order)
+                    order.leavesQty = 0
+                else:
+                    level = book.reduce(order, quantity)
+            else:
+                order.leavesQty -= quantity
+            order.status = PARTIALLY_FILLED if order.leavesQty else FILLED
+            events.append(
+                Filled(order, self._execId(), tradeId, price, quantity, order is aggressor, contra.orderId, wasResting)
+            )
+            if wasResting:
+                events.append(BookChanged(book.symbol, order.isBuy, order.price, level.quantity, level.count))
+        events.append(Trade(book.symbol, tradeId, price, quantity, buy.orderId, sell.orderId, aggressor.side))
+        book.lastPrice = price
+        book.lastQuantity = quantity
+        book.volume += quantity
+        book.tradeCount += 1
+        for order in (buy, sell):
+            if not order.leavesQty:
+                self._finish(order)
+        self._flush()
+        return tradeId
+
+    # -- expiry --------------------------------------------------------------
+
+    def _expire(self, order):
+        quantity = order.leavesQty
+        resting = order.resting
+        if resting:
+            book = self.books[order.symbol]
+            level = book.remove(order)
+            self._events.append(
+                BookChanged(book.symbol, order.isBuy, order.price, level.quantity, level.count)
+            )
+        order.leavesQty = 0
+        order.status = EXPIRED
+        self._events.append(Expired(order, self._execId(), quantity, resting))
+        self._finish(order)
+
+    def expireDay(self):
+        """
+        End of day: every DAY order expires; finished client order ids are
+        forgotten (a new day may use them again).
+        """
+        for order in list(self._orders.values()):
+            if order.timeInForce is DAY:
+                self._expire(order)
+        self._done = {}
+        self._doneOld = {}
+        self._flush()
+
+    def _scheduleExpiry(self, order):
+        heappush(self._gtdHeap, (order.expireTime, order.orderId))
+        if self._clock is None:
+            return
+        call = self._gtdCall
+        if call is not None and call.active():
+            if call.getTime() <= order.expireTime:
+                return
+            call.cancel()
+        self._gtdCall = self._clock.callLater(
+            max(0, order.expireTime - self.now()), self.expireDue
+        )
+
+    def expireDue(self, now=None):
+        """
+        Expire every GTD order whose time has come.
+        """
+        if now is None:
+            now = self.now()
+        self._gtdCall = None
+        heap = self._gtdHeap
+        while heap and heap[0][0] <= now:
+            expireTime, orderId = heappop(heap)
+            order = self._orders.get(orderId)
+            if order is not None and order.expireTime == expireTime:
+                self._expire(order)
+        if heap and self._clock is not None:
+            self._gtdCall = self._clock.callLater(max(0, heap[0][0] - now), self.expireDue)
+        self._flush()
+
+
+_TIFS = frozenset([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK])
+_DONE = frozenset([FILLED, CANCELLED, REJECTED, EXPIRED])
+_REJECT_TEXT = {
+    RejectReason.UNKNOWN_ORDER: "unknown order",
+    RejectReason.TOO_LATE: "too late to cancel",
+    RejectReason.DUPLICATE_ORDER: "duplicate client order id",
+}

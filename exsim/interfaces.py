@@ -1,0 +1,231 @@
+# -*- test-case-name: tests.test_interfaces -*-
+"""
+Every zope.interface Interface of exsim, in one place.
+
+Third-party plugins provide these and register themselves with
+L{exsim.registry.register}.
+"""
+
+from zope.interface import Attribute, Interface
+
+
+class IEngineListener(Interface):
+    """
+    Receives what an engine does.
+    """
+
+    def engineEvents(events):
+        """
+        A batch of events produced by one engine command, in order.
+
+        @param events: a list of L{exsim.engine.events.EngineEvent}.  The
+            list belongs to the engine: do not keep or change it.
+        """
+
+
+class IBook(Interface):
+    """
+    The resting orders of one instrument, in price-time priority.
+    """
+
+    instrument = Attribute("The L{exsim.model.Instrument} traded.")
+    symbol = Attribute("The instrument's symbol.")
+    behaviour = Attribute("The L{IBehaviour} deciding how orders are handled.")
+    lastPrice = Attribute("Price of the last trade (internal units) or None.")
+    referencePrice = Attribute("Reference price (internal units) or None.")
+    properties = Attribute("The book properties set so far, by name.")
+
+    def bestBid():
+        """
+        The highest bid price, or None.
+        """
+
+    def bestAsk():
+        """
+        The lowest ask price, or None.
+        """
+
+    def depth(isBuy, levels=10):
+        """
+        Up to C{levels} levels of one side, best first, as (price,
+        quantity, order count) tuples.
+        """
+
+    def orders(isBuy=None):
+        """
+        The live resting orders in priority order.
+        """
+
+    def validateInternalState():
+        """
+        Raise AssertionError if an invariant of the book does not hold.
+        """
+
+
+class IBehaviour(Interface):
+    """
+    An instrument type: decides what happens to a new order on a book.
+    """
+
+    name = Attribute("The behaviour's registered name.")
+
+    def handleNew(engine, book, order):
+        """
+        Process a new, valid order (already given its order id).  Use the
+        engine's primitives (L{IEngine.matchNew}, L{IEngine.acceptOrder},
+        L{IEngine.fillOrder}, L{IEngine.rejectOrder},
+        L{IEngine.cancelUnsolicited}, ...).
+        """
+
+    def setProperty(name, value):
+        """
+        Set one of the behaviour's parameters.
+
+        @raise exsim.errors.BadValue: for an unknown name or a bad value.
+        """
+
+    def properties():
+        """
+        The behaviour's parameters as a {name: value} dict.
+        """
+
+
+class IEngine(Interface):
+    """
+    An order engine: commands in, events out.
+
+    Requests from the wire are C{submitNew}, C{submitCancel} and
+    C{submitReplace}; what happens is told to listeners as events.
+    Business rejects are events, never exceptions.
+    """
+
+    name = Attribute("The engine's name.")
+    mode = Attribute("'auto' (match) or 'managed' (hold requests for a test).")
+    books = Attribute("{symbol: IBook}.")
+
+    def addBook(instrument, behaviour=None):
+        """
+        Add a book for an instrument; return it.
+        """
+
+    def removeBook(symbol):
+        """
+        Remove a book; its resting orders are cancelled.
+        """
+
+    def getBook(symbol):
+        """
+        The book of C{symbol}; raise L{exsim.errors.UnknownName} if none.
+        """
+
+    def subscribe(listener):
+        """
+        Deliver every later batch of events to an L{IEngineListener}.
+        """
+
+    def unsubscribe(listener):
+        """
+        Stop delivering events to C{listener}.
+        """
+
+    def setProperty(name, value):
+        """
+        Set an engine property (C{mode}).
+        """
+
+    def submitNew(order):
+        """
+        A new order request.  The engine assigns C{order.orderId}.
+        """
+
+    def submitCancel(owner, clOrdId, origClOrdId=None, orderId=None):
+        """
+        Cancel an order of C{owner}, named by C{origClOrdId} or C{orderId}.
+        """
+
+    def submitReplace(
+        owner, clOrdId, origClOrdId=None, orderId=None, price=None, quantity=None
+    ):
+        """
+        Modify an order: C{quantity} is the new total order quantity.
+        """
+
+    def getOrder(orderId):
+        """
+        A live (or held) order by exchange id, or None.
+        """
+
+    def findOrder(owner, clOrdId):
+        """
+        A live order by its owner and client order id, or None.
+        """
+
+    def matchNew(book, order):
+        """
+        Primitive: accept C{order} and match it in C{book} by price-time
+        priority; rest, cancel or kill the remainder as its type and time
+        in force say.
+        """
+
+    def acceptOrder(orderId):
+        """
+        Primitive / managed mode: accept a held order; it rests unmatched.
+        """
+
+    def rejectOrder(orderId, text):
+        """
+        Primitive / managed mode: reject a held order.
+        """
+
+    def fillOrder(orderId, quantity, price):
+        """
+        Primitive / managed mode: execute C{quantity} of an order at
+        C{price} against the house.
+        """
+
+    def cancelUnsolicited(orderId, reason=None):
+        """
+        Primitive / managed mode: cancel an order on the venue's initiative.
+        """
+
+    def expireDay():
+        """
+        End of day: expire every DAY order.
+        """
+
+
+class IActivity(Interface):
+    """
+    Background order flow on one book.
+    """
+
+    def start():
+        """
+        Begin generating orders.
+        """
+
+    def stop():
+        """
+        Stop generating orders; the book stays consistent.
+        """
+
+
+class IProtocolFamily(Interface):
+    """
+    A wire protocol that an endpoint can speak (C{fix}, C{ouch}, C{itch},
+    or a third party's).
+    """
+
+    name = Attribute("The protocol name used in create_endpoint.")
+
+    def buildFactory(endpoint):
+        """
+        Return a Twisted protocol factory serving C{endpoint} (an
+        L{exsim.endpoint.Endpoint}, whose C{engine} and C{properties} say
+        what to serve).
+        """
+
+    def propertyNames():
+        """
+        The names of the properties this protocol accepts.
+        """

@@ -1,0 +1,300 @@
+# -*- test-case-name: tests.test_model -*-
+"""
+The neutral order model shared by the engine and every wire protocol.
+
+Prices inside the core are integers: a price of C{12.34} on an instrument
+with the default price scale of 10,000 is C{123400} (the OUCH convention).
+Conversion to and from decimal text happens in the protocol layer, through
+L{Instrument.toInternal} and L{Instrument.toDecimal}.
+"""
+
+import enum
+from decimal import Decimal, InvalidOperation
+
+from exsim.errors import BadValue
+
+DEFAULT_PRICE_SCALE = 10000
+
+
+class Side(enum.Enum):
+    """
+    Order side.  The values are the FIX tag 54 codes.
+    """
+
+    BUY = "1"
+    SELL = "2"
+    SELL_SHORT = "5"
+
+    @property
+    def isBuy(self):
+        return self is Side.BUY
+
+    @classmethod
+    def fromName(cls, name):
+        return _lookup(cls, name, _SIDE_NAMES, "side")
+
+
+_SIDE_NAMES = {
+    "buy": Side.BUY,
+    "sell": Side.SELL,
+    "sell_short": Side.SELL_SHORT,
+    "short": Side.SELL_SHORT,
+}
+
+
+class OrdType(enum.Enum):
+    """
+    Order type.  The values are the FIX tag 40 codes.
+    """
+
+    MARKET = "1"
+    LIMIT = "2"
+
+    @classmethod
+    def fromName(cls, name):
+        return _lookup(
+            cls, name, {"market": cls.MARKET, "limit": cls.LIMIT}, "order_type"
+        )
+
+
+class TimeInForce(enum.Enum):
+    """
+    Time in force.  The values are the FIX tag 59 codes.
+    """
+
+    DAY = "0"
+    GTC = "1"
+    IOC = "3"
+    FOK = "4"
+    GTD = "6"
+
+    @classmethod
+    def fromName(cls, name):
+        return _lookup(
+            cls,
+            name,
+            {
+                "day": cls.DAY,
+                "gtc": cls.GTC,
+                "ioc": cls.IOC,
+                "fok": cls.FOK,
+                "gtd": cls.GTD,
+            },
+            "time_in_force",
+        )
+
+
+class OrdStatus(enum.Enum):
+    """
+    Order status, with FIX tag 39 semantics and codes.
+    """
+
+    NEW = "0"
+    PARTIALLY_FILLED = "1"
+    FILLED = "2"
+    CANCELLED = "4"
+    REPLACED = "5"
+    PENDING_CANCEL = "6"
+    REJECTED = "8"
+    PENDING_NEW = "A"
+    EXPIRED = "C"
+    PENDING_REPLACE = "E"
+
+
+#: Statuses after which an order never changes again.
+DONE_STATUSES = frozenset(
+    [OrdStatus.FILLED, OrdStatus.CANCELLED, OrdStatus.REJECTED, OrdStatus.EXPIRED]
+)
+
+
+class RejectReason(enum.Enum):
+    """
+    Why the engine refused a request.  Business rejects are values, never
+    exceptions; each protocol maps these to its own codes.
+    """
+
+    UNKNOWN_SYMBOL = "unknown_symbol"
+    BAD_PRICE = "bad_price"
+    BAD_QUANTITY = "bad_quantity"
+    UNSUPPORTED_ORDER_TYPE = "unsupported_order_type"
+    UNSUPPORTED_TIME_IN_FORCE = "unsupported_time_in_force"
+    DUPLICATE_ORDER = "duplicate_order"
+    UNKNOWN_ORDER = "unknown_order"
+    TOO_LATE = "too_late"
+    EXCHANGE_CLOSED = "exchange_closed"
+    BEHAVIOUR = "behaviour"
+    OTHER = "other"
+
+
+class CancelReason(enum.Enum):
+    """
+    Why an order left the book without being filled.
+    """
+
+    USER = "user"
+    IMMEDIATE_OR_CANCEL = "ioc"
+    FILL_OR_KILL = "fok"
+    NO_LIQUIDITY = "no_liquidity"
+    UNSOLICITED = "unsolicited"
+    DISCONNECT = "disconnect"
+    REPLACED_TO_ZERO = "replaced_to_zero"
+
+
+def _lookup(cls, value, names, what):
+    if isinstance(value, cls):
+        return value
+    text = str(value).strip()
+    found = names.get(text.lower())
+    if found is not None:
+        return found
+    for member in cls:
+        if member.value == text:
+            return member
+    raise BadValue(
+        "%s must be one of %s, not %r" % (what, ", ".join(sorted(names)), value)
+    )
+
+
+class Instrument:
+    """
+    A tradable symbol.
+
+    @ivar symbol: the symbol text.
+    @ivar tickSize: the smallest price increment, in internal integer units.
+    @ivar priceScale: internal units per currency unit (10,000 by default).
+    """
+
+    __slots__ = ("symbol", "tickSize", "priceScale")
+
+    def __init__(self, symbol, tickSize=100, priceScale=DEFAULT_PRICE_SCALE):
+        if not symbol:
+            raise BadValue("symbol must not be empty")
+        if tickSize <= 0:
+            raise BadValue("tick_size must be positive")
+        self.symbol = symbol
+        self.tickSize = tickSize
+        self.priceScale = priceScale
+
+    def toInternal(self, value):
+        """
+        Convert a decimal price (text, L{Decimal}, int or float) to internal
+        integer units.
+
+        @raise BadValue: if the value is not a number or has more precision
+            than the price scale allows.
+        """
+        try:
+            scaled = Decimal(str(value).strip()) * self.priceScale
+        except (InvalidOperation, ValueError):
+            raise BadValue("price %r is not a decimal number" % (value,))
+        if not scaled.is_finite() or scaled != scaled.to_integral_value():
+            raise BadValue("price %r has too many decimal places" % (value,))
+        return int(scaled)
+
+    def toDecimal(self, internal):
+        """
+        Convert an internal integer price to a L{Decimal}.
+        """
+        return Decimal(internal) / self.priceScale
+
+    def onTick(self, price):
+        return price % self.tickSize == 0
+
+    def __repr__(self):
+        return "<Instrument %s tick=%d scale=%d>" % (
+            self.symbol,
+            self.tickSize,
+            self.priceScale,
+        )
+
+
+class Order:
+    """
+    An order as the engine knows it.
+
+    Attributes are mutated by the engine only.  C{price} is C{None} for a
+    market order.  C{userData} belongs to whoever submitted the order (a
+    protocol keeps its own per-order fields there); the engine never reads it.
+
+    @ivar orderId: exchange order id (int), assigned by the engine.
+    @ivar owner: who entered the order: a hashable session key.
+    @ivar notional: sum of price * quantity over all fills (for average
+        price).
+    """
+
+    __slots__ = (
+        "orderId",
+        "clOrdId",
+        "owner",
+        "symbol",
+        "side",
+        "isBuy",
+        "ordType",
+        "timeInForce",
+        "price",
+        "quantity",
+        "cumQty",
+        "leavesQty",
+        "notional",
+        "status",
+        "expireTime",
+        "userData",
+        "resting",
+    )
+
+    def __init__(
+        self,
+        owner,
+        clOrdId,
+        symbol,
+        side,
+        quantity,
+        price=None,
+        ordType=OrdType.LIMIT,
+        timeInForce=TimeInForce.DAY,
+        expireTime=None,
+        userData=None,
+    ):
+        self.orderId = 0
+        self.clOrdId = clOrdId
+        self.owner = owner
+        self.symbol = symbol
+        self.side = side
+        self.isBuy = side is Side.BUY
+        self.ordType = ordType
+        self.timeInForce = timeInForce
+        self.price = price
+        self.quantity = quantity
+        self.cumQty = 0
+        self.leavesQty = quantity
+        self.notional = 0
+        self.status = OrdStatus.PENDING_NEW
+        self.expireTime = expireTime
+        self.userData = userData
+        self.resting = False
+
+    @property
+    def avgPx(self):
+        """
+        Average fill price in internal units (a float, 0 when nothing filled).
+        """
+        if not self.cumQty:
+            return 0
+        return self.notional / self.cumQty
+
+    @property
+    def isDone(self):
+        return self.status in DONE_STATUSES
+
+    def __repr__(self):
+        return "<Order %s %s %s %s %s@%s cum=%s leaves=%s %s>" % (
+            self.orderId,
+            self.clOrdId,
+            self.symbol,
+            self.side.name,
+            self.quantity,
+            self.price,
+            self.cumQty,
+            self.leavesQty,
+            self.status.name,
+        )

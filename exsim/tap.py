@@ -1,0 +1,69 @@
+# -*- test-case-name: tests.test_tap -*-
+"""
+twistd plugin support: C{twistd -n exsim [--config sim.ini]}.
+"""
+
+import sys
+
+from twisted.python import usage
+
+from exsim import config
+from exsim.errors import ConfigError
+
+
+class Options(usage.Options):
+    synopsis = "[--config FILE]"
+    longdesc = (
+        "Run the exsim exchange simulator.  Without --config it runs the "
+        "built-in default configuration (the same as etc/sim.ini)."
+    )
+    optParameters = [
+        ["config", "c", None, "The sim.ini configuration file to run."],
+    ]
+    optFlags = [
+        ["no-gc-freeze", None, "Do not apply the garbage-collector policy."],
+    ]
+
+    def postOptions(self):
+        path = self["config"] or config.defaultPath()
+        try:
+            self["sections"] = config.load(path)
+        except ConfigError as e:
+            raise SystemExit("exsim: %s" % (e,))
+        self["configPath"] = path
+
+
+def makeService(options, reactor=None):
+    """
+    Build the L{exsim.service.Simulator} that the configuration describes.
+
+    A configuration error ends the process with a one-line message and a
+    non-zero status before anything starts.
+    """
+    if reactor is None:
+        from twisted.internet import reactor
+    from exsim.service import Simulator
+
+    simulator = Simulator(reactor)
+    simulator.gcPolicy = not options.get("no-gc-freeze")
+    try:
+        settings = config.apply(options["sections"], simulator)
+        _controlService(simulator, settings)
+    except ConfigError as e:
+        simulator.stopService()
+        sys.stderr.write("exsim: %s\n" % (e,))
+        raise SystemExit(1)
+    return simulator
+
+
+def _controlService(simulator, settings):
+    """
+    Add the management service when the configuration has [control].
+    """
+    if settings.control is None:
+        return
+    try:
+        from exsim.control import service as control
+    except ImportError:
+        return
+    control.addControlService(simulator, settings.control)

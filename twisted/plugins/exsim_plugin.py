@@ -1,0 +1,8 @@
+from twisted.application.service import ServiceMaker
+
+exsim = ServiceMaker(
+    "exsim",
+    "exsim.tap",
+    "An exchange simulator: FIX, SoupBinTCP/OUCH and ITCH endpoints",
+    "exsim",
+)
