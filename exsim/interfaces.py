@@ -227,5 +227,86 @@ class IProtocolFamily(Interface):
 
     def propertyNames():
         """
-        The names of the properties this protocol accepts.
+        The names of the properties this protocol accepts (besides the
+        common C{listen} and C{users}).
+        """
+
+    def parseProperty(name, value):
+        """
+        Check and normalise one property value (values may come as text,
+        as sim.ini gives them, or as numbers).
+
+        @return: the normalised value.
+        @raise exsim.errors.BadValue: with a message saying what is wrong.
+        """
+
+
+class IFixSession(Interface):
+    """
+    One FIX session (a counterparty CompID on an endpoint) as the
+    application layer sees it.  Its sequence numbers and message store
+    outlive any single connection.
+    """
+
+    key = Attribute(
+        "The owner key of orders entered on this session: the text "
+        "'<endpoint name>/<counterparty CompID>', stable across reconnects."
+    )
+    beginString = Attribute("BeginString in use, e.g. 'FIX.4.2' or 'FIXT.1.1'.")
+    applVerId = Attribute(
+        "ApplVerID code for FIXT.1.1 sessions ('9' for FIX.5.0SP2), else None."
+    )
+    senderCompId = Attribute("Our CompID (tag 49 on what we send).")
+    targetCompId = Attribute("The counterparty's CompID (tag 56 on what we send).")
+    endpoint = Attribute("The L{exsim.endpoint.Endpoint} serving the session.")
+    loggedOn = Attribute("True while a logon is established.")
+
+    def sendApp(msgType, fields):
+        """
+        Send an application message.  The session adds the standard header
+        and trailer, gives it the next MsgSeqNum and stores it for resend.
+        While no connection is logged on the message is still numbered and
+        stored, and reaches the counterparty by resend after it logs on.
+
+        @param msgType: text, e.g. C{"8"}.
+        @param fields: body fields in order, as (tag, value) pairs; values
+            are text, bytes, ints or Decimals.
+        """
+
+    def sendBusinessReject(refSeqNum, refMsgType, reason, text, refId=None):
+        """
+        Send a BusinessMessageReject (35=j).
+        """
+
+    def sendSessionReject(refSeqNum, reason, text, refTagId=None, refMsgType=None):
+        """
+        Send a session-level Reject (35=3).
+        """
+
+
+class IFixApplication(Interface):
+    """
+    The application layer behind FIX sessions: order entry, drop copy,
+    market data.
+    """
+
+    def sessionLoggedOn(session):
+        """
+        An L{IFixSession} completed its logon.
+        """
+
+    def sessionLoggedOut(session):
+        """
+        An L{IFixSession}'s connection ended (logout or disconnect).
+        """
+
+    def fromApp(session, message):
+        """
+        A valid, in-sequence application message arrived.  C{message} has
+        C{msgType} (text), C{seqNum} (int), C{get(tag, default=None)}
+        (text), C{getAll(tag)} (list of text, for repeating groups),
+        C{pairs} (list of (int tag, bytes value)) and C{raw} (bytes).
+
+        @return: True if handled; false makes the session answer with a
+            BusinessMessageReject (unsupported message type).
         """
