@@ -85,6 +85,16 @@ class Endpoint(service.Service):
         if self.factory is not None and hasattr(self.factory, "propertyChanged"):
             self.factory.propertyChanged(name, value)
 
+    def report(self, eventType, **fields):
+        """
+        Tell the simulator about a session event (logon, logout, disconnect,
+        reject sent or received, ...): it reaches the control event queue
+        as C{{"type": eventType, "endpoint": name, **fields}}.  Field values
+        must be plain (text, numbers, booleans, None).
+        """
+        if self.simulator is not None:
+            self.simulator.reportEvent(eventType, endpoint=self.name, **fields)
+
     def get(self, name, default=None):
         return self.properties.get(name, default)
 

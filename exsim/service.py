@@ -46,6 +46,8 @@ class Simulator(service.MultiService):
         #: callables (simulator, kind, name, object) told about every
         #: created engine/endpoint/book (the control event queue uses it).
         self.observers = []
+        #: callables (eventType, fields) receiving session events.
+        self.eventSinks = []
 
     gcPolicy = False
     _gcCall = None
@@ -62,6 +64,14 @@ class Simulator(service.MultiService):
             self._gcCall.stop()
         self._gcCall = None
         return service.MultiService.stopService(self)
+
+    def reportEvent(self, eventType, **fields):
+        """
+        A session event from an endpoint; passed to every callable in
+        C{eventSinks} as C{sink(eventType, fields)}.
+        """
+        for sink in list(self.eventSinks):
+            sink(eventType, fields)
 
     def _tell(self, kind, name, thing):
         for observer in list(self.observers):
