@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_service -*-
+# -*- test-case-name: tests.test_control_operations -*-
 """
 The simulator service: engines and endpoints by name, and the management
 operations on them.
@@ -15,8 +15,26 @@ from twisted.logger import Logger
 
 from exsim import registry
 from exsim.endpoint import Endpoint
-from exsim.errors import BadValue, DuplicateName, UnknownName
-from exsim.model import Instrument
+from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
+from exsim.events import PAGE_SIZE, EventQueue, formatPrice
+from exsim.model import (
+    Instrument,
+    Order,
+    OrdStatus,
+    OrdType,
+    RejectReason,
+    Side,
+    TimeInForce,
+)
+
+#: The owner of orders entered through the management API.
+HOUSE = "house"
+
+#: Properties of a house order, in the order they are documented.
+ORDER_PROPERTIES = ("side", "price", "quantity", "order_type", "time_in_force", "expire_time")
+
+#: Properties of a quote.
+QUOTE_PROPERTIES = ("bid_price", "bid_size", "ask_price", "ask_size")
 
 
 def _name(value, what):
@@ -48,6 +66,14 @@ class Simulator(service.MultiService):
         self.observers = []
         #: callables (eventType, fields) receiving session events.
         self.eventSinks = []
+        #: what get_events drains: every engine and session event.
+        self.events = EventQueue(reactor)
+        self.eventSinks.append(self.events.sessionEvent)
+        #: {order id: L{HouseOrder}}
+        self.houseOrders = {}
+        #: {quote id: L{Quote}}
+        self.quotes = {}
+        self._houseSerial = 0
 
     gcPolicy = False
     _gcCall = None
@@ -86,6 +112,7 @@ class Simulator(service.MultiService):
         factory = registry.lookup("engine", class_name or "matching")
         engine = factory(name, self.reactor)
         self.engines[name] = engine
+        self.events.watchEngine(name, engine)
         self._tell("engine", name, engine)
         return None
 
@@ -105,6 +132,7 @@ class Simulator(service.MultiService):
             )
         for book in [b for b, e in self.bookEngines.items() if e == name]:
             self.delete_book(book, name)
+        self.events.unwatchEngine(name)
         del self.engines[name]
 
     def set_engine_property(self, engine, name, value):
@@ -147,6 +175,9 @@ class Simulator(service.MultiService):
         eng.removeBook(book.symbol)
         del self.bookEngines[name]
         del self.bookSymbols[name]
+        for table in (self.houseOrders, self.quotes):
+            for key in [k for k, v in table.items() if v.book == name]:
+                del table[key]
 
     def get_book(self, name, depth=10):
         """
@@ -160,7 +191,9 @@ class Simulator(service.MultiService):
                 raise BadValue("depth must be a whole number, not %r" % (depth,))
             if depth <= 0:
                 raise BadValue("depth must be positive")
-        text = lambda p: None if p is None else str(book.instrument.toDecimal(p))
+            if depth > PAGE_SIZE:
+                raise BadValue("depth must be at most %d" % (PAGE_SIZE,))
+        text = lambda p: None if p is None else formatPrice(book.instrument, p)
         return {
             "symbol": book.symbol,
             "bids": [(text(p), q, c) for p, q, c in book.depth(True, depth)],
@@ -185,7 +218,14 @@ class Simulator(service.MultiService):
         endpoint.setServiceParent(self)
         self._tell("endpoint", name, endpoint)
         if "listen" in properties:
-            return self.start_endpoint(name)
+            # A failing operation changes nothing: no listener, no endpoint.
+            def failed(f):
+                self.endpoints.pop(name, None)
+                d = defer.maybeDeferred(endpoint.disownServiceParent)
+                d.addBoth(lambda _: endpoint.close())
+                return d.addBoth(lambda _: f)
+
+            return self.start_endpoint(name).addErrback(failed)
         return None
 
     def endpoint(self, name):
@@ -212,3 +252,535 @@ class Simulator(service.MultiService):
         d = defer.maybeDeferred(endpoint.disownServiceParent)
         d.addCallback(lambda _: endpoint.close())
         return d.addCallback(lambda _: None)
+
+    # -- events --------------------------------------------------------------
+
+    def get_events(self, max_count=None):
+        """
+        Remove and return up to C{max_count} queued events (a page of at
+        most L{exsim.events.PAGE_SIZE}), oldest first.
+        """
+        return self.events.get(max_count)
+
+    # -- house orders --------------------------------------------------------
+
+    def _instrument(self, bookName):
+        return self.book(bookName)[1].instrument
+
+    def _houseClOrdId(self, base):
+        self._houseSerial += 1
+        return "%s#%d" % (base, self._houseSerial)
+
+    def create_order(self, order_id, book_name, **properties):
+        """
+        Create a house order (owner C{"house"}) on a book; C{properties}
+        as L{set_order_property}.  Nothing reaches the book before
+        L{submit_order}.
+        """
+        order_id = _name(order_id, "order")
+        if order_id in self.houseOrders:
+            raise DuplicateName("order %r already exists" % (order_id,))
+        self.book(book_name)
+        house = HouseOrder(order_id, book_name)
+        for key, value in properties.items():
+            house.set(self._instrument(book_name), key, value)
+        self.houseOrders[order_id] = house
+
+    def houseOrder(self, order_id):
+        try:
+            return self.houseOrders[order_id]
+        except (KeyError, TypeError):
+            raise UnknownName("unknown order %r" % (order_id,))
+
+    def set_order_property(self, order_id, name, value):
+        """
+        Set one property of a house order: C{side}, C{price}, C{quantity},
+        C{order_type}, C{time_in_force}, C{expire_time}.  It takes effect
+        at the next L{submit_order}.
+        """
+        house = self.houseOrder(order_id)
+        house.set(self._instrument(house.book), name, value)
+
+    def _liveHouse(self, engine, orderId):
+        if orderId is None:
+            return None
+        order = engine.getOrder(orderId)
+        if order is None or order.owner != HOUSE or order.isDone:
+            return None
+        return order
+
+    def submit_order(self, order_id):
+        """
+        Send a house order to its book: a new order, or, while the order
+        is live, a replace to its current price and quantity.  It matches
+        against wire orders like any order (the book's behaviour applies).
+        """
+        house = self.houseOrder(order_id)
+        engine, book = self.book(house.book)
+        instrument = book.instrument
+        fields = house.orderFields(instrument)
+        live = self._liveHouse(engine, house.orderId)
+        if live is None:
+            clOrdId = self._houseClOrdId(order_id)
+            order = Order(HOUSE, clOrdId, book.symbol, **fields)
+            events = _submit(engine, lambda: engine.submitNew(order, direct=True))
+            house.orderId = order.orderId
+            house.submitted = fields
+            _raiseRejected(events, "order %r" % (order_id,))
+            return None
+        for key in ("side", "ordType", "timeInForce", "expireTime"):
+            if fields[key] != house.submitted[key]:
+                raise WrongState(
+                    "order %r is live: only its price and quantity can change "
+                    "(delete_order it first)" % (order_id,)
+                )
+        price = fields["price"]
+        quantity = live.cumQty + fields["quantity"]
+        if price == live.price and quantity == live.quantity:
+            return None
+        events = _submit(
+            engine,
+            lambda: engine.submitReplace(
+                HOUSE, self._houseClOrdId(order_id), orderId=live.orderId,
+                price=price, quantity=quantity, direct=True,
+            ),
+        )
+        house.submitted = fields
+        _raiseRejected(events, "order %r" % (order_id,))
+        return None
+
+    def delete_order(self, order_id):
+        """
+        Cancel a house order if it is live, and forget it.
+        """
+        house = self.houseOrder(order_id)
+        engine, book = self.book(house.book)
+        live = self._liveHouse(engine, house.orderId)
+        if live is not None:
+            engine.submitCancel(HOUSE, self._houseClOrdId(order_id), orderId=live.orderId, direct=True)
+        del self.houseOrders[order_id]
+
+    # -- quotes --------------------------------------------------------------
+
+    def create_quote(self, quote_id, engine, book_name, **properties):
+        """
+        Create a two-sided house quote on a book of C{engine}; C{properties}
+        as L{set_quote_property}.
+        """
+        quote_id = _name(quote_id, "quote")
+        if quote_id in self.quotes:
+            raise DuplicateName("quote %r already exists" % (quote_id,))
+        self.engine(engine)
+        self.book(book_name)
+        if self.bookEngines[book_name] != engine:
+            raise UnknownName("engine %r has no book %r" % (engine, book_name))
+        quote = Quote(quote_id, book_name)
+        for key, value in properties.items():
+            quote.set(self._instrument(book_name), key, value)
+        self.quotes[quote_id] = quote
+
+    def quote(self, quote_id):
+        try:
+            return self.quotes[quote_id]
+        except (KeyError, TypeError):
+            raise UnknownName("unknown quote %r" % (quote_id,))
+
+    def set_quote_property(self, quote_id, name, value):
+        """
+        Set C{bid_price}, C{bid_size}, C{ask_price} or C{ask_size}; it takes
+        effect at the next L{submit_quote}.
+        """
+        quote = self.quote(quote_id)
+        quote.set(self._instrument(quote.book), name, value)
+
+    def submit_quote(self, quote_id):
+        """
+        Put the quote in the book: each side with a size is a house order
+        (a side without a size is left out, or cancelled).  Submitting
+        again replaces both sides: either both change or, on an error,
+        neither.
+        """
+        quote = self.quote(quote_id)
+        engine, book = self.book(quote.book)
+        plan = quote.plan(book.instrument)
+        live = {side: self._liveHouse(engine, quote.orderIds.get(side)) for side in ("bid", "ask")}
+        # Never let the two sides of the quote cross each other on the
+        # way: when the bid moves up to or through the old ask, move the
+        # ask first.
+        order = ("bid", "ask")
+        newBid = plan["bid"][0] if plan["bid"] else None
+        if newBid is not None and live["ask"] is not None and newBid >= live["ask"].price:
+            order = ("ask", "bid")
+        for side in order:
+            self._quoteSide(engine, book, quote, side, plan[side], live[side])
+        return None
+
+    def _quoteSide(self, engine, book, quote, side, wanted, live):
+        base = "quote:%s:%s" % (quote.quoteId, side)
+        if wanted is None:
+            if live is not None:
+                engine.submitCancel(HOUSE, self._houseClOrdId(base), orderId=live.orderId, direct=True)
+            quote.orderIds.pop(side, None)
+            return
+        price, size = wanted
+        if live is None:
+            order = Order(
+                HOUSE, self._houseClOrdId(base), book.symbol,
+                Side.BUY if side == "bid" else Side.SELL, size, price,
+            )
+            events = _submit(engine, lambda: engine.submitNew(order, direct=True))
+            quote.orderIds[side] = order.orderId
+        else:
+            if live.price == price and live.leavesQty == size:
+                return
+            events = _submit(
+                engine,
+                lambda: engine.submitReplace(
+                    HOUSE, self._houseClOrdId(base), orderId=live.orderId,
+                    price=price, quantity=live.cumQty + size, direct=True,
+                ),
+            )
+        _raiseRejected(events, "quote %r %s" % (quote.quoteId, side))
+
+    def delete_quote(self, quote_id):
+        """
+        Cancel both sides of a quote and forget it.
+        """
+        quote = self.quote(quote_id)
+        engine, book = self.book(quote.book)
+        for side in ("bid", "ask"):
+            self._quoteSide(engine, book, quote, side, None, self._liveHouse(engine, quote.orderIds.get(side)))
+        del self.quotes[quote_id]
+
+    # -- trades and managed mode ---------------------------------------------
+
+    def _orderRef(self, engine, book, ref):
+        """
+        The exchange order id named by C{ref}: a house order id (text) or
+        an exchange order id (a whole number).
+        """
+        if isinstance(ref, str):
+            house = self.houseOrders.get(ref)
+            if house is None or house.book not in self.bookEngines:
+                raise UnknownName("unknown order %r" % (ref,))
+            live = self._liveHouse(engine, house.orderId)
+            if live is None or live.symbol != book.symbol:
+                raise WrongState("order %r is not live in book %r" % (ref, book.symbol))
+            return live.orderId
+        orderId = _orderId(ref)
+        order = engine.getOrder(orderId)
+        if order is None or order.symbol != book.symbol:
+            raise UnknownName("book %r has no live order %r" % (book.symbol, ref))
+        return orderId
+
+    def match_orders(self, book_name, order_a, order_b, quantity=None, price=None):
+        """
+        Trade two live orders of one book against each other.  Orders are
+        named by exchange order id (a number: wire orders) or house order
+        id (text).  Defaults: the smaller leaves quantity, at the price of
+        the older order.
+
+        @return: the trade id.
+        """
+        engine, book = self.book(book_name)
+        a = self._orderRef(engine, book, order_a)
+        b = self._orderRef(engine, book, order_b)
+        if quantity is not None:
+            quantity = _quantity(quantity, "quantity")
+        if price is not None:
+            price = _price(book.instrument, price, "price")
+        return engine.matchOrders(a, b, quantity, price)
+
+    def _managed(self, order_id, engine):
+        """
+        (engine, order) of a live order named by its exchange order id,
+        on C{engine} or, when None, the one engine that has it.
+        """
+        orderId = _orderId(order_id)
+        if engine is not None:
+            eng = self.engine(engine)
+            order = eng.getOrder(orderId)
+            if order is None:
+                raise UnknownName("engine %r has no live order %r" % (engine, order_id))
+            return eng, order
+        found = [(n, e) for n, e in sorted(self.engines.items()) if e.getOrder(orderId) is not None]
+        if not found:
+            raise UnknownName("no engine has a live order %r" % (order_id,))
+        if len(found) > 1:
+            raise BadValue(
+                "order %r is live on engines %s: name the engine"
+                % (order_id, ", ".join(n for n, _ in found))
+            )
+        engine = found[0][1]
+        return engine, engine.getOrder(orderId)
+
+    def _requestOf(self, engine, order, kind):
+        pending = engine.pendingRequests().get(order.orderId)
+        if pending != kind:
+            raise WrongState(
+                "order %r has no %s request waiting for an answer" % (order.orderId, kind)
+            )
+
+    def accept_order(self, order_id, engine=None):
+        """
+        Managed mode: accept a held new order; a limit order rests in the
+        book (without matching).
+        """
+        eng, order = self._managed(order_id, engine)
+        self._requestOf(eng, order, "new")
+        eng.acceptOrder(order.orderId)
+
+    def reject_order(self, order_id, reason=None, engine=None):
+        """
+        Managed mode: reject a held new order with the text C{reason}.
+        """
+        eng, order = self._managed(order_id, engine)
+        self._requestOf(eng, order, "new")
+        eng.rejectOrder(order.orderId, _reason(reason), RejectReason.OTHER)
+
+    def fill_order(self, order_id, quantity, price, engine=None):
+        """
+        Execute C{quantity} of a live order at C{price} against the house
+        (repeatable; a held new order is accepted first, and a limit order
+        then rests what is left).
+        """
+        eng, order = self._managed(order_id, engine)
+        instrument = eng.getBook(order.symbol).instrument
+        quantity = _quantity(quantity, "fill quantity")
+        price = _price(instrument, price, "fill price")
+        if quantity > order.leavesQty:
+            raise BadValue(
+                "fill quantity %d exceeds the order's leaves quantity %d"
+                % (quantity, order.leavesQty)
+            )
+        held = order.status is OrdStatus.PENDING_NEW
+        eng.fillOrder(order.orderId, quantity, price)
+        if held and order.leavesQty and not order.isDone and order.ordType is OrdType.LIMIT:
+            eng.restOrder(order.orderId)
+
+    def cancel_order(self, order_id, engine=None):
+        """
+        Cancel a live order on the venue's initiative (unsolicited).
+        """
+        eng, order = self._managed(order_id, engine)
+        eng.cancelUnsolicited(order.orderId)
+
+    def accept_cancel(self, order_id, engine=None):
+        eng, order = self._managed(order_id, engine)
+        self._requestOf(eng, order, "cancel")
+        eng.acceptCancel(order.orderId)
+
+    def reject_cancel(self, order_id, reason=None, engine=None):
+        eng, order = self._managed(order_id, engine)
+        self._requestOf(eng, order, "cancel")
+        eng.rejectCancel(order.orderId, _reason(reason))
+
+    def accept_replace(self, order_id, engine=None):
+        eng, order = self._managed(order_id, engine)
+        self._requestOf(eng, order, "replace")
+        eng.acceptReplace(order.orderId)
+
+    def reject_replace(self, order_id, reason=None, engine=None):
+        eng, order = self._managed(order_id, engine)
+        self._requestOf(eng, order, "replace")
+        eng.rejectReplace(order.orderId, _reason(reason))
+
+
+def _orderId(value):
+    if isinstance(value, bool):
+        raise BadValue("an order id must be a whole number, not %r" % (value,))
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise BadValue("an order id must be a whole number, not %r" % (value,))
+
+
+def _quantity(value, what):
+    if isinstance(value, bool):
+        raise BadValue("%s must be a positive whole number, not %r" % (what, value))
+    try:
+        number = value if isinstance(value, int) else int(str(value).strip())
+    except ValueError:
+        raise BadValue("%s must be a positive whole number, not %r" % (what, value))
+    if number <= 0:
+        raise BadValue("%s must be a positive whole number, not %r" % (what, value))
+    return number
+
+
+def _price(instrument, value, what):
+    if isinstance(value, bool) or value is None:
+        raise BadValue("%s must be a positive decimal, not %r" % (what, value))
+    try:
+        price = instrument.toInternal(value)
+    except BadValue:
+        raise BadValue("%s must be a positive decimal with at most 4 decimal places, not %r" % (what, value))
+    if price <= 0:
+        raise BadValue("%s must be a positive decimal, not %r" % (what, value))
+    if price % instrument.tickSize:
+        raise BadValue(
+            "%s %s is not on the tick grid (tick_size %s)"
+            % (what, value, instrument.toDecimal(instrument.tickSize))
+        )
+    return price
+
+
+def _reason(value):
+    if value is None:
+        return None
+    return str(value)
+
+
+def _submit(engine, command):
+    """
+    Run an engine command; return the events it produced.
+    """
+    capture = _Capture()
+    engine.subscribe(capture)
+    try:
+        command()
+    finally:
+        engine.unsubscribe(capture)
+    return capture.events
+
+
+def _raiseRejected(events, what):
+    for event in events:
+        if event.type in ("rejected", "cancel_rejected"):
+            raise BadValue("%s was rejected: %s" % (what, event.text))
+
+
+class _Capture:
+    def __init__(self):
+        self.events = []
+
+    def engineEvents(self, events):
+        self.events.extend(events)
+
+
+class HouseOrder:
+    """
+    A house order: its properties (a template), and the exchange order id
+    of what was last submitted.
+    """
+
+    def __init__(self, orderId, book):
+        self.houseId = orderId
+        self.book = book
+        self.values = {"order_type": OrdType.LIMIT, "time_in_force": TimeInForce.DAY}
+        self.orderId = None
+        self.submitted = None
+
+    def set(self, instrument, name, value):
+        if name == "side":
+            value = Side.fromName(value)
+        elif name == "price":
+            value = None if value in (None, "") else _price(instrument, value, "price")
+        elif name == "quantity":
+            value = _quantity(value, "quantity")
+        elif name == "order_type":
+            value = OrdType.fromName(value)
+        elif name == "time_in_force":
+            value = TimeInForce.fromName(value)
+        elif name == "expire_time":
+            try:
+                value = None if value in (None, "") else float(value)
+            except (TypeError, ValueError):
+                raise BadValue("expire_time must be a time in seconds, not %r" % (value,))
+        else:
+            raise BadValue(
+                "unknown order property %r (known: %s)" % (name, ", ".join(ORDER_PROPERTIES))
+            )
+        self.values[name] = value
+
+    def orderFields(self, instrument):
+        """
+        Keyword arguments of L{Order} for the current properties.
+
+        @raise BadValue: if one is missing or no longer fits the book.
+        """
+        values = self.values
+        for key in ("side", "quantity"):
+            if values.get(key) is None:
+                raise BadValue("order %r needs a %s" % (self.houseId, key))
+        ordType = values["order_type"]
+        price = values.get("price")
+        if ordType is OrdType.LIMIT:
+            if price is None:
+                raise BadValue("limit order %r needs a price" % (self.houseId,))
+            if price % instrument.tickSize:
+                raise BadValue("the price of order %r is not on the tick grid" % (self.houseId,))
+        else:
+            price = None
+        tif = values["time_in_force"]
+        if tif is TimeInForce.GTD and values.get("expire_time") is None:
+            raise BadValue("GTD order %r needs an expire_time" % (self.houseId,))
+        return {
+            "side": values["side"],
+            "quantity": values["quantity"],
+            "price": price,
+            "ordType": ordType,
+            "timeInForce": tif,
+            "expireTime": values.get("expire_time"),
+        }
+
+
+class Quote:
+    """
+    A two-sided house quote: its properties and the exchange order ids of
+    its live sides.
+    """
+
+    def __init__(self, quoteId, book):
+        self.quoteId = quoteId
+        self.book = book
+        self.values = {}
+        self.orderIds = {}
+
+    def set(self, instrument, name, value):
+        if name in ("bid_price", "ask_price"):
+            value = None if value in (None, "") else _price(instrument, value, name)
+        elif name in ("bid_size", "ask_size"):
+            if value in (None, "", 0, "0"):
+                value = 0
+            else:
+                value = _quantity(value, name)
+        else:
+            raise BadValue(
+                "unknown quote property %r (known: %s)" % (name, ", ".join(QUOTE_PROPERTIES))
+            )
+        self.values[name] = value
+
+    def plan(self, instrument):
+        """
+        {"bid": (price, size) or None, "ask": ...} for the current
+        properties.
+
+        @raise BadValue: for a side with a size but no price, a price off
+            the tick grid, or a crossed quote.
+        """
+        plan = {}
+        for side in ("bid", "ask"):
+            size = self.values.get(side + "_size") or 0
+            price = self.values.get(side + "_price")
+            if not size:
+                plan[side] = None
+                continue
+            if price is None:
+                raise BadValue("quote %r has a %s_size but no %s_price" % (self.quoteId, side, side))
+            if price % instrument.tickSize:
+                raise BadValue("the %s_price of quote %r is not on the tick grid" % (side, self.quoteId))
+            plan[side] = (price, size)
+        if plan["bid"] is None and plan["ask"] is None:
+            raise BadValue("quote %r has no side with a size" % (self.quoteId,))
+        if plan["bid"] and plan["ask"] and plan["bid"][0] >= plan["ask"][0]:
+            raise BadValue(
+                "quote %r is crossed: bid_price %s is not below ask_price %s"
+                % (
+                    self.quoteId,
+                    instrument.toDecimal(plan["bid"][0]),
+                    instrument.toDecimal(plan["ask"][0]),
+                )
+            )
+        return plan

@@ -1,0 +1,232 @@
+# -*- test-case-name: tests.test_events -*-
+"""
+The control event queue: what C{get_events} drains.
+
+Every engine event and every session event becomes a plain dict::
+
+    {"event_id": 17, "type": "filled", "time": 1700000000.25, ...fields}
+
+C{event_id} grows by one for every event, including the ones lost to an
+overflow, so a gap is visible.  Prices are decimal text, like every price
+of the management API.
+
+The queue is bounded.  When it is full, new events are dropped and
+counted; as soon as there is room again an C{events_lost} event (with
+C{count}, C{first_event_id} and C{last_event_id} of what was dropped) is
+queued in their place, before anything newer.  Loss is never silent.
+"""
+
+from collections import deque
+from decimal import Decimal
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from exsim.errors import BadValue
+from exsim.interfaces import IEngineListener
+from exsim.model import DEFAULT_PRICE_SCALE, Instrument
+
+#: Default bound of the queue.
+DEFAULT_SIZE = 100000
+
+#: Most events one C{get_events} call returns (Perspective Broker limits
+#: the size of one message; a client asks again for more).
+PAGE_SIZE = 1000
+
+#: Engine event fields holding internal prices, shown as decimal text.
+PRICE_FIELDS = ("price", "order_price", "old_price", "request_price")
+
+_DEFAULT_INSTRUMENT = Instrument("?", priceScale=DEFAULT_PRICE_SCALE)
+
+
+def formatPrice(instrument, internal):
+    """
+    An internal price as decimal text, with at least the decimal places of
+    the instrument's tick size (C{"10.50"} for a tick of 0.01).
+    """
+    price = instrument.toDecimal(internal)
+    tick = instrument.toDecimal(instrument.tickSize).normalize()
+    if price.as_tuple().exponent > tick.as_tuple().exponent:
+        price = price.quantize(tick)
+    return str(price)
+
+
+def formatAverage(instrument, notional, quantity):
+    """
+    An average price (C{notional / quantity}, internal units) as decimal
+    text with at most 8 decimal places; C{"0"} when nothing is filled.
+    """
+    if not quantity:
+        return "0"
+    average = Decimal(notional) / quantity / instrument.priceScale
+    return str(average.quantize(Decimal("1e-8")).normalize())
+
+
+def parseSize(value):
+    """
+    Parse a queue bound: a whole number of at least 2.
+
+    @raise BadValue: otherwise.
+    """
+    try:
+        size = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise BadValue("event_queue_size must be a whole number, not %r" % (value,))
+    if size < 2:
+        raise BadValue("event_queue_size must be at least 2, not %r" % (value,))
+    return size
+
+
+@implementer(IEngineListener)
+class EngineEventListener:
+    """
+    Subscribed to one engine: turns its events into queue entries.
+
+    @ivar engineName: the name the simulator knows the engine by.
+    """
+
+    def __init__(self, queue, engineName, engine):
+        self.queue = queue
+        self.engineName = engineName
+        self.engine = engine
+
+    def engineEvents(self, events):
+        books = getattr(self.engine, "books", {})
+        for event in events:
+            fields = event.asDict()
+            eventType = fields.pop("type", getattr(event, "type", "event"))
+            symbol = fields.get("symbol")
+            book = books.get(symbol) if symbol is not None else None
+            instrument = book.instrument if book is not None else _DEFAULT_INSTRUMENT
+            for name in PRICE_FIELDS:
+                value = fields.get(name)
+                if type(value) is int:
+                    fields[name] = formatPrice(instrument, value)
+            if "avg_px" in fields:
+                fields["avg_px"] = formatAverage(
+                    instrument, getattr(event, "notional", 0), getattr(event, "cumQty", 0)
+                )
+            fields["engine"] = self.engineName
+            self.queue.add(eventType, fields)
+
+
+class EventQueue:
+    """
+    A bounded FIFO of event dicts.
+
+    @ivar maxSize: the bound.
+    @ivar lost: events dropped since the last C{events_lost} report.
+    """
+
+    log = Logger()
+
+    def __init__(self, clock, maxSize=DEFAULT_SIZE):
+        self.clock = clock
+        self.maxSize = parseSize(maxSize)
+        self._events = deque()
+        self._nextId = 1
+        self.lost = 0
+        self._firstLost = None
+        self._lastLost = None
+        self._listeners = {}
+
+    def __len__(self):
+        return len(self._events)
+
+    def setMaxSize(self, value):
+        """
+        Change the bound; events already queued beyond it stay.
+        """
+        self.maxSize = parseSize(value)
+
+    # -- sources -------------------------------------------------------------
+
+    def watchEngine(self, name, engine):
+        """
+        Queue every later event of C{engine}, tagged with C{name}.
+        """
+        self.unwatchEngine(name)
+        listener = self._listeners[name] = EngineEventListener(self, name, engine)
+        engine.subscribe(listener)
+
+    def unwatchEngine(self, name):
+        listener = self._listeners.pop(name, None)
+        if listener is not None:
+            listener.engine.unsubscribe(listener)
+
+    def sessionEvent(self, eventType, fields):
+        """
+        A session event (an L{exsim.service.Simulator} event sink).
+        """
+        self.add(eventType, dict(fields))
+
+    # -- the queue -----------------------------------------------------------
+
+    def _entry(self, eventType, fields):
+        entry = {"event_id": self._nextId, "type": eventType, "time": self.clock.seconds()}
+        self._nextId += 1
+        for key, value in fields.items():
+            if key not in entry:
+                entry[key] = value
+        return entry
+
+    def add(self, eventType, fields):
+        """
+        Queue one event, or count it as lost if the queue is full.
+        """
+        self._reportLoss()
+        if len(self._events) >= self.maxSize:
+            eventId = self._nextId
+            self._nextId += 1
+            if not self.lost:
+                self._firstLost = eventId
+                self.log.warn(
+                    "control event queue full ({size} events): dropping events",
+                    size=self.maxSize,
+                )
+            self.lost += 1
+            self._lastLost = eventId
+            return
+        self._events.append(self._entry(eventType, fields))
+
+    def _reportLoss(self):
+        if self.lost and len(self._events) < self.maxSize:
+            self._events.append(
+                self._entry(
+                    "events_lost",
+                    {
+                        "count": self.lost,
+                        "first_event_id": self._firstLost,
+                        "last_event_id": self._lastLost,
+                        "queue_size": self.maxSize,
+                    },
+                )
+            )
+            self.lost = 0
+            self._firstLost = self._lastLost = None
+
+    def get(self, maxCount=None):
+        """
+        Remove and return up to C{maxCount} events (at most L{PAGE_SIZE};
+        C{None} means a full page), oldest first.
+
+        @raise BadValue: if C{maxCount} is not a positive whole number.
+        """
+        if maxCount is None:
+            maxCount = PAGE_SIZE
+        if type(maxCount) is not int:
+            try:
+                maxCount = int(str(maxCount).strip())
+            except ValueError:
+                raise BadValue("max_count must be a whole number, not %r" % (maxCount,))
+        if maxCount <= 0:
+            raise BadValue("max_count must be positive, not %r" % (maxCount,))
+        maxCount = min(maxCount, PAGE_SIZE)
+        events = self._events
+        result = []
+        while events and len(result) < maxCount:
+            result.append(events.popleft())
+            # The first room made goes to the loss report, in the place
+            # of the events it stands for.
+            self._reportLoss()
+        return result

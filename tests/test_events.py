@@ -1,0 +1,172 @@
+"""
+Tests for L{exsim.events}: the bounded control event queue.
+"""
+
+from twisted.internet.task import Clock
+from twisted.trial import unittest
+from zope.interface.verify import verifyObject
+
+from exsim.errors import BadValue
+from exsim.events import PAGE_SIZE, EngineEventListener, EventQueue, formatPrice, parseSize
+from exsim.interfaces import IEngineListener
+from exsim.model import Instrument, Order, Side
+from exsim.service import Simulator
+
+
+class EventQueueTests(unittest.TestCase):
+    def setUp(self):
+        self.clock = Clock()
+        self.clock.advance(1000)
+        self.queue = EventQueue(self.clock, maxSize=5)
+
+    def test_entry(self):
+        """
+        An event is a dict starting with event_id, type and time, then its
+        fields; event ids grow by one.
+        """
+        self.queue.add("logon", {"session": "A"})
+        self.clock.advance(2.5)
+        self.queue.add("logout", {"session": "A", "type": "ignored"})
+        events = self.queue.get()
+        self.assertEqual(
+            events,
+            [
+                {"event_id": 1, "type": "logon", "time": 1000.0, "session": "A"},
+                {"event_id": 2, "type": "logout", "time": 1002.5, "session": "A"},
+            ],
+        )
+        self.assertEqual(list(events[0])[:3], ["event_id", "type", "time"])
+        self.assertEqual(self.queue.get(), [])
+
+    def test_maxCount(self):
+        """
+        get(max_count) drains oldest first, at most max_count at a time.
+        """
+        for i in range(4):
+            self.queue.add("x", {"i": i})
+        self.assertEqual([e["i"] for e in self.queue.get(3)], [0, 1, 2])
+        self.assertEqual([e["i"] for e in self.queue.get("3")], [3])
+
+    def test_badMaxCount(self):
+        self.queue.add("x", {})
+        for bad in (0, -1, "many", 1.5j):
+            self.assertRaises(BadValue, self.queue.get, bad)
+        self.assertEqual(len(self.queue), 1)
+
+    def test_page(self):
+        """
+        One call returns at most PAGE_SIZE events.
+        """
+        queue = EventQueue(self.clock, maxSize=PAGE_SIZE + 10)
+        for i in range(PAGE_SIZE + 5):
+            queue.add("x", {"i": i})
+        self.assertEqual(len(queue.get()), PAGE_SIZE)
+        self.assertEqual(len(queue.get(10 ** 9)), 5)
+
+    def test_overflowReported(self):
+        """
+        When the queue is full new events are dropped and counted; an
+        events_lost event takes their place as soon as there is room.
+        """
+        for i in range(8):
+            self.queue.add("x", {"i": i})
+        self.assertEqual(len(self.queue), 5)
+        self.assertEqual(self.queue.lost, 3)
+        events = self.queue.get(100)
+        self.assertEqual([e["type"] for e in events], ["x"] * 5 + ["events_lost"])
+        lost = events[-1]
+        self.assertEqual(
+            (lost["count"], lost["first_event_id"], lost["last_event_id"], lost["event_id"]),
+            (3, 6, 8, 9),
+        )
+        self.assertEqual(self.queue.lost, 0)
+
+    def test_overflowBeforeNewer(self):
+        """
+        The loss report comes before any event queued after room was made.
+        """
+        for i in range(6):
+            self.queue.add("x", {"i": i})
+        self.assertEqual([e["i"] for e in self.queue.get(1)], [0])
+        self.queue.add("x", {"i": 99})
+        self.assertEqual(self.queue.lost, 1)
+        events = self.queue.get(100)
+        self.assertEqual(
+            [(e["type"], e.get("i"), e.get("count")) for e in events],
+            [("x", 1, None), ("x", 2, None), ("x", 3, None), ("x", 4, None),
+             ("events_lost", None, 1), ("events_lost", None, 1)],
+        )
+        # 99 arrived while the first report filled the last slot: the
+        # second report stands for it.
+        self.assertEqual(events[-1]["first_event_id"], 8)
+        self.assertEqual(self.queue.lost, 0)
+        self.queue.add("x", {"i": 100})
+        self.assertEqual([e.get("i") for e in self.queue.get()], [100])
+
+    def test_parseSize(self):
+        self.assertEqual(parseSize("10"), 10)
+        for bad in ("0", "1", "-5", "lots", None):
+            self.assertRaises(BadValue, parseSize, bad)
+        self.assertRaises(BadValue, self.queue.setMaxSize, "x")
+        self.assertEqual(self.queue.maxSize, 5)
+
+
+class EngineEventTests(unittest.TestCase):
+    def setUp(self):
+        self.clock = Clock()
+        self.simulator = Simulator(self.clock)
+        self.simulator.create_engine("e1")
+        self.simulator.create_book("AAPL", "e1", "AAPL")
+        self.engine = self.simulator.engines["e1"]
+
+    def test_verifyListener(self):
+        listener = EngineEventListener(self.simulator.events, "e1", self.engine)
+        self.assertTrue(verifyObject(IEngineListener, listener))
+
+    def test_engineEvents(self):
+        """
+        Engine events are queued with the engine name and decimal prices.
+        """
+        self.engine.submitNew(Order("ep/A", "c1", "AAPL", Side.BUY, 10, 1015000))
+        self.engine.submitNew(Order("ep/B", "c2", "AAPL", Side.SELL, 4, 1015000))
+        events = self.simulator.get_events()
+        types = [e["type"] for e in events]
+        self.assertEqual(types[:3], ["accepted", "added", "book_changed"])
+        self.assertIn("trade", types)
+        self.assertTrue(all(e["engine"] == "e1" for e in events))
+        fills = [e for e in events if e["type"] == "filled"]
+        self.assertEqual(len(fills), 2)
+        self.assertEqual({f["price"] for f in fills}, {"101.50"})
+        self.assertEqual({f["avg_px"] for f in fills}, {"101.5"})
+        self.assertEqual(events[0]["price"], "101.50")
+        self.assertEqual(events[0]["owner"], "ep/A")
+        ids = [e["event_id"] for e in events]
+        self.assertEqual(ids, list(range(1, len(ids) + 1)))
+
+    def test_sessionEvents(self):
+        """
+        Session events reported by endpoints reach the queue.
+        """
+        self.simulator.reportEvent("logon", endpoint="fix1", session="CLIENT")
+        self.assertEqual(
+            self.simulator.get_events(),
+            [{"event_id": 1, "type": "logon", "time": 0.0, "endpoint": "fix1", "session": "CLIENT"}],
+        )
+
+    def test_deletedEngine(self):
+        """
+        A deleted engine's later events are not queued.
+        """
+        engine = self.engine
+        self.simulator.delete_engine("e1")
+        self.simulator.get_events()
+        engine.addBook(Instrument("X"))
+        engine.submitNew(Order("ep/A", "c1", "X", Side.BUY, 10, 10000))
+        self.assertEqual(self.simulator.get_events(), [])
+
+    def test_formatPrice(self):
+        instrument = Instrument("X")
+        self.assertEqual(formatPrice(instrument, 1000000), "100.00")
+        self.assertEqual(formatPrice(instrument, 1000050), "100.005")
+        instrument.tickSize = 10000
+        self.assertEqual(formatPrice(instrument, 1000000), "100")
