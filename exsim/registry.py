@@ -95,3 +95,4 @@ def _loadBuiltins():
     from exsim import protocols
 
     protocols.registerBuiltins(_registry["protocol"])
+    from exsim.engine import activity  # noqa: F401 (registers its book properties)
