@@ -1,0 +1,975 @@
+# -*- test-case-name: tests.test_fix_orders -*-
+"""
+FIX order entry: NewOrderSingle (D), OrderCancelRequest (F),
+OrderCancelReplaceRequest (G) and OrderStatusRequest (H) become engine
+commands; engine events become ExecutionReports (8) and
+OrderCancelRejects (9), with the fields each FIX version defines.
+
+What differs between versions is gathered in one L{Profile} per version:
+ExecTransType (20) in FIX.4.0-4.2 only, ExecType (150) from FIX.4.1, fills
+as ExecType 1/2 up to FIX.4.2 and F (Trade) from FIX.4.3, OrdStatus 5
+(Replaced) up to FIX.4.2, LeavesQty from FIX.4.1, timestamps with
+milliseconds from FIX.4.2, reject reason codes as each version enumerates
+them.
+"""
+
+import time
+from decimal import Decimal, InvalidOperation
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from exsim.engine.events import (
+    Accepted,
+    CancelRejected,
+    Cancelled,
+    Expired,
+    Filled,
+    PendingChange,
+    Rejected,
+    Replaced,
+)
+from exsim.errors import BadValue
+from exsim.interfaces import IEngineListener, IFixApplication
+from exsim.model import (
+    CancelReason,
+    OrdStatus,
+    OrdType,
+    Order,
+    RejectReason,
+    Side,
+    TimeInForce,
+)
+
+#: ApplVerID (1128) codes and the version name they stand for.
+APPL_VER_IDS = {
+    "2": "FIX.4.0",
+    "3": "FIX.4.1",
+    "4": "FIX.4.2",
+    "5": "FIX.4.3",
+    "6": "FIX.4.4",
+    "7": "FIX.5.0",
+    "8": "FIX.5.0SP1",
+    "9": "FIX.5.0SP2",
+}
+
+_VERSION_RANK = {
+    "FIX.4.0": 40,
+    "FIX.4.1": 41,
+    "FIX.4.2": 42,
+    "FIX.4.3": 43,
+    "FIX.4.4": 44,
+    "FIX.5.0": 50,
+    "FIX.5.0SP1": 51,
+    "FIX.5.0SP2": 52,
+}
+
+
+def applicationVersion(beginString, applVerId=None):
+    """
+    The application version a session speaks: its BeginString, or for
+    FIXT.1.1 the version its ApplVerID names (FIX.5.0SP2 by default).
+    """
+    if beginString == "FIXT.1.1":
+        return APPL_VER_IDS.get(applVerId or "9", "FIX.5.0SP2")
+    return beginString
+
+
+class Profile:
+    """
+    How one FIX application version writes order-entry messages.
+
+    @ivar version: e.g. C{"FIX.4.2"} or C{"FIX.5.0SP2"}.
+    @ivar rank: 40 for FIX.4.0 ... 52 for FIX.5.0SP2, for comparisons.
+    """
+
+    def __init__(self, version):
+        self.version = version
+        rank = self.rank = _VERSION_RANK.get(version, 52)
+        #: ExecTransType (20) is required up to FIX.4.2, gone after.
+        self.execTransType = rank <= 42
+        #: ExecType (150) exists from FIX.4.1.
+        self.execType = rank >= 41
+        #: Fills are ExecType F (Trade) from FIX.4.3, 1/2 before.
+        self.tradeExecType = rank >= 43
+        #: OrdStatus 5 (Replaced) on a replace, up to FIX.4.2.
+        self.replacedStatus = rank <= 42
+        #: LeavesQty (151) and OrigClOrdID (41) exist from FIX.4.1.
+        self.leavesQty = rank >= 41
+        self.origClOrdId = rank >= 41
+        #: Pending replace is E from FIX.4.2; FIX.4.0/4.1 have only 6
+        #: (pending cancel/replace).
+        self.pendingReplace = "E" if rank >= 42 else "6"
+        #: UTCTimestamp with milliseconds from FIX.4.2.
+        self.millis = rank >= 42
+        #: Quantities are integers (INT) in FIX.4.0/4.1, QTY after.
+        self.intQty = rank <= 41
+        #: ExecType I (Order Status) from FIX.4.3; before it, a status
+        #: report has ExecTransType 3 (Status).
+        self.statusExecType = rank >= 43
+        #: OrderCancelReject: OrdStatus and OrigClOrdID from 4.1,
+        #: CxlRejResponseTo from 4.2.
+        self.cxlRejStatus = rank >= 41
+        self.cxlRejResponseTo = rank >= 42
+        #: LastLiquidityInd (851) from FIX.4.4; TrdMatchID (880) and
+        #: AggressorIndicator (1057) in the ExecutionReport from FIX.5.0SP2.
+        self.lastLiquidityInd = rank >= 44
+        self.trdMatchId = rank >= 52
+        #: The client of an order on a drop copy: ClientID (109) up to
+        #: FIX.4.2, a Parties block (453/448/447/452) from FIX.4.3.
+        self.parties = rank >= 43
+        #: LastShares (32) and LastPx (31) are required on every
+        #: ExecutionReport in FIX.4.0/4.1 (zero when nothing was filled).
+        self.lastRequired = rank <= 41
+        #: ExpireDate (432) exists from FIX.4.2.
+        self.expireDate = rank >= 42
+        self.ordRejReasons = _ordRejReasons(rank)
+        self.cxlRejReasons = _cxlRejReasons(rank)
+        self._stampSecond = None
+        self._stampPrefix = None
+
+    def stamp(self, seconds):
+        """
+        A UTCTimestamp for C{seconds} since the epoch.
+        """
+        second = int(seconds)
+        if second != self._stampSecond:
+            self._stampSecond = second
+            self._stampPrefix = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second))
+        if self.millis:
+            millis = int((seconds - second) * 1000)
+            if millis > 999:
+                millis = 999
+            return "%s.%03d" % (self._stampPrefix, millis)
+        return self._stampPrefix
+
+    def qty(self, value):
+        """
+        A quantity as FIX text (integers; a rejected order's odd quantity
+        as given, or its whole part where the version wants an INT).
+        """
+        if type(value) is int:
+            return str(value)
+        if value is None:
+            return "0"
+        try:
+            number = Decimal(str(value))
+        except (InvalidOperation, ValueError):
+            return "0"
+        if not number.is_finite():
+            return "0"
+        if self.intQty:
+            return str(int(number))
+        return _plainDecimal(number)
+
+    def __repr__(self):
+        return "<Profile %s>" % (self.version,)
+
+
+def _ordRejReasons(rank):
+    other = "99" if rank >= 44 else "0"
+    unsupported = "11" if rank >= 43 else "0"
+    reasons = {
+        RejectReason.UNKNOWN_SYMBOL: "1",
+        RejectReason.EXCHANGE_CLOSED: "2",
+        RejectReason.TOO_LATE: "4",
+        RejectReason.UNKNOWN_ORDER: "5" if rank >= 41 else "0",
+        RejectReason.DUPLICATE_ORDER: "6" if rank >= 41 else "0",
+        RejectReason.BAD_QUANTITY: "13" if rank >= 44 else "0",
+        RejectReason.BAD_PRICE: other,
+        RejectReason.UNSUPPORTED_ORDER_TYPE: unsupported,
+        RejectReason.UNSUPPORTED_TIME_IN_FORCE: unsupported,
+        RejectReason.BEHAVIOUR: other,
+        RejectReason.OTHER: other,
+    }
+    return reasons
+
+
+def _cxlRejReasons(rank):
+    if rank <= 41:
+        # Only 0 (too late) and 1 (unknown order) exist.
+        return {RejectReason.TOO_LATE: "0", RejectReason.UNKNOWN_ORDER: "1"}
+    other = "99" if rank >= 44 else "2"
+    return {
+        RejectReason.TOO_LATE: "0",
+        RejectReason.UNKNOWN_ORDER: "1",
+        RejectReason.DUPLICATE_ORDER: "6" if rank >= 43 else "2",
+        RejectReason.BAD_PRICE: other,
+        RejectReason.BAD_QUANTITY: other,
+        RejectReason.OTHER: other,
+        RejectReason.BEHAVIOUR: other,
+        "pending": "3",
+    }
+
+
+_PROFILES = {}
+
+
+def profileFor(beginString, applVerId=None):
+    """
+    The (shared) L{Profile} of a session's version.
+    """
+    version = applicationVersion(beginString, applVerId)
+    profile = _PROFILES.get(version)
+    if profile is None:
+        profile = _PROFILES[version] = Profile(version)
+    return profile
+
+
+# -- values ------------------------------------------------------------------
+
+
+def _plainDecimal(number):
+    """
+    A L{Decimal} as plain FIX text: no exponent, no trailing zeros.
+    """
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("", "-0"):
+        text = "0"
+    return text
+
+
+_FAST_SCALES = {10000: 4, 100: 2, 1000: 3, 1000000: 6, 100000000: 8, 1: 0}
+
+
+def formatPrice(internal, scale=10000):
+    """
+    An internal integer price as decimal FIX text (C{1502500} -> C{"150.25"}).
+    Anything else (the raw text of a rejected price) is returned as text.
+    """
+    if type(internal) is not int:
+        if internal is None:
+            return "0"
+        return str(internal)
+    digits = _FAST_SCALES.get(scale)
+    if digits is None or internal < 0:
+        return _plainDecimal(Decimal(internal) / scale)
+    if not digits:
+        return str(internal)
+    whole, frac = divmod(internal, scale)
+    if not frac:
+        return str(whole)
+    return "%d.%s" % (whole, ("%0*d" % (digits, frac)).rstrip("0"))
+
+
+def formatAvgPx(notional, cumQty, scale=10000):
+    """
+    The average price of C{cumQty} filled for C{notional} (internal units
+    times quantity), as decimal text rounded to 8 decimal places.
+    """
+    if not cumQty:
+        return "0"
+    if type(notional) is int and notional % cumQty == 0:
+        return formatPrice(notional // cumQty, scale)
+    value = (Decimal(notional) / (Decimal(cumQty) * scale)).quantize(Decimal("1e-8"))
+    return _plainDecimal(value)
+
+
+def parseUTCTimestamp(text):
+    """
+    Seconds since the epoch of a FIX UTCTimestamp (C{YYYYMMDD-HH:MM:SS}
+    with optional fractional seconds), or None if it is not one.
+    """
+    if not text or len(text) < 17 or text[8] != "-":
+        return None
+    try:
+        base = time.strptime(text[:17], "%Y%m%d-%H:%M:%S")
+    except ValueError:
+        return None
+    seconds = float(_timegm(base))
+    rest = text[17:]
+    if rest:
+        if rest[0] != "." or not rest[1:].isdigit():
+            return None
+        seconds += float("0" + rest)
+    return seconds
+
+
+def parseDateEnd(text):
+    """
+    The end of a FIX date (C{YYYYMMDD}, UTC): the next midnight, in seconds
+    since the epoch; None if it is not a date.
+    """
+    if not text or len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        base = time.strptime(text, "%Y%m%d")
+    except ValueError:
+        return None
+    return float(_timegm(base) + 86400)
+
+
+def _timegm(struct):
+    import calendar
+
+    return calendar.timegm(struct)
+
+
+def _qtyValue(text):
+    """
+    An order quantity from FIX text: an int when it is a whole positive
+    number, else something the engine rejects as a bad quantity.
+    """
+    if text is None:
+        return 0
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return 0
+    if number.is_finite() and number == number.to_integral_value():
+        return int(number)
+    return number
+
+
+_SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT}
+_ORD_TYPES = {"1": OrdType.MARKET, "2": OrdType.LIMIT}
+_TIFS = {
+    "0": TimeInForce.DAY,
+    "1": TimeInForce.GTC,
+    "3": TimeInForce.IOC,
+    "4": TimeInForce.FOK,
+    "6": TimeInForce.GTD,
+}
+
+
+def _code(value):
+    """
+    The FIX code of a model enum member, or the raw text kept for a
+    rejected order.
+    """
+    return value.value if hasattr(value, "value") else str(value)
+
+
+class OrderData:
+    """
+    What a FIX order keeps beside the engine's model, in C{Order.userData}:
+    fields echoed on every ExecutionReport.
+    """
+
+    __slots__ = ("account", "expireTime", "expireDate")
+
+    def __init__(self, account=None, expireTime=None, expireDate=None):
+        self.account = account
+        self.expireTime = expireTime
+        self.expireDate = expireDate
+
+
+# -- ExecutionReport building ------------------------------------------------
+
+
+def _instrumentOf(engine, symbol):
+    book = engine.books.get(symbol) if engine is not None else None
+    return book.instrument.priceScale if book is not None else 10000
+
+
+def _orderFields(profile, fields, order, quantity, price, scale):
+    data = order.userData
+    if data is not None and type(data) is OrderData and data.account is not None:
+        fields.append((1, data.account))
+    fields.append((55, order.symbol))
+    fields.append((54, order.side.value))
+    fields.append((38, profile.qty(quantity)))
+    ordType = order.ordType
+    fields.append((40, _code(ordType)))
+    if price is not None and ordType is not OrdType.MARKET:
+        fields.append((44, formatPrice(price, scale)))
+    fields.append((59, _code(order.timeInForce)))
+    if data is not None and type(data) is OrderData:
+        if data.expireTime is not None:
+            fields.append((126, data.expireTime))
+        elif data.expireDate is not None and profile.expireDate:
+            fields.append((432, data.expireDate))
+
+
+def _tail(profile, fields, leaves, cum, notional, scale, stamp, text=None, fill=False):
+    if profile.lastRequired and not fill:
+        fields.append((32, "0"))
+        fields.append((31, "0"))
+    if profile.leavesQty:
+        fields.append((151, profile.qty(leaves)))
+    fields.append((14, profile.qty(cum)))
+    fields.append((6, formatAvgPx(notional, cum, scale)))
+    fields.append((60, stamp))
+    if text:
+        fields.append((58, text))
+
+
+def _head(profile, order, clOrdId, origClOrdId, execId, transType, execType, ordStatus):
+    fields = [(37, str(order.orderId))]
+    if clOrdId is not None:
+        fields.append((11, clOrdId))
+    if origClOrdId is not None and profile.origClOrdId:
+        fields.append((41, origClOrdId))
+    fields.append((17, str(execId)))
+    if profile.execTransType:
+        fields.append((20, transType))
+    if profile.execType:
+        fields.append((150, execType))
+    fields.append((39, ordStatus))
+    return fields
+
+
+def _erAccepted(profile, event, scale, stamp):
+    order = event.order
+    fields = _head(profile, order, event.clOrdId, None, event.execId, "0", "0", event.status.value)
+    _orderFields(profile, fields, order, event.quantity, event.price, scale)
+    _tail(profile, fields, event.leavesQty, event.cumQty, event.notional, scale, stamp)
+    return fields
+
+
+def _erRejected(profile, event, scale, stamp):
+    order = event.order
+    fields = _head(profile, order, event.clOrdId, None, event.execId, "0", "8", "8")
+    fields.append((103, profile.ordRejReasons.get(event.reason, profile.ordRejReasons[RejectReason.OTHER])))
+    _orderFields(profile, fields, order, event.quantity, event.price, scale)
+    _tail(profile, fields, 0, event.cumQty, event.notional, scale, stamp, event.text)
+    return fields
+
+
+def _erFilled(profile, event, scale, stamp):
+    order = event.order
+    leaves = event.leavesQty
+    if profile.tradeExecType:
+        execType = "F"
+    else:
+        execType = "1" if leaves else "2"
+    status = event.status.value
+    fields = _head(profile, order, event.clOrdId, None, event.execId, "0", execType, status)
+    _orderFields(profile, fields, order, event.orderQuantity, event.orderPrice, scale)
+    fields.append((32, profile.qty(event.quantity)))
+    fields.append((31, formatPrice(event.price, scale)))
+    _tail(profile, fields, leaves, event.cumQty, event.notional, scale, stamp, fill=True)
+    if profile.lastLiquidityInd:
+        fields.append((851, "2" if event.aggressor else "1"))
+    if profile.trdMatchId:
+        fields.append((880, str(event.tradeId)))
+        fields.append((1057, "Y" if event.aggressor else "N"))
+    return fields
+
+
+_CANCEL_TEXT = {
+    CancelReason.IMMEDIATE_OR_CANCEL: "unfilled quantity of an immediate order cancelled",
+    CancelReason.FILL_OR_KILL: "fill or kill order could not be filled",
+    CancelReason.NO_LIQUIDITY: "no liquidity for the market order",
+    CancelReason.UNSOLICITED: "cancelled by the exchange",
+    CancelReason.DISCONNECT: "cancelled on disconnect",
+    CancelReason.REPLACED_TO_ZERO: "cancelled by replace",
+}
+
+
+def _erCancelled(profile, event, scale, stamp):
+    order = event.order
+    if event.cancelClOrdId is not None:
+        clOrdId, origClOrdId = event.cancelClOrdId, event.clOrdId
+    else:
+        clOrdId, origClOrdId = event.clOrdId, None
+    fields = _head(profile, order, clOrdId, origClOrdId, event.execId, "0", "4", "4")
+    _orderFields(profile, fields, order, event.quantity, event.price, scale)
+    _tail(
+        profile, fields, 0, event.cumQty, event.notional, scale, stamp,
+        _CANCEL_TEXT.get(event.reason),
+    )
+    return fields
+
+
+def _erReplaced(profile, event, scale, stamp):
+    order = event.order
+    status = event.status
+    if profile.replacedStatus and status is not OrdStatus.FILLED:
+        code = "5"
+    else:
+        code = status.value
+    fields = _head(profile, order, event.clOrdId, event.origClOrdId, event.execId, "0", "5", code)
+    _orderFields(profile, fields, order, event.quantity, event.price, scale)
+    _tail(profile, fields, event.leavesQty, event.cumQty, event.notional, scale, stamp)
+    return fields
+
+
+def _erExpired(profile, event, scale, stamp):
+    order = event.order
+    fields = _head(profile, order, event.clOrdId, None, event.execId, "0", "C", "C")
+    _orderFields(profile, fields, order, event.quantity, event.price, scale)
+    _tail(profile, fields, 0, event.cumQty, event.notional, scale, stamp)
+    return fields
+
+
+def _erPending(profile, event, scale, stamp):
+    order = event.order
+    code = "6" if event.kind == "cancel" else profile.pendingReplace
+    fields = _head(
+        profile, order, event.requestClOrdId, event.clOrdId, event.execId, "0", code, code
+    )
+    _orderFields(profile, fields, order, event.quantity, event.price, scale)
+    _tail(profile, fields, event.leavesQty, event.cumQty, event.notional, scale, stamp)
+    return fields
+
+
+#: Engine event class -> function(profile, event, price scale, stamp)
+#: returning the ExecutionReport body.
+ER_BUILDERS = {
+    Accepted: _erAccepted,
+    Rejected: _erRejected,
+    Filled: _erFilled,
+    Cancelled: _erCancelled,
+    Replaced: _erReplaced,
+    Expired: _erExpired,
+    PendingChange: _erPending,
+}
+
+
+def executionReport(profile, event, scale, stamp):
+    """
+    The ExecutionReport body for an engine event, or None if the event
+    has none.
+    """
+    builder = ER_BUILDERS.get(event.__class__)
+    if builder is None:
+        return None
+    return builder(profile, event, scale, stamp)
+
+
+def statusReport(profile, order, execId, stamp, scale, clOrdId=None):
+    """
+    The ExecutionReport answering an OrderStatusRequest for C{order} (its
+    current state).
+    """
+    status = order.status.value
+    execType = "I" if profile.statusExecType else status
+    fields = _head(profile, order, order.clOrdId, None, execId, "3", execType, status)
+    _orderFields(profile, fields, order, order.quantity, order.price, scale)
+    _tail(profile, fields, order.leavesQty, order.cumQty, order.notional, scale, stamp)
+    return fields
+
+
+def cancelReject(profile, event, stamp, doneStatus=None, doneOrderId=None):
+    """
+    The OrderCancelReject (9) body for a L{CancelRejected} event.
+
+    @param doneStatus: the final L{OrdStatus} of the target order if it is
+        known to have finished (too late to cancel).
+    """
+    order = event.order
+    if order is not None:
+        orderId = str(order.orderId)
+    elif doneOrderId is not None:
+        orderId = str(doneOrderId)
+    else:
+        orderId = "NONE"
+    fields = [(37, orderId), (11, event.clOrdId or "NONE")]
+    origClOrdId = event.origClOrdId
+    if origClOrdId is None and order is not None:
+        origClOrdId = order.clOrdId
+    if profile.cxlRejStatus:
+        if profile.rank < 52 or origClOrdId is not None:
+            fields.append((41, origClOrdId or "NONE"))
+        if event.status is not None:
+            status = event.status.value
+        elif doneStatus is not None:
+            status = doneStatus.value
+        else:
+            status = "8"
+        fields.append((39, status))
+    if profile.cxlRejResponseTo:
+        fields.append((60, stamp))
+        fields.append((434, "1" if event.responseTo == "cancel" else "2"))
+    reasons = profile.cxlRejReasons
+    reason = event.reason
+    if reason is RejectReason.OTHER and event.status in (
+        OrdStatus.PENDING_CANCEL,
+        OrdStatus.PENDING_REPLACE,
+    ):
+        reason = "pending"
+    code = reasons.get(reason)
+    if code is None and profile.rank >= 42:
+        code = reasons[RejectReason.OTHER]
+    if code is not None:
+        fields.append((102, code))
+    if event.text:
+        fields.append((58, event.text))
+    return fields
+
+
+# -- the application ---------------------------------------------------------
+
+#: How many finished orders per engine are remembered for status requests
+#: and cancel rejects, in two generations.
+DONE_MEMORY = 200000
+
+_DONE_STATUSES = frozenset(
+    [OrdStatus.FILLED, OrdStatus.CANCELLED, OrdStatus.REJECTED, OrdStatus.EXPIRED]
+)
+
+
+@implementer(IFixApplication, IEngineListener)
+class OrderEntry:
+    """
+    The order-entry application of a FIX endpoint: requests of its
+    sessions go to the endpoint's engine, and the engine's events about
+    their orders come back as ExecutionReports.
+
+    @ivar sessions: {session key: L{exsim.interfaces.IFixSession}} of every
+        session that has logged on; a session stays here after it logs
+        out, so reports about its orders are stored for resend.
+    @ivar marketData: an L{exsim.fix.marketdata.MarketData} answering
+        MarketDataRequests, or None.
+    """
+
+    log = Logger()
+
+    def __init__(self, endpoint, marketData=None):
+        self.endpoint = endpoint
+        self.engine = endpoint.engine
+        self.reactor = endpoint.reactor
+        self.marketData = marketData
+        self.sessions = {}
+        self._profiles = {}
+        self._done = {}
+        self._doneOld = {}
+        self._localExecId = 0
+        self._handlers = {
+            "D": self._newOrder,
+            "F": self._cancel,
+            "G": self._replace,
+            "H": self._status,
+        }
+        self.engine.subscribe(self)
+
+    def shutdown(self):
+        """
+        Stop listening to the engine (the endpoint is closing).
+        """
+        self.engine.unsubscribe(self)
+        if self.marketData is not None:
+            self.marketData.shutdown()
+
+    # -- IFixApplication ---------------------------------------------------
+
+    def sessionLoggedOn(self, session):
+        self.sessions[session.key] = session
+        self._profiles[session.key] = profileFor(session.beginString, session.applVerId)
+        if self.marketData is not None:
+            self.marketData.sessionLoggedOn(session)
+
+    def sessionLoggedOut(self, session):
+        if self.marketData is not None:
+            self.marketData.sessionLoggedOut(session)
+        if self.endpoint.properties.get("cancel_on_disconnect"):
+            self.cancelOrdersOf(session.key)
+
+    def cancelOrdersOf(self, owner):
+        """
+        Cancel every live order of C{owner} (cancel on disconnect).
+        """
+        engine = self.engine
+        live = getattr(engine, "liveOrders", None)
+        if live is None:
+            return
+        for order in live():
+            if order.owner == owner and not order.isDone:
+                try:
+                    engine.cancelUnsolicited(order.orderId, CancelReason.DISCONNECT)
+                except Exception:
+                    self.log.failure(
+                        "cancel on disconnect of order {orderId} failed",
+                        orderId=order.orderId,
+                    )
+
+    def fromApp(self, session, message):
+        handler = self._handlers.get(message.msgType)
+        if handler is None:
+            if message.msgType == "V" and self.marketData is not None:
+                return self.marketData.fromApp(session, message)
+            return False
+        if session.key not in self.sessions:
+            self.sessionLoggedOn(session)
+        handler(session, message)
+        return True
+
+    def _profile(self, session):
+        profile = self._profiles.get(session.key)
+        if profile is None:
+            profile = self._profiles[session.key] = profileFor(
+                session.beginString, session.applVerId
+            )
+        return profile
+
+    def _missing(self, session, message, tag):
+        session.sendSessionReject(
+            message.seqNum, 1, "Required tag missing", refTagId=tag, refMsgType=message.msgType
+        )
+
+    # -- requests ----------------------------------------------------------
+
+    def _newOrder(self, session, message):
+        get = message.get
+        clOrdId = get(11)
+        if not clOrdId:
+            return self._missing(session, message, 11)
+        symbol = get(55)
+        if not symbol:
+            return self._missing(session, message, 55)
+        sideCode = get(54)
+        if sideCode is None:
+            return self._missing(session, message, 54)
+        side = _SIDES.get(sideCode)
+        engine = self.engine
+        ordTypeCode = get(40, "2")
+        ordType = _ORD_TYPES.get(ordTypeCode, ordTypeCode)
+        tifCode = get(59, "0")
+        tif = _TIFS.get(tifCode, tifCode)
+        quantity = _qtyValue(get(38))
+        price = None
+        if ordType is not OrdType.MARKET:
+            priceText = get(44)
+            book = engine.books.get(symbol)
+            if priceText is not None and book is not None:
+                try:
+                    price = book.instrument.toInternal(priceText)
+                except BadValue:
+                    price = priceText
+        data = None
+        expireTime = None
+        account = get(1)
+        expireText = get(126)
+        expireDate = get(432)
+        if expireText is not None:
+            expireTime = parseUTCTimestamp(expireText)
+        elif expireDate is not None:
+            expireTime = parseDateEnd(expireDate)
+        if account is not None or expireText is not None or expireDate is not None:
+            data = OrderData(account, expireText, expireDate)
+        if side is None:
+            self._localReject(
+                session, message, clOrdId, symbol, sideCode, quantity,
+                "unsupported side %s" % (sideCode,),
+            )
+            return
+        order = Order(
+            session.key,
+            clOrdId,
+            symbol,
+            side,
+            quantity,
+            price,
+            ordType,
+            tif,
+            expireTime if tif is TimeInForce.GTD else None,
+            data,
+        )
+        engine.submitNew(order)
+
+    def _localReject(self, session, message, clOrdId, symbol, sideCode, quantity, text):
+        """
+        Reject a new order the engine cannot represent (an unsupported
+        side): an ExecutionReport with a local ExecID.
+        """
+        profile = self._profile(session)
+        self._localExecId += 1
+        execId = "L%d" % (self._localExecId,)
+        stamp = profile.stamp(self.reactor.seconds())
+        fields = [(37, "NONE"), (11, clOrdId), (17, execId)]
+        if profile.execTransType:
+            fields.append((20, "0"))
+        if profile.execType:
+            fields.append((150, "8"))
+        fields.append((39, "8"))
+        fields.append((103, profile.ordRejReasons[RejectReason.OTHER]))
+        fields.append((55, symbol))
+        fields.append((54, sideCode))
+        fields.append((38, profile.qty(quantity)))
+        _tail(profile, fields, 0, 0, 0, 10000, stamp, text)
+        session.sendApp("8", fields)
+
+    def _target(self, session, message):
+        """
+        The live order a cancel, replace or status request names (by
+        OrigClOrdID, else OrderID), and the engine arguments naming it.
+        """
+        origClOrdId = message.get(41)
+        orderIdText = message.get(37)
+        orderId = None
+        if origClOrdId is None and orderIdText is not None:
+            try:
+                orderId = int(orderIdText)
+            except ValueError:
+                orderId = orderIdText
+        engine = self.engine
+        if orderId is not None:
+            order = engine.getOrder(orderId) if type(orderId) is int else None
+            if order is not None and order.owner != session.key:
+                order = None
+        else:
+            order = engine.findOrder(session.key, origClOrdId)
+        return order, origClOrdId, orderId
+
+    def _mismatch(self, order, message):
+        symbol = message.get(55)
+        if symbol is not None and symbol != order.symbol:
+            return "symbol %s does not match the order's %s" % (symbol, order.symbol)
+        side = message.get(54)
+        if side is not None and side != order.side.value:
+            return "side %s does not match the order's %s" % (side, order.side.value)
+        return None
+
+    def _cancel(self, session, message):
+        clOrdId = message.get(11)
+        if not clOrdId:
+            return self._missing(session, message, 11)
+        order, origClOrdId, orderId = self._target(session, message)
+        if order is not None:
+            problem = self._mismatch(order, message)
+            if problem is not None:
+                self._localCancelReject(session, clOrdId, order, "cancel", problem)
+                return
+        self.engine.submitCancel(session.key, clOrdId, origClOrdId=origClOrdId, orderId=orderId)
+
+    def _replace(self, session, message):
+        get = message.get
+        clOrdId = get(11)
+        if not clOrdId:
+            return self._missing(session, message, 11)
+        order, origClOrdId, orderId = self._target(session, message)
+        price = None
+        quantity = None
+        qtyText = get(38)
+        if qtyText is not None:
+            quantity = _qtyValue(qtyText)
+        if order is not None:
+            problem = self._mismatch(order, message)
+            ordTypeCode = get(40)
+            if problem is None and ordTypeCode is not None and ordTypeCode != _code(order.ordType):
+                problem = "the order type cannot be changed"
+            tifCode = get(59)
+            if problem is None and tifCode is not None and tifCode != _code(order.timeInForce):
+                problem = "the time in force cannot be changed"
+            if problem is not None:
+                self._localCancelReject(session, clOrdId, order, "replace", problem)
+                return
+            priceText = get(44)
+            if priceText is not None and order.ordType is not OrdType.MARKET:
+                book = self.engine.books.get(order.symbol)
+                try:
+                    price = book.instrument.toInternal(priceText)
+                except BadValue:
+                    price = priceText
+                if price == order.price:
+                    price = None
+            if quantity == order.quantity:
+                quantity = None
+        self.engine.submitReplace(
+            session.key, clOrdId, origClOrdId=origClOrdId, orderId=orderId,
+            price=price, quantity=quantity,
+        )
+
+    def _localCancelReject(self, session, clOrdId, order, responseTo, text):
+        event = CancelRejected(
+            session.key, clOrdId, order.clOrdId, order.orderId, order,
+            RejectReason.OTHER, text, responseTo,
+        )
+        profile = self._profile(session)
+        stamp = profile.stamp(self.reactor.seconds())
+        session.sendApp("9", cancelReject(profile, event, stamp))
+
+    def _status(self, session, message):
+        get = message.get
+        clOrdId = get(11)
+        orderIdText = get(37)
+        order = None
+        engine = self.engine
+        if orderIdText is not None:
+            try:
+                order = engine.getOrder(int(orderIdText))
+            except ValueError:
+                order = None
+            if order is not None and order.owner != session.key:
+                order = None
+        if order is None and clOrdId is not None:
+            order = engine.findOrder(session.key, clOrdId)
+            if order is None:
+                key = (session.key, clOrdId)
+                order = self._done.get(key) or self._doneOld.get(key)
+        profile = self._profile(session)
+        stamp = profile.stamp(self.reactor.seconds())
+        self._localExecId += 1
+        execId = "S%d" % (self._localExecId,)
+        if order is not None:
+            scale = _instrumentOf(engine, order.symbol)
+            session.sendApp("8", statusReport(profile, order, execId, stamp, scale))
+            return
+        fields = [(37, orderIdText or "NONE")]
+        if clOrdId is not None:
+            fields.append((11, clOrdId))
+        fields.append((17, execId))
+        if profile.execTransType:
+            fields.append((20, "3"))
+        if profile.execType:
+            fields.append((150, "I" if profile.statusExecType else "8"))
+        fields.append((39, "8"))
+        fields.append((103, profile.ordRejReasons[RejectReason.UNKNOWN_ORDER]))
+        symbol = get(55)
+        if symbol is not None:
+            fields.append((55, symbol))
+        elif profile.rank <= 42:
+            fields.append((55, "NONE"))
+        fields.append((54, get(54, "1")))
+        if profile.rank <= 41:
+            fields.append((38, "0"))
+        _tail(profile, fields, 0, 0, 0, 10000, stamp, "unknown order")
+        session.sendApp("8", fields)
+
+    # -- engine events -----------------------------------------------------
+
+    def engineEvents(self, events):
+        sessions = self.sessions
+        if not sessions:
+            return
+        profiles = self._profiles
+        stampSeconds = None
+        books = self.engine.books
+        for event in events:
+            cls = event.__class__
+            builder = ER_BUILDERS.get(cls)
+            if builder is None:
+                if cls is CancelRejected:
+                    self._sendCancelReject(event)
+                continue
+            order = event.order
+            session = sessions.get(order.owner)
+            if session is None:
+                continue
+            if stampSeconds is None:
+                stampSeconds = self.reactor.seconds()
+            profile = profiles[order.owner]
+            book = books.get(order.symbol)
+            scale = book.instrument.priceScale if book is not None else 10000
+            session.sendApp("8", builder(profile, event, scale, profile.stamp(stampSeconds)))
+            if event.status in _DONE_STATUSES:
+                self._remember(order)
+
+    def _remember(self, order):
+        done = self._done
+        done[(order.owner, order.clOrdId)] = order
+        if len(done) >= DONE_MEMORY:
+            self._doneOld = done
+            self._done = {}
+
+    def _sendCancelReject(self, event):
+        session = self.sessions.get(event.owner)
+        if session is None:
+            return
+        profile = self._profiles[event.owner]
+        doneStatus = doneOrderId = None
+        if event.order is None and event.origClOrdId is not None:
+            key = (event.owner, event.origClOrdId)
+            done = self._done.get(key) or self._doneOld.get(key)
+            if done is not None:
+                doneStatus = done.status
+                doneOrderId = done.orderId
+        stamp = profile.stamp(self.reactor.seconds())
+        session.sendApp("9", cancelReject(profile, event, stamp, doneStatus, doneOrderId))

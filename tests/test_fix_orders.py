@@ -1,0 +1,657 @@
+"""
+Tests for L{exsim.fix.orders}: FIX order entry against the engine, with a
+fake session recording what would be sent.
+"""
+
+from decimal import Decimal
+
+from hypothesis import given, settings, strategies as st
+from twisted.trial.unittest import SynchronousTestCase
+from zope.interface.verify import verifyObject
+
+from exsim.engine.matching import MatchingEngine
+from exsim.fix import orders
+from exsim.fix.orders import OrderEntry, formatAvgPx, formatPrice, profileFor
+from exsim.interfaces import IEngineListener, IFixApplication, IFixSession
+from exsim.model import Order, Side
+
+from tests.fixfakes import (
+    FakeEndpoint,
+    FakeMessage,
+    FakeSession,
+    cancel,
+    makeEngine,
+    nos,
+    replace,
+    status,
+)
+
+VERSIONS = (
+    ("FIX.4.0", None),
+    ("FIX.4.1", None),
+    ("FIX.4.2", None),
+    ("FIX.4.3", None),
+    ("FIX.4.4", None),
+    ("FIXT.1.1", "9"),
+)
+
+
+class Harness:
+    """
+    An engine, an order-entry application and two logged-on sessions.
+    """
+
+    def __init__(self, beginString="FIX.4.4", applVerId=None, **properties):
+        self.engine, self.clock = makeEngine()
+        self.endpoint = FakeEndpoint(self.engine, self.clock, **properties)
+        self.app = OrderEntry(self.endpoint)
+        self.a = FakeSession(self.endpoint, "A", beginString, applVerId)
+        self.b = FakeSession(self.endpoint, "B", beginString, applVerId)
+        self.app.sessionLoggedOn(self.a)
+        self.app.sessionLoggedOn(self.b)
+
+    def send(self, session, message):
+        result = self.app.fromApp(session, message)
+        return result
+
+
+def only(testCase, session, msgType="8"):
+    sent = session.take()
+    testCase.assertEqual([t for t, _ in sent], [msgType], sent)
+    return sent[0][1]
+
+
+class FormattingTests(SynchronousTestCase):
+    def test_formatPrice(self):
+        self.assertEqual(formatPrice(1502500), "150.25")
+        self.assertEqual(formatPrice(1500000), "150")
+        self.assertEqual(formatPrice(1), "0.0001")
+        self.assertEqual(formatPrice(-1502500), "-150.25")
+        self.assertEqual(formatPrice(15025, 100), "150.25")
+        self.assertEqual(formatPrice(7, 7), "1")
+        self.assertEqual(formatPrice("10.001"), "10.001")
+
+    def test_formatAvgPx(self):
+        self.assertEqual(formatAvgPx(0, 0), "0")
+        self.assertEqual(formatAvgPx(100 * 100000 + 200 * 110000, 300), "10.66666667")
+        self.assertEqual(formatAvgPx(300 * 100000, 300), "10")
+
+    def test_stamp(self):
+        self.assertEqual(profileFor("FIX.4.2").stamp(1700000000.25), "20231114-22:13:20.250")
+        self.assertEqual(profileFor("FIX.4.1").stamp(1700000000.25), "20231114-22:13:20")
+        self.assertEqual(profileFor("FIX.4.4").stamp(1700000001.9996), "20231114-22:13:21.999")
+
+    def test_parseTimes(self):
+        self.assertEqual(orders.parseUTCTimestamp("20231114-22:13:20.250"), 1700000000.25)
+        self.assertEqual(orders.parseUTCTimestamp("20231114-22:13:20"), 1700000000.0)
+        self.assertIsNone(orders.parseUTCTimestamp("2023-11-14"))
+        self.assertIsNone(orders.parseUTCTimestamp("20231114-22:13:20.x"))
+        self.assertEqual(orders.parseDateEnd("20231114"), 1700006400.0)
+        self.assertIsNone(orders.parseDateEnd("2023111"))
+
+    def test_applicationVersion(self):
+        self.assertEqual(orders.applicationVersion("FIXT.1.1"), "FIX.5.0SP2")
+        self.assertEqual(orders.applicationVersion("FIXT.1.1", "7"), "FIX.5.0")
+        self.assertEqual(orders.applicationVersion("FIX.4.2", None), "FIX.4.2")
+
+
+class InterfaceTests(SynchronousTestCase):
+    def test_provides(self):
+        h = Harness()
+        self.assertTrue(verifyObject(IFixApplication, h.app))
+        self.assertTrue(verifyObject(IEngineListener, h.app))
+        self.assertTrue(verifyObject(IFixSession, h.a))
+
+
+class NewOrderTests(SynchronousTestCase):
+    def test_acceptedEveryVersion(self):
+        """
+        A resting limit order is acknowledged with an ExecutionReport New
+        carrying the fields of the session's version.
+        """
+        for beginString, applVerId in VERSIONS:
+            h = Harness(beginString, applVerId)
+            self.assertTrue(h.send(h.a, nos("c1", extra=[(1, "ACC1")])))
+            er = only(self, h.a)
+            order = h.engine.findOrder("fix1/A", "c1")
+            self.assertEqual(er[37], str(order.orderId))
+            self.assertEqual(er[11], "c1")
+            self.assertEqual(er[39], "0")
+            self.assertEqual(er[55], "AAPL")
+            self.assertEqual(er[54], "1")
+            self.assertEqual(er[38], "100")
+            self.assertEqual(er[44], "10")
+            self.assertEqual(er[40], "2")
+            self.assertEqual(er[59], "0")
+            self.assertEqual(er[1], "ACC1")
+            self.assertEqual(er[14], "0")
+            self.assertEqual(er[6], "0")
+            rank = profileFor(beginString, applVerId).rank
+            if rank <= 42:
+                self.assertEqual(er[20], "0")
+            else:
+                self.assertNotIn(20, er)
+            if rank >= 41:
+                self.assertEqual(er[150], "0")
+                self.assertEqual(er[151], "100")
+            else:
+                self.assertNotIn(150, er)
+                self.assertNotIn(151, er)
+                self.assertEqual((er[32], er[31]), ("0", "0"))
+            if rank >= 42:
+                self.assertEqual(er[60], "20231114-22:13:20.000")
+            else:
+                self.assertEqual(er[60], "20231114-22:13:20")
+            self.assertEqual(h.b.sent, [])
+
+    def test_execIdIsEngines(self):
+        h = Harness()
+        events = []
+
+        class Listener:
+            def engineEvents(self, batch):
+                events.extend(batch)
+
+        h.engine.subscribe(Listener())
+        h.send(h.a, nos("c1"))
+        er = only(self, h.a)
+        self.assertEqual(er[17], str(events[0].execId))
+
+    def _reject(self, message, beginString="FIX.4.4", applVerId=None):
+        h = Harness(beginString, applVerId)
+        h.send(h.a, message)
+        er = only(self, h.a)
+        self.assertEqual(er[39], "8")
+        self.assertEqual(er[150], "8")
+        self.assertEqual(er[151], "0")
+        self.assertTrue(er[58])
+        return er
+
+    def test_unknownSymbol(self):
+        er = self._reject(nos("c1", symbol="NOPE"))
+        self.assertEqual(er[103], "1")
+        self.assertEqual(er[55], "NOPE")
+
+    def test_badPrice(self):
+        self.assertEqual(self._reject(nos("c1", price="10.001"))[103], "99")
+        self.assertEqual(self._reject(nos("c1", price="10.001"), "FIX.4.2")[103], "0")
+        self.assertEqual(self._reject(nos("c1", price="-1"))[103], "99")
+        self.assertEqual(self._reject(nos("c1", price="10.00001"))[44], "10.00001")
+        self.assertEqual(self._reject(nos("c1", price=None))[103], "99")
+
+    def test_badQuantity(self):
+        self.assertEqual(self._reject(nos("c1", qty="0"))[103], "13")
+        er = self._reject(nos("c1", qty="10.5"))
+        self.assertEqual((er[103], er[38]), ("13", "10.5"))
+        self.assertEqual(self._reject(nos("c1", qty="10.5"), "FIX.4.2")[103], "0")
+
+    def test_unsupportedOrderType(self):
+        er = self._reject(nos("c1", ordType="3"))
+        self.assertEqual((er[103], er[40]), ("11", "3"))
+        self.assertEqual(self._reject(nos("c1", ordType="P"), "FIX.4.2")[103], "0")
+
+    def test_unsupportedTimeInForce(self):
+        er = self._reject(nos("c1", tif="2"))
+        self.assertEqual((er[103], er[59]), ("11", "2"))
+
+    def test_gtdWithoutExpiry(self):
+        self.assertEqual(self._reject(nos("c1", tif="6"))[103], "11")
+
+    def test_gtdExpired(self):
+        er = self._reject(nos("c1", tif="6", extra=[(126, "20200101-00:00:00")]))
+        self.assertEqual(er[103], "11")
+
+    def test_duplicateClOrdId(self):
+        h = Harness()
+        h.send(h.a, nos("c1"))
+        h.a.take()
+        h.send(h.a, nos("c1"))
+        er = only(self, h.a)
+        self.assertEqual((er[39], er[103]), ("8", "6"))
+
+    def test_sameClOrdIdOtherSession(self):
+        h = Harness()
+        h.send(h.a, nos("c1"))
+        h.send(h.b, nos("c1"))
+        self.assertEqual(only(self, h.a)[39], "0")
+        self.assertEqual(only(self, h.b)[39], "0")
+
+    def test_unsupportedSide(self):
+        h = Harness()
+        h.send(h.a, nos("c1", side="3"))
+        er = only(self, h.a)
+        self.assertEqual((er[39], er[150], er[103], er[37], er[54]), ("8", "8", "99", "NONE", "3"))
+        self.assertTrue(er[17].startswith("L"))
+
+    def test_missingClOrdId(self):
+        h = Harness()
+        message = FakeMessage("D", [(55, "AAPL"), (54, "1"), (38, "1"), (40, "2"), (44, "1")], seqNum=7)
+        self.assertTrue(h.send(h.a, message))
+        reject = only(self, h.a, "3")
+        self.assertEqual((reject[45], reject[371], reject[373], reject[372]), ("7", "11", "1", "D"))
+
+    def test_unsupportedMessageType(self):
+        h = Harness()
+        self.assertFalse(h.send(h.a, FakeMessage("AB", [(11, "x")])))
+        self.assertFalse(h.send(h.a, FakeMessage("V", [(262, "x")])))
+        self.assertEqual(h.a.sent, [])
+
+
+class FillTests(SynchronousTestCase):
+    def test_partialThenFull44(self):
+        """
+        A resting order filled in two parts gets ExecType F (Trade) with
+        LastQty/LastPx, CumQty, LeavesQty and AvgPx; the aggressor too.
+        """
+        h = Harness()
+        h.send(h.a, nos("s1", side="2", qty="300", price="10.00"))
+        h.a.take()
+        h.send(h.b, nos("b1", side="1", qty="100", price="10.05"))
+        resting = only(self, h.a)
+        self.assertEqual(
+            (resting[150], resting[39], resting[32], resting[31], resting[14], resting[151], resting[6], resting[851]),
+            ("F", "1", "100", "10", "100", "200", "10", "1"),
+        )
+        b = h.b.take()
+        self.assertEqual([er[150] for _, er in b], ["0", "F"])
+        aggr = b[1][1]
+        self.assertEqual((aggr[39], aggr[32], aggr[31], aggr[151], aggr[851], aggr[44]), ("2", "100", "10", "0", "2", "10.05"))
+        self.assertNotEqual(aggr[17], resting[17])
+        h.send(h.b, nos("b2", side="1", qty="200", price="10.00"))
+        resting = only(self, h.a)
+        self.assertEqual((resting[39], resting[14], resting[151], resting[11]), ("2", "300", "0", "s1"))
+
+    def test_fills42(self):
+        h = Harness("FIX.4.2")
+        h.send(h.a, nos("s1", side="2", qty="300", price="10.00"))
+        h.send(h.b, nos("b1", side="1", qty="100", price="10.00"))
+        h.send(h.b, nos("b2", side="1", qty="200", price="10.00"))
+        a = [er for _, er in h.a.take()]
+        self.assertEqual([(er[20], er[150], er[39]) for er in a], [("0", "0", "0"), ("0", "1", "1"), ("0", "2", "2")])
+        self.assertEqual(a[1][32], "100")
+        self.assertNotIn(851, a[1])
+
+    def test_fills50sp2(self):
+        h = Harness("FIXT.1.1", "9")
+        h.send(h.a, nos("s1", side="2", qty="100", price="10.00"))
+        h.send(h.b, nos("b1", side="1", qty="100", price="10.00"))
+        fill = h.a.take()[1][1]
+        self.assertEqual((fill[150], fill[1057], fill[851]), ("F", "N", "1"))
+        self.assertEqual(fill[880], h.b.take()[1][1][880])
+
+    def test_avgPxOverLevels(self):
+        h = Harness()
+        h.send(h.a, nos("s1", side="2", qty="100", price="10.00"))
+        h.send(h.a, nos("s2", side="2", qty="200", price="11.00"))
+        h.send(h.b, nos("b1", side="1", qty="300", price="11.00"))
+        last = h.b.take()[-1][1]
+        self.assertEqual((last[6], last[14], last[39]), ("10.66666667", "300", "2"))
+
+    def test_marketOrderSweepsThenCancels(self):
+        h = Harness()
+        h.send(h.a, nos("s1", side="2", qty="100", price="10.00"))
+        h.send(h.b, nos("m1", side="1", qty="150", ordType="1"))
+        b = [er for _, er in h.b.take()]
+        self.assertEqual([er[150] for er in b], ["0", "F", "4"])
+        self.assertNotIn(44, b[0])
+        self.assertEqual((b[2][39], b[2][14], b[2][151], b[2][11]), ("4", "100", "0", "m1"))
+
+    def test_iocAndFok(self):
+        h = Harness()
+        h.send(h.a, nos("s1", side="2", qty="100", price="10.00"))
+        h.send(h.b, nos("f1", side="1", qty="150", price="10.00", tif="4"))
+        self.assertEqual([er[150] for _, er in h.b.take()], ["0", "4"])
+        h.send(h.b, nos("i1", side="1", qty="150", price="10.00", tif="3"))
+        b = [er for _, er in h.b.take()]
+        self.assertEqual([er[150] for er in b], ["0", "F", "4"])
+        self.assertEqual(b[2][59], "3")
+
+    def test_gtcRestsAndDayExpires(self):
+        h = Harness()
+        h.send(h.a, nos("g1", tif="1"))
+        h.send(h.a, nos("d1"))
+        h.a.take()
+        h.engine.expireDay()
+        er = only(self, h.a)
+        self.assertEqual((er[11], er[150], er[39], er[151]), ("d1", "C", "C", "0"))
+        self.assertIsNotNone(h.engine.findOrder("fix1/A", "g1"))
+
+    def test_gtdExpiresAtExpireTime(self):
+        h = Harness()
+        expire = orders.Profile("FIX.4.4").stamp(h.clock.seconds() + 60)
+        h.send(h.a, nos("t1", tif="6", extra=[(126, expire)]))
+        er = only(self, h.a)
+        self.assertEqual((er[59], er[126]), ("6", expire))
+        h.clock.advance(59)
+        self.assertEqual(h.a.sent, [])
+        h.clock.advance(1)
+        self.assertEqual(only(self, h.a)[150], "C")
+
+    def test_gtdExpireDate(self):
+        h = Harness()
+        h.send(h.a, nos("t1", tif="6", extra=[(432, "20231114")]))
+        er = only(self, h.a)
+        self.assertEqual((er[39], er[432]), ("0", "20231114"))
+        h.clock.advance(6400)
+        self.assertEqual(only(self, h.a)[150], "C")
+
+
+class BehaviourTests(SynchronousTestCase):
+    def test_autoFill(self):
+        h = Harness()
+        h.engine.setBookProperty("AAPL", "behaviour", "auto_fill")
+        h.send(h.a, nos("c1"))
+        self.assertEqual([(er[150], er[39]) for _, er in h.a.take()], [("0", "0"), ("F", "2")])
+
+    def test_autoReject(self):
+        h = Harness()
+        h.engine.setBookProperty("AAPL", "behaviour", "auto_reject")
+        h.engine.setBookProperty("AAPL", "reject_text", "nope")
+        h.send(h.a, nos("c1"))
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[103], er[58]), ("8", "99", "nope"))
+
+    def test_autoCancel(self):
+        h = Harness()
+        h.engine.setBookProperty("AAPL", "behaviour", "auto_cancel")
+        h.send(h.a, nos("c1"))
+        h.a.take()
+        h.clock.advance(1)
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[11]), ("4", "c1"))
+        self.assertNotIn(41, er)
+
+    def test_autoPartial(self):
+        h = Harness()
+        h.engine.setBookProperty("AAPL", "behaviour", "auto_partial")
+        h.send(h.a, nos("c1"))
+        a = [er for _, er in h.a.take()]
+        self.assertEqual([(er[150], er[39]) for er in a], [("0", "0"), ("F", "1")])
+        self.assertEqual(a[1][151], "50")
+
+
+class CancelReplaceTests(SynchronousTestCase):
+    def test_cancel(self):
+        h = Harness()
+        h.send(h.a, nos("c1"))
+        h.a.take()
+        h.send(h.a, cancel("x1", "c1"))
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[39], er[11], er[41], er[151]), ("4", "4", "x1", "c1", "0"))
+        self.assertIsNone(h.engine.findOrder("fix1/A", "c1"))
+
+    def test_cancelByOrderId(self):
+        h = Harness("FIXT.1.1", "9")
+        h.send(h.a, nos("c1"))
+        orderId = only(self, h.a)[37]
+        message = FakeMessage("F", [(37, orderId), (11, "x1"), (55, "AAPL"), (54, "1"), (60, "20240101-00:00:00")])
+        h.send(h.a, message)
+        self.assertEqual(only(self, h.a)[150], "4")
+
+    def test_cancelOtherSessionsOrderIsUnknown(self):
+        h = Harness()
+        h.send(h.a, nos("c1"))
+        h.a.take()
+        h.send(h.b, cancel("x1", "c1"))
+        rej = only(self, h.b, "9")
+        self.assertEqual((rej[102], rej[39], rej[37], rej[434]), ("1", "8", "NONE", "1"))
+        self.assertEqual(h.a.sent, [])
+
+    def test_cancelUnknownEveryVersion(self):
+        for beginString, applVerId in VERSIONS:
+            h = Harness(beginString, applVerId)
+            h.send(h.a, cancel("x1", "nope"))
+            rej = only(self, h.a, "9")
+            self.assertEqual((rej[37], rej[11], rej[102]), ("NONE", "x1", "1"))
+            rank = profileFor(beginString, applVerId).rank
+            if rank >= 41:
+                self.assertEqual((rej[41], rej[39]), ("nope", "8"))
+            else:
+                self.assertNotIn(39, rej)
+            if rank >= 42:
+                self.assertEqual(rej[434], "1")
+            else:
+                self.assertNotIn(434, rej)
+
+    def test_cancelTooLate(self):
+        h = Harness()
+        h.send(h.a, nos("s1", side="2"))
+        h.send(h.b, nos("b1", side="1"))
+        orderId = h.a.take()[0][1][37]
+        h.send(h.a, cancel("x1", "s1", side="2"))
+        rej = only(self, h.a, "9")
+        self.assertEqual((rej[102], rej[39], rej[37], rej[41]), ("0", "2", orderId, "s1"))
+
+    def test_cancelSideMismatch(self):
+        h = Harness()
+        h.send(h.a, nos("c1"))
+        h.a.take()
+        h.send(h.a, cancel("x1", "c1", side="2"))
+        rej = only(self, h.a, "9")
+        self.assertEqual((rej[102], rej[39]), ("99", "0"))
+        self.assertIsNotNone(h.engine.findOrder("fix1/A", "c1"))
+
+    def test_replace(self):
+        for beginString, applVerId in VERSIONS:
+            h = Harness(beginString, applVerId)
+            h.send(h.a, nos("c1"))
+            h.a.take()
+            h.send(h.a, replace("c2", "c1", qty="150", price="10.50"))
+            er = only(self, h.a)
+            rank = profileFor(beginString, applVerId).rank
+            self.assertEqual((er[11], er[38], er[44]), ("c2", "150", "10.5"))
+            self.assertEqual(er[39], "5" if rank <= 42 else "0")
+            if rank >= 41:
+                self.assertEqual((er[150], er[41], er[151]), ("5", "c1", "150"))
+            order = h.engine.findOrder("fix1/A", "c2")
+            self.assertEqual((order.price, order.quantity), (105000, 150))
+
+    def test_replaceAfterPartialFill(self):
+        h = Harness()
+        h.send(h.a, nos("c1", qty="300"))
+        h.send(h.b, nos("s1", side="2", qty="100"))
+        h.a.take()
+        h.send(h.a, replace("c2", "c1", qty="200"))
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[39], er[14], er[151]), ("5", "1", "100", "100"))
+
+    def test_replaceCrosses(self):
+        h = Harness()
+        h.send(h.a, nos("c1", price="9.00"))
+        h.send(h.b, nos("s1", side="2", price="10.00"))
+        h.a.take()
+        h.send(h.a, replace("c2", "c1", price="10.00"))
+        self.assertEqual([er[150] for _, er in h.a.take()], ["5", "F"])
+
+    def test_replaceDuplicate(self):
+        h = Harness()
+        h.send(h.a, nos("c1"))
+        h.send(h.a, nos("c2"))
+        h.a.take()
+        h.send(h.a, replace("c2", "c1", qty="50"))
+        rej = only(self, h.a, "9")
+        self.assertEqual((rej[102], rej[434], rej[39], rej[41]), ("6", "2", "0", "c1"))
+        h42 = Harness("FIX.4.2")
+        h42.send(h42.a, nos("c1"))
+        h42.send(h42.a, nos("c2"))
+        h42.a.take()
+        h42.send(h42.a, replace("c2", "c1", qty="50"))
+        self.assertEqual(only(self, h42.a, "9")[102], "2")
+
+    def test_replaceBadPriceAndTypeChange(self):
+        h = Harness()
+        h.send(h.a, nos("c1"))
+        h.a.take()
+        h.send(h.a, replace("c2", "c1", price="10.001"))
+        self.assertEqual(only(self, h.a, "9")[102], "99")
+        h.send(h.a, replace("c3", "c1", ordType="1", price=None))
+        rej = only(self, h.a, "9")
+        self.assertIn("order type", rej[58])
+
+
+class StatusTests(SynchronousTestCase):
+    def test_statusLive(self):
+        h = Harness()
+        h.send(h.a, nos("c1"))
+        h.a.take()
+        h.send(h.a, status("c1"))
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[39], er[11], er[151]), ("I", "0", "c1", "100"))
+        self.assertTrue(er[17].startswith("S"))
+
+    def test_statusDone(self):
+        h = Harness("FIX.4.2")
+        h.send(h.a, nos("c1"))
+        h.send(h.b, nos("s1", side="2"))
+        h.a.take()
+        h.send(h.a, status("c1"))
+        er = only(self, h.a)
+        self.assertEqual((er[20], er[150], er[39], er[14]), ("3", "2", "2", "100"))
+
+    def test_statusUnknown(self):
+        for beginString, applVerId in VERSIONS:
+            h = Harness(beginString, applVerId)
+            h.send(h.a, status("nope"))
+            er = only(self, h.a)
+            self.assertEqual((er[39], er[11], er[37]), ("8", "nope", "NONE"))
+
+    def test_statusOtherSession(self):
+        h = Harness()
+        h.send(h.a, nos("c1"))
+        orderId = only(self, h.a)[37]
+        h.send(h.b, status("c1", extra=[(37, orderId)]))
+        self.assertEqual(only(self, h.b)[39], "8")
+
+
+class ManagedTests(SynchronousTestCase):
+    def setUp(self):
+        self.h = Harness()
+        self.h.engine.setProperty("mode", "managed")
+
+    def test_acceptAndFill(self):
+        h = self.h
+        h.send(h.a, nos("c1"))
+        self.assertEqual(h.a.sent, [])
+        order = h.engine.findOrder("fix1/A", "c1")
+        h.engine.acceptOrder(order.orderId)
+        self.assertEqual(only(self, h.a)[150], "0")
+        h.engine.fillOrder(order.orderId, 40, 100000)
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[39], er[32], er[31], er[151]), ("F", "1", "40", "10", "60"))
+
+    def test_reject(self):
+        h = self.h
+        h.send(h.a, nos("c1"))
+        h.engine.rejectOrder(h.engine.findOrder("fix1/A", "c1").orderId, "no")
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[103], er[58]), ("8", "99", "no"))
+
+    def test_pendingCancel(self):
+        h = self.h
+        h.send(h.a, nos("c1"))
+        orderId = h.engine.findOrder("fix1/A", "c1").orderId
+        h.engine.acceptOrder(orderId)
+        h.a.take()
+        h.send(h.a, cancel("x1", "c1"))
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[39], er[11], er[41]), ("6", "6", "x1", "c1"))
+        h.send(h.a, cancel("x2", "c1"))
+        self.assertEqual(only(self, h.a, "9")[102], "3")
+        h.engine.acceptCancel(orderId)
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[39], er[11], er[41]), ("4", "4", "x1", "c1"))
+
+    def test_pendingReplace(self):
+        h = self.h
+        h.send(h.a, nos("c1"))
+        orderId = h.engine.findOrder("fix1/A", "c1").orderId
+        h.engine.acceptOrder(orderId)
+        h.a.take()
+        h.send(h.a, replace("c2", "c1", qty="50"))
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[39], er[11], er[41]), ("E", "E", "c2", "c1"))
+        h.engine.rejectReplace(orderId, "not now")
+        rej = only(self, h.a, "9")
+        self.assertEqual((rej[434], rej[39], rej[58]), ("2", "0", "not now"))
+
+    def test_pendingReplace41(self):
+        h = Harness("FIX.4.1")
+        h.engine.setProperty("mode", "managed")
+        h.send(h.a, nos("c1"))
+        orderId = h.engine.findOrder("fix1/A", "c1").orderId
+        h.engine.acceptOrder(orderId)
+        h.a.take()
+        h.send(h.a, replace("c2", "c1", qty="50"))
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[39]), ("6", "6"))
+        h.engine.acceptReplace(orderId)
+        er = only(self, h.a)
+        self.assertEqual((er[150], er[39], er[38]), ("5", "5", "50"))
+
+
+class RoutingTests(SynchronousTestCase):
+    def test_houseOrdersSendNothing(self):
+        h = Harness()
+        h.engine.submitNew(Order("house", "h1", "AAPL", Side.SELL, 100, 100000), direct=True)
+        self.assertEqual((h.a.sent, h.b.sent), ([], []))
+        h.send(h.a, nos("c1"))
+        self.assertEqual([er[150] for _, er in h.a.take()], ["0", "F"])
+
+    def test_loggedOutSessionStillNumbered(self):
+        """
+        Reports about the orders of a session that logged out still go to
+        it (its store keeps them for resend); its orders stay in the book.
+        """
+        h = Harness()
+        h.send(h.a, nos("c1"))
+        h.a.take()
+        h.a.loggedOn = False
+        h.app.sessionLoggedOut(h.a)
+        self.assertIsNotNone(h.engine.findOrder("fix1/A", "c1"))
+        h.send(h.b, nos("s1", side="2"))
+        self.assertEqual(only(self, h.a)[150], "F")
+
+    def test_cancelOnDisconnect(self):
+        h = Harness(cancel_on_disconnect=True)
+        h.send(h.a, nos("c1"))
+        h.send(h.a, nos("c2"))
+        h.send(h.b, nos("c3"))
+        h.a.take()
+        h.b.take()
+        h.app.sessionLoggedOut(h.a)
+        a = [er for _, er in h.a.take()]
+        self.assertEqual(sorted((er[11], er[150]) for er in a), [("c1", "4"), ("c2", "4")])
+        self.assertEqual(a[0][58], "cancelled on disconnect")
+        self.assertIsNotNone(h.engine.findOrder("fix1/B", "c3"))
+        self.assertEqual(h.b.sent, [])
+
+    def test_otherEngineListenerUnaffected(self):
+        h = Harness()
+        h.app.shutdown()
+        h.send(h.a, nos("c1"))
+        self.assertEqual(h.a.sent, [])
+
+
+_TEXT = st.one_of(
+    st.none(),
+    st.sampled_from(["1", "2", "0", "-1", "10.00", "1e5", "NaN", "Infinity", "x", "", "5", "6", "3", "99999999999999999999"]),
+    st.text(max_size=12),
+)
+
+
+class FuzzTests(SynchronousTestCase):
+    @settings(max_examples=150, deadline=None)
+    @given(
+        msgType=st.sampled_from(["D", "F", "G", "H"]),
+        values=st.fixed_dictionaries(
+            {t: _TEXT for t in (11, 41, 37, 55, 54, 38, 40, 44, 59, 126, 432, 1)}
+        ),
+    )
+    def test_arbitraryValuesNeverRaise(self, msgType, values):
+        h = Harness()
+        h.send(h.a, nos("live1"))
+        pairs = [(t, v) for t, v in values.items() if v is not None]
+        h.send(h.a, FakeMessage(msgType, pairs))
+        for _, fields in h.a.sent:
+            for tag, value in fields:
+                self.assertIsInstance(value, str)
