@@ -21,8 +21,6 @@ closing, say) are not reclaimed; they are small and few.
 
 import gc
 
-from twisted.internet.task import LoopingCall
-
 #: Seconds between two freezes while the simulator runs.
 FREEZE_INTERVAL = 30.0
 
@@ -51,6 +49,8 @@ def install(clock, interval=FREEZE_INTERVAL):
 
     @return: the L{LoopingCall} (stop it to uninstall).
     """
+    from twisted.internet.task import LoopingCall
+
     freeze()
     call = LoopingCall(refreeze)
     call.clock = clock

@@ -16,7 +16,17 @@ from exsim.errors import BadValue
 DEFAULT_PRICE_SCALE = 10000
 
 
-class Side(enum.Enum):
+class _FastEnum(enum.Enum):
+    """
+    An Enum hashed by identity, in C: members are singletons, and
+    C{Enum.__hash__} (a Python-level hash of the name) is slow on the hot
+    path where statuses and types are looked up in sets and dicts.
+    """
+
+    __hash__ = object.__hash__
+
+
+class Side(_FastEnum):
     """
     Order side.  The values are the FIX tag 54 codes.
     """
@@ -42,7 +52,7 @@ _SIDE_NAMES = {
 }
 
 
-class OrdType(enum.Enum):
+class OrdType(_FastEnum):
     """
     Order type.  The values are the FIX tag 40 codes.
     """
@@ -57,7 +67,7 @@ class OrdType(enum.Enum):
         )
 
 
-class TimeInForce(enum.Enum):
+class TimeInForce(_FastEnum):
     """
     Time in force.  The values are the FIX tag 59 codes.
     """
@@ -84,7 +94,7 @@ class TimeInForce(enum.Enum):
         )
 
 
-class OrdStatus(enum.Enum):
+class OrdStatus(_FastEnum):
     """
     Order status, with FIX tag 39 semantics and codes.
     """
@@ -107,7 +117,7 @@ DONE_STATUSES = frozenset(
 )
 
 
-class RejectReason(enum.Enum):
+class RejectReason(_FastEnum):
     """
     Why the engine refused a request.  Business rejects are values, never
     exceptions; each protocol maps these to its own codes.
@@ -126,7 +136,7 @@ class RejectReason(enum.Enum):
     OTHER = "other"
 
 
-class CancelReason(enum.Enum):
+class CancelReason(_FastEnum):
     """
     Why an order left the book without being filled.
     """
@@ -208,6 +218,24 @@ class Instrument:
         )
 
 
+_TERMS = {}
+
+
+def _terms(ordType, timeInForce, expireTime):
+    """
+    The shared, immutable (ordType, timeInForce, expireTime) tuple: most
+    orders share a handful of these, so each order keeps one reference
+    instead of three.
+    """
+    key = (ordType, timeInForce, expireTime)
+    terms = _TERMS.get(key)
+    if terms is None:
+        if expireTime is not None:
+            return key
+        terms = _TERMS[key] = key
+    return terms
+
+
 class Order:
     """
     An order as the engine knows it.
@@ -215,11 +243,15 @@ class Order:
     Attributes are mutated by the engine only.  C{price} is C{None} for a
     market order.  C{userData} belongs to whoever submitted the order (a
     protocol keeps its own per-order fields there); the engine never reads it.
+    C{ordType}, C{timeInForce} and C{expireTime} are kept together in the
+    shared tuple C{terms} (a million resting orders must fit in little
+    memory).
 
     @ivar orderId: exchange order id (int), assigned by the engine.
     @ivar owner: who entered the order: a hashable session key.
     @ivar notional: sum of price * quantity over all fills (for average
         price).
+    @ivar resting: whether the order is in the book now.
     """
 
     __slots__ = (
@@ -229,15 +261,13 @@ class Order:
         "symbol",
         "side",
         "isBuy",
-        "ordType",
-        "timeInForce",
+        "terms",
         "price",
         "quantity",
         "cumQty",
         "leavesQty",
         "notional",
         "status",
-        "expireTime",
         "userData",
         "resting",
     )
@@ -261,17 +291,41 @@ class Order:
         self.symbol = symbol
         self.side = side
         self.isBuy = side is Side.BUY
-        self.ordType = ordType
-        self.timeInForce = timeInForce
+        key = (ordType, timeInForce, expireTime)
+        terms = _TERMS.get(key)
+        self.terms = terms if terms is not None else _terms(*key)
         self.price = price
         self.quantity = quantity
         self.cumQty = 0
         self.leavesQty = quantity
         self.notional = 0
         self.status = OrdStatus.PENDING_NEW
-        self.expireTime = expireTime
         self.userData = userData
         self.resting = False
+
+    @property
+    def ordType(self):
+        return self.terms[0]
+
+    @ordType.setter
+    def ordType(self, value):
+        self.terms = _terms(value, self.terms[1], self.terms[2])
+
+    @property
+    def timeInForce(self):
+        return self.terms[1]
+
+    @timeInForce.setter
+    def timeInForce(self, value):
+        self.terms = _terms(self.terms[0], value, self.terms[2])
+
+    @property
+    def expireTime(self):
+        return self.terms[2]
+
+    @expireTime.setter
+    def expireTime(self, value):
+        self.terms = _terms(self.terms[0], self.terms[1], value)
 
     @property
     def avgPx(self):

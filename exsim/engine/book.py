@@ -106,29 +106,40 @@ class Book:
         @return: the L{Level}.
         """
         price = order.price
-        if order.isBuy:
-            levels = self.bids
-            level = levels.get(price)
-            if level is None:
-                level = levels[price] = Level(price)
-                heap = self._bidHeap
-                heappush(heap, -price)
-                if len(heap) > 2 * len(levels) + 64:
-                    self._bidHeap = [-p for p in levels]
-                    self._bidHeap.sort()
-        else:
-            levels = self.asks
-            level = levels.get(price)
-            if level is None:
-                level = levels[price] = Level(price)
-                heap = self._askHeap
-                heappush(heap, price)
-                if len(heap) > 2 * len(levels) + 64:
-                    self._askHeap = sorted(levels)
+        isBuy = order.isBuy
+        level = (self.bids if isBuy else self.asks).get(price)
+        if level is None:
+            level = self.newLevel(isBuy, price)
+        # Share the level's int: one price object per level, not per order.
+        order.price = level.price
         level.orders.append(order)
         level.quantity += order.leavesQty
         level.count += 1
         order.resting = True
+        return level
+
+    def newLevel(self, isBuy, price):
+        """
+        Create the (empty) level of C{price} on one side.
+        """
+        level = Level(price)
+        if isBuy:
+            levels = self.bids
+            heap = self._bidHeap
+            heappush(heap, -price)
+            if len(heap) > 2 * len(levels) + 64:
+                heap = self._bidHeap = [-p for p in levels]
+                heap.append(-price)
+                heap.sort()
+        else:
+            levels = self.asks
+            heap = self._askHeap
+            heappush(heap, price)
+            if len(heap) > 2 * len(levels) + 64:
+                heap = self._askHeap = sorted(levels)
+                heap.append(price)
+                heap.sort()
+        levels[price] = level
         return level
 
     def remove(self, order):
@@ -145,8 +156,15 @@ class Book:
         if not level.count:
             del levels[order.price]
         elif len(level.orders) > 2 * level.count + 32:
-            level.orders = deque([o for o in level.orders if o.resting])
+            self.compact(level)
         return level
+
+    def compact(self, level):
+        """
+        Drop the dead entries of a level's queue (amortised O(1) per
+        cancel: done only when dead entries outnumber live ones).
+        """
+        level.orders = deque([o for o in level.orders if o.resting])
 
     def unlink(self, order):
         """

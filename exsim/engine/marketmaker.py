@@ -194,8 +194,15 @@ class MarketMaker:
             return
         tick = self.book.instrument.tickSize
         bidPrice, askPrice = quotePrices(reference, tick, self.get("mm_spread_ticks"))
-        self.bid = self._side(self.bid, True, bidPrice)
-        self.ask = self._side(self.ask, False, askPrice)
+        ask = self.ask
+        if ask is not None and not ask.isDone and askPrice > ask.price:
+            # Moving up: the ask first, so the new bid never meets the old
+            # ask (and the other way round when moving down).
+            self.ask = self._side(ask, False, askPrice)
+            self.bid = self._side(self.bid, True, bidPrice)
+        else:
+            self.bid = self._side(self.bid, True, bidPrice)
+            self.ask = self._side(self.ask, False, askPrice)
 
     def _side(self, order, isBuy, price):
         size = self.get("mm_size")

@@ -12,6 +12,7 @@ from heapq import heappop, heappush
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim.engine.behaviours import Standard
 from exsim.engine.book import Book
 from exsim.engine.events import (
     Accepted,
@@ -51,6 +52,7 @@ IOC = TimeInForce.IOC
 FOK = TimeInForce.FOK
 GTD = TimeInForce.GTD
 DAY = TimeInForce.DAY
+GTC = TimeInForce.GTC
 
 MODES = ("auto", "managed")
 
@@ -73,15 +75,18 @@ class MatchingEngine:
     def __init__(self, name="engine", clock=None):
         self.name = name
         self.mode = "auto"
+        self._managed = False
         self.books = {}
         self._clock = clock
         self._listeners = []
+        self._listenerTuple = ()
         self._events = []
         self._delivering = False
         self._orders = {}
         self._byOwner = {}
         self._done = {}
         self._doneOld = {}
+        self._doneCount = 0
         self._pending = {}
         self._nextOrderId = 1
         self._nextExecId = 1
@@ -97,6 +102,7 @@ class MatchingEngine:
             if value not in MODES:
                 raise BadValue("mode must be one of auto, managed, not %r" % (value,))
             self.mode = value
+            self._managed = value == "managed"
         else:
             raise BadValue("unknown engine property %r (known: mode)" % (name,))
 
@@ -109,8 +115,6 @@ class MatchingEngine:
                 "engine %r already has a book for %r" % (self.name, instrument.symbol)
             )
         if behaviour is None:
-            from exsim.engine.behaviours import Standard
-
             behaviour = Standard()
         book = Book(instrument, behaviour)
         self.books[instrument.symbol] = book
@@ -188,10 +192,12 @@ class MatchingEngine:
     def subscribe(self, listener):
         if listener not in self._listeners:
             self._listeners.append(listener)
+            self._listenerTuple = tuple(self._listeners)
 
     def unsubscribe(self, listener):
         if listener in self._listeners:
             self._listeners.remove(listener)
+            self._listenerTuple = tuple(self._listeners)
 
     @property
     def clock(self):
@@ -221,22 +227,19 @@ class MatchingEngine:
     # -- delivery ----------------------------------------------------------
 
     def _flush(self):
-        if self._delivering or not self._events:
+        if self._delivering:
             return
         self._delivering = True
         try:
-            while self._events:
-                events = self._events
+            events = self._events
+            while events:
                 self._events = []
-                for listener in tuple(self._listeners):
+                for listener in self._listenerTuple:
                     try:
                         listener.engineEvents(events)
                     except Exception:
-                        self.log.failure(
-                            "engine {engine} listener {listener} failed",
-                            engine=self.name,
-                            listener=listener,
-                        )
+                        self._listenerFailed(listener)
+                events = self._events
         finally:
             self._delivering = False
 
@@ -260,22 +263,47 @@ class MatchingEngine:
         return list(self._orders.values())
 
     def _wasUsed(self, owner, clOrdId):
-        key = (owner, clOrdId)
-        return key in self._done or key in self._doneOld
+        done = self._done.get(owner)
+        if done is not None and clOrdId in done:
+            return True
+        done = self._doneOld.get(owner)
+        return done is not None and clOrdId in done
+
+    def _remember(self, owner, clOrdId, orderId):
+        """
+        Remember a finished client order id of C{owner} (for "too late to
+        cancel" and duplicate detection), in two bounded generations.
+        """
+        done = self._done.get(owner)
+        if done is None:
+            done = self._done[owner] = {}
+        done[clOrdId] = orderId
+        self._doneCount += 1
+        if self._doneCount >= DONE_MEMORY:
+            self._doneOld = self._done
+            self._done = {}
+            self._doneCount = 0
 
     def _finish(self, order):
         orderId = order.orderId
         if self._orders.pop(orderId, None) is None:
             return
-        owned = self._byOwner.get(order.owner)
-        if owned is not None and owned.get(order.clOrdId) is order:
-            del owned[order.clOrdId]
-        done = self._done
-        done[(order.owner, order.clOrdId)] = orderId
-        if len(done) >= DONE_MEMORY:
-            self._doneOld = done
+        owner = order.owner
+        clOrdId = order.clOrdId
+        owned = self._byOwner[owner]
+        if owned.get(clOrdId) is order:
+            del owned[clOrdId]
+        done = self._done.get(owner)
+        if done is None:
+            done = self._done[owner] = {}
+        done[clOrdId] = orderId
+        self._doneCount += 1
+        if self._doneCount >= DONE_MEMORY:
+            self._doneOld = self._done
             self._done = {}
-        self._pending.pop(orderId, None)
+            self._doneCount = 0
+        if self._pending:
+            self._pending.pop(orderId, None)
 
     def _locate(self, owner, origClOrdId, orderId):
         """
@@ -310,27 +338,99 @@ class MatchingEngine:
         orderId = order.orderId = self._nextOrderId
         self._nextOrderId = orderId + 1
         book = self.books.get(order.symbol)
-        reason = self._validateNew(book, order)
-        if reason is not None:
-            reason, text = reason
-            order.status = REJECTED
-            order.leavesQty = 0
-            self._events.append(Rejected(order, self._execId(), reason, text))
-            self._flush()
-            return order
+        # The common case (a valid limit DAY/GTC/IOC order) is checked
+        # inline; anything else goes through the full validation.
+        price = order.price
+        quantity = order.quantity
+        terms = order.terms
+        owner = order.owner
+        owned = self._byOwner.get(owner)
+        if (
+            book is None
+            or terms[0] is not LIMIT
+            or terms[1] not in _SIMPLE_TIFS
+            or type(price) is not int
+            or price <= 0
+            or price % book.instrument.tickSize
+            or type(quantity) is not int
+            or quantity <= 0
+            or owned is None
+            or order.clOrdId in owned
+            or owner in self._done and order.clOrdId in self._done[owner]
+            or self._doneOld and self._wasUsed(owner, order.clOrdId)
+        ):
+            reason = self._validateNew(book, order)
+            if reason is not None:
+                reason, text = reason
+                order.status = REJECTED
+                order.leavesQty = 0
+                self._events.append(Rejected(order, self._execId(), reason, text))
+                self._flush()
+                return order
+            if owned is None:
+                owned = self._byOwner[owner] = {}
         self._orders[orderId] = order
-        owned = self._byOwner.get(order.owner)
-        if owned is None:
-            owned = self._byOwner[order.owner] = {}
         owned[order.clOrdId] = order
-        if self.mode == "managed" and not direct:
-            self._events.append(
+        events = self._events
+        if self._managed and not direct:
+            events.append(
                 OrderRequest("new", order, orderId, order.clOrdId, order.price, order.quantity)
             )
-        else:
+        elif type(book.behaviour) is not Standard:
             book.behaviour.handleNew(self, book, order)
-        self._flush()
+        elif terms[0] is not LIMIT or terms[1] is not DAY and terms[1] is not GTC:
+            self.matchNew(book, order)
+        else:
+            # The hot path: a limit DAY/GTC order on a standard book, with
+            # matchNew and Book.add inline.
+            order.status = NEW
+            execId = self._nextExecId
+            self._nextExecId = execId + 1
+            events.append(Accepted(order, execId))
+            isBuy = order.isBuy
+            if isBuy:
+                best = book.bestAsk()
+                if best is not None and price >= best:
+                    self._match(book, order)
+                levels = book.bids
+            else:
+                best = book.bestBid()
+                if best is not None and price <= best:
+                    self._match(book, order)
+                levels = book.asks
+            if order.leavesQty:
+                level = levels.get(price)
+                if level is None:
+                    level = book.newLevel(isBuy, price)
+                order.price = level.price
+                level.orders.append(order)
+                level.quantity += order.leavesQty
+                level.count += 1
+                order.resting = True
+                events.append(Added(order))
+                events.append(BookChanged(book.symbol, isBuy, price, level.quantity, level.count))
+        if events and not self._delivering:
+            # _flush, inline.
+            self._delivering = True
+            try:
+                while events:
+                    self._events = []
+                    for listener in self._listenerTuple:
+                        try:
+                            listener.engineEvents(events)
+                        except Exception:
+                            self._listenerFailed(listener)
+                    events = self._events
+            finally:
+                self._delivering = False
         return order
+
+    def _listenerFailed(self, listener):
+        self.log.failure(
+            "engine {engine} listener {listener} failed",
+            engine=self.name,
+            listener=listener,
+        )
 
     def _validateNew(self, book, order):
         if book is None:
@@ -374,19 +474,38 @@ class MatchingEngine:
         return None
 
     def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, direct=False):
-        order, reason = self._locate(owner, origClOrdId, orderId)
+        if orderId is not None:
+            order = self._orders.get(orderId)
+            if order is None or owner is not None and order.owner != owner:
+                order, reason = self._locate(owner, origClOrdId, orderId)
+        else:
+            order, reason = self._locate(owner, origClOrdId, orderId)
         if order is None:
             self._cancelReject(owner, clOrdId, origClOrdId, orderId, None, reason, "cancel")
-        elif order.orderId in self._pending:
+        elif self._pending and order.orderId in self._pending:
             self._cancelReject(
                 owner, clOrdId, origClOrdId, orderId, order, RejectReason.OTHER,
                 "cancel", "a cancel or replace is already pending",
             )
-        elif self.mode == "managed" and not direct:
-            self._hold(order, "cancel", clOrdId, None, None)
-        else:
+        elif direct or not self._managed:
             self._cancel(order, CancelReason.USER, clOrdId)
-        self._flush()
+        else:
+            self._hold(order, "cancel", clOrdId, None, None)
+        events = self._events
+        if events and not self._delivering:
+            # _flush, inline.
+            self._delivering = True
+            try:
+                while events:
+                    self._events = []
+                    for listener in self._listenerTuple:
+                        try:
+                            listener.engineEvents(events)
+                        except Exception:
+                            self._listenerFailed(listener)
+                    events = self._events
+            finally:
+                self._delivering = False
 
     def submitReplace(
         self, owner, clOrdId, origClOrdId=None, orderId=None, price=None,
@@ -415,7 +534,7 @@ class MatchingEngine:
                 reason, text = RejectReason.BAD_PRICE, "a market order has no price"
         if reason is not None:
             self._cancelReject(owner, clOrdId, origClOrdId, orderId, order, reason, "replace", text)
-        elif self.mode == "managed" and not direct:
+        elif self._managed and not direct:
             self._hold(order, "replace", clOrdId, price, quantity)
         else:
             self._replace(order, clOrdId, price, quantity, match=True)
@@ -444,14 +563,37 @@ class MatchingEngine:
     # -- matching ----------------------------------------------------------
 
     def matchNew(self, book, order, accept=True):
+        events = self._events
         if accept:
             order.status = NEW
-            self._events.append(Accepted(order, self._execId()))
-        if order.timeInForce is FOK and not self._canFill(book, order):
+            execId = self._nextExecId
+            self._nextExecId = execId + 1
+            events.append(Accepted(order, execId))
+        terms = order.terms
+        if terms[1] is FOK and not self._canFill(book, order):
             self._cancel(order, CancelReason.FILL_OR_KILL)
             return
-        self._match(book, order)
-        self._settle(book, order)
+        price = order.price
+        if order.isBuy:
+            best = book.bestAsk()
+            crosses = best is not None and (price is None or price >= best)
+        else:
+            best = book.bestBid()
+            crosses = best is not None and (price is None or price <= best)
+        if crosses:
+            self._match(book, order)
+            if not order.leavesQty:
+                return
+        if terms[0] is MARKET:
+            self._cancel(order, CancelReason.NO_LIQUIDITY)
+        elif terms[1] is IOC or terms[1] is FOK:
+            self._cancel(order, CancelReason.IMMEDIATE_OR_CANCEL)
+        else:
+            level = book.add(order)
+            events.append(Added(order))
+            events.append(BookChanged(book.symbol, order.isBuy, order.price, level.quantity, level.count))
+            if terms[1] is GTD:
+                self._scheduleExpiry(order)
 
     def _canFill(self, book, order):
         need = order.leavesQty
@@ -560,13 +702,23 @@ class MatchingEngine:
         events = self._events
         if resting:
             book = self.books[order.symbol]
-            level = book.remove(order)
-            events.append(
-                BookChanged(book.symbol, order.isBuy, order.price, level.quantity, level.count)
-            )
+            # Book.remove, inline: this is the hot path of every cancel.
+            levels = book.bids if order.isBuy else book.asks
+            price = order.price
+            level = levels[price]
+            order.resting = False
+            level.quantity -= quantity
+            count = level.count = level.count - 1
+            if not count:
+                del levels[price]
+            elif len(level.orders) > 2 * count + 32:
+                book.compact(level)
+            events.append(BookChanged(book.symbol, order.isBuy, price, level.quantity, count))
         order.leavesQty = 0
         order.status = CANCELLED
-        events.append(Cancelled(order, self._execId(), reason, quantity, resting, cancelClOrdId))
+        execId = self._nextExecId
+        self._nextExecId = execId + 1
+        events.append(Cancelled(order, execId, reason, quantity, resting, cancelClOrdId))
         self._finish(order)
 
     def _replace(self, order, clOrdId, price, quantity, match):
@@ -583,7 +735,7 @@ class MatchingEngine:
             if owned.get(origClOrdId) is order:
                 del owned[origClOrdId]
             owned[clOrdId] = order
-            self._done[(order.owner, origClOrdId)] = order.orderId
+            self._remember(order.owner, origClOrdId, order.orderId)
             order.clOrdId = clOrdId
         wasResting = order.resting
         newLeaves = newQuantity - order.cumQty
@@ -878,6 +1030,7 @@ class MatchingEngine:
                 self._expire(order)
         self._done = {}
         self._doneOld = {}
+        self._doneCount = 0
         self._flush()
 
     def _scheduleExpiry(self, order):
@@ -912,6 +1065,7 @@ class MatchingEngine:
 
 
 _TIFS = frozenset([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK])
+_SIMPLE_TIFS = frozenset([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC])
 _DONE = frozenset([FILLED, CANCELLED, REJECTED, EXPIRED])
 _REJECT_TEXT = {
     RejectReason.UNKNOWN_ORDER: "unknown order",

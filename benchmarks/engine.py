@@ -1,0 +1,209 @@
+"""
+Benchmark of the matching engine alone (no I/O).
+
+    python benchmarks/engine.py [--orders N] [--runs 3]
+
+Prints, as the median of --runs runs:
+ - adds/s: N non-crossing limit orders on one book;
+ - cancels/s: cancelling all of them;
+ - mixed ops/s: N operations, 60% adds near the touch, 30% cancels of
+   random live orders, 10% aggressive crossing orders;
+ - peak RSS with N resting orders;
+ - the worst single-operation time of a mixed flow while the book holds N
+   resting orders.
+Events are delivered to a listener that counts them.
+"""
+
+import argparse
+import gc
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from exsim import gcpolicy  # noqa: E402
+from exsim.engine.matching import MatchingEngine  # noqa: E402
+from exsim.model import Instrument, Order, Side  # noqa: E402
+
+BUY = Side.BUY
+SELL = Side.SELL
+MID = 1000000  # 100.00
+TICK = 100
+
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+
+    def engineEvents(self, events):
+        self.count += len(events)
+
+
+def makeEngine():
+    engine = MatchingEngine("bench")
+    engine.addBook(Instrument("BENCH", tickSize=TICK))
+    counter = Counter()
+    engine.subscribe(counter)
+    return engine, counter
+
+
+def restingOrders(n, rng):
+    """
+    n non-crossing orders: bids below MID, asks above, within 200 ticks.
+    """
+    orders = []
+    for i in range(n):
+        if i & 1:
+            orders.append(Order("bench", "r%d" % i, "BENCH", BUY, 100, MID - TICK * rng.randint(1, 200)))
+        else:
+            orders.append(Order("bench", "r%d" % i, "BENCH", SELL, 100, MID + TICK * rng.randint(1, 200)))
+    return orders
+
+
+def addsAndCancels(n, seed):
+    rng = random.Random(seed)
+    engine, counter = makeEngine()
+    orders = restingOrders(n, rng)
+    submit = engine.submitNew
+    t0 = time.perf_counter()
+    for order in orders:
+        submit(order)
+    t1 = time.perf_counter()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    cancel = engine.submitCancel
+    t2 = time.perf_counter()
+    for order in orders:
+        cancel("bench", None, orderId=order.orderId)
+    t3 = time.perf_counter()
+    assert not engine.books["BENCH"].bids and not engine.books["BENCH"].asks
+    return n / (t1 - t0), n / (t3 - t2), rss, counter.count
+
+
+def mixedOps(n, rng, firstOrderId):
+    """
+    Pre-generate n operations: (0, order) for an add near the touch,
+    (1, orderId) for a cancel of a random earlier add, (2, order) for an
+    aggressive crossing order.  Order ids are known in advance (the engine
+    numbers orders 1, 2, 3, ... in submission order), so a cancel names its
+    target directly and the timed loop does no bookkeeping of its own.  A
+    target that has traded away meanwhile is rejected by the engine (too
+    late to cancel), as on a venue.
+    """
+    ops = []
+    cancellable = []
+    nextId = firstOrderId
+    for i in range(n):
+        r = rng.random()
+        cid = "c%d" % (nextId,)
+        if r < 0.6 or (r < 0.9 and not cancellable):
+            if rng.random() < 0.5:
+                order = Order("bench", cid, "BENCH", BUY, rng.randint(1, 10) * 100,
+                              MID - TICK * rng.randint(1, 20))
+            else:
+                order = Order("bench", cid, "BENCH", SELL, rng.randint(1, 10) * 100,
+                              MID + TICK * rng.randint(1, 20))
+            ops.append((0, order))
+            cancellable.append(nextId)
+            nextId += 1
+        elif r < 0.9:
+            j = int(rng.random() * len(cancellable))
+            cancellable[j], cancellable[-1] = cancellable[-1], cancellable[j]
+            ops.append((1, cancellable.pop()))
+        else:
+            if rng.random() < 0.5:
+                order = Order("bench", cid, "BENCH", BUY, rng.randint(1, 5) * 100,
+                              MID + TICK * rng.randint(1, 5))
+            else:
+                order = Order("bench", cid, "BENCH", SELL, rng.randint(1, 5) * 100,
+                              MID - TICK * rng.randint(1, 5))
+            ops.append((2, order))
+            nextId += 1
+    return ops
+
+
+def runMixed(engine, ops, timeEach=False):
+    """
+    Run pre-generated operations.
+
+    @return: the worst single-operation time if C{timeEach}, else 0.
+    """
+    submit = engine.submitNew
+    cancel = engine.submitCancel
+    if not timeEach:
+        for kind, arg in ops:
+            if kind == 1:
+                cancel("bench", None, None, arg)
+            else:
+                submit(arg)
+        return 0.0
+    worst = 0.0
+    clock = time.perf_counter
+    for kind, arg in ops:
+        t = clock()
+        if kind == 1:
+            cancel("bench", None, None, arg)
+        else:
+            submit(arg)
+        d = clock() - t
+        if d > worst:
+            worst = d
+    return worst
+
+
+def mixed(n, seed):
+    rng = random.Random(seed)
+    engine, counter = makeEngine()
+    ops = mixedOps(n, rng, 1)
+    gc.collect()
+    t0 = time.perf_counter()
+    runMixed(engine, ops)
+    t1 = time.perf_counter()
+    engine.books["BENCH"].validateInternalState()
+    return n / (t1 - t0), counter.count
+
+
+def worstWithResting(n, seed, mixedCount=200000):
+    """
+    Load n resting orders, apply the GC policy the simulator uses after
+    start-up, then time each operation of a mixed flow.
+    """
+    rng = random.Random(seed)
+    engine, counter = makeEngine()
+    for order in restingOrders(n, rng):
+        engine.submitNew(order)
+    ops = mixedOps(mixedCount, rng, n + 1)
+    gcpolicy.freeze()
+    worst = runMixed(engine, ops, timeEach=True)
+    return worst, engine.books["BENCH"].orderCount()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=1000000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", choices=["adds", "mixed", "worst"], default=None)
+    args = parser.parse_args()
+    n = args.orders
+    print("python %s, %d orders, median of %d runs" % (sys.version.split()[0], n, args.runs))
+    if args.only in (None, "adds"):
+        results = [addsAndCancels(n, seed) for seed in range(args.runs)]
+        print("adds:    %10.0f ops/s" % statistics.median(r[0] for r in results))
+        print("cancels: %10.0f ops/s" % statistics.median(r[1] for r in results))
+        print("peak RSS with %d resting orders: %.0f MB" % (n, max(r[2] for r in results)))
+    if args.only in (None, "mixed"):
+        results = [mixed(n, seed) for seed in range(args.runs)]
+        print("mixed:   %10.0f ops/s (%d events per run delivered)" % (
+            statistics.median(r[0] for r in results), results[0][1]))
+    if args.only in (None, "worst"):
+        results = [worstWithResting(n, seed) for seed in range(args.runs)]
+        print("worst single operation with %d resting: %.2f ms (median of runs; max %.2f ms)" % (
+            results[0][1], statistics.median(r[0] for r in results) * 1000,
+            max(r[0] for r in results) * 1000))
+
+
+if __name__ == "__main__":
+    main()

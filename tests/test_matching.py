@@ -1,0 +1,535 @@
+# -*- test-case-name: tests.test_matching -*-
+"""
+The matching engine, rule by rule.
+"""
+
+from twisted.internet.task import Clock
+from twisted.trial.unittest import TestCase
+from zope.interface.verify import verifyObject
+
+from exsim.engine.events import Accepted, Cancelled, CancelRejected, Filled, Trade
+from exsim.engine.matching import MatchingEngine
+from exsim.errors import BadValue, UnknownName, WrongState
+from exsim.interfaces import IBook, IEngine
+from exsim.model import (
+    CancelReason,
+    Instrument,
+    OrdStatus,
+    RejectReason,
+    TimeInForce,
+)
+from tests.helpers import P, engineWithBook, limit, market
+
+
+class EngineTestCase(TestCase):
+    def setUp(self):
+        self.clock = Clock()
+        self.engine, self.book, self.recorder = engineWithBook(clock=self.clock)
+
+    def tearDown(self):
+        self.book.validateInternalState()
+
+    def submit(self, order):
+        self.engine.submitNew(order)
+        self.book.validateInternalState()
+        return order
+
+
+class InterfaceTests(TestCase):
+    def test_engine(self):
+        self.assertTrue(verifyObject(IEngine, MatchingEngine("x")))
+
+    def test_book(self):
+        engine = MatchingEngine("x")
+        self.assertTrue(verifyObject(IBook, engine.addBook(Instrument("A"))))
+
+
+class PriorityTests(EngineTestCase):
+    def test_priceThenTime(self):
+        """
+        A buy takes the lowest ask first, and at one price the oldest order.
+        """
+        a = self.submit(limit("s1", "a", "sell", 100, "10.01"))
+        b = self.submit(limit("s1", "b", "sell", 100, "10.00"))
+        c = self.submit(limit("s2", "c", "sell", 100, "10.00"))
+        self.recorder.take()
+        self.submit(limit("s3", "d", "buy", 150, "10.01"))
+        fills = [e for e in self.recorder.of("filled") if not e.aggressor]
+        self.assertEqual([(f.order, f.quantity) for f in fills], [(b, 100), (c, 50)])
+        self.assertEqual(a.leavesQty, 100)
+        self.assertEqual(c.leavesQty, 50)
+
+    def test_tradeAtRestingPrice(self):
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        self.recorder.take()
+        self.submit(limit("s2", "b", "buy", 100, "10.50"))
+        trades = self.recorder.of("trade")
+        self.assertEqual([(t.price, t.quantity) for t in trades], [(P("10.00"), 100)])
+
+    def test_noTradeWithoutCross(self):
+        self.submit(limit("s1", "a", "sell", 100, "10.01"))
+        self.submit(limit("s2", "b", "buy", 100, "10.00"))
+        self.assertEqual(self.recorder.of("trade"), [])
+        self.assertEqual(self.book.bestBid(), P("10.00"))
+        self.assertEqual(self.book.bestAsk(), P("10.01"))
+
+    def test_eventsOfResting(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10.00"))
+        self.assertEqual(self.recorder.types(), ["accepted", "added", "book_changed"])
+        self.assertEqual(order.status, OrdStatus.NEW)
+        changed = self.recorder.of("book_changed")[0]
+        self.assertEqual((changed.isBuy, changed.price, changed.quantity, changed.count), (True, P("10.00"), 100, 1))
+
+    def test_fullAndPartialFills(self):
+        resting = self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        aggressor = self.submit(limit("s2", "b", "buy", 150, "10.00"))
+        self.assertEqual(resting.status, OrdStatus.FILLED)
+        self.assertEqual(aggressor.status, OrdStatus.PARTIALLY_FILLED)
+        self.assertEqual((aggressor.cumQty, aggressor.leavesQty), (100, 50))
+        self.assertTrue(aggressor.resting)
+        self.assertEqual(self.book.depth(True), [(P("10.00"), 50, 1)])
+        self.assertEqual(self.book.depth(False), [])
+
+    def test_averagePrice(self):
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        self.submit(limit("s1", "b", "sell", 100, "10.02"))
+        buy = self.submit(limit("s2", "c", "buy", 200, "10.02"))
+        self.assertEqual(buy.avgPx, P("10.01"))
+
+    def test_snapshots(self):
+        """
+        Events report the order as it was when they happened.
+        """
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        self.submit(limit("s1", "b", "sell", 100, "10.01"))
+        self.recorder.take()
+        self.submit(limit("s2", "c", "buy", 200, "10.01"))
+        accepted = self.recorder.of("accepted")[0]
+        self.assertEqual((accepted.cumQty, accepted.leavesQty, accepted.status), (0, 200, OrdStatus.NEW))
+        mine = [e for e in self.recorder.of("filled") if e.aggressor]
+        self.assertEqual(
+            [(f.cumQty, f.leavesQty, f.status) for f in mine],
+            [(100, 100, OrdStatus.PARTIALLY_FILLED), (200, 0, OrdStatus.FILLED)],
+        )
+
+    def test_deliveredAfterMatch(self):
+        """
+        Listeners get a whole command's events at once, after the book has
+        settled: they never see a half-matched book.
+        """
+        seen = []
+
+        class Checker:
+            def engineEvents(checker, events):
+                self.book.validateInternalState()
+                seen.append(([e.type for e in events], self.book.depth(False)))
+
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        self.submit(limit("s1", "b", "sell", 100, "10.01"))
+        self.engine.subscribe(Checker())
+        self.submit(limit("s2", "c", "buy", 150, "10.01"))
+        self.assertEqual(len(seen), 1)
+        types, depth = seen[0]
+        self.assertEqual(types.count("filled"), 4)
+        self.assertEqual(depth, [(P("10.01"), 50, 1)])
+
+    def test_listenerFailureIsolated(self):
+        class Broken:
+            def engineEvents(self, events):
+                raise RuntimeError("boom")
+
+        self.engine.subscribe(Broken())
+        other = self.recorder
+        self.engine.unsubscribe(other)
+        self.engine.subscribe(other)
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        self.assertEqual(other.types(), ["accepted", "added", "book_changed"])
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+
+class MarketAndTifTests(EngineTestCase):
+    def test_marketSweepsAndNeverRests(self):
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        self.submit(limit("s1", "b", "sell", 100, "10.05"))
+        order = self.submit(market("s2", "m", "buy", 250))
+        self.assertEqual(order.cumQty, 200)
+        self.assertEqual(order.status, OrdStatus.CANCELLED)
+        self.assertFalse(order.resting)
+        cancelled = self.recorder.of("cancelled")
+        self.assertEqual(cancelled[-1].reason, CancelReason.NO_LIQUIDITY)
+        self.assertEqual(cancelled[-1].cancelledQty, 50)
+        self.assertEqual(self.book.depth(True), [])
+
+    def test_marketOnEmptyBook(self):
+        order = self.submit(market("s2", "m", "sell", 10))
+        self.assertEqual(order.status, OrdStatus.CANCELLED)
+        self.assertEqual(self.recorder.types(), ["accepted", "cancelled"])
+
+    def test_iocCancelsRest(self):
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        order = self.submit(limit("s2", "b", "buy", 150, "10.00", TimeInForce.IOC))
+        self.assertEqual((order.cumQty, order.status), (100, OrdStatus.CANCELLED))
+        self.assertEqual(self.recorder.of("cancelled")[0].reason, CancelReason.IMMEDIATE_OR_CANCEL)
+        self.assertEqual(self.book.depth(True), [])
+
+    def test_fokFillsCompletely(self):
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        self.submit(limit("s1", "b", "sell", 100, "10.01"))
+        order = self.submit(limit("s2", "c", "buy", 200, "10.01", TimeInForce.FOK))
+        self.assertEqual(order.status, OrdStatus.FILLED)
+
+    def test_fokKilledLeavesBookAlone(self):
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        self.submit(limit("s1", "b", "sell", 100, "10.02"))
+        before = self.book.depth(False)
+        self.recorder.take()
+        order = self.submit(limit("s2", "c", "buy", 200, "10.01", TimeInForce.FOK))
+        self.assertEqual(order.status, OrdStatus.CANCELLED)
+        self.assertEqual(order.cumQty, 0)
+        self.assertEqual(self.book.depth(False), before)
+        self.assertEqual(self.recorder.types(), ["accepted", "cancelled"])
+        self.assertEqual(self.recorder.of("cancelled")[0].reason, CancelReason.FILL_OR_KILL)
+
+    def test_gtcRests(self):
+        order = self.submit(limit("s1", "a", "buy", 10, "10.00", TimeInForce.GTC))
+        self.assertTrue(order.resting)
+
+
+class CancelTests(EngineTestCase):
+    def test_cancelResting(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10.00"))
+        self.recorder.take()
+        self.engine.submitCancel("s1", "a2", origClOrdId="a")
+        self.assertEqual(order.status, OrdStatus.CANCELLED)
+        self.assertEqual(self.book.depth(True), [])
+        cancelled = self.recorder.of("cancelled")[0]
+        self.assertEqual((cancelled.cancelledQty, cancelled.cancelClOrdId, cancelled.reason), (100, "a2", CancelReason.USER))
+        self.assertEqual(self.recorder.of("book_changed")[0].count, 0)
+
+    def test_cancelByOrderId(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10.00"))
+        self.engine.submitCancel("s1", "x", orderId=order.orderId)
+        self.assertEqual(order.status, OrdStatus.CANCELLED)
+
+    def test_cancelUnknown(self):
+        self.engine.submitCancel("s1", "x", origClOrdId="nope")
+        reject = self.recorder.of("cancel_rejected")[0]
+        self.assertEqual((reject.reason, reject.responseTo), (RejectReason.UNKNOWN_ORDER, "cancel"))
+
+    def test_cancelAnotherOwnersOrder(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10.00"))
+        self.engine.submitCancel("s2", "x", orderId=order.orderId)
+        self.assertEqual(order.status, OrdStatus.NEW)
+        self.assertEqual(self.recorder.of("cancel_rejected")[0].reason, RejectReason.UNKNOWN_ORDER)
+
+    def test_cancelFilledIsTooLate(self):
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        self.submit(limit("s2", "b", "buy", 100, "10.00"))
+        self.recorder.take()
+        self.engine.submitCancel("s1", "x", origClOrdId="a")
+        self.assertEqual(self.recorder.of("cancel_rejected")[0].reason, RejectReason.TOO_LATE)
+        self.engine.submitCancel("s1", "y", orderId=1)
+        self.assertEqual(self.recorder.of("cancel_rejected")[1].reason, RejectReason.TOO_LATE)
+
+    def test_cancelTwice(self):
+        self.submit(limit("s1", "a", "buy", 100, "10.00"))
+        self.engine.submitCancel("s1", "x", origClOrdId="a")
+        self.engine.submitCancel("s1", "y", origClOrdId="a")
+        self.assertEqual(self.recorder.of("cancel_rejected")[0].reason, RejectReason.TOO_LATE)
+
+    def test_cancelMiddleOfQueue(self):
+        """
+        Cancel is O(1): the order is only marked; matching skips it.
+        """
+        a = self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        b = self.submit(limit("s1", "b", "sell", 100, "10.00"))
+        c = self.submit(limit("s1", "c", "sell", 100, "10.00"))
+        self.engine.submitCancel("s1", "x", origClOrdId="b")
+        self.submit(limit("s2", "d", "buy", 200, "10.00"))
+        self.assertEqual((a.status, b.status, c.status), (OrdStatus.FILLED, OrdStatus.CANCELLED, OrdStatus.FILLED))
+
+    def test_manyCancelsCompactQueue(self):
+        orders = [self.submit(limit("s1", "o%d" % i, "sell", 1, "10.00")) for i in range(200)]
+        for order in orders[:-1]:
+            self.engine.submitCancel("s1", "c" + order.clOrdId, origClOrdId=order.clOrdId)
+        level = self.book.asks[P("10.00")]
+        self.assertLess(len(level.orders), 100)
+        self.assertEqual(level.count, 1)
+
+
+class ReplaceTests(EngineTestCase):
+    def test_decreaseKeepsPriority(self):
+        a = self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        b = self.submit(limit("s1", "b", "sell", 100, "10.00"))
+        self.engine.submitReplace("s1", "a2", origClOrdId="a", quantity=50)
+        replaced = self.recorder.of("replaced")[0]
+        self.assertFalse(replaced.lostPriority)
+        self.assertEqual((replaced.origClOrdId, replaced.clOrdId, replaced.quantity), ("a", "a2", 50))
+        self.submit(limit("s2", "c", "buy", 50, "10.00"))
+        self.assertEqual(a.status, OrdStatus.FILLED)
+        self.assertEqual(b.leavesQty, 100)
+
+    def test_increaseLosesPriority(self):
+        a = self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        b = self.submit(limit("s1", "b", "sell", 100, "10.00"))
+        self.engine.submitReplace("s1", "a2", origClOrdId="a", quantity=150)
+        self.assertTrue(self.recorder.of("replaced")[0].lostPriority)
+        self.submit(limit("s2", "c", "buy", 100, "10.00"))
+        self.assertEqual(b.status, OrdStatus.FILLED)
+        self.assertEqual(a.leavesQty, 150)
+
+    def test_priceChangeLosesPriority(self):
+        a = self.submit(limit("s1", "a", "sell", 100, "10.01"))
+        b = self.submit(limit("s1", "b", "sell", 100, "10.00"))
+        self.engine.submitReplace("s1", "a2", origClOrdId="a", price=P("10.00"))
+        self.submit(limit("s2", "c", "buy", 100, "10.00"))
+        self.assertEqual((a.leavesQty, b.status), (100, OrdStatus.FILLED))
+
+    def test_replaceThatCrossesTrades(self):
+        self.submit(limit("s1", "a", "sell", 100, "10.00"))
+        b = self.submit(limit("s2", "b", "buy", 100, "9.99"))
+        self.engine.submitReplace("s2", "b2", origClOrdId="b", price=P("10.00"))
+        self.assertEqual(b.status, OrdStatus.FILLED)
+        self.assertEqual(self.book.depth(False), [])
+
+    def test_replaceToFilledFinishes(self):
+        self.submit(limit("s1", "a", "sell", 40, "10.00"))
+        b = self.submit(limit("s2", "b", "buy", 100, "10.00"))
+        self.engine.submitReplace("s2", "b2", origClOrdId="b", quantity=40)
+        self.assertEqual((b.status, b.leavesQty, b.quantity), (OrdStatus.FILLED, 0, 40))
+        self.assertEqual(self.book.depth(True), [])
+        self.engine.submitReplace("s2", "b3", origClOrdId="b2", quantity=30)
+        self.assertEqual(self.recorder.of("cancel_rejected")[0].reason, RejectReason.TOO_LATE)
+
+    def test_replaceBelowFilled(self):
+        self.submit(limit("s1", "a", "sell", 40, "10.00"))
+        b = self.submit(limit("s2", "b", "buy", 100, "10.00"))
+        self.engine.submitReplace("s2", "b2", origClOrdId="b", quantity=10)
+        self.assertEqual((b.status, b.leavesQty, b.cumQty), (OrdStatus.FILLED, 0, 40))
+
+    def test_replaceUnknown(self):
+        self.engine.submitReplace("s1", "x", origClOrdId="nope", quantity=5)
+        reject = self.recorder.of("cancel_rejected")[0]
+        self.assertEqual((reject.reason, reject.responseTo), (RejectReason.UNKNOWN_ORDER, "replace"))
+
+    def test_replaceDuplicateClOrdId(self):
+        self.submit(limit("s1", "a", "sell", 40, "10.00"))
+        self.submit(limit("s1", "b", "sell", 40, "10.00"))
+        self.engine.submitReplace("s1", "b", origClOrdId="a", quantity=10)
+        self.assertEqual(self.recorder.of("cancel_rejected")[0].reason, RejectReason.DUPLICATE_ORDER)
+
+    def test_replaceOffTick(self):
+        self.submit(limit("s1", "a", "sell", 40, "10.00"))
+        self.engine.submitReplace("s1", "a2", origClOrdId="a", price=P("10.005"))
+        self.assertEqual(self.recorder.of("cancel_rejected")[0].reason, RejectReason.BAD_PRICE)
+
+    def test_replacedClOrdIdCancels(self):
+        a = self.submit(limit("s1", "a", "sell", 40, "10.00"))
+        self.engine.submitReplace("s1", "a2", origClOrdId="a", quantity=30)
+        self.engine.submitCancel("s1", "a3", origClOrdId="a2")
+        self.assertEqual(a.status, OrdStatus.CANCELLED)
+
+
+class ValidationTests(EngineTestCase):
+    def rejectReason(self, order):
+        self.submit(order)
+        rejected = self.recorder.of("rejected")
+        self.assertEqual(len(rejected), 1)
+        self.assertEqual(order.status, OrdStatus.REJECTED)
+        return rejected[0].reason
+
+    def test_unknownSymbol(self):
+        self.assertEqual(self.rejectReason(limit("s1", "a", "buy", 1, "1", symbol="ZZZ")), RejectReason.UNKNOWN_SYMBOL)
+
+    def test_offTick(self):
+        self.assertEqual(self.rejectReason(limit("s1", "a", "buy", 1, "10.001")), RejectReason.BAD_PRICE)
+
+    def test_badPrice(self):
+        self.assertEqual(self.rejectReason(limit("s1", "a", "buy", 1, "0")), RejectReason.BAD_PRICE)
+
+    def test_badQuantity(self):
+        self.assertEqual(self.rejectReason(limit("s1", "a", "buy", 0, "10")), RejectReason.BAD_QUANTITY)
+
+    def test_marketGtc(self):
+        self.assertEqual(
+            self.rejectReason(market("s1", "a", "buy", 1, TimeInForce.GTC)),
+            RejectReason.UNSUPPORTED_TIME_IN_FORCE,
+        )
+
+    def test_duplicateLive(self):
+        self.submit(limit("s1", "a", "buy", 1, "10"))
+        self.assertEqual(self.rejectReason(limit("s1", "a", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
+
+    def test_duplicateDone(self):
+        self.submit(limit("s1", "a", "buy", 1, "10"))
+        self.engine.submitCancel("s1", "x", origClOrdId="a")
+        self.assertEqual(self.rejectReason(limit("s1", "a", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
+
+    def test_sameIdOtherOwner(self):
+        self.submit(limit("s1", "a", "buy", 1, "10"))
+        self.submit(limit("s2", "a", "buy", 1, "10"))
+        self.assertEqual(self.recorder.of("rejected"), [])
+
+    def test_gtdWithoutExpiry(self):
+        self.assertEqual(
+            self.rejectReason(limit("s1", "a", "buy", 1, "10", TimeInForce.GTD)),
+            RejectReason.UNSUPPORTED_TIME_IN_FORCE,
+        )
+
+
+class ExpiryTests(EngineTestCase):
+    def test_expireDay(self):
+        day = self.submit(limit("s1", "a", "buy", 1, "10"))
+        gtc = self.submit(limit("s1", "b", "buy", 1, "10", TimeInForce.GTC))
+        self.engine.expireDay()
+        self.assertEqual((day.status, gtc.status), (OrdStatus.EXPIRED, OrdStatus.NEW))
+        self.assertEqual(self.book.depth(True), [(P("10"), 1, 1)])
+        expired = self.recorder.of("expired")[0]
+        self.assertEqual((expired.order, expired.expiredQty), (day, 1))
+
+    def test_newDayForgetsIds(self):
+        self.submit(limit("s1", "a", "buy", 1, "10"))
+        self.engine.expireDay()
+        again = self.submit(limit("s1", "a", "buy", 1, "10"))
+        self.assertEqual(again.status, OrdStatus.NEW)
+
+    def test_gtdExpiresOnClock(self):
+        self.clock.advance(1000)
+        order = self.submit(limit("s1", "a", "buy", 1, "10", TimeInForce.GTD, expireTime=1060.0))
+        later = self.submit(limit("s1", "b", "buy", 1, "10", TimeInForce.GTD, expireTime=1120.0))
+        self.clock.advance(59)
+        self.assertEqual(order.status, OrdStatus.NEW)
+        self.clock.advance(1)
+        self.assertEqual(order.status, OrdStatus.EXPIRED)
+        self.assertEqual(later.status, OrdStatus.NEW)
+        self.clock.advance(60)
+        self.assertEqual(later.status, OrdStatus.EXPIRED)
+        self.assertEqual(self.book.depth(True), [])
+
+    def test_gtdInThePast(self):
+        self.clock.advance(1000)
+        order = self.submit(limit("s1", "a", "buy", 1, "10", TimeInForce.GTD, expireTime=999.0))
+        self.assertEqual(order.status, OrdStatus.REJECTED)
+
+
+class ManagedTests(EngineTestCase):
+    def setUp(self):
+        EngineTestCase.setUp(self)
+        self.engine.setProperty("mode", "managed")
+
+    def test_newIsHeld(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.assertEqual(self.recorder.types(), ["order_request"])
+        self.assertEqual(order.status, OrdStatus.PENDING_NEW)
+        self.assertEqual(self.book.depth(True), [])
+        self.assertEqual(self.engine.pendingRequests(), {order.orderId: "new"})
+
+    def test_acceptThenPartialFills(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.recorder.take()
+        self.engine.acceptOrder(order.orderId)
+        self.assertEqual(self.book.depth(True), [(P("10"), 100, 1)])
+        self.engine.fillOrder(order.orderId, 30, P("10"))
+        self.engine.fillOrder(order.orderId, 70, P("9.99"))
+        self.assertEqual(order.status, OrdStatus.FILLED)
+        fills = self.recorder.of("filled")
+        self.assertEqual([(f.quantity, f.cumQty, f.leavesQty) for f in fills], [(30, 30, 70), (70, 100, 0)])
+        self.assertEqual(self.book.depth(True), [])
+        self.assertRaises(UnknownName, self.engine.fillOrder, order.orderId, 1, P("10"))
+
+    def test_reject(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.rejectOrder(order.orderId, "no")
+        self.assertEqual(order.status, OrdStatus.REJECTED)
+        self.assertEqual(self.recorder.of("rejected")[0].text, "no")
+        self.assertRaises(UnknownName, self.engine.rejectOrder, order.orderId, "again")
+
+    def test_answerTwice(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.acceptOrder(order.orderId)
+        self.assertRaises(WrongState, self.engine.acceptOrder, order.orderId)
+        self.assertRaises(WrongState, self.engine.rejectOrder, order.orderId, "x")
+
+    def test_fillTooMuch(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.assertRaises(BadValue, self.engine.fillOrder, order.orderId, 101, P("10"))
+        self.assertRaises(BadValue, self.engine.fillOrder, order.orderId, 0, P("10"))
+        self.assertEqual(order.status, OrdStatus.PENDING_NEW)
+
+    def test_cancelHeldThenAccepted(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.acceptOrder(order.orderId)
+        self.recorder.take()
+        self.engine.submitCancel("s1", "c", origClOrdId="a")
+        self.assertEqual(self.recorder.types(), ["pending", "order_request"])
+        self.assertEqual(order.status, OrdStatus.PENDING_CANCEL)
+        self.engine.acceptCancel(order.orderId)
+        self.assertEqual(order.status, OrdStatus.CANCELLED)
+        self.assertEqual(self.recorder.of("cancelled")[0].cancelClOrdId, "c")
+
+    def test_cancelRejected(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.acceptOrder(order.orderId)
+        self.engine.submitCancel("s1", "c", origClOrdId="a")
+        self.engine.rejectCancel(order.orderId, "not now")
+        self.assertEqual(order.status, OrdStatus.NEW)
+        reject = self.recorder.of("cancel_rejected")[0]
+        self.assertEqual((reject.clOrdId, reject.text), ("c", "not now"))
+        self.assertRaises(WrongState, self.engine.acceptCancel, order.orderId)
+
+    def test_replaceHeld(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.acceptOrder(order.orderId)
+        self.engine.submitReplace("s1", "a2", origClOrdId="a", quantity=50, price=P("10.01"))
+        self.assertEqual(order.status, OrdStatus.PENDING_REPLACE)
+        self.engine.acceptReplace(order.orderId)
+        self.assertEqual((order.clOrdId, order.quantity, order.price), ("a2", 50, P("10.01")))
+        self.assertEqual(self.book.depth(True), [(P("10.01"), 50, 1)])
+
+    def test_unsolicitedCancel(self):
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.acceptOrder(order.orderId)
+        self.engine.cancelUnsolicited(order.orderId)
+        self.assertEqual(self.recorder.of("cancelled")[0].reason, CancelReason.UNSOLICITED)
+
+    def test_houseOrdersNotHeld(self):
+        order = limit("house", "h1", "sell", 10, "10")
+        self.engine.submitNew(order, direct=True)
+        self.assertEqual(order.status, OrdStatus.NEW)
+
+    def test_matchOrders(self):
+        buy = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.acceptOrder(buy.orderId)
+        sell = limit("house", "h1", "sell", 60, "10.05")
+        self.engine.submitNew(sell, direct=True)
+        tradeId = self.engine.matchOrders(buy.orderId, sell.orderId, 40, P("10.02"))
+        trade = self.recorder.of("trade")[-1]
+        self.assertEqual((trade.tradeId, trade.price, trade.quantity), (tradeId, P("10.02"), 40))
+        self.assertEqual((buy.leavesQty, sell.leavesQty), (60, 20))
+        self.assertRaises(BadValue, self.engine.matchOrders, buy.orderId, sell.orderId, 21)
+
+
+class PropertyTests(EngineTestCase):
+    def test_mode(self):
+        self.assertRaises(BadValue, self.engine.setProperty, "mode", "chaos")
+        self.assertRaises(BadValue, self.engine.setProperty, "nope", "auto")
+
+    def test_tickSize(self):
+        self.engine.setBookProperty("AAPL", "tick_size", "0.05")
+        self.assertEqual(self.book.instrument.tickSize, 500)
+        self.submit(limit("s1", "a", "buy", 1, "10.01"))
+        self.assertEqual(self.recorder.of("rejected")[0].reason, RejectReason.BAD_PRICE)
+        self.assertRaises(BadValue, self.engine.setBookProperty, "AAPL", "tick_size", "-1")
+        self.assertRaises(BadValue, self.engine.setBookProperty, "AAPL", "tick_size", "abc")
+
+    def test_unknownProperty(self):
+        e = self.assertRaises(BadValue, self.engine.setBookProperty, "AAPL", "colour", "red")
+        self.assertIn("colour", str(e))
+
+    def test_removeBookCancels(self):
+        order = self.submit(limit("s1", "a", "buy", 1, "10"))
+        self.engine.removeBook("AAPL")
+        self.assertEqual(order.status, OrdStatus.CANCELLED)
+        self.assertRaises(UnknownName, self.engine.getBook, "AAPL")
+        self.engine.addBook(Instrument("AAPL"))
+        self.book = self.engine.getBook("AAPL")
