@@ -45,6 +45,13 @@ class FakeSession:
         fields.append((58, text))
         self.sent.append(("3", fields))
 
+    def takeRaw(self):
+        """
+        Return and forget what was sent, as (msgType, [(tag, value)]).
+        """
+        sent, self.sent = self.sent, []
+        return sent
+
     def take(self):
         """
         Return and forget what was sent, as (msgType, {tag: value}) with

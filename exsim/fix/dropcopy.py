@@ -1,0 +1,86 @@
+# -*- test-case-name: tests.test_fix_dropcopy -*-
+"""
+FIX drop copy: an endpoint with C{role = drop_copy} sends each of its
+sessions a copy of every ExecutionReport its engine produces, for the
+orders of every session and protocol (and the house), in engine order, and
+accepts no application message.
+
+A copy has the same ExecID (17) and OrderID (37) as the report the order's
+owner got, in the drop-copy session's own FIX version, and names the
+owner (C{"<endpoint>/<CompID>"}, or C{"house"}): ClientID (109) up to
+FIX.4.2, a Parties block (453=1, 448=owner, 447=D, 452=3) from FIX.4.3.
+A drop-copy session keeps receiving (stored for resend) while it is not
+connected, so a client that logs on again without resetting sequence
+numbers gets what it missed.
+"""
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from exsim.fix.orders import ER_BUILDERS, profileFor
+from exsim.interfaces import IEngineListener, IFixApplication
+
+
+@implementer(IFixApplication, IEngineListener)
+class DropCopy:
+    """
+    The drop-copy application of a FIX endpoint.
+
+    @ivar sessions: {session key: session} of every session that logged on.
+    """
+
+    log = Logger()
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+        self.engine = endpoint.engine
+        self.reactor = endpoint.reactor
+        self.sessions = {}
+        self._targets = ()
+        self.engine.subscribe(self)
+
+    def shutdown(self):
+        self.engine.unsubscribe(self)
+
+    def sessionLoggedOn(self, session):
+        self.sessions[session.key] = session
+        self._targets = tuple(
+            (s, profileFor(s.beginString, s.applVerId)) for s in self.sessions.values()
+        )
+
+    def sessionLoggedOut(self, session):
+        pass
+
+    def fromApp(self, session, message):
+        """
+        A drop copy takes no order entry or any other application message.
+        """
+        return False
+
+    def engineEvents(self, events):
+        targets = self._targets
+        if not targets:
+            return
+        seconds = None
+        books = self.engine.books
+        for event in events:
+            builder = ER_BUILDERS.get(event.__class__)
+            if builder is None:
+                continue
+            if seconds is None:
+                seconds = self.reactor.seconds()
+            order = event.order
+            book = books.get(order.symbol)
+            scale = book.instrument.priceScale if book is not None else 10000
+            owner = str(order.owner)
+            built = {}
+            for session, profile in targets:
+                fields = built.get(profile)
+                if fields is None:
+                    fields = builder(profile, event, scale, profile.stamp(seconds))
+                    if profile.parties:
+                        fields.extend([(453, "1"), (448, owner), (447, "D"), (452, "3")])
+                    else:
+                        fields.append((109, owner))
+                    built[profile] = fields
+                session.sendApp("8", fields)

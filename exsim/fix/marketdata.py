@@ -1,0 +1,296 @@
+# -*- test-case-name: tests.test_fix_marketdata -*-
+"""
+FIX market data: MarketDataRequest (V) answered with
+MarketDataSnapshotFullRefresh (W), then, for a subscription,
+MarketDataIncrementalRefresh (X) after every engine command that changed
+the book or traded; MarketDataRequestReject (Y) for what is not offered.
+
+The book is published aggregated by price level: bids (269=0) and offers
+(269=1) with their total size (271) and order count (346), and trades
+(269=2).  MarketDepth (264) 0 is the full book, N the best N levels per
+side; a level entering the best N shows as new, one leaving it as deleted.
+MDUpdateType (265) 1 (default) streams X; 0 sends a new W instead.
+"""
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from exsim.engine.events import BookChanged, Trade
+from exsim.fix.orders import formatPrice, profileFor
+from exsim.interfaces import IEngineListener, IFixApplication
+
+#: MDReqRejReason (281) codes.
+UNKNOWN_SYMBOL = "0"
+DUPLICATE_MD_REQ_ID = "1"
+UNSUPPORTED_SUBSCRIPTION_REQUEST_TYPE = "4"
+UNSUPPORTED_MARKET_DEPTH = "5"
+UNSUPPORTED_MD_UPDATE_TYPE = "6"
+UNSUPPORTED_AGGREGATED_BOOK = "7"
+UNSUPPORTED_MD_ENTRY_TYPE = "8"
+
+BID, OFFER, TRADE = "0", "1", "2"
+_SUPPORTED_TYPES = frozenset([BID, OFFER, TRADE])
+
+
+class Subscription:
+    """
+    One MDReqID of one session on one symbol.
+
+    @ivar sent: {True (bids) / False (offers): {price: (size, count)}} as
+        last published to the subscriber.
+    """
+
+    __slots__ = ("session", "mdReqId", "symbol", "depth", "types", "incremental", "sent")
+
+    def __init__(self, session, mdReqId, symbol, depth, types, incremental):
+        self.session = session
+        self.mdReqId = mdReqId
+        self.symbol = symbol
+        self.depth = depth
+        self.types = types
+        self.incremental = incremental
+        self.sent = {True: {}, False: {}}
+
+
+@implementer(IFixApplication, IEngineListener)
+class MarketData:
+    """
+    Answers MarketDataRequests of the sessions of one endpoint from its
+    engine's books.
+    """
+
+    log = Logger()
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+        self.engine = endpoint.engine
+        self.reactor = endpoint.reactor
+        #: {symbol: [Subscription]}
+        self._bySymbol = {}
+        #: {session key: {MDReqID: [Subscription]}}
+        self._bySession = {}
+        self.engine.subscribe(self)
+
+    def shutdown(self):
+        self.engine.unsubscribe(self)
+        self._bySymbol.clear()
+        self._bySession.clear()
+
+    def sessionLoggedOn(self, session):
+        pass
+
+    def sessionLoggedOut(self, session):
+        """
+        Subscriptions end with the connection.
+        """
+        for subs in self._bySession.pop(session.key, {}).values():
+            for sub in subs:
+                self._drop(sub)
+
+    def _drop(self, sub):
+        subs = self._bySymbol.get(sub.symbol)
+        if subs is not None and sub in subs:
+            subs.remove(sub)
+            if not subs:
+                del self._bySymbol[sub.symbol]
+
+    # -- requests ------------------------------------------------------------
+
+    def fromApp(self, session, message):
+        if message.msgType != "V":
+            return False
+        profile = profileFor(session.beginString, session.applVerId)
+        if profile.rank < 42:
+            return False
+        get = message.get
+        mdReqId = get(262)
+        if not mdReqId:
+            session.sendSessionReject(
+                message.seqNum, 1, "Required tag missing", refTagId=262, refMsgType="V"
+            )
+            return True
+        requestType = get(263)
+        mine = self._bySession.setdefault(session.key, {})
+        if requestType == "2":
+            for sub in mine.pop(mdReqId, ()):
+                self._drop(sub)
+            return True
+        if requestType not in ("0", "1"):
+            return self._reject(
+                session, mdReqId, UNSUPPORTED_SUBSCRIPTION_REQUEST_TYPE,
+                "SubscriptionRequestType %s is not supported" % (requestType,),
+            )
+        if mdReqId in mine:
+            return self._reject(
+                session, mdReqId, DUPLICATE_MD_REQ_ID,
+                "MDReqID %s is already subscribed" % (mdReqId,),
+            )
+        try:
+            depth = int(get(264, "0"))
+        except ValueError:
+            depth = -1
+        if depth < 0:
+            return self._reject(
+                session, mdReqId, UNSUPPORTED_MARKET_DEPTH, "MarketDepth must be 0 or more"
+            )
+        updateType = get(265, "1")
+        if updateType not in ("0", "1"):
+            return self._reject(
+                session, mdReqId, UNSUPPORTED_MD_UPDATE_TYPE,
+                "MDUpdateType %s is not supported" % (updateType,),
+            )
+        if get(266, "Y") != "Y":
+            return self._reject(
+                session, mdReqId, UNSUPPORTED_AGGREGATED_BOOK,
+                "only the aggregated book (266=Y) is published",
+            )
+        types = message.getAll(269)
+        if not types:
+            types = [BID, OFFER]
+        unsupported = [t for t in types if t not in _SUPPORTED_TYPES]
+        if unsupported:
+            return self._reject(
+                session, mdReqId, UNSUPPORTED_MD_ENTRY_TYPE,
+                "MDEntryType %s is not supported (bids 0, offers 1, trades 2)"
+                % (",".join(unsupported),),
+            )
+        symbols = message.getAll(55)
+        if not symbols:
+            return self._reject(session, mdReqId, UNKNOWN_SYMBOL, "no symbol requested")
+        books = self.engine.books
+        unknown = [s for s in symbols if s not in books]
+        if unknown:
+            return self._reject(
+                session, mdReqId, UNKNOWN_SYMBOL, "unknown symbol %s" % (",".join(unknown),)
+            )
+        typeSet = frozenset(types)
+        subs = []
+        for symbol in symbols:
+            sub = Subscription(session, mdReqId, symbol, depth, typeSet, updateType == "1")
+            self._snapshot(sub, profile)
+            subs.append(sub)
+        if requestType == "1":
+            mine[mdReqId] = subs
+            for sub in subs:
+                self._bySymbol.setdefault(sub.symbol, []).append(sub)
+        return True
+
+    def _reject(self, session, mdReqId, reason, text):
+        session.sendApp("Y", [(262, mdReqId), (281, reason), (58, text)])
+        return True
+
+    # -- publishing ----------------------------------------------------------
+
+    def _levels(self, book, isBuy, depth):
+        levels = book.depth(isBuy, depth or None)
+        return {price: (qty, count) for price, qty, count in levels if qty > 0}
+
+    def _snapshot(self, sub, profile):
+        """
+        Send a W with the subscription's current view and remember it.
+        """
+        book = self.engine.books.get(sub.symbol)
+        scale = book.instrument.priceScale
+        entries = []
+        for isBuy, code in ((True, BID), (False, OFFER)):
+            if code not in sub.types:
+                continue
+            levels = self._levels(book, isBuy, sub.depth)
+            sub.sent[isBuy] = levels
+            for price in sorted(levels, reverse=isBuy):
+                qty, count = levels[price]
+                entries.append((code, price, qty, count))
+        if TRADE in sub.types and book.lastPrice is not None:
+            entries.append((TRADE, book.lastPrice, getattr(book, "lastQuantity", None), None))
+        fields = [(262, sub.mdReqId), (55, sub.symbol)]
+        if profile.rank >= 50:
+            fields.append((779, profile.stamp(self.reactor.seconds())))
+        fields.append((268, str(len(entries))))
+        for code, price, qty, count in entries:
+            fields.append((269, code))
+            fields.append((270, formatPrice(price, scale)))
+            if qty is not None:
+                fields.append((271, str(qty)))
+            if count is not None:
+                fields.append((346, str(count)))
+        sub.session.sendApp("W", fields)
+
+    def engineEvents(self, events):
+        bySymbol = self._bySymbol
+        if not bySymbol:
+            return
+        touched = {}
+        for event in events:
+            cls = event.__class__
+            if cls is BookChanged:
+                if event.symbol in bySymbol:
+                    entry = touched.get(event.symbol)
+                    if entry is None:
+                        entry = touched[event.symbol] = [set(), []]
+                    entry[0].add(event.isBuy)
+            elif cls is Trade:
+                if event.symbol in bySymbol:
+                    entry = touched.get(event.symbol)
+                    if entry is None:
+                        entry = touched[event.symbol] = [set(), []]
+                    entry[1].append(event)
+        if not touched:
+            return
+        books = self.engine.books
+        for symbol, (sides, trades) in touched.items():
+            book = books.get(symbol)
+            if book is None:
+                continue
+            for sub in list(bySymbol.get(symbol, ())):
+                try:
+                    self._publish(sub, book, sides, trades)
+                except Exception:
+                    self.log.failure("market data for {symbol} failed", symbol=symbol)
+
+    def _publish(self, sub, book, sides, trades):
+        session = sub.session
+        profile = profileFor(session.beginString, session.applVerId)
+        types = sub.types
+        if not sub.incremental:
+            relevant = (TRADE in types and trades) or any(
+                (BID if isBuy else OFFER) in types for isBuy in sides
+            )
+            if relevant:
+                self._snapshot(sub, profile)
+            return
+        scale = book.instrument.priceScale
+        entries = []
+        for isBuy in (True, False):
+            code = BID if isBuy else OFFER
+            if isBuy not in sides or code not in types:
+                continue
+            before = sub.sent[isBuy]
+            after = self._levels(book, isBuy, sub.depth)
+            for price in before:
+                if price not in after:
+                    entries.append(("2", code, price, 0, 0))
+            for price in sorted(after, reverse=isBuy):
+                value = after[price]
+                old = before.get(price)
+                if old is None:
+                    entries.append(("0", code, price) + value)
+                elif old != value:
+                    entries.append(("1", code, price) + value)
+            sub.sent[isBuy] = after
+        if TRADE in types:
+            for trade in trades:
+                entries.append(("0", TRADE, trade.price, trade.quantity, None))
+        if not entries:
+            return
+        symbol = sub.symbol
+        fields = [(262, sub.mdReqId), (268, str(len(entries)))]
+        for action, code, price, qty, count in entries:
+            fields.append((279, action))
+            fields.append((269, code))
+            fields.append((55, symbol))
+            fields.append((270, formatPrice(price, scale)))
+            if action != "2":
+                fields.append((271, str(qty)))
+                if count is not None:
+                    fields.append((346, str(count)))
+        session.sendApp("X", fields)
