@@ -1,0 +1,403 @@
+# -*- test-case-name: tests.test_fix_codec -*-
+"""
+FIX tag=value framing, parsing and encoding.
+
+Framing follows the standard: a message is C{8=BeginString SOH 9=BodyLength
+SOH} followed by exactly BodyLength bytes and C{10=NNN SOH}, where NNN is
+the sum of every byte before the checksum field modulo 256.  Nothing here
+scans for C{10=}: the frame is cut by BodyLength, then checked.
+
+This module is on the hot path of every FIX endpoint: it uses index
+arithmetic on bytes, never a general-purpose FIX library.
+"""
+
+import json
+import os
+from decimal import Decimal
+
+SOH = b"\x01"
+
+#: Length field tag -> the data field it measures (values may hold SOH).
+with open(os.path.join(os.path.dirname(__file__), "spec", "datafields.json")) as _f:
+    DATA_LENGTH_TAGS = {int(k): v for k, v in json.load(_f).items()}
+del _f
+
+#: Bytes of small tag numbers -> int, to avoid int() on the hot path.
+_TAGS = {str(i).encode("ascii"): i for i in range(1, 10000)}
+
+#: Header fields in the order the standard lists them (after 8, 9, 35).
+HEADER_ORDER = (
+    49, 56, 115, 128, 90, 91, 34, 50, 142, 57, 143, 116, 144, 129, 145,
+    43, 97, 52, 122, 212, 213, 347, 369, 370, 1128, 1129, 1156, 627,
+)
+
+
+class Garbled(Exception):
+    """
+    A message that cannot be parsed (missing '=' or a non-numeric tag, a
+    data field whose length does not fit).  FIX says: discard and log.
+    """
+
+
+class FrameError:
+    """
+    Bytes the framer discarded, and why.
+
+    @ivar reason: text for the log.
+    @ivar data: the discarded bytes.
+    """
+
+    __slots__ = ("reason", "data")
+
+    def __init__(self, reason, data):
+        self.reason = reason
+        self.data = data
+
+    def __repr__(self):
+        return "<FrameError %s: %r>" % (self.reason, self.data[:80])
+
+
+class Oversized(Exception):
+    """
+    The peer sent a message longer than the configured maximum.
+    """
+
+
+class Framer:
+    """
+    Cut a byte stream into FIX messages by BeginString, BodyLength and
+    CheckSum.
+
+    L{feed} returns, in order, the raw bytes of each complete well-formed
+    message and a L{FrameError} for each run of bytes discarded (bad
+    BodyLength, bad CheckSum, garbage between messages).
+    """
+
+    def __init__(self, maxMessageSize=65536):
+        self.maxMessageSize = maxMessageSize
+        self._buffer = b""
+
+    @property
+    def buffered(self):
+        """
+        The number of bytes held waiting for the rest of a message.
+        """
+        return len(self._buffer)
+
+    def feed(self, data):
+        """
+        Add received bytes; return the messages (bytes) and
+        L{FrameError}s now complete.
+
+        @raise Oversized: if a message (declared or buffered) exceeds
+            C{maxMessageSize}.
+        """
+        buf = self._buffer + data if self._buffer else bytes(data)
+        out = []
+        append = out.append
+        pos = 0
+        n = len(buf)
+        maxSize = self.maxMessageSize
+        find = buf.find
+        while pos < n:
+            if buf[pos : pos + 2] != b"8=":
+                if n - pos < 2 and buf[pos : pos + 1] == b"8":
+                    break
+                nxt = self._resync(buf, pos)
+                if nxt < 0:
+                    # Keep a tail that could begin a message.
+                    keep = buf.rfind(b"\x01")
+                    keep = n if keep < pos else keep + 1
+                    if keep > pos:
+                        append(FrameError("garbage between messages", buf[pos:keep]))
+                    pos = keep
+                    break
+                append(FrameError("garbage between messages", buf[pos:nxt]))
+                pos = nxt
+                continue
+            j = find(b"\x01", pos)
+            if j < 0:
+                if n - pos > 64:
+                    nxt = self._resync(buf, pos + 1)
+                    end = n if nxt < 0 else nxt
+                    append(FrameError("BeginString too long", buf[pos:end]))
+                    pos = end
+                    continue
+                break
+            if buf[j + 1 : j + 3] != b"9=":
+                if n - j < 3:
+                    break
+                nxt = self._resync(buf, pos + 1)
+                end = n if nxt < 0 else nxt
+                append(FrameError("BodyLength (9) is not the second field", buf[pos:end]))
+                pos = end
+                continue
+            k = find(b"\x01", j + 3)
+            if k < 0:
+                if n - j > 16:
+                    nxt = self._resync(buf, pos + 1)
+                    end = n if nxt < 0 else nxt
+                    append(FrameError("bad BodyLength", buf[pos:end]))
+                    pos = end
+                    continue
+                break
+            lengthText = buf[j + 3 : k]
+            if not lengthText.isdigit():
+                nxt = self._resync(buf, pos + 1)
+                end = n if nxt < 0 else nxt
+                append(FrameError("bad BodyLength %r" % (lengthText,), buf[pos:end]))
+                pos = end
+                continue
+            bodyEnd = k + 1 + int(lengthText)
+            total = bodyEnd + 7
+            if total - pos > maxSize:
+                self._buffer = b""
+                raise Oversized(
+                    "message of %d bytes exceeds max_message_size %d"
+                    % (total - pos, maxSize)
+                )
+            if total > n:
+                break
+            if buf[bodyEnd : bodyEnd + 3] != b"10=" or buf[total - 1] != 1:
+                nxt = self._resync(buf, pos + 1)
+                end = n if nxt < 0 else nxt
+                append(FrameError("BodyLength does not match the message", buf[pos:end]))
+                pos = end
+                continue
+            checkText = buf[bodyEnd + 3 : total - 1]
+            if not checkText.isdigit() or int(checkText) != sum(buf[pos:bodyEnd]) & 255:
+                append(FrameError("bad CheckSum", buf[pos:total]))
+            else:
+                append(buf[pos:total])
+            pos = total
+        rest = buf[pos:]
+        if len(rest) > maxSize:
+            self._buffer = b""
+            raise Oversized(
+                "%d bytes without a complete message exceed max_message_size %d"
+                % (len(rest), maxSize)
+            )
+        self._buffer = rest
+        return out
+
+    @staticmethod
+    def _resync(buf, start):
+        """
+        The offset of the next plausible message start at or after
+        C{start}, or -1.
+        """
+        i = buf.find(b"\x018=FIX", start - 1 if start > 0 else 0)
+        return -1 if i < 0 else i + 1
+
+
+def parsePairs(raw):
+    """
+    Split a framed message into (tag, value) pairs.
+
+    @param raw: the bytes of one message, SOH-terminated.
+    @return: a list of (int, bytes).
+    @raise Garbled: for a field without '=', a non-numeric tag, or a data
+        field whose declared length does not fit.
+    """
+    parts = raw.split(b"\x01")
+    if parts[-1] != b"":
+        raise Garbled("message does not end with SOH")
+    del parts[-1]
+    pairs = []
+    append = pairs.append
+    tags = _TAGS
+    dataTags = DATA_LENGTH_TAGS
+    for part in parts:
+        t, sep, v = part.partition(b"=")
+        tag = tags.get(t)
+        if tag is None:
+            if not sep:
+                raise Garbled("field %r has no '='" % (part[:40],))
+            if not t.isdigit() or t[:1] == b"0":
+                raise Garbled("tag %r is not a positive number" % (t[:40],))
+            tag = int(t)
+        elif not sep:
+            raise Garbled("field %r has no '='" % (part[:40],))
+        if tag in dataTags:
+            return _parseWithData(raw)
+        append((tag, v))
+    return pairs
+
+
+def _parseWithData(raw):
+    """
+    The slow path of L{parsePairs}: a message holding data fields, whose
+    values are counted by the preceding length field and may hold SOH.
+    """
+    pairs = []
+    pos = 0
+    n = len(raw)
+    pendingData = None
+    pendingLength = 0
+    while pos < n:
+        eq = raw.find(b"=", pos)
+        if eq < 0:
+            raise Garbled("field %r has no '='" % (raw[pos : pos + 40],))
+        t = raw[pos:eq]
+        if not t.isdigit() or t[:1] == b"0":
+            raise Garbled("tag %r is not a positive number" % (t[:40],))
+        tag = int(t)
+        if tag == pendingData:
+            end = eq + 1 + pendingLength
+            if end >= n or raw[end] != 1:
+                raise Garbled("data field %d does not match its length" % (tag,))
+        else:
+            end = raw.find(b"\x01", eq + 1)
+            if end < 0:
+                raise Garbled("message does not end with SOH")
+        value = raw[eq + 1 : end]
+        pairs.append((tag, value))
+        pendingData = None
+        if tag in DATA_LENGTH_TAGS and value.isdigit():
+            pendingData = DATA_LENGTH_TAGS[tag]
+            pendingLength = int(value)
+        pos = end + 1
+    return pairs
+
+
+class Message:
+    """
+    A parsed FIX message.
+
+    @ivar msgType: MsgType (35) as text, or None if missing.
+    @ivar seqNum: MsgSeqNum (34) as an int, or None if missing or not a
+        number.
+    @ivar pairs: every field in order as (int tag, bytes value).
+    @ivar raw: the bytes received.
+    @ivar beginString: BeginString (8) as text.
+    """
+
+    __slots__ = ("msgType", "seqNum", "pairs", "raw", "beginString", "_fields")
+
+    def __init__(self, pairs, raw=b""):
+        self.pairs = pairs
+        self.raw = raw
+        fields = self._fields = dict(reversed(pairs))
+        mt = fields.get(35)
+        self.msgType = None if mt is None else mt.decode("ascii", "replace")
+        bs = fields.get(8)
+        self.beginString = None if bs is None else bs.decode("ascii", "replace")
+        sn = fields.get(34)
+        self.seqNum = int(sn) if sn is not None and sn.isdigit() else None
+
+    @classmethod
+    def fromBytes(cls, raw):
+        """
+        Parse one framed message.
+
+        @raise Garbled: see L{parsePairs}.
+        """
+        return cls(parsePairs(raw), raw)
+
+    def get(self, tag, default=None):
+        """
+        The first value of C{tag} as text, or C{default}.
+        """
+        value = self._fields.get(tag)
+        if value is None:
+            return default
+        return value.decode("utf-8", "replace")
+
+    def getBytes(self, tag, default=None):
+        """
+        The first value of C{tag} as bytes, or C{default}.
+        """
+        return self._fields.get(tag, default)
+
+    def getAll(self, tag):
+        """
+        Every value of C{tag}, in order, as text (for repeating groups).
+        """
+        return [v.decode("utf-8", "replace") for t, v in self.pairs if t == tag]
+
+    def __contains__(self, tag):
+        return tag in self._fields
+
+    def __repr__(self):
+        return "<Message %s>" % (self.raw.replace(b"\x01", b"|").decode("latin-1"),)
+
+
+def encodeValue(value):
+    """
+    A field value as bytes: text is UTF-8, booleans are Y/N, Decimals are
+    written without an exponent.
+    """
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if value is True:
+        return b"Y"
+    if value is False:
+        return b"N"
+    if isinstance(value, int):
+        return b"%d" % (value,)
+    if isinstance(value, Decimal):
+        return format(value, "f").encode("ascii")
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f").encode("ascii")
+    return str(value).encode("utf-8")
+
+
+_TAG_PREFIX = {i: b"%d=" % (i,) for i in range(1, 10000)}
+
+
+def encodeFields(fields):
+    """
+    Encode (tag, value) pairs as C{tag=value SOH ...} bytes.
+    """
+    prefix = _TAG_PREFIX
+    out = []
+    append = out.append
+    for tag, value in fields:
+        p = prefix.get(tag)
+        if p is None:
+            p = b"%d=" % (tag,)
+        if value.__class__ is bytes:
+            append(p + value + b"\x01")
+        elif value.__class__ is str:
+            append(p + value.encode("utf-8") + b"\x01")
+        else:
+            append(p + encodeValue(value) + b"\x01")
+    return b"".join(out)
+
+
+def checksum(data):
+    """
+    The CheckSum (10) field for C{data}: C{b"10=NNN\\x01"}.
+    """
+    return b"10=%03d\x01" % (sum(data) & 255,)
+
+
+def frame(beginString, body):
+    """
+    Add BeginString, BodyLength and CheckSum around C{body} (which starts
+    with the MsgType field).
+    """
+    if isinstance(beginString, str):
+        beginString = beginString.encode("ascii")
+    head = b"8=" + beginString + b"\x019=%d\x01" % (len(body),)
+    message = head + body
+    return message + checksum(message)
+
+
+def encode(beginString, msgType, header, body):
+    """
+    Encode a whole message.
+
+    @param header: header (tag, value) pairs other than 8, 9 and 35, put
+        in the standard order.
+    @param body: body (tag, value) pairs, kept in the order given.
+    """
+    if isinstance(msgType, str):
+        msgType = msgType.encode("ascii")
+    order = {tag: i for i, tag in enumerate(HEADER_ORDER)}
+    header = sorted(header, key=lambda tv: order.get(tv[0], len(order)))
+    return frame(
+        beginString, b"35=" + msgType + b"\x01" + encodeFields(header) + encodeFields(body)
+    )

@@ -1,0 +1,85 @@
+# -*- test-case-name: tests.test_fix_session -*-
+"""
+The protocol factory of a FIX endpoint: one L{FixConnection} per TCP
+connection, one L{FixSession} per counterparty CompID (sessions outlive
+connections).
+"""
+
+import time
+
+from twisted.internet.protocol import ServerFactory
+from twisted.logger import Logger
+
+from exsim.fix import settings
+from exsim.fix.session import FixConnection, FixSession
+from exsim.fix.store import StoreFactory
+
+
+class FixFactory(ServerFactory):
+    """
+    Serves the FIX sessions of one endpoint.
+
+    @ivar endpoint: the L{exsim.endpoint.Endpoint}.
+    @ivar application: the L{exsim.interfaces.IFixApplication} behind the
+        sessions.
+    @ivar sessions: {counterparty CompID: L{FixSession}}.
+    @ivar connections: the open L{FixConnection}s.
+    """
+
+    log = Logger()
+
+    def __init__(self, endpoint, application):
+        self.endpoint = endpoint
+        self.application = application
+        self.reactor = endpoint.reactor
+        self.connections = set()
+        self.sessions = {}
+        self._stores = StoreFactory(settings.get(endpoint, "store"))
+        for compId, store in self._stores.check().items():
+            self.sessions[compId] = FixSession(self, compId, store)
+        self._second = None
+        self._secondText = b""
+
+    def buildProtocol(self, addr):
+        return FixConnection(self)
+
+    def getSession(self, counterparty):
+        """
+        The session of C{counterparty}, created on first use.
+        """
+        session = self.sessions.get(counterparty)
+        if session is None:
+            session = FixSession(self, counterparty, self._stores.open(counterparty))
+            self.sessions[counterparty] = session
+        return session
+
+    def timestamp(self, millis=True):
+        """
+        The reactor's time as a UTCTimestamp (bytes), with milliseconds
+        unless C{millis} is false.
+        """
+        now = self.reactor.seconds()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._secondText = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second)).encode()
+        if millis:
+            return self._secondText + b".%03d" % (int((now - second) * 1000),)
+        return self._secondText
+
+    def propertyChanged(self, name, value):
+        """
+        Session properties are read when used; a new C{store} applies to
+        sessions created from now on.
+        """
+        if name == "store":
+            self._stores = StoreFactory(value)
+
+    def shutdown(self):
+        """
+        Log out and drop every connection; close the stores.
+        """
+        for connection in list(self.connections):
+            connection.shutdown("exsim endpoint %s is closing" % (self.endpoint.name,))
+        for session in self.sessions.values():
+            session.store.close()

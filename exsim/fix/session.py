@@ -1,0 +1,977 @@
+# -*- test-case-name: tests.test_fix_session -*-
+"""
+The FIX session layer: logon, logout, heartbeats, sequence numbers, resend
+and gap fill, validation and session-level rejects.
+
+A L{FixSession} (one per counterparty CompID on an endpoint) holds what
+outlives a connection: sequence numbers and the message store.  A
+L{FixConnection} is the Twisted protocol of one TCP connection; after a
+successful Logon it is attached to its session.
+
+The rules followed are those of the FIX session protocol (FIX 4.2/4.4
+"Session Protocol" chapter, FIXT.1.1): a garbled message is discarded
+without advancing the expected MsgSeqNum; too high a MsgSeqNum queues the
+message and requests a resend; too low without PossDupFlag ends the
+session; PossDup duplicates are ignored.
+"""
+
+import calendar
+import time
+
+from twisted.internet.protocol import Protocol
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from exsim.fix import codec, dictionary, settings
+from exsim.fix.dictionary import (
+    COMPID_PROBLEM,
+    REQUIRED_TAG_MISSING,
+    SENDING_TIME_ACCURACY,
+    VALUE_OUT_OF_RANGE,
+)
+from exsim.interfaces import IFixSession
+
+# Connection states.
+CONNECTED = "connected"
+LOGGED_ON = "logged_on"
+LOGGING_OUT = "logging_out"
+CLOSED = "closed"
+
+#: Seconds of slack on top of HeartBtInt ("reasonable transmission time")
+#: as a fraction of HeartBtInt, and at least this many seconds.
+TRANSMISSION_FRACTION = 0.2
+TRANSMISSION_MINIMUM = 1.0
+
+#: EndSeqNo meaning "everything after BeginSeqNo".
+INFINITY_OLD = 999999
+
+
+def _utcSeconds(text, _cache={}):
+    """
+    Seconds since the epoch of a UTCTimestamp (bytes), or None.
+    """
+    head = text[:17]
+    base = _cache.get(head)
+    if base is None:
+        try:
+            base = calendar.timegm(time.strptime(head.decode("ascii"), "%Y%m%d-%H:%M:%S"))
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if len(_cache) > 1000:
+            _cache.clear()
+        _cache[head] = base
+    fraction = text[18:]
+    if len(text) > 17:
+        if text[17:18] != b"." or not fraction.isdigit():
+            return None
+        return base + int(fraction) / (10 ** len(fraction))
+    return base
+
+
+@implementer(IFixSession)
+class FixSession:
+    """
+    One FIX session: a counterparty CompID on an endpoint.
+
+    @ivar store: the session's L{exsim.fix.store.MemoryStore} (or file
+        store): sequence numbers and sent application messages.
+    @ivar connection: the logged-on L{FixConnection}, or None.
+    """
+
+    log = Logger()
+
+    def __init__(self, factory, counterparty, store):
+        self.factory = factory
+        self.endpoint = factory.endpoint
+        self.key = "%s/%s" % (self.endpoint.name, counterparty)
+        self.targetCompId = counterparty
+        sender = settings.get(self.endpoint, "sender_comp_id")
+        self.senderCompId = None if sender == settings.ANY else sender
+        self.beginString = None
+        self.applVerId = None
+        self.dictionary = None
+        self.store = store
+        self.connection = None
+        self._prefix = b""
+        self._compIds = b""
+        self._millis = True
+
+    def __repr__(self):
+        return "<FixSession %s>" % (self.key,)
+
+    @property
+    def loggedOn(self):
+        c = self.connection
+        return c is not None and c.state == LOGGED_ON
+
+    def attach(self, connection, beginString, applVerId, senderCompId):
+        """
+        Bind a connection that has just logged on.
+        """
+        self.connection = connection
+        self.beginString = beginString
+        self.applVerId = applVerId
+        self.senderCompId = senderCompId
+        self.dictionary = dictionary.forVersion(beginString, applVerId)
+        self._prefix = b"8=" + beginString.encode("ascii") + b"\x019="
+        self._compIds = (
+            b"\x0149=" + senderCompId.encode() + b"\x0156=" + self.targetCompId.encode() + b"\x0134="
+        )
+        # FIX 4.0 and 4.1 timestamps have whole seconds.
+        self._millis = beginString not in ("FIX.4.0", "FIX.4.1")
+
+    def detach(self):
+        self.connection = None
+
+    # -- sending -------------------------------------------------------------
+
+    def timestamp(self):
+        return self.factory.timestamp(self._millis)
+
+    def _frame(self, msgType, seqNum, sendingTime, body, resend=None):
+        """
+        Encode a message with the session's header.
+
+        @param resend: the OrigSendingTime of a resent message, or None.
+        """
+        if resend is None:
+            head = b"35=" + msgType + self._compIds + b"%d\x0152=" % (seqNum,)
+            msg = head + sendingTime + b"\x01" + body
+        else:
+            head = b"35=" + msgType + self._compIds + b"%d\x0143=Y\x0152=" % (seqNum,)
+            msg = head + sendingTime + b"\x01122=" + resend + b"\x01" + body
+        msg = self._prefix + b"%d\x01" % (len(msg),) + msg
+        return msg + b"10=%03d\x01" % (sum(msg) & 255,)
+
+    def _send(self, msgType, body, keep):
+        """
+        Number, store and (if connected) write a message.
+
+        @param msgType: bytes.
+        @param body: the encoded body (bytes).
+        @param keep: True to store it for resend (application messages);
+            false for administrative messages, which a resend replaces by
+            a gap fill.
+        @return: the MsgSeqNum used.
+        """
+        store = self.store
+        seq = store.nextSenderSeq
+        ts = self.timestamp()
+        if keep:
+            store.saveMessage(seq, msgType, ts, body)
+        else:
+            store.setNextSenderSeq(seq + 1)
+        c = self.connection
+        if c is not None and self._prefix:
+            c.write(self._frame(msgType, seq, ts, body))
+        return seq
+
+    def sendApp(self, msgType, fields):
+        """
+        See L{IFixSession.sendApp}.
+        """
+        if isinstance(msgType, str):
+            msgType = msgType.encode("ascii")
+        return self._send(msgType, codec.encodeFields(fields), True)
+
+    def sendAdmin(self, msgType, fields):
+        """
+        Send an administrative message (not kept for resend).
+        """
+        return self._send(msgType.encode("ascii"), codec.encodeFields(fields), False)
+
+    def _filtered(self, msgType, fields):
+        """
+        Keep only the fields this version defines for C{msgType}, and enum
+        values it knows (older versions lack tags added later).
+        """
+        d = self.dictionary
+        spec = d.messages.get(msgType) if d is not None else None
+        if spec is None:
+            return fields
+        return [
+            (tag, value)
+            for tag, value in fields
+            if tag in spec.tags and d.hasEnum(tag, str(value))
+        ]
+
+    def sendSessionReject(self, refSeqNum, reason, text, refTagId=None, refMsgType=None):
+        """
+        See L{IFixSession.sendSessionReject}.
+        """
+        fields = [(45, refSeqNum)]
+        if refTagId is not None:
+            fields.append((371, refTagId))
+        if refMsgType is not None:
+            fields.append((372, refMsgType))
+        if reason is not None:
+            fields.append((373, reason))
+        if text:
+            fields.append((58, text))
+        self.sendAdmin("3", self._filtered("3", fields))
+        self.log.info(
+            "{session}: sent Reject of MsgSeqNum {ref}: {text}",
+            session=self.key,
+            ref=refSeqNum,
+            text=text,
+        )
+        self.endpoint.report(
+            "reject_sent",
+            session=self.key,
+            ref_seq_num=refSeqNum,
+            reason=reason,
+            ref_tag_id=refTagId,
+            ref_msg_type=refMsgType,
+            text=text,
+        )
+
+    def sendBusinessReject(self, refSeqNum, refMsgType, reason, text, refId=None):
+        """
+        See L{IFixSession.sendBusinessReject}.  FIX 4.0 and 4.1 have no
+        BusinessMessageReject: they get a session Reject instead.
+        """
+        if self.dictionary is not None and "j" not in self.dictionary.messages:
+            self.sendSessionReject(refSeqNum, None, text, None, refMsgType)
+            return
+        fields = [(45, refSeqNum), (372, refMsgType)]
+        if refId is not None:
+            fields.append((379, refId))
+        fields.append((380, reason))
+        if text:
+            fields.append((58, text))
+        self.sendApp("j", fields)
+        self.endpoint.report(
+            "reject_sent",
+            session=self.key,
+            ref_seq_num=refSeqNum,
+            reason=reason,
+            ref_msg_type=refMsgType,
+            text=text,
+            business=True,
+        )
+
+    def resend(self, begin, end):
+        """
+        Serve a ResendRequest: resend stored application messages with
+        PossDupFlag=Y and OrigSendingTime; replace everything else by
+        SequenceReset-GapFill.
+        """
+        c = self.connection
+        if c is None:
+            return
+        last = self.store.nextSenderSeq - 1
+        if end == 0 or end > last or (end == INFINITY_OLD and self.beginString in ("FIX.4.0", "FIX.4.1")):
+            end = last
+        if begin < 1 or begin > end:
+            self.log.info(
+                "{session}: nothing to resend for {begin}..{end} (last sent {last})",
+                session=self.key,
+                begin=begin,
+                end=end,
+                last=last,
+            )
+            return
+        gapStart = None
+        now = self.timestamp()
+        write = c.write
+        seq = begin
+        for stored in self.store.getMessages(begin, end) + [(end + 1, None, None, None)]:
+            storedSeq, msgType, origTime, body = stored
+            if storedSeq > seq:
+                # seq .. storedSeq-1 are not stored: one gap fill.
+                gapStart = seq
+                write(
+                    self._frame(
+                        b"4",
+                        gapStart,
+                        now,
+                        b"123=Y\x0136=%d\x01" % (storedSeq,),
+                        resend=now,
+                    )
+                )
+            if msgType is None:
+                break
+            write(self._frame(msgType, storedSeq, now, body, resend=origTime))
+            seq = storedSeq + 1
+
+    def reset(self):
+        """
+        Both sequence numbers back to 1; stored messages forgotten.
+        """
+        self.store.reset()
+
+
+def _reasonText(reason):
+    return dictionary.REASON_TEXT.get(reason, "Other")
+
+
+class FixConnection(Protocol):
+    """
+    One TCP connection to a FIX endpoint.
+
+    @ivar session: the L{FixSession} once logged on, else None.
+    @ivar state: L{CONNECTED}, L{LOGGED_ON}, L{LOGGING_OUT} or L{CLOSED}.
+    """
+
+    log = Logger()
+
+    def __init__(self, factory):
+        self.factory = factory
+        self.reactor = factory.reactor
+        self.session = None
+        self.state = CONNECTED
+        self.heartBtInt = 0
+        self.lastReceived = self.lastSent = 0
+        self._testRequestAt = None
+        self._logoutAt = None
+        self._timer = None
+        self._queue = {}
+        self._resendEnd = None
+        self._framer = codec.Framer(settings.get(factory.endpoint, "max_message_size"))
+        self._peer = "?"
+        self._disconnectReason = None
+
+    # -- transport -----------------------------------------------------------
+
+    def connectionMade(self):
+        peer = self.transport.getPeer()
+        self._peer = "%s:%s" % (getattr(peer, "host", "?"), getattr(peer, "port", "?"))
+        self.factory.connections.add(self)
+        self.lastReceived = self.lastSent = self.reactor.seconds()
+        self._schedule(min(1.0, settings.get(self.factory.endpoint, "logon_timeout") or 1.0))
+
+    def write(self, data):
+        if self.state != CLOSED:
+            self.transport.write(data)
+            self.lastSent = self.reactor.seconds()
+
+    def disconnect(self, reason):
+        """
+        Drop the connection (after what was written is sent).
+        """
+        if self.state == CLOSED:
+            return
+        self._disconnectReason = reason
+        self.log.info(
+            "{name}: disconnecting {peer}: {reason}",
+            name=self._name(),
+            peer=self._peer,
+            reason=reason,
+        )
+        self.state = CLOSED
+        self.transport.loseConnection()
+
+    def connectionLost(self, reason=None):
+        self.state = CLOSED
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        self.factory.connections.discard(self)
+        session, self.session = self.session, None
+        if session is not None and session.connection is self:
+            session.detach()
+            self.factory.endpoint.report(
+                "disconnect",
+                session=session.key,
+                peer=self._peer,
+                reason=self._disconnectReason or "connection lost",
+            )
+            if settings.get(self.factory.endpoint, "reset_on_disconnect"):
+                session.reset()
+            try:
+                self.factory.application.sessionLoggedOut(session)
+            except Exception:
+                self.log.failure("application failed on sessionLoggedOut")
+        else:
+            self.factory.endpoint.report(
+                "disconnect",
+                session=None,
+                peer=self._peer,
+                reason=self._disconnectReason or "connection lost",
+            )
+
+    def shutdown(self, text):
+        """
+        The endpoint is closing: log out and drop the connection.
+        """
+        if self.state == LOGGED_ON:
+            self._sendLogout(text)
+        self.disconnect(text)
+
+    def _name(self):
+        if self.session is not None:
+            return self.session.key
+        return self.factory.endpoint.name
+
+    # -- timers --------------------------------------------------------------
+
+    def _schedule(self, delay):
+        if self.state != CLOSED:
+            self._timer = self.reactor.callLater(delay, self._tick)
+
+    def _tick(self):
+        self._timer = None
+        if self.state == CLOSED:
+            return
+        now = self.reactor.seconds()
+        if self.state == CONNECTED:
+            if now - self.lastReceived >= settings.get(self.factory.endpoint, "logon_timeout"):
+                self.disconnect("no Logon received in time")
+                return
+        elif self.state == LOGGING_OUT:
+            if now >= self._logoutAt:
+                self.disconnect("no Logout answer in time")
+                return
+        elif self.heartBtInt > 0:
+            hb = self.heartBtInt
+            grace = hb + max(TRANSMISSION_MINIMUM, hb * TRANSMISSION_FRACTION)
+            if self._testRequestAt is not None:
+                if now - self._testRequestAt >= grace:
+                    self._sendLogout("heartbeat timeout: TestRequest not answered")
+                    self.disconnect("heartbeat timeout")
+                    return
+            elif now - self.lastReceived >= grace:
+                self._testRequestAt = now
+                self.session.sendAdmin("1", [(112, "TEST%d" % (int(now),))])
+            if now - self.lastSent >= hb:
+                self.session.sendAdmin("0", [])
+        self._schedule(1.0)
+
+    # -- receiving -----------------------------------------------------------
+
+    def dataReceived(self, data):
+        try:
+            frames = self._framer.feed(data)
+        except codec.Oversized as e:
+            self.log.warn("{name}: {peer}: {error}", name=self._name(), peer=self._peer, error=str(e))
+            if self.state == LOGGED_ON:
+                self._sendLogout(str(e))
+            self.disconnect(str(e))
+            return
+        for raw in frames:
+            if self.state == CLOSED:
+                return
+            if raw.__class__ is codec.FrameError:
+                self.log.warn(
+                    "{name}: discarded garbled data from {peer}: {reason}: {data!r}",
+                    name=self._name(),
+                    peer=self._peer,
+                    reason=raw.reason,
+                    data=raw.data[:200],
+                )
+                continue
+            try:
+                message = codec.Message.fromBytes(raw)
+            except codec.Garbled as e:
+                self.log.warn(
+                    "{name}: discarded garbled message from {peer}: {reason}: {data!r}",
+                    name=self._name(),
+                    peer=self._peer,
+                    reason=str(e),
+                    data=raw[:200],
+                )
+                continue
+            if message.pairs[2][0] != 35:
+                self.log.warn(
+                    "{name}: discarded message from {peer}: MsgType (35) is not "
+                    "the third field: {data!r}",
+                    name=self._name(),
+                    peer=self._peer,
+                    data=raw[:200],
+                )
+                continue
+            self.lastReceived = self.reactor.seconds()
+            self._testRequestAt = None
+            try:
+                if self.session is None:
+                    self._handleFirst(message)
+                else:
+                    self._handle(message)
+            except Exception:
+                self.log.failure(
+                    "{name}: error handling {message!r}", name=self._name(), message=message
+                )
+
+    # -- logon ---------------------------------------------------------------
+
+    def _refuse(self, message, text):
+        """
+        Refuse a Logon: answer with a Logout carrying C{text}, disconnect.
+        """
+        self.log.info(
+            "{name}: refused logon from {peer}: {text}",
+            name=self.factory.endpoint.name,
+            peer=self._peer,
+            text=text,
+        )
+        begin = message.beginString or "FIX.4.2"
+        sender = message.getBytes(56) or b"EXSIM"
+        target = message.getBytes(49) or b"UNKNOWN"
+        seq = 1
+        store = None
+        session = self.factory.sessions.get(message.get(49))
+        if session is not None and session.connection is None:
+            store = session.store
+            seq = store.nextSenderSeq
+        fields = [(58, text)]
+        body = codec.encodeFields(fields)
+        msg = (
+            b"35=5\x0149=" + sender + b"\x0156=" + target + b"\x0134=%d\x0152=" % (seq,)
+            + self.factory.timestamp(begin not in ("FIX.4.0", "FIX.4.1")) + b"\x01" + body
+        )
+        if store is not None:
+            store.setNextSenderSeq(seq + 1)
+        self.write(codec.frame(begin, msg))
+        self.disconnect("logon refused: " + text)
+
+    def _handleFirst(self, message):
+        factory = self.factory
+        endpoint = factory.endpoint
+        if message.msgType != "A":
+            self.log.warn(
+                "{name}: first message from {peer} is not a Logon (35={msgType}); disconnecting",
+                name=endpoint.name,
+                peer=self._peer,
+                msgType=message.msgType,
+            )
+            self.disconnect("first message is not a Logon")
+            return
+        begin = message.beginString
+        allowed = settings.get(endpoint, "begin_string")
+        if begin not in allowed:
+            self._refuse(
+                message,
+                "BeginString %s is not accepted here (accepted: %s)" % (begin, ", ".join(allowed)),
+            )
+            return
+        ours = settings.get(endpoint, "sender_comp_id")
+        target = message.get(56)
+        if ours != settings.ANY and target != ours:
+            self._refuse(
+                message, "TargetCompID %s is unknown: this venue is %s" % (target, ours)
+            )
+            return
+        counterparty = message.get(49)
+        accepted = settings.get(endpoint, "target_comp_id")
+        if not counterparty or (accepted != settings.ANY and counterparty not in accepted):
+            self._refuse(message, "SenderCompID %s is not allowed to log on" % (counterparty,))
+            return
+        applVerId = None
+        if begin == "FIXT.1.1":
+            applVerId = settings.get(endpoint, "default_appl_ver_id")
+            theirs = message.get(1137)
+            if theirs is not None and theirs != applVerId:
+                self._refuse(
+                    message,
+                    "DefaultApplVerID %s is not supported: this endpoint uses %s"
+                    % (theirs, applVerId),
+                )
+                return
+        d = dictionary.forVersion(begin, applVerId)
+        problem = d.validate(
+            message,
+            settings.get(endpoint, "check_fields_have_values"),
+            settings.get(endpoint, "validate_user_defined_fields"),
+            settings.get(endpoint, "check_field_order"),
+        )
+        if problem is not None:
+            self._refuse(message, "invalid Logon: %s" % (problem.text,))
+            return
+        if message.get(98) != "0":
+            self._refuse(message, "EncryptMethod (98) must be 0 (none)")
+            return
+        hb = int(message.get(108))
+        low = settings.get(endpoint, "min_heartbeat_interval")
+        high = settings.get(endpoint, "max_heartbeat_interval")
+        if not low <= hb <= high:
+            self._refuse(
+                message, "HeartBtInt %d is out of bounds (%d to %d)" % (hb, low, high)
+            )
+            return
+        users = endpoint.properties.get("users") or {}
+        if users:
+            username = message.get(553)
+            if username is None or users.get(username) != message.get(554):
+                self._refuse(message, "invalid Username (553) or Password (554)")
+                return
+        tolerance = settings.get(endpoint, "sending_time_tolerance")
+        if tolerance and not self._goodTime(message, tolerance):
+            self._refuse(message, "SendingTime (52) is too far from the venue's clock")
+            return
+        session = factory.getSession(counterparty)
+        if session.connection is not None:
+            self._refuse(message, "session %s is already logged on" % (counterparty,))
+            return
+        seq = message.seqNum
+        if seq is None:
+            self._refuse(message, "MsgSeqNum (34) missing")
+            return
+        reset = message.get(141) == "Y"
+        if reset or settings.get(endpoint, "reset_on_logon"):
+            session.reset()
+        store = session.store
+        expected = store.nextTargetSeq
+        if seq < expected and not reset:
+            self._refuse(
+                message, "MsgSeqNum too low, expecting %d but received %d" % (expected, seq)
+            )
+            return
+        # Logged on.
+        self.session = session
+        self.state = LOGGED_ON
+        self.heartBtInt = hb
+        self._dictionary = d
+        self._checkValues = settings.get(endpoint, "check_fields_have_values")
+        self._userDefined = settings.get(endpoint, "validate_user_defined_fields")
+        self._checkOrder = settings.get(endpoint, "check_field_order")
+        self._tolerance = tolerance
+        senderCompId = ours if ours != settings.ANY else target
+        session.attach(self, begin, applVerId, senderCompId)
+        self._ourCompId = senderCompId.encode()
+        self._theirCompId = counterparty.encode()
+        fields = [(98, 0), (108, hb)]
+        if (reset or settings.get(endpoint, "reset_on_logon")) and 141 in d.messages["A"].tags:
+            fields.append((141, "Y"))
+        if applVerId is not None:
+            fields.append((1137, applVerId))
+        session.sendAdmin("A", fields)
+        self.log.info(
+            "{name}: logged on from {peer} ({begin}, HeartBtInt {hb})",
+            name=session.key,
+            peer=self._peer,
+            begin=begin,
+            hb=hb,
+        )
+        endpoint.report(
+            "logon", session=session.key, begin_string=begin, heartbeat_interval=hb, peer=self._peer
+        )
+        if seq == expected:
+            store.setNextTargetSeq(seq + 1)
+        else:
+            self._requestResend(expected)
+        try:
+            factory.application.sessionLoggedOn(session)
+        except Exception:
+            self.log.failure("application failed on sessionLoggedOn")
+
+    # -- in session ----------------------------------------------------------
+
+    def _goodTime(self, message, tolerance):
+        value = message.getBytes(52)
+        if value is None:
+            return True  # a missing SendingTime is a validation problem
+        when = _utcSeconds(value)
+        return when is not None and abs(self.reactor.seconds() - when) <= tolerance
+
+    def _handle(self, message):
+        session = self.session
+        if message.beginString != session.beginString:
+            self._sendLogout(
+                "Incorrect BeginString %s (this session is %s)"
+                % (message.beginString, session.beginString)
+            )
+            self.disconnect("incorrect BeginString")
+            return
+        seq = message.seqNum
+        if seq is None:
+            self._sendLogout("MsgSeqNum (34) missing or not a number")
+            self.disconnect("MsgSeqNum missing")
+            return
+        msgType = message.msgType
+        store = session.store
+        if msgType == "4" and message.getBytes(123) != b"Y":
+            self._sequenceReset(message)
+            return
+        expected = store.nextTargetSeq
+        if seq > expected:
+            if msgType == "5":
+                self._process(message, inSequence=False)
+                return
+            if msgType == "2":
+                self._process(message, inSequence=False)
+            self._queue[seq] = message
+            self._requestResend(expected)
+            return
+        if seq < expected:
+            if message.getBytes(43) == b"Y":
+                self.log.debug(
+                    "{name}: ignored PossDup duplicate {seq}", name=session.key, seq=seq
+                )
+                return
+            text = "MsgSeqNum too low, expecting %d but received %d" % (expected, seq)
+            self._sendLogout(text)
+            self.disconnect(text)
+            return
+        self._process(message)
+        queue = self._queue
+        while queue and self.state != CLOSED:
+            expected = store.nextTargetSeq
+            for stale in [s for s in queue if s < expected]:
+                del queue[stale]
+            queued = queue.pop(expected, None)
+            if queued is None:
+                break
+            if queued.msgType == "2":
+                # Already served when it arrived.
+                store.setNextTargetSeq(expected + 1)
+                continue
+            self._handle(queued)
+        if self._resendEnd is not None and not queue:
+            if self._resendEnd == 0 or store.nextTargetSeq > self._resendEnd:
+                self._resendEnd = None
+
+    def _requestResend(self, begin):
+        """
+        Ask for a resend from C{begin} on, unless one is outstanding.
+        """
+        if self._resendEnd is not None:
+            return
+        session = self.session
+        old = session.beginString in ("FIX.4.0", "FIX.4.1")
+        end = INFINITY_OLD if old else 0
+        self._resendEnd = end
+        session.sendAdmin("2", [(7, begin), (16, end)])
+        self.log.info(
+            "{name}: sent ResendRequest {begin}..{end}", name=session.key, begin=begin, end=end
+        )
+
+    def _reject(self, message, reason, tag, text):
+        self.session.sendSessionReject(
+            message.seqNum if message.seqNum is not None else 0,
+            reason,
+            text,
+            tag,
+            message.msgType,
+        )
+
+    def _process(self, message, inSequence=True):
+        """
+        Handle a message whose MsgSeqNum is the expected one (or an
+        out-of-sequence Logout or ResendRequest, with C{inSequence} false).
+        """
+        session = self.session
+        store = session.store
+        seq = message.seqNum
+        fields = message._fields
+        # CompIDs.
+        if fields.get(49) != self._theirCompId or fields.get(56) != self._ourCompId:
+            self._reject(
+                message,
+                COMPID_PROBLEM,
+                49 if fields.get(49) != self._theirCompId else 56,
+                "CompID problem: expected 49=%s 56=%s"
+                % (self._theirCompId.decode(), self._ourCompId.decode()),
+            )
+            if inSequence:
+                store.setNextTargetSeq(seq + 1)
+            self._sendLogout("CompID problem")
+            self.disconnect("CompID problem")
+            return
+        tolerance = self._tolerance
+        if tolerance and not self._goodTime(message, tolerance):
+            self._reject(
+                message, SENDING_TIME_ACCURACY, 52, "SendingTime accuracy problem"
+            )
+            if inSequence:
+                store.setNextTargetSeq(seq + 1)
+            self._sendLogout("SendingTime accuracy problem")
+            self.disconnect("SendingTime accuracy problem")
+            return
+        problem = self._dictionary.validate(
+            message, self._checkValues, self._userDefined, self._checkOrder
+        )
+        if problem is None and fields.get(43) == b"Y":
+            orig = fields.get(122)
+            if orig is None:
+                if message.msgType != "4":
+                    problem = dictionary.Problem(
+                        REQUIRED_TAG_MISSING,
+                        122,
+                        "Required tag missing: OrigSendingTime (122) with PossDupFlag=Y",
+                    )
+            else:
+                origTime = _utcSeconds(orig)
+                sendingTime = _utcSeconds(fields.get(52, b""))
+                if origTime is not None and sendingTime is not None and origTime > sendingTime:
+                    problem = dictionary.Problem(
+                        SENDING_TIME_ACCURACY,
+                        122,
+                        "SendingTime accuracy problem: OrigSendingTime after SendingTime",
+                    )
+        msgType = message.msgType
+        if problem is not None:
+            self.log.info(
+                "{name}: rejecting MsgSeqNum {seq}: {text}",
+                name=session.key,
+                seq=seq,
+                text=problem.text,
+            )
+            self._reject(message, problem.reason, problem.tag, problem.text)
+            if inSequence:
+                store.setNextTargetSeq(seq + 1)
+            if msgType == "5" and self.state != CLOSED:
+                # A Logout is a Logout even if malformed.
+                self._answerLogout()
+            return
+        if inSequence and not (msgType == "4"):
+            store.setNextTargetSeq(seq + 1)
+        handler = _ADMIN.get(msgType)
+        if handler is not None:
+            handler(self, message)
+            return
+        self._fromApp(message)
+
+    def _fromApp(self, message):
+        session = self.session
+        try:
+            handled = self.factory.application.fromApp(session, message)
+        except Exception:
+            self.log.failure(
+                "{name}: application failed on {message!r}", name=session.key, message=message
+            )
+            session.sendBusinessReject(
+                message.seqNum, message.msgType, 0, "internal error handling the message"
+            )
+            return
+        if not handled:
+            name = self._dictionary.messages[message.msgType].name
+            session.sendBusinessReject(
+                message.seqNum,
+                message.msgType,
+                3,
+                "Unsupported Message Type %s (%s)" % (message.msgType, name),
+            )
+
+    # -- administrative messages ----------------------------------------------
+
+    def _onHeartbeat(self, message):
+        pass
+
+    def _onTestRequest(self, message):
+        self.session.sendAdmin("0", [(112, message.getBytes(112))])
+
+    def _onResendRequest(self, message):
+        begin = int(message.get(7))
+        end = int(message.get(16))
+        self.log.info(
+            "{name}: ResendRequest {begin}..{end}", name=self.session.key, begin=begin, end=end
+        )
+        self.session.resend(begin, end)
+
+    def _onReject(self, message):
+        self.log.warn(
+            "{name}: counterparty rejected our MsgSeqNum {ref}: {text}",
+            name=self.session.key,
+            ref=message.get(45),
+            text=message.get(58),
+        )
+        self.factory.endpoint.report(
+            "reject_received",
+            session=self.session.key,
+            ref_seq_num=int(message.get(45)),
+            reason=message.get(373),
+            ref_tag_id=message.get(371),
+            ref_msg_type=message.get(372),
+            text=message.get(58),
+        )
+
+    def _onGapFill(self, message):
+        session = self.session
+        seq = message.seqNum
+        newSeq = int(message.get(36))
+        if newSeq <= seq:
+            self._reject(
+                message,
+                VALUE_OUT_OF_RANGE,
+                36,
+                "Attempt to lower sequence number, invalid value NewSeqNo(36)=%d" % (newSeq,),
+            )
+            session.store.setNextTargetSeq(seq + 1)
+            return
+        session.store.setNextTargetSeq(newSeq)
+
+    def _sequenceReset(self, message):
+        """
+        SequenceReset in Reset mode: MsgSeqNum is ignored.
+        """
+        session = self.session
+        problem = self._dictionary.validate(
+            message, self._checkValues, self._userDefined, self._checkOrder
+        )
+        if problem is not None:
+            self._reject(message, problem.reason, problem.tag, problem.text)
+            return
+        newSeq = int(message.get(36))
+        expected = session.store.nextTargetSeq
+        if newSeq < expected:
+            self._reject(
+                message,
+                VALUE_OUT_OF_RANGE,
+                36,
+                "Attempt to lower sequence number, invalid value NewSeqNo(36)=%d" % (newSeq,),
+            )
+            return
+        if newSeq > expected:
+            session.store.setNextTargetSeq(newSeq)
+            for stale in [s for s in self._queue if s < newSeq]:
+                del self._queue[stale]
+        self._resendEnd = None
+
+    def _onLogout(self, message):
+        text = message.get(58)
+        if self.state == LOGGING_OUT:
+            self._loggedOut(text or "logout confirmed")
+            self.disconnect("logout complete")
+            return
+        self._answerLogout(text)
+
+    def _answerLogout(self, text=None):
+        self._sendLogout(None)
+        self._loggedOut(text or "counterparty logged out")
+        self.disconnect("counterparty logged out")
+
+    def _loggedOut(self, text):
+        session = self.session
+        self.factory.endpoint.report("logout", session=session.key, text=text)
+        if settings.get(self.factory.endpoint, "reset_on_logout"):
+            session.reset()
+
+    def _onLogon(self, message):
+        session = self.session
+        if message.get(141) == "Y":
+            # FIX 4.4: a Logon with ResetSeqNumFlag during the session
+            # resets both sequences.
+            session.reset()
+            session.store.setNextTargetSeq(message.seqNum + 1)
+            session.sendAdmin("A", [(98, 0), (108, self.heartBtInt), (141, "Y")])
+            return
+        self._reject(message, 99, None, "Logon received while already logged on")
+
+    def _sendLogout(self, text):
+        """
+        Send a Logout (once); wait for the answer up to logout_timeout.
+        """
+        if self.state != LOGGED_ON or self.session is None:
+            return
+        self.session.sendAdmin("5", [(58, text)] if text else [])
+        self.state = LOGGING_OUT
+        self._logoutAt = self.reactor.seconds() + settings.get(
+            self.factory.endpoint, "logout_timeout"
+        )
+
+    def logout(self, text=None):
+        """
+        Start a logout on the venue's initiative.
+        """
+        self._sendLogout(text)
+
+
+_ADMIN = {
+    "0": FixConnection._onHeartbeat,
+    "1": FixConnection._onTestRequest,
+    "2": FixConnection._onResendRequest,
+    "3": FixConnection._onReject,
+    "4": FixConnection._onGapFill,
+    "5": FixConnection._onLogout,
+    "A": FixConnection._onLogon,
+}

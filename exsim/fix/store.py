@@ -1,0 +1,234 @@
+# -*- test-case-name: tests.test_fix_store -*-
+"""
+FIX message stores: the sequence numbers of a session and the application
+messages it sent, kept for resend.
+
+L{MemoryStore} lives as long as the simulator.  L{FileStore} also writes
+everything to one file per session in a directory, so that a client which
+reconnects after a simulator restart without resetting continues where it
+was.
+
+The file is a journal, one record per change, flushed at once::
+
+    EXSIM-FIX-STORE 1                      first line
+    S <seq> <length> <msgType> <sendingTime>\\n<body bytes>\\n   a sent message
+    N <next sender seq>                    after a message not kept (admin)
+    T <next target seq>                    after a received message
+    R                                      reset: both sequences to 1
+"""
+
+import os
+from urllib.parse import quote
+
+from exsim.errors import BadValue
+
+MAGIC = b"EXSIM-FIX-STORE 1\n"
+SUFFIX = ".fixstore"
+
+
+class StoreError(BadValue):
+    """
+    A store file cannot be read: it is corrupt or cut short.
+    """
+
+
+class MemoryStore:
+    """
+    Sequence numbers and sent application messages, in memory.
+
+    @ivar nextSenderSeq: the MsgSeqNum of the next message we send.
+    @ivar nextTargetSeq: the MsgSeqNum expected next from the counterparty.
+    """
+
+    def __init__(self):
+        self.nextSenderSeq = 1
+        self.nextTargetSeq = 1
+        self._messages = {}
+
+    def saveMessage(self, seqNum, msgType, sendingTime, body):
+        """
+        Keep a sent application message for resend; the next sender
+        sequence number becomes C{seqNum + 1}.
+
+        @param msgType: bytes.
+        @param sendingTime: bytes, the SendingTime (52) it went out with.
+        @param body: the encoded body fields (bytes).
+        """
+        self._messages[seqNum] = (msgType, sendingTime, body)
+        self.nextSenderSeq = seqNum + 1
+
+    def setNextSenderSeq(self, seqNum):
+        self.nextSenderSeq = seqNum
+
+    def setNextTargetSeq(self, seqNum):
+        self.nextTargetSeq = seqNum
+
+    def getMessages(self, begin, end):
+        """
+        The stored messages with C{begin <= seqNum <= end}, in order, as
+        (seqNum, msgType, sendingTime, body) tuples.
+        """
+        messages = self._messages
+        if end - begin < len(messages):
+            found = [
+                (seq,) + messages[seq] for seq in range(begin, end + 1) if seq in messages
+            ]
+        else:
+            found = sorted(
+                (seq,) + record
+                for seq, record in messages.items()
+                if begin <= seq <= end
+            )
+        return found
+
+    def reset(self):
+        """
+        Start again from sequence number 1 both ways, forgetting the
+        messages.
+        """
+        self.nextSenderSeq = 1
+        self.nextTargetSeq = 1
+        self._messages = {}
+
+    def close(self):
+        pass
+
+
+class FileStore(MemoryStore):
+    """
+    A L{MemoryStore} journalled to a file.
+
+    @ivar path: the file.
+    """
+
+    def __init__(self, path):
+        MemoryStore.__init__(self)
+        self.path = path
+        if os.path.exists(path):
+            self._load()
+            self._file = open(path, "ab")
+        else:
+            self._file = open(path, "wb")
+            self._file.write(MAGIC)
+            self._file.flush()
+
+    def _error(self, offset, what):
+        return StoreError(
+            "FIX store file %s is corrupt at byte %d: %s (move it away to start "
+            "the session afresh)" % (self.path, offset, what)
+        )
+
+    def _load(self):
+        with open(self.path, "rb") as f:
+            data = f.read()
+        if not data.startswith(MAGIC):
+            raise self._error(0, "not an exsim FIX store (bad first line)")
+        pos = len(MAGIC)
+        n = len(data)
+        messages = self._messages
+        while pos < n:
+            eol = data.find(b"\n", pos)
+            if eol < 0:
+                raise self._error(pos, "last record is cut short")
+            line = data[pos:eol]
+            parts = line.split(b" ")
+            kind = parts[0]
+            try:
+                if kind == b"S" and len(parts) == 5:
+                    seq, length = int(parts[1]), int(parts[2])
+                    start = eol + 1
+                    end = start + length
+                    if length < 0 or end >= n or data[end : end + 1] != b"\n":
+                        raise self._error(pos, "message record is cut short")
+                    messages[seq] = (parts[3], parts[4], data[start:end])
+                    self.nextSenderSeq = seq + 1
+                    pos = end + 1
+                    continue
+                elif kind == b"N" and len(parts) == 2:
+                    self.nextSenderSeq = int(parts[1])
+                elif kind == b"T" and len(parts) == 2:
+                    self.nextTargetSeq = int(parts[1])
+                elif kind == b"R" and len(parts) == 1:
+                    MemoryStore.reset(self)
+                else:
+                    raise self._error(pos, "unknown record %r" % (line[:40],))
+            except ValueError as e:
+                if isinstance(e, StoreError):
+                    raise
+                raise self._error(pos, "bad number in record %r" % (line[:40],))
+            pos = eol + 1
+        if self.nextSenderSeq < 1 or self.nextTargetSeq < 1:
+            raise self._error(pos, "sequence numbers must be positive")
+
+    def _write(self, data):
+        self._file.write(data)
+        self._file.flush()
+
+    def saveMessage(self, seqNum, msgType, sendingTime, body):
+        MemoryStore.saveMessage(self, seqNum, msgType, sendingTime, body)
+        self._write(
+            b"S %d %d %s %s\n" % (seqNum, len(body), msgType, sendingTime) + body + b"\n"
+        )
+
+    def setNextSenderSeq(self, seqNum):
+        MemoryStore.setNextSenderSeq(self, seqNum)
+        self._write(b"N %d\n" % (seqNum,))
+
+    def setNextTargetSeq(self, seqNum):
+        MemoryStore.setNextTargetSeq(self, seqNum)
+        self._write(b"T %d\n" % (seqNum,))
+
+    def reset(self):
+        MemoryStore.reset(self)
+        # Start the journal afresh: nothing before a reset matters.
+        self._file.close()
+        self._file = open(self.path, "wb")
+        self._write(MAGIC)
+
+    def close(self):
+        if not self._file.closed:
+            self._file.close()
+
+
+class StoreFactory:
+    """
+    Opens the store of each session of an endpoint.
+
+    @param spec: C{"memory"} or a directory path (created if missing).
+    """
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.directory = None if spec == "memory" else spec
+
+    def check(self):
+        """
+        Make sure the directory exists and every store file in it reads.
+
+        @raise StoreError: for a corrupt store file or an unusable directory.
+        @return: {counterparty CompID: store} of the stores found.
+        """
+        if self.directory is None:
+            return {}
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+        except OSError as e:
+            raise StoreError("FIX store directory %r cannot be used: %s" % (self.directory, e))
+        found = {}
+        from urllib.parse import unquote
+
+        for name in sorted(os.listdir(self.directory)):
+            if name.endswith(SUFFIX):
+                compId = unquote(name[: -len(SUFFIX)])
+                found[compId] = FileStore(os.path.join(self.directory, name))
+        return found
+
+    def open(self, counterparty):
+        """
+        A new store for the session with C{counterparty}.
+        """
+        if self.directory is None:
+            return MemoryStore()
+        return FileStore(
+            os.path.join(self.directory, quote(counterparty, safe="") + SUFFIX)
+        )
