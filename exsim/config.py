@@ -10,7 +10,12 @@ Each section creates one thing and its keys set that thing's properties::
     [endpoint:fix1]        -> create_endpoint("fix1", engine, protocol),
                               set_protocol_property for every other key,
                               then start_endpoint
-    [control]              -> settings of the management service
+    [order:ID]             -> create_order("ID", book), set_order_property
+                              for every other key, then submit_order
+    [quote:ID]             -> create_quote("ID", engine, book),
+                              set_quote_property for every other key,
+                              then submit_quote
+    [control]              -> the management service (started by tap)
 
 Unknown sections or keys, bad values and references to things not yet
 created are L{ConfigError}s naming the file and the line.
@@ -203,17 +208,71 @@ CONTROL_KEYS = ("listen", "users", "password_file", "event_queue_size")
 
 
 def _controlSection(section, simulator, settings):
+    """
+    [control]: the management service (listen, users or password_file,
+    event_queue_size).  Checked here, started by L{exsim.tap}.
+    """
     if settings.control is not None:
         raise section.error("[control] given twice")
-    control = {}
+    from twisted.internet.endpoints import serverFromString
+
+    from exsim.control.checker import checkerFor
+    from exsim.control.service import DEFAULT_LISTEN
+
+    values = {}
     for key, value, lineno in section.items:
         if key not in CONTROL_KEYS:
             raise section.error(
                 "unknown key %r in [control] (known: %s)" % (key, ", ".join(CONTROL_KEYS)),
                 lineno,
             )
-        control[key] = (value, lineno)
-    settings.control = control
+        values[key] = (value, lineno)
+
+    def get(key, default=None):
+        return values.get(key, (default, section.lineno))
+
+    users, usersLine = get("users")
+    passwordFile, fileLine = get("password_file")
+    if passwordFile is not None and not os.path.isabs(passwordFile) and section.filename:
+        passwordFile = os.path.join(os.path.dirname(os.path.abspath(section.filename)), passwordFile)
+    try:
+        checker = checkerFor(users, passwordFile)
+    except ExsimError as e:
+        raise section.error(str(e), fileLine if "password_file" in values else usersLine)
+    size, lineno = get("event_queue_size")
+    if size is not None:
+        _run(section, lineno, simulator.events.setMaxSize, size)
+    listen, lineno = get("listen", DEFAULT_LISTEN)
+    try:
+        serverFromString(simulator.reactor, listen)
+    except (ValueError, TypeError, KeyError) as e:
+        raise section.error("bad listen endpoint %r: %s" % (listen, e), lineno)
+    settings.control = {"listen": listen, "checker": checker}
+
+
+def _orderSection(section, simulator, settings):
+    """
+    [order:ID]: create_order on C{book}, set_order_property for every
+    other key, then submit_order.
+    """
+    book, lineno = section.take("book")
+    _run(section, lineno, simulator.create_order, section.name, book)
+    for key, value, lineno in section.items:
+        _run(section, lineno, simulator.set_order_property, section.name, key, value)
+    _run(section, section.lineno, simulator.submit_order, section.name)
+
+
+def _quoteSection(section, simulator, settings):
+    """
+    [quote:ID]: create_quote on C{engine}'s C{book}, set_quote_property
+    for every other key, then submit_quote.
+    """
+    engine, lineno = section.take("engine")
+    book, blineno = section.take("book")
+    _run(section, blineno, simulator.create_quote, section.name, engine, book)
+    for key, value, lineno in section.items:
+        _run(section, lineno, simulator.set_quote_property, section.name, key, value)
+    _run(section, section.lineno, simulator.submit_quote, section.name)
 
 
 #: {section kind: (named, handler(section, simulator, settings))}
@@ -222,4 +281,6 @@ SECTION_TYPES = {
     "engine": (True, _engineSection),
     "book": (True, _bookSection),
     "endpoint": (True, _endpointSection),
+    "order": (True, _orderSection),
+    "quote": (True, _quoteSection),
 }

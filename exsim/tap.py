@@ -62,8 +62,6 @@ def _controlService(simulator, settings):
     """
     if settings.control is None:
         return
-    try:
-        from exsim.control import service as control
-    except ImportError:
-        return
-    control.addControlService(simulator, settings.control)
+    from exsim.control.service import addControlService
+
+    addControlService(simulator, settings.control["checker"], settings.control["listen"])

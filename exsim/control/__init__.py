@@ -1,0 +1,42 @@
+# -*- test-case-name: tests.test_control -*-
+"""
+The management service: Perspective Broker behind C{twisted.cred}.
+
+A client logs in (L{exsim.client}) and gets a L{avatar.ControlAvatar}
+whose C{perspective_<operation>} methods are the management operations of
+L{exsim.service.Simulator}.  Nothing is reachable before login.
+"""
+
+#: Every management operation, in the order README.rst documents them.
+OPERATIONS = (
+    "create_engine",
+    "delete_engine",
+    "set_engine_property",
+    "create_endpoint",
+    "set_protocol_property",
+    "start_endpoint",
+    "get_endpoint_address",
+    "delete_endpoint",
+    "create_book",
+    "set_book_property",
+    "get_book",
+    "delete_book",
+    "create_order",
+    "set_order_property",
+    "submit_order",
+    "delete_order",
+    "create_quote",
+    "set_quote_property",
+    "submit_quote",
+    "delete_quote",
+    "match_orders",
+    "accept_order",
+    "reject_order",
+    "fill_order",
+    "cancel_order",
+    "accept_cancel",
+    "reject_cancel",
+    "accept_replace",
+    "reject_replace",
+    "get_events",
+)
