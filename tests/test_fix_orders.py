@@ -655,3 +655,74 @@ class FuzzTests(SynchronousTestCase):
         for _, fields in h.a.sent:
             for tag, value in fields:
                 self.assertIsInstance(value, str)
+
+
+class OutgoingValidityTests(SynchronousTestCase):
+    """
+    Every message the application layer sends passes the data dictionary
+    of the session's version (the session layer's validateOutgoing).
+    """
+
+    def scenario(self, beginString, applVerId):
+        from exsim.fix.dropcopy import DropCopy
+        from exsim.fix.marketdata import MarketData
+        from tests.test_fix_marketdata import mdr
+
+        h = Harness(beginString, applVerId)
+        copyEndpoint = type(h.endpoint)(h.engine, h.clock, "dc1")
+        copy = DropCopy(copyEndpoint)
+        dc = FakeSession(copyEndpoint, "DC", beginString, applVerId)
+        copy.sessionLoggedOn(dc)
+        md = MarketData(h.endpoint)
+        h.app.marketData = md
+        viewer = FakeSession(h.endpoint, "V", beginString, applVerId)
+        h.app.sessionLoggedOn(viewer)
+        h.app.fromApp(viewer, mdr("m1"))
+        h.app.fromApp(viewer, mdr("m2", "0", depth="1"))
+        h.app.fromApp(viewer, mdr("m3", symbols=("NOPE",)))
+        h.send(h.a, nos("s1", side="2", qty="300", extra=[(1, "ACC")]))
+        h.send(h.b, nos("b1", qty="100", price="10.05"))
+        h.send(h.a, replace("s2", "s1", qty="250", price="10.01", side="2"))
+        h.send(h.a, replace("s3", "s2", qty="100", side="2", price="10.001"))
+        h.send(h.a, cancel("x1", "s2", side="2"))
+        h.send(h.a, cancel("x2", "s2", side="2"))
+        h.send(h.a, cancel("x3", "zz"))
+        h.send(h.a, nos("r1", symbol="NOPE"))
+        h.send(h.a, nos("r2", qty="1.5"))
+        h.send(h.a, nos("r3", ordType="3"))
+        h.send(h.a, nos("r4", side="6"))
+        h.send(h.a, nos("m1", ordType="1"))
+        h.send(h.a, nos("d1"))
+        h.send(h.a, nos("g1", tif="6", extra=[(126, "20231114-23:00:00")]))
+        h.send(h.a, status("d1"))
+        h.send(h.a, status("s2", side="2"))
+        h.send(h.a, status("zz"))
+        h.engine.expireDay()
+        h.engine.setProperty("mode", "managed")
+        h.send(h.a, nos("p1"))
+        order = h.engine.findOrder("fix1/A", "p1")
+        h.engine.acceptOrder(order.orderId)
+        h.send(h.a, cancel("p2", "p1"))
+        h.engine.rejectCancel(order.orderId)
+        h.send(h.a, replace("p3", "p1", qty="50"))
+        h.engine.acceptReplace(order.orderId)
+        h.engine.fillOrder(order.orderId, 10, 100000)
+        return [h.a, h.b, viewer, dc]
+
+    def test_everyVersion(self):
+        from exsim.fix import dictionary
+
+        for beginString, applVerId in VERSIONS:
+            d = dictionary.forVersion(beginString, applVerId)
+            seen = set()
+            for session in self.scenario(beginString, applVerId):
+                for msgType, fields in session.sent:
+                    seen.add(msgType)
+                    problems = dictionary.validateOutgoing(d, msgType, fields)
+                    if beginString in ("FIX.4.0", "FIX.4.1"):
+                        # CHAR in the FIX.4.0/4.1 specification means a
+                        # string (QuickFIX reads it so too).
+                        problems = [p for p in problems if "one character expected" not in p]
+                    self.assertEqual(problems, [], (beginString, msgType, fields))
+            expected = {"8", "9"} | ({"W", "X", "Y"} if beginString not in ("FIX.4.0", "FIX.4.1") else set())
+            self.assertEqual(seen, expected, beginString)

@@ -597,6 +597,9 @@ def cancelReject(profile, event, stamp, doneStatus=None, doneOrderId=None):
 
 # -- the application ---------------------------------------------------------
 
+#: FIX.4.0 ExecIDs of reports the engine did not make start above this.
+LOCAL_EXEC_ID_BASE = 9000000000
+
 #: How many finished orders per engine are remembered for status requests
 #: and cancel rejects, in two generations.
 DONE_MEMORY = 200000
@@ -691,6 +694,18 @@ class OrderEntry:
         handler(session, message)
         return True
 
+    def _nextLocalExecId(self, profile, prefix):
+        """
+        An ExecID for a report the engine did not make (a status answer, a
+        reject of what the engine cannot represent): C{prefix} and a
+        number, or in FIX.4.0 (where ExecID is an INT) a number far above
+        the engine's.
+        """
+        self._localExecId += 1
+        if profile.rank == 40:
+            return str(LOCAL_EXEC_ID_BASE + self._localExecId)
+        return "%s%d" % (prefix, self._localExecId)
+
     def _profile(self, session):
         profile = self._profiles.get(session.key)
         if profile is None:
@@ -770,8 +785,7 @@ class OrderEntry:
         side): an ExecutionReport with a local ExecID.
         """
         profile = self._profile(session)
-        self._localExecId += 1
-        execId = "L%d" % (self._localExecId,)
+        execId = self._nextLocalExecId(profile, "L")
         stamp = profile.stamp(self.reactor.seconds())
         fields = [(37, "NONE"), (11, clOrdId), (17, execId)]
         if profile.execTransType:
@@ -896,8 +910,7 @@ class OrderEntry:
                 order = self._done.get(key) or self._doneOld.get(key)
         profile = self._profile(session)
         stamp = profile.stamp(self.reactor.seconds())
-        self._localExecId += 1
-        execId = "S%d" % (self._localExecId,)
+        execId = self._nextLocalExecId(profile, "S")
         if order is not None:
             scale = _instrumentOf(engine, order.symbol)
             session.sendApp("8", statusReport(profile, order, execId, stamp, scale))
