@@ -1,0 +1,239 @@
+# -*- test-case-name: tests.test_itch -*-
+"""
+The ITCH 5.0 feed over SoupBinTCP (C{protocol = itch}).
+
+One sequenced stream per endpoint, shared by every client; a client that
+logs in with sequence number 1 gets everything since the feed started
+and can rebuild every book exactly.  When the feed starts it publishes
+System Events (start of messages, system hours, market hours), a Stock
+Directory and a Stock Trading Action for each book, and an Add Order for
+every order already resting; after that it follows the engine's events:
+
+ - L{Added} -> Add Order (A), or Order Replace (U) for an order that just
+   lost priority through a replace and rests again without trading;
+ - L{Filled} of a resting order -> Order Executed (E), or Order Executed
+   With Price (C) when the price differs from the order's;
+ - L{Trade} with no resting side -> Trade (P) (a non-displayed execution);
+ - L{Cancelled} or L{Expired} of a resting order -> Order Delete (D);
+ - L{Replaced} of a resting order that keeps priority -> Order Cancel (X)
+   for the shares removed (Order Delete if none are left); one that loses
+   priority -> Order Replace (U) as above, else Order Delete (D) (it
+   trades at once; an Add Order follows if a rest of it rests).
+
+Order reference numbers are the feed's own, one per resting (order,
+version); stock locate codes are given in the order books first appear,
+from 1, and never change.
+"""
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from exsim.engine import events as ev
+from exsim.interfaces import IEngineListener, IProtocolFamily
+from exsim.soup import itch50, packets
+from exsim.soup.ouch import NS_PER_DAY, SOUP_PROPERTIES, parseSoupProperty
+from exsim.soup.session import SoupServerFactory, SoupStream
+
+
+@implementer(IProtocolFamily)
+class ItchFamily:
+    """
+    The C{itch} protocol family.
+    """
+
+    name = "itch"
+    properties = dict(SOUP_PROPERTIES)
+
+    def propertyNames(self):
+        return tuple(sorted(self.properties))
+
+    def parseProperty(self, name, value):
+        return parseSoupProperty(self.properties, name, value)
+
+    def buildFactory(self, endpoint):
+        return ItchFactory(endpoint)
+
+
+family = ItchFamily()
+
+
+@implementer(IEngineListener)
+class ItchFactory(SoupServerFactory):
+    """
+    Publishes one engine's books as an ITCH 5.0 feed.
+
+    @ivar stream: the L{SoupStream} of the feed.
+    @ivar locates: {symbol: stock locate code}.
+    @ivar references: {engine order id: current order reference number}.
+    """
+
+    log = Logger()
+    maxPacketLength = 256
+
+    def __init__(self, endpoint):
+        SoupServerFactory.__init__(self, endpoint)
+        self.engine = endpoint.engine
+        name = endpoint.properties.get("session") or "1"
+        self.stream = SoupStream(name)
+        self.locates = {}
+        self.references = {}
+        self._sides = {}
+        self._nextReference = 1
+        self._tracking = 0
+        self._replacing = {}
+        for code in (
+            itch50.START_OF_MESSAGES,
+            itch50.START_OF_SYSTEM_HOURS,
+            itch50.START_OF_MARKET_HOURS,
+        ):
+            self._publish(itch50.systemEvent(self._track(), self._now(), code))
+        for symbol in sorted(self.engine.books):
+            self._locate(symbol)
+        for symbol in sorted(self.engine.books):
+            for order in self.engine.books[symbol].orders():
+                self._add(order, order.leavesQty, order.price)
+        self.engine.subscribe(self)
+
+    def _now(self):
+        return int(self.reactor.seconds() * 1000000000) % NS_PER_DAY
+
+    def _track(self):
+        tracking = self._tracking
+        self._tracking = (tracking + 1) & 0xFFFF
+        return tracking
+
+    def _publish(self, payload):
+        self.stream.append(payload)
+
+    def _locate(self, symbol):
+        locate = self.locates.get(symbol)
+        if locate is None:
+            locate = self.locates[symbol] = len(self.locates) + 1
+            now = self._now()
+            self._publish(itch50.stockDirectory(locate, self._track(), now, symbol))
+            self._publish(itch50.stockTradingAction(locate, self._track(), now, symbol))
+        return locate
+
+    def _add(self, order, shares, price):
+        reference = self._nextReference
+        self._nextReference = reference + 1
+        self.references[order.orderId] = reference
+        self._publish(
+            itch50.addOrder(
+                self._locate(order.symbol), self._track(), self._now(), reference,
+                b"B" if order.isBuy else b"S", shares, order.symbol, price,
+            )
+        )
+
+    # -- SoupBinTCP --------------------------------------------------------
+
+    def login(self, connection, request):
+        reason = self.checkCredentials(request)
+        if reason is not None:
+            return reason
+        if request.session and request.session != self.stream.name:
+            return packets.SESSION_NOT_AVAILABLE
+        return self.stream, None
+
+    def unsequencedData(self, connection, payload):
+        # A feed takes no input: ignore it, as a feed server would.
+        self.log.debug("itch {name}: unsequenced data ignored", name=self.name)
+
+    # -- engine ------------------------------------------------------------
+
+    def engineEvents(self, events):
+        restingTrades = None
+        references = self.references
+        for index, event in enumerate(events):
+            kind = type(event)
+            if kind is ev.BookChanged or kind is ev.Accepted:
+                continue
+            if kind is ev.Added:
+                order = event.order
+                old = self._replacing.pop(order.orderId, None)
+                if old is None:
+                    self._add(order, event.leavesQty, event.price)
+                else:
+                    reference = self._nextReference
+                    self._nextReference = reference + 1
+                    references[order.orderId] = reference
+                    self._publish(
+                        itch50.orderReplace(
+                            self._locate(order.symbol), self._track(), self._now(), old,
+                            reference, event.leavesQty, event.price,
+                        )
+                    )
+            elif kind is ev.Filled:
+                if not event.resting:
+                    continue
+                if restingTrades is None:
+                    restingTrades = set()
+                restingTrades.add(event.tradeId)
+                order = event.order
+                reference = references.get(order.orderId)
+                if reference is None:
+                    continue
+                locate = self._locate(order.symbol)
+                if event.price == event.orderPrice:
+                    payload = itch50.orderExecuted(
+                        locate, self._track(), self._now(), reference, event.quantity, event.tradeId
+                    )
+                else:
+                    payload = itch50.orderExecutedWithPrice(
+                        locate, self._track(), self._now(), reference, event.quantity,
+                        event.tradeId, event.price,
+                    )
+                self._publish(payload)
+                if not event.leavesQty:
+                    del references[order.orderId]
+            elif kind is ev.Trade:
+                if restingTrades is not None and event.tradeId in restingTrades:
+                    continue
+                self._publish(
+                    itch50.trade(
+                        self._locate(event.symbol), self._track(), self._now(), event.quantity,
+                        event.symbol, event.price, event.tradeId,
+                    )
+                )
+            elif kind is ev.Cancelled or kind is ev.Expired:
+                self._delete(event.order)
+            elif kind is ev.Replaced:
+                self._replaced(event, events, index)
+
+    def _delete(self, order):
+        reference = self.references.pop(order.orderId, None)
+        if reference is not None:
+            self._publish(
+                itch50.orderDelete(self._locate(order.symbol), self._track(), self._now(), reference)
+            )
+
+    def _replaced(self, event, events, index):
+        order = event.order
+        reference = self.references.get(order.orderId)
+        if reference is None:
+            return
+        if not event.lostPriority:
+            if not event.leavesQty:
+                self._delete(order)
+            elif event.oldLeavesQty > event.leavesQty:
+                self._publish(
+                    itch50.orderCancel(
+                        self._locate(order.symbol), self._track(), self._now(), reference,
+                        event.oldLeavesQty - event.leavesQty,
+                    )
+                )
+            return
+        # It left the book; if the next thing that happens to it is that it
+        # rests again, publish one Order Replace then.
+        for later in events[index + 1 :]:
+            if getattr(later, "order", None) is order:
+                if type(later) is ev.Added:
+                    del self.references[order.orderId]
+                    self._replacing[order.orderId] = reference
+                    return
+                break
+        self._delete(order)
+
+    def shutdown(self):
+        self.engine.unsubscribe(self)
+        SoupServerFactory.shutdown(self)

@@ -1,0 +1,512 @@
+# -*- test-case-name: tests.test_ouch -*-
+"""
+OUCH 4.2 order entry over SoupBinTCP (C{protocol = ouch}).
+
+Each username is one OUCH session with its own sequenced stream, kept
+across reconnects; orders entered on it belong to the owner
+C{"<endpoint name>/<username>"} and their order token is the engine's
+client order id.  Requests go to the engine; engine events about the
+session's orders become OUCH messages.
+"""
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from exsim.engine import events as ev
+from exsim.errors import BadValue
+from exsim.interfaces import IEngineListener, IProtocolFamily
+from exsim.model import CancelReason, Order, OrdType, RejectReason, Side, TimeInForce
+from exsim.soup import ouch42, packets
+from exsim.soup.packets import SoupProtocolError
+from exsim.soup.session import SoupServerFactory, SoupStream
+
+NS_PER_DAY = 86400 * 1000000000
+
+#: Shares must be below this (OUCH 4.2: "less than 1,000,000").
+MAX_SHARES = 1000000
+
+_SIDES = {
+    b"B": Side.BUY,
+    b"S": Side.SELL,
+    b"T": Side.SELL_SHORT,
+    b"E": Side.SELL_SHORT,
+}
+
+#: Engine reject reason -> OUCH reject reason.
+REJECT_REASONS = {
+    RejectReason.UNKNOWN_SYMBOL: ouch42.REJECT_INVALID_STOCK,
+    RejectReason.BAD_PRICE: ouch42.REJECT_INVALID_PRICE,
+    RejectReason.BAD_QUANTITY: ouch42.REJECT_SHARES,
+    RejectReason.UNSUPPORTED_ORDER_TYPE: ouch42.REJECT_OTHER,
+    RejectReason.UNSUPPORTED_TIME_IN_FORCE: ouch42.REJECT_OTHER,
+    RejectReason.DUPLICATE_ORDER: ouch42.REJECT_OTHER,
+    RejectReason.EXCHANGE_CLOSED: ouch42.REJECT_CLOSED,
+    RejectReason.TOO_LATE: ouch42.REJECT_NOT_ALLOWED,
+    RejectReason.BEHAVIOUR: ouch42.REJECT_OTHER,
+    RejectReason.OTHER: ouch42.REJECT_OTHER,
+}
+
+#: Engine cancel reason -> OUCH cancel reason.
+CANCEL_REASONS = {
+    CancelReason.USER: ouch42.CANCEL_USER,
+    CancelReason.IMMEDIATE_OR_CANCEL: ouch42.CANCEL_IOC,
+    CancelReason.FILL_OR_KILL: ouch42.CANCEL_IOC,
+    CancelReason.NO_LIQUIDITY: ouch42.CANCEL_IOC,
+    CancelReason.UNSOLICITED: ouch42.CANCEL_SUPERVISORY,
+    CancelReason.DISCONNECT: ouch42.CANCEL_SYSTEM,
+    CancelReason.REPLACED_TO_ZERO: ouch42.CANCEL_USER,
+}
+
+
+def _boolean(name, value):
+    text = str(value).strip().lower()
+    if text in ("yes", "true", "1", "on"):
+        return True
+    if text in ("no", "false", "0", "off"):
+        return False
+    raise BadValue("%s must be yes or no, not %r" % (name, value))
+
+
+def _seconds(name, value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadValue("%s must be a number of seconds, not %r" % (name, value))
+    if not number > 0:
+        raise BadValue("%s must be positive, not %r" % (name, value))
+    return number
+
+
+def _sessionName(name, value):
+    text = str(value).strip()
+    if not text or len(text) > 10 or not text.isascii() or not text.isprintable():
+        raise BadValue("session must be 1 to 10 printable ASCII characters, not %r" % (value,))
+    return text
+
+
+SOUP_PROPERTIES = {
+    "session": _sessionName,
+    "heartbeat_interval": _seconds,
+    "idle_timeout": _seconds,
+}
+
+
+def parseSoupProperty(properties, name, value):
+    """
+    Check a property of a SoupBinTCP endpoint.
+
+    @raise BadValue: for an unknown name or a bad value.
+    """
+    parser = properties.get(name)
+    if parser is None:
+        raise BadValue("unknown property %r (known: %s)" % (name, ", ".join(sorted(properties))))
+    return parser(name, value)
+
+
+def nanosSinceMidnight(reactor):
+    """
+    Nanoseconds since midnight (UTC) of the reactor's clock.
+    """
+    return int(reactor.seconds() * 1000000000) % NS_PER_DAY
+
+
+@implementer(IProtocolFamily)
+class OuchFamily:
+    """
+    The C{ouch} protocol family.
+    """
+
+    name = "ouch"
+    properties = dict(SOUP_PROPERTIES, cancel_on_disconnect=_boolean)
+
+    def propertyNames(self):
+        return tuple(sorted(self.properties))
+
+    def parseProperty(self, name, value):
+        return parseSoupProperty(self.properties, name, value)
+
+    def buildFactory(self, endpoint):
+        return OuchFactory(endpoint)
+
+
+family = OuchFamily()
+
+
+class OrderExtra:
+    """
+    What an OUCH order carries that the engine does not use, echoed on
+    Accepted and Replaced (kept in C{Order.userData}).
+    """
+
+    __slots__ = (
+        "side", "timeInForce", "firm", "display", "capacity", "iso",
+        "minimumQuantity", "crossType", "market",
+    )
+
+    def __init__(self, side, timeInForce, firm, display, capacity, iso, minimumQuantity, crossType, market):
+        self.side = side
+        self.timeInForce = timeInForce
+        self.firm = firm
+        self.display = display
+        self.capacity = capacity
+        self.iso = iso
+        self.minimumQuantity = minimumQuantity
+        self.crossType = crossType
+        self.market = market
+
+
+@implementer(IEngineListener)
+class OuchFactory(SoupServerFactory):
+    """
+    Serves one OUCH endpoint: its sessions by username, and the engine's
+    events about their orders.
+
+    @ivar sessions: {username: L{OuchSession}}.
+    """
+
+    log = Logger()
+    maxPacketLength = 1024
+
+    def __init__(self, endpoint):
+        SoupServerFactory.__init__(self, endpoint)
+        self.engine = endpoint.engine
+        self.sessions = {}
+        self._byOwner = {}
+        self._dispatch = {
+            ev.Accepted: OuchSession.onAccepted,
+            ev.Rejected: OuchSession.onRejected,
+            ev.Filled: OuchSession.onFilled,
+            ev.Cancelled: OuchSession.onCancelled,
+            ev.Expired: OuchSession.onExpired,
+            ev.Replaced: OuchSession.onReplaced,
+            ev.PendingChange: OuchSession.onPending,
+        }
+        self.engine.subscribe(self)
+
+    @property
+    def sessionName(self):
+        name = self.endpoint.properties.get("session")
+        return name if name else "1"
+
+    def session(self, username):
+        """
+        The L{OuchSession} of C{username}, created on first use.
+        """
+        session = self.sessions.get(username)
+        if session is None:
+            session = self.sessions[username] = OuchSession(self, username)
+            self._byOwner[session.owner] = session
+        return session
+
+    # -- SoupBinTCP --------------------------------------------------------
+
+    def login(self, connection, request):
+        reason = self.checkCredentials(request)
+        if reason is not None:
+            return reason
+        if not request.username:
+            return packets.NOT_AUTHORIZED
+        if request.session and request.session != self.sessionName:
+            return packets.SESSION_NOT_AVAILABLE
+        session = self.session(request.username)
+        if session.connection is not None:
+            return packets.SESSION_NOT_AVAILABLE
+        session.connection = connection
+        return session.stream, session
+
+    def loggedOut(self, connection):
+        session = connection.session
+        if session is None or session.connection is not connection:
+            return
+        session.connection = None
+        if self.endpoint.properties.get("cancel_on_disconnect"):
+            session.cancelAll()
+
+    def unsequencedData(self, connection, payload):
+        connection.session.handle(payload)
+
+    # -- engine ------------------------------------------------------------
+
+    def engineEvents(self, events):
+        dispatch = self._dispatch
+        byOwner = self._byOwner
+        for event in events:
+            handler = dispatch.get(type(event))
+            if handler is None:
+                if type(event) is ev.CancelRejected:
+                    session = byOwner.get(event.owner)
+                    if session is not None:
+                        session.onCancelRejected(event)
+                continue
+            session = byOwner.get(event.order.owner)
+            if session is not None:
+                handler(session, event)
+
+    def shutdown(self):
+        self.engine.unsubscribe(self)
+        SoupServerFactory.shutdown(self)
+
+
+class OuchSession:
+    """
+    One OUCH session (a username): its sequenced stream, the order tokens
+    it used today, and the mapping of requests and events.
+    """
+
+    log = Logger()
+
+    def __init__(self, factory, username):
+        self.factory = factory
+        self.engine = factory.engine
+        self.reactor = factory.reactor
+        self.username = username
+        self.owner = "%s/%s" % (factory.endpoint.name, username)
+        self.stream = SoupStream(factory.sessionName)
+        self.connection = None
+        self.tokens = set()
+        self._partialCancels = set()
+        self._replaceExtras = {}
+        self.stream.append(ouch42.systemEvent(self._now(), b"S"))
+
+    def _now(self):
+        return int(self.reactor.seconds() * 1000000000) % NS_PER_DAY
+
+    # -- requests ----------------------------------------------------------
+
+    def handle(self, payload):
+        """
+        One inbound OUCH message.
+
+        @raise SoupProtocolError: if it is malformed.
+        """
+        kind = payload[:1]
+        if kind == b"O":
+            self.enterOrder(payload)
+        elif kind == b"X":
+            self.cancelOrder(payload)
+        elif kind == b"U":
+            self.replaceOrder(payload)
+        else:
+            fields = ouch42.decode(payload)
+            self._ignore(fields[1], "Modify Order is not supported")
+
+    def _ignore(self, token, why):
+        self.log.info(
+            "ouch {owner}: message for token {token!r} ignored: {why}",
+            owner=self.owner,
+            token=token,
+            why=why,
+        )
+        if self.connection is not None:
+            self.connection.sendPacket(packets.debug("%s: %s" % (token.decode("ascii", "replace").rstrip(), why)))
+
+    def enterOrder(self, payload):
+        if len(payload) != 49:
+            ouch42.decode(payload)
+        (_, rawToken, side, shares, stock, price, tif, firm, display, capacity, iso,
+         minQty, crossType, _customerType) = ouch42.ENTER_ORDER.unpack(payload)
+        token = ouch42.text(rawToken)
+        if token in self.tokens:
+            self._ignore(rawToken, "duplicate order token")
+            return
+        self.tokens.add(token)
+        sideValue = _SIDES.get(side)
+        if sideValue is None:
+            self._reject(token, ouch42.REJECT_OTHER)
+            return
+        if not 0 < shares < MAX_SHARES:
+            self._reject(token, ouch42.REJECT_SHARES)
+            return
+        market = price == ouch42.MARKET_PRICE
+        expireTime = None
+        if tif == ouch42.TIF_IOC:
+            timeInForce = TimeInForce.IOC
+        elif tif == ouch42.TIF_MARKET_HOURS or tif == ouch42.TIF_SYSTEM_HOURS:
+            timeInForce = TimeInForce.DAY
+        else:
+            timeInForce = TimeInForce.GTD
+            expireTime = self.engine.now() + tif
+        order = Order(
+            self.owner,
+            token,
+            ouch42.text(stock),
+            sideValue,
+            shares,
+            None if market else price,
+            OrdType.MARKET if market else OrdType.LIMIT,
+            timeInForce,
+            expireTime,
+            OrderExtra(side, tif, firm, display, capacity, iso, minQty, crossType, market),
+        )
+        self.engine.submitNew(order)
+
+    def cancelOrder(self, payload):
+        _, rawToken, shares = ouch42.decode(payload)
+        token = ouch42.text(rawToken)
+        order = self.engine.findOrder(self.owner, token)
+        if order is None:
+            self._ignore(rawToken, "no live order with this token")
+            return
+        if shares == 0:
+            self.engine.submitCancel(self.owner, token, origClOrdId=token)
+        elif shares < order.leavesQty:
+            self._partialCancels.add(order.orderId)
+            self.engine.submitReplace(
+                self.owner, token, origClOrdId=token, quantity=order.cumQty + shares
+            )
+        else:
+            self._ignore(rawToken, "cancel leaves the order as it is")
+
+    def replaceOrder(self, payload):
+        (_, rawExisting, rawReplacement, shares, price, tif, display, iso,
+         minQty) = ouch42.decode(payload)
+        existing = ouch42.text(rawExisting)
+        replacement = ouch42.text(rawReplacement)
+        if replacement in self.tokens:
+            self._ignore(rawReplacement, "replacement order token already used")
+            return
+        order = self.engine.findOrder(self.owner, existing)
+        if order is None:
+            self._ignore(rawExisting, "no live order with this token")
+            return
+        self.tokens.add(replacement)
+        if shares == 0:
+            self.engine.submitCancel(self.owner, replacement, origClOrdId=existing)
+            return
+        if shares >= MAX_SHARES:
+            self._reject(replacement, ouch42.REJECT_SHARES)
+            return
+        extra = order.userData
+        if isinstance(extra, OrderExtra):
+            self._replaceExtras[order.orderId] = (tif, display, iso, minQty)
+        if price == ouch42.MARKET_PRICE:
+            newPrice = None
+        else:
+            newPrice = price
+        self.engine.submitReplace(
+            self.owner, replacement, origClOrdId=existing, price=newPrice,
+            quantity=order.cumQty + shares,
+        )
+
+    def cancelAll(self):
+        """
+        Cancel every live order of this session (cancel on disconnect).
+        """
+        for order in list(self.engine.liveOrders()):
+            if order.owner == self.owner:
+                self.engine.cancelUnsolicited(order.orderId, CancelReason.DISCONNECT)
+
+    # -- events ------------------------------------------------------------
+
+    def _reject(self, token, reason):
+        self.stream.append(ouch42.rejected(self._now(), ouch42.alpha(token, 14), reason))
+
+    def _extra(self, order):
+        extra = order.userData
+        if isinstance(extra, OrderExtra):
+            return extra
+        # An order of this owner entered some other way: echo defaults.
+        return OrderExtra(
+            b"B" if order.isBuy else (b"T" if order.side is Side.SELL_SHORT else b"S"),
+            ouch42.TIF_MARKET_HOURS, b"    ", b"Y", b"A", b"N", 0, b"N",
+            order.ordType is OrdType.MARKET,
+        )
+
+    def onAccepted(self, event):
+        order = event.order
+        extra = self._extra(order)
+        price = ouch42.MARKET_PRICE if event.price is None else event.price
+        self.stream.append(
+            ouch42.ACCEPTED.pack(
+                b"A", self._now(), ouch42.alpha(event.clOrdId, 14), extra.side,
+                event.quantity, ouch42.alpha(order.symbol, 8), price, extra.timeInForce,
+                extra.firm, extra.display, order.orderId, extra.capacity, extra.iso,
+                extra.minimumQuantity, extra.crossType,
+                ouch42.ORDER_LIVE if event.leavesQty else ouch42.ORDER_DEAD, b" ",
+            )
+        )
+
+    def onRejected(self, event):
+        reason = REJECT_REASONS.get(event.reason, ouch42.REJECT_OTHER)
+        text = event.text
+        if event.reason in (RejectReason.OTHER, RejectReason.BEHAVIOUR) and text:
+            # A test may name the OUCH code: reject_order(id, "H").
+            text = text.strip()
+            if len(text) == 1 and text.isascii() and text.isalpha():
+                reason = text.encode("ascii")
+        self._reject(event.clOrdId, reason)
+
+    def onFilled(self, event):
+        self.stream.append(
+            ouch42.EXECUTED.pack(
+                b"E", self._now(), ouch42.alpha(event.clOrdId, 14), event.quantity,
+                event.price,
+                ouch42.LIQUIDITY_REMOVED if event.aggressor else ouch42.LIQUIDITY_ADDED,
+                event.tradeId,
+            )
+        )
+
+    def onCancelled(self, event):
+        self._partialCancels.discard(event.order.orderId)
+        self._replaceExtras.pop(event.order.orderId, None)
+        self.stream.append(
+            ouch42.canceled(
+                self._now(), event.clOrdId, event.cancelledQty,
+                CANCEL_REASONS.get(event.reason, ouch42.CANCEL_SYSTEM),
+            )
+        )
+
+    def onExpired(self, event):
+        order = event.order
+        reason = ouch42.CANCEL_TIMEOUT if order.timeInForce is TimeInForce.GTD else ouch42.CANCEL_CLOSED
+        self.stream.append(ouch42.canceled(self._now(), event.clOrdId, event.expiredQty, reason))
+
+    def onReplaced(self, event):
+        order = event.order
+        orderId = order.orderId
+        if orderId in self._partialCancels:
+            self._partialCancels.discard(orderId)
+            self.stream.append(
+                ouch42.canceled(
+                    self._now(), event.clOrdId, event.oldLeavesQty - event.leavesQty,
+                    ouch42.CANCEL_USER,
+                )
+            )
+            return
+        extra = self._extra(order)
+        change = self._replaceExtras.pop(orderId, None)
+        if change is not None and extra is order.userData:
+            extra.timeInForce, extra.display, extra.iso, extra.minimumQuantity = change
+        price = ouch42.MARKET_PRICE if event.price is None else event.price
+        self.stream.append(
+            ouch42.REPLACED.pack(
+                b"U", self._now(), ouch42.alpha(event.clOrdId, 14), extra.side,
+                event.leavesQty, ouch42.alpha(order.symbol, 8), price, extra.timeInForce,
+                extra.firm, extra.display, orderId, extra.capacity, extra.iso,
+                extra.minimumQuantity, extra.crossType,
+                ouch42.ORDER_LIVE if event.leavesQty else ouch42.ORDER_DEAD,
+                ouch42.alpha(event.origClOrdId, 14), b" ",
+            )
+        )
+
+    def onPending(self, event):
+        if event.kind == "cancel" or event.order.orderId in self._partialCancels:
+            self.stream.append(ouch42.cancelPending(self._now(), event.clOrdId))
+
+    def onCancelRejected(self, event):
+        orderId = event.orderId
+        partial = orderId in self._partialCancels
+        self._partialCancels.discard(orderId)
+        self._replaceExtras.pop(orderId, None)
+        if event.order is None:
+            # Unknown or finished order: OUCH ignores such requests.
+            self.log.info(
+                "ouch {owner}: {kind} of {token!r} refused: {text}",
+                owner=self.owner, kind=event.responseTo, token=event.origClOrdId,
+                text=event.text,
+            )
+            return
+        if event.responseTo == "cancel" or partial:
+            self.stream.append(ouch42.cancelReject(self._now(), event.order.clOrdId))
+        else:
+            self._reject(event.clOrdId, REJECT_REASONS.get(event.reason, ouch42.REJECT_OTHER))
