@@ -82,6 +82,7 @@ class MatchingEngine:
         self._listenerTuple = ()
         self._events = []
         self._delivering = False
+        self._inCommand = False
         self._orders = {}
         self._byOwner = {}
         self._done = {}
@@ -227,7 +228,7 @@ class MatchingEngine:
     # -- delivery ----------------------------------------------------------
 
     def _flush(self):
-        if self._delivering:
+        if self._delivering or self._inCommand:
             return
         self._delivering = True
         try:
@@ -377,7 +378,14 @@ class MatchingEngine:
                 OrderRequest("new", order, orderId, order.clOrdId, order.price, order.quantity)
             )
         elif type(book.behaviour) is not Standard:
-            book.behaviour.handleNew(self, book, order)
+            # The behaviour's primitives deliver nothing on their own: the
+            # whole command's events go out together, below.
+            self._inCommand = True
+            try:
+                book.behaviour.handleNew(self, book, order)
+            finally:
+                self._inCommand = False
+            events = self._events
         elif terms[0] is not LIMIT or terms[1] is not DAY and terms[1] is not GTC:
             self.matchNew(book, order)
         else:
