@@ -303,6 +303,12 @@ class Dictionary:
             present = {item[0] for item in logon[2]}
             extra = [[t, False] for t in (553, 554) if t not in present]
             messages["A"] = [logon[0], logon[1], logon[2] + extra]
+        if beginString in ("FIX.4.0", "FIX.4.1"):
+            # Before FIX 4.2 "char" meant a string of characters.
+            raw = {
+                t: [name, "STRING" if kind == "CHAR" else kind, enums]
+                for t, (name, kind, enums) in raw.items()
+            }
         self.fields = {int(t): FieldSpec(int(t), *spec) for t, spec in raw.items()}
         self.names = {f.name: f.tag for f in self.fields.values()}
         self.headerTags = frozenset(item[0] for item in data["header"])

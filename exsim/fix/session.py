@@ -682,6 +682,9 @@ class FixConnection(Protocol):
         if msgType == "4" and message.getBytes(123) != b"Y":
             self._sequenceReset(message)
             return
+        if msgType == "A" and message.getBytes(141) == b"Y":
+            self._process(message, inSequence=False)
+            return
         expected = store.nextTargetSeq
         if seq > expected:
             if msgType == "5":
@@ -940,7 +943,9 @@ class FixConnection(Protocol):
         session = self.session
         if message.get(141) == "Y":
             # FIX 4.4: a Logon with ResetSeqNumFlag during the session
-            # resets both sequences.
+            # resets both sequences (its own MsgSeqNum should be 1).
+            self._queue.clear()
+            self._resendEnd = None
             session.reset()
             session.store.setNextTargetSeq(message.seqNum + 1)
             session.sendAdmin("A", [(98, 0), (108, self.heartBtInt), (141, "Y")])

@@ -1,0 +1,817 @@
+"""
+Tests for the FIX session layer (L{exsim.fix.session}, L{exsim.fix.factory},
+L{exsim.fix.settings}), driven deterministically over a StringTransport
+with a MemoryReactorClock.
+"""
+
+from twisted.trial import unittest
+from zope.interface.verify import verifyObject
+
+from exsim.errors import BadValue
+from exsim.fix import codec, settings
+from exsim.fix.session import FixSession
+from exsim.interfaces import IFixApplication, IFixSession
+
+from tests.fixsession_helpers import Application, Client, makeFactory, stamp
+
+
+def order(client, clOrdId="o1", side="1", extra=()):
+    """
+    The body of a valid FIX.4.4 NewOrderSingle.
+    """
+    return [
+        (11, clOrdId),
+        (21, "1"),
+        (55, "AAPL"),
+        (54, side),
+        (60, stamp(client.reactor.seconds())),
+        (38, 100),
+        (40, "2"),
+        (44, "10.5"),
+    ] + list(extra)
+
+
+def types(messages):
+    return [m.msgType for m in messages]
+
+
+class SessionTestMixin:
+    def connect(self, application=None, compId="CLIENT", beginString="FIX.4.4", **properties):
+        self.factory = makeFactory(application, **properties)
+        self.app = self.factory.application
+        self.endpoint = self.factory.endpoint
+        self.reactor = self.factory.reactor
+        return Client(self.factory, compId=compId, beginString=beginString)
+
+    def loggedOn(self, **kw):
+        client = self.connect(**kw)
+        reply = client.logon()
+        self.assertEqual(types(reply), ["A"])
+        return client
+
+    def assertReject(self, messages, reason, tag=None, refSeqNum=None):
+        self.assertEqual(types(messages), ["3"], messages)
+        reject = messages[0]
+        self.assertEqual(reject.get(373), str(reason), reject)
+        if tag is not None:
+            self.assertEqual(reject.get(371), str(tag), reject)
+        if refSeqNum is not None:
+            self.assertEqual(reject.get(45), str(refSeqNum))
+        self.assertTrue(reject.get(58))
+        return reject
+
+    def assertLogoutAndDisconnect(self, messages, textPart):
+        self.assertEqual(types(messages)[-1], "5", messages)
+        self.assertIn(textPart, messages[-1].get(58))
+        return messages[-1]
+
+
+class InterfaceTests(SessionTestMixin, unittest.TestCase):
+    def test_sessionProvidesIFixSession(self):
+        client = self.loggedOn()
+        session = self.factory.sessions["CLIENT"]
+        self.assertTrue(verifyObject(IFixSession, session))
+        self.assertEqual(session.key, "fix1/CLIENT")
+        self.assertEqual(session.beginString, "FIX.4.4")
+        self.assertIsNone(session.applVerId)
+        self.assertEqual(session.senderCompId, "EXSIM")
+        self.assertEqual(session.targetCompId, "CLIENT")
+        self.assertIs(session.endpoint, self.endpoint)
+        self.assertTrue(session.loggedOn)
+        client.close()
+        self.assertFalse(session.loggedOn)
+
+    def test_fakeApplicationProvidesIFixApplication(self):
+        self.assertTrue(verifyObject(IFixApplication, Application()))
+
+
+class LogonTests(SessionTestMixin, unittest.TestCase):
+    def test_logon(self):
+        client = self.connect()
+        [reply] = client.logon(heartBtInt=30)
+        self.assertEqual(reply.beginString, "FIX.4.4")
+        self.assertEqual(reply.get(49), "EXSIM")
+        self.assertEqual(reply.get(56), "CLIENT")
+        self.assertEqual(reply.seqNum, 1)
+        self.assertEqual(reply.get(98), "0")
+        self.assertEqual(reply.get(108), "30")
+        self.assertIsNone(reply.get(141))
+        self.assertEqual(reply.get(52), "20240301-12:00:00.000")
+        self.assertEqual(len(self.app.loggedOn), 1)
+        [event] = self.endpoint.reported("logon")
+        self.assertEqual(event["session"], "fix1/CLIENT")
+        self.assertEqual(event["begin_string"], "FIX.4.4")
+
+    def test_logonFIXT(self):
+        client = self.connect(beginString="FIXT.1.1")
+        [reply] = client.logon()
+        self.assertEqual(reply.beginString, "FIXT.1.1")
+        self.assertEqual(reply.get(1137), "9")
+        session = self.factory.sessions["CLIENT"]
+        self.assertEqual(session.applVerId, "9")
+        self.assertEqual(session.dictionary.beginString, "FIXT.1.1")
+        # An application message of FIX.5.0SP2 is accepted.
+        self.assertEqual(client.send("D", order(client)), [])
+        self.assertEqual(types(self.app.messages), ["D"])
+
+    def test_logonFIXTWrongApplVerId(self):
+        client = self.connect(beginString="FIXT.1.1", default_appl_ver_id="9")
+        reply = client.logon(extra=[(1137, "7")])
+        self.assertLogoutAndDisconnect(reply, "DefaultApplVerID 7")
+        self.assertTrue(client.disconnected)
+
+    def test_firstMessageNotLogon(self):
+        client = self.connect()
+        self.assertEqual(client.send("D", order(client)), [])
+        self.assertTrue(client.disconnected)
+        self.assertEqual(self.app.messages, [])
+
+    def test_beginStringNotAccepted(self):
+        client = self.connect(begin_string=("FIX.4.2",))
+        reply = client.logon()
+        self.assertLogoutAndDisconnect(reply, "BeginString FIX.4.4 is not accepted")
+        self.assertEqual(reply[0].beginString, "FIX.4.4")
+        self.assertTrue(client.disconnected)
+        self.assertEqual(self.app.loggedOn, [])
+
+    def test_wrongTargetCompId(self):
+        client = self.connect()
+        client.venue = "OTHER"
+        reply = client.logon()
+        self.assertLogoutAndDisconnect(reply, "TargetCompID OTHER is unknown")
+        self.assertTrue(client.disconnected)
+
+    def test_anyTargetCompId(self):
+        client = self.connect(sender_comp_id="*")
+        client.venue = "WHATEVER"
+        [reply] = client.logon()
+        self.assertEqual(reply.get(49), "WHATEVER")
+        self.assertEqual(client.send("D", order(client)), [])
+        self.assertEqual(len(self.app.messages), 1)
+
+    def test_counterpartyNotAllowed(self):
+        client = self.connect(target_comp_id=("ALPHA", "BETA"))
+        reply = client.logon()
+        self.assertLogoutAndDisconnect(reply, "SenderCompID CLIENT is not allowed")
+        other = Client(self.factory, compId="BETA")
+        self.assertEqual(types(other.logon()), ["A"])
+
+    def test_credentials(self):
+        client = self.connect(users={"alice": "secret"})
+        reply = client.logon()
+        self.assertLogoutAndDisconnect(reply, "invalid Username (553) or Password (554)")
+        client = Client(self.factory)
+        reply = client.logon(extra=[(553, "alice"), (554, "wrong")])
+        self.assertLogoutAndDisconnect(reply, "invalid Username")
+        client = Client(self.factory)
+        self.assertEqual(types(client.logon(extra=[(553, "alice"), (554, "secret")])), ["A"])
+
+    def test_credentialsFIX42(self):
+        """
+        Username and Password are accepted on Logon before FIX 4.3 too.
+        """
+        client = self.connect(beginString="FIX.4.2", users={"alice": "secret"})
+        self.assertEqual(types(client.logon(extra=[(553, "alice"), (554, "secret")])), ["A"])
+
+    def test_heartbeatBounds(self):
+        client = self.connect(min_heartbeat_interval=5, max_heartbeat_interval=60)
+        reply = client.logon(heartBtInt=1)
+        self.assertLogoutAndDisconnect(reply, "HeartBtInt 1 is out of bounds (5 to 60)")
+        client = Client(self.factory)
+        self.assertLogoutAndDisconnect(client.logon(heartBtInt=61), "out of bounds")
+        client = Client(self.factory)
+        self.assertEqual(types(client.logon(heartBtInt=60)), ["A"])
+
+    def test_encryptMethod(self):
+        client = self.connect()
+        reply = client.send("A", [(98, 1), (108, 30)])
+        self.assertLogoutAndDisconnect(reply, "EncryptMethod")
+
+    def test_invalidLogon(self):
+        client = self.connect()
+        reply = client.send("A", [(98, 0)])
+        self.assertLogoutAndDisconnect(reply, "HeartBtInt (108)")
+        self.assertTrue(client.disconnected)
+
+    def test_secondLogonRefused(self):
+        first = self.loggedOn()
+        second = Client(self.factory)
+        reply = second.logon()
+        self.assertLogoutAndDisconnect(reply, "already logged on")
+        self.assertTrue(second.disconnected)
+        self.assertFalse(first.disconnected)
+        # The refusal did not disturb the live session's sequence numbers.
+        self.assertEqual(first.send("D", order(first)), [])
+        first.send("1", [(112, "ping")])
+        self.assertEqual(first.inbox[-1].seqNum, 2)
+
+    def test_logonAfterDisconnectContinuesSequence(self):
+        client = self.loggedOn()
+        client.send("D", order(client))
+        client.close()
+        again = Client(self.factory)
+        again.seq = 3
+        [reply] = again.logon()
+        self.assertEqual(reply.seqNum, 2)
+        self.assertEqual(len(self.app.loggedOn), 2)
+        self.assertEqual(len(self.app.loggedOut), 1)
+
+    def test_resetSeqNumFlag(self):
+        client = self.loggedOn()
+        client.send("D", order(client))
+        client.close()
+        again = Client(self.factory)
+        [reply] = again.logon(extra=[(141, "Y")])
+        self.assertEqual(reply.seqNum, 1)
+        self.assertEqual(reply.get(141), "Y")
+        self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 2)
+
+    def test_resetOnLogon(self):
+        client = self.loggedOn(reset_on_logon=True)
+        client.send("D", order(client))
+        client.close()
+        again = Client(self.factory)
+        [reply] = again.logon()
+        self.assertEqual(reply.seqNum, 1)
+        self.assertEqual(reply.get(141), "Y")
+
+    def test_logonSeqTooLow(self):
+        client = self.loggedOn()
+        client.send("D", order(client))
+        client.close()
+        again = Client(self.factory)
+        reply = again.logon()
+        self.assertLogoutAndDisconnect(reply, "MsgSeqNum too low, expecting 3 but received 1")
+        self.assertTrue(again.disconnected)
+
+    def test_logonSeqTooHigh(self):
+        client = self.connect()
+        client.seq = 5
+        reply = client.logon()
+        self.assertEqual(types(reply), ["A", "2"])
+        self.assertEqual(reply[1].get(7), "1")
+        self.assertEqual(reply[1].get(16), "0")
+
+    def test_fix40(self):
+        client = self.connect(beginString="FIX.4.0")
+        client.seq = 3
+        reply = client.logon()
+        self.assertEqual(types(reply), ["A", "2"])
+        self.assertEqual(reply[1].get(16), "999999")
+        # Whole seconds before FIX 4.2.
+        self.assertEqual(reply[0].get(52), "20240301-12:00:00")
+
+    def test_logonTimeout(self):
+        client = self.connect(logon_timeout=5)
+        self.reactor.advance(4)
+        self.assertFalse(client.disconnected)
+        self.reactor.advance(1)
+        self.assertTrue(client.disconnected)
+
+    def test_logonSendingTimeOff(self):
+        client = self.connect()
+        reply = client.logon(sendingTime=stamp(self.reactor.seconds() - 600))
+        self.assertLogoutAndDisconnect(reply, "SendingTime")
+
+
+class HeartbeatTests(SessionTestMixin, unittest.TestCase):
+    def test_heartbeatWhenQuiet(self):
+        client = self.connect()
+        client.logon(heartBtInt=10)
+        self.reactor.advance(9)
+        self.assertEqual(client.received(), [])
+        client.send("0")
+        self.reactor.advance(1)
+        [hb] = client.received()
+        self.assertEqual(hb.msgType, "0")
+        self.assertIsNone(hb.get(112))
+
+    def test_testRequestAndTimeout(self):
+        client = self.connect()
+        client.logon(heartBtInt=10)
+        for _ in range(11):
+            self.reactor.advance(1)
+        sent = client.received()
+        self.assertEqual(types(sent), ["0"])
+        self.reactor.advance(1)  # 12 s of silence: HeartBtInt + 20 %
+        [testRequest] = client.received()
+        self.assertEqual(testRequest.msgType, "1")
+        self.assertTrue(testRequest.get(112))
+        for _ in range(11):
+            self.reactor.advance(1)
+        self.assertFalse(client.disconnected)
+        self.reactor.advance(1)
+        self.assertTrue(client.disconnected)
+        self.assertIn("heartbeat timeout", client.received()[-1].get(58))
+
+    def test_testRequestAnswered(self):
+        client = self.connect()
+        client.logon(heartBtInt=10)
+        for _ in range(12):
+            self.reactor.advance(1)
+        testRequest = [m for m in client.received() if m.msgType == "1"][0]
+        client.send("0", [(112, testRequest.get(112))])
+        for _ in range(12):
+            self.reactor.advance(1)
+        self.assertFalse(client.disconnected)
+
+    def test_answerTestRequest(self):
+        client = self.loggedOn()
+        [hb] = client.send("1", [(112, "ping-1")])
+        self.assertEqual(hb.msgType, "0")
+        self.assertEqual(hb.get(112), "ping-1")
+
+    def test_noHeartbeatsWhenZero(self):
+        client = self.connect()
+        client.logon(heartBtInt=0)
+        for _ in range(100):
+            self.reactor.advance(1)
+        self.assertEqual(client.received(), [])
+        self.assertFalse(client.disconnected)
+
+
+class SequenceTests(SessionTestMixin, unittest.TestCase):
+    def test_tooHighQueuesAndRequestsResend(self):
+        client = self.loggedOn()
+        client.seq = 4
+        reply = client.send("D", order(client, "o4"))
+        self.assertEqual(types(reply), ["2"])
+        self.assertEqual((reply[0].get(7), reply[0].get(16)), ("2", "0"))
+        self.assertEqual(self.app.messages, [])
+        # Another one while the resend is outstanding: no second request.
+        self.assertEqual(client.send("D", order(client, "o5")), [])
+        # The counterparty resends 2 and gap-fills 3.
+        client.send("D", order(client, "o2"), seq=2, header=None)
+        self.assertEqual([m.get(11) for m in self.app.messages], ["o2"])
+        gap = client.build(
+            "4",
+            [(123, "Y"), (36, 4)],
+            header=[(49, "CLIENT"), (56, "EXSIM"), (34, 3), (43, "Y"),
+                    (52, stamp(self.reactor.seconds())), (122, stamp(self.reactor.seconds()))],
+        )
+        self.assertEqual(client.sendRaw(gap), [])
+        self.assertEqual([m.get(11) for m in self.app.messages], ["o2", "o4", "o5"])
+        self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 6)
+
+    def test_tooLow(self):
+        client = self.loggedOn()
+        reply = client.send("D", order(client), seq=1)
+        self.assertLogoutAndDisconnect(reply, "MsgSeqNum too low, expecting 2 but received 1")
+        self.assertTrue(client.disconnected)
+
+    def test_possDupIgnored(self):
+        client = self.loggedOn()
+        client.send("D", order(client))
+        now = stamp(self.reactor.seconds())
+        dup = client.build(
+            "D", order(client),
+            header=[(49, "CLIENT"), (56, "EXSIM"), (34, 2), (43, "Y"), (52, now), (122, now)],
+        )
+        self.assertEqual(client.sendRaw(dup), [])
+        self.assertEqual(len(self.app.messages), 1)
+        self.assertFalse(client.disconnected)
+
+    def test_possDupWithoutOrigSendingTime(self):
+        client = self.loggedOn()
+        now = stamp(self.reactor.seconds())
+        msg = client.build(
+            "D", order(client), header=[(49, "CLIENT"), (56, "EXSIM"), (34, 2), (43, "Y"), (52, now)]
+        )
+        self.assertReject(client.sendRaw(msg), 1, 122, 2)
+        self.assertEqual(self.app.messages, [])
+
+    def test_origSendingTimeAfterSendingTime(self):
+        client = self.loggedOn()
+        now = self.reactor.seconds()
+        msg = client.build(
+            "D", order(client),
+            header=[(49, "CLIENT"), (56, "EXSIM"), (34, 2), (43, "Y"), (52, stamp(now)), (122, stamp(now + 5))],
+        )
+        self.assertReject(client.sendRaw(msg), 10, 122)
+
+    def test_sequenceResetReset(self):
+        client = self.loggedOn()
+        self.assertEqual(client.send("4", [(36, 10)], seq=99), [])
+        self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 10)
+        client.seq = 10
+        client.send("D", order(client))
+        self.assertEqual(len(self.app.messages), 1)
+
+    def test_sequenceResetResetLower(self):
+        client = self.loggedOn()
+        client.seq = 5
+        client.send("4", [(36, 10)])
+        self.assertReject(client.send("4", [(36, 3)]), 5, 36)
+        self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 10)
+
+    def test_gapFill(self):
+        client = self.loggedOn()
+        self.assertEqual(client.send("4", [(123, "Y"), (36, 7)]), [])
+        self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 7)
+
+    def test_gapFillLowering(self):
+        client = self.loggedOn()
+        self.assertReject(client.send("4", [(123, "Y"), (36, 2)]), 5, 36)
+        self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 3)
+
+    def test_missingMsgSeqNum(self):
+        client = self.loggedOn()
+        msg = client.build("0", header=[(49, "CLIENT"), (56, "EXSIM"), (52, stamp(self.reactor.seconds()))])
+        reply = client.sendRaw(msg)
+        self.assertLogoutAndDisconnect(reply, "MsgSeqNum (34) missing")
+
+    def test_resendRequestServed(self):
+        client = self.loggedOn()
+        session = self.factory.sessions["CLIENT"]
+        session.sendApp("8", [(37, "1"), (17, "x1"), (150, "0"), (39, "0"), (55, "AAPL"),
+                              (54, "1"), (151, 100), (14, 0), (6, 0)])
+        client.send("1", [(112, "t")])  # heartbeat 3 answers
+        self.reactor.advance(2)
+        session.sendApp("8", [(37, "2"), (17, "x2")])
+        original = client.received()
+        self.assertEqual([m.seqNum for m in original], [4])
+        resent = client.send("2", [(7, 1), (16, 0)])
+        self.assertEqual(
+            [(m.msgType, m.seqNum) for m in resent], [("4", 1), ("8", 2), ("4", 3), ("8", 4)]
+        )
+        self.assertEqual(resent[0].get(36), "2")
+        self.assertEqual(resent[0].get(123), "Y")
+        self.assertEqual(resent[2].get(36), "4")
+        for m in resent:
+            self.assertEqual(m.get(43), "Y")
+            self.assertTrue(m.get(122))
+        self.assertEqual(resent[1].get(17), "x1")
+        self.assertEqual(resent[1].get(122), "20240301-12:00:00.000")
+        self.assertEqual(resent[3].get(122), "20240301-12:00:02.000")
+        self.assertEqual(resent[3].get(52), "20240301-12:00:02.000")
+        # Resending does not use new sequence numbers.
+        self.assertEqual(session.store.nextSenderSeq, 5)
+
+    def test_resendRequestRange(self):
+        client = self.loggedOn()
+        session = self.factory.sessions["CLIENT"]
+        for i in range(5):
+            session.sendApp("8", [(17, "x%d" % (i,))])
+        client.received()
+        resent = client.send("2", [(7, 3), (16, 4)])
+        self.assertEqual([(m.msgType, m.seqNum) for m in resent], [("8", 3), ("8", 4)])
+
+    def test_sendWhileDisconnected(self):
+        client = self.loggedOn()
+        client.close()
+        session = self.factory.sessions["CLIENT"]
+        session.sendApp("8", [(17, "late")])
+        self.assertEqual(session.store.nextSenderSeq, 3)
+        again = Client(self.factory)
+        again.seq = 2
+        [logon] = again.logon()
+        self.assertEqual(logon.seqNum, 3)
+        resent = again.send("2", [(7, 2), (16, 0)])
+        # 3 was our Logon: gap-filled.
+        self.assertEqual(
+            [(m.msgType, m.seqNum, m.get(17)) for m in resent],
+            [("8", 2, "late"), ("4", 3, None)],
+        )
+        self.assertEqual(resent[1].get(36), "4")
+
+    def test_resendRequestWhileTooHigh(self):
+        """
+        A ResendRequest with too high a MsgSeqNum is served at once, then
+        our own ResendRequest follows.
+        """
+        client = self.loggedOn()
+        self.factory.sessions["CLIENT"].sendApp("8", [(17, "x")])
+        client.received()
+        client.seq = 5
+        reply = client.send("2", [(7, 2), (16, 2)])
+        self.assertEqual(types(reply), ["8", "2"])
+
+
+class RejectTests(SessionTestMixin, unittest.TestCase):
+    def test_invalidTagNumber(self):
+        client = self.loggedOn()
+        self.assertReject(client.send("D", order(client, extra=[(4999, "x")])), 0, 4999, 2)
+
+    def test_userDefinedFields(self):
+        client = self.loggedOn()
+        self.assertReject(client.send("D", order(client, extra=[(6001, "x")])), 0, 6001)
+        client = self.loggedOn(validate_user_defined_fields=False)
+        self.assertEqual(client.send("D", order(client, extra=[(6001, "x")])), [])
+        self.assertEqual(len(self.app.messages), 1)
+
+    def test_requiredTagMissing(self):
+        client = self.loggedOn()
+        body = [f for f in order(client) if f[0] != 54]
+        self.assertReject(client.send("D", body), 1, 54)
+        self.assertEqual(self.app.messages, [])
+        # The rejected message counted: the next is in sequence.
+        self.assertEqual(client.send("D", order(client)), [])
+
+    def test_requiredHeaderTagMissing(self):
+        client = self.loggedOn()
+        msg = client.build("0", header=[(49, "CLIENT"), (56, "EXSIM"), (34, 2)])
+        self.assertReject(client.sendRaw(msg), 1, 52)
+
+    def test_tagNotDefinedForMessage(self):
+        client = self.loggedOn()
+        self.assertReject(client.send("D", order(client, extra=[(45, 1)])), 2, 45)
+
+    def test_tagWithoutValue(self):
+        client = self.loggedOn()
+        self.assertReject(client.send("D", order(client, extra=[(58, "")])), 4, 58)
+
+    def test_emptyValuesAllowed(self):
+        client = self.loggedOn(check_fields_have_values=False)
+        self.assertEqual(client.send("D", order(client, extra=[(58, "")])), [])
+
+    def test_valueOutOfRange(self):
+        client = self.loggedOn()
+        self.assertReject(client.send("D", order(client, side="Z")), 5, 54)
+
+    def test_incorrectDataFormat(self):
+        client = self.loggedOn()
+        body = [(t, "abc" if t == 38 else v) for t, v in order(client)]
+        self.assertReject(client.send("D", body), 6, 38)
+
+    def test_tagAppearsTwice(self):
+        client = self.loggedOn()
+        self.assertReject(client.send("D", order(client, extra=[(55, "MSFT")])), 13, 55)
+
+    def test_headerFieldAfterBody(self):
+        client = self.loggedOn()
+        self.assertReject(client.send("D", order(client, extra=[(115, "X")])), 14, 115)
+
+    def test_fieldOrderNotChecked(self):
+        client = self.loggedOn(check_field_order=False)
+        self.assertEqual(client.send("D", order(client, extra=[(115, "X")])), [])
+
+    def test_groupCount(self):
+        client = self.loggedOn()
+        parties = [(453, 2), (448, "P1"), (447, "D"), (452, 1)]
+        self.assertReject(client.send("D", order(client, extra=parties)), 16, 453)
+        parties = [(453, 1), (448, "P1"), (447, "D"), (452, 1)]
+        self.assertEqual(client.send("D", order(client, extra=parties)), [])
+
+    def test_groupOutOfOrder(self):
+        client = self.loggedOn()
+        parties = [(453, 1), (447, "D"), (448, "P1")]
+        self.assertReject(client.send("D", order(client, extra=parties)), 15, 447)
+
+    def test_invalidMsgType(self):
+        client = self.loggedOn()
+        self.assertReject(client.send("ZZ", []), 11, 35)
+
+    def test_unsupportedMessageType(self):
+        client = self.loggedOn()
+        [reply] = client.send("R", [(131, "q1"), (146, 1), (55, "AAPL")])
+        self.assertEqual(reply.msgType, "j")
+        self.assertEqual(reply.get(45), "2")
+        self.assertEqual(reply.get(372), "R")
+        self.assertEqual(reply.get(380), "3")
+
+    def test_unsupportedMessageTypeFIX41(self):
+        """
+        FIX 4.1 has no BusinessMessageReject: a session Reject says it.
+        """
+        client = self.connect(beginString="FIX.4.1")
+        client.logon()
+        [reply] = client.send("R", [(131, "q1"), (55, "AAPL")])
+        self.assertEqual(reply.msgType, "3")
+        self.assertIsNone(reply.get(373))
+        self.assertIn("Unsupported Message Type", reply.get(58))
+
+    def test_applicationFailure(self):
+        client = self.loggedOn()
+        self.app.fail = True
+        [reply] = client.send("D", order(client))
+        self.assertEqual(reply.msgType, "j")
+        self.assertEqual(reply.get(380), "0")
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.app.fail = False
+        self.assertEqual(client.send("D", order(client, "o2")), [])
+
+    def test_compIdProblem(self):
+        client = self.loggedOn()
+        msg = client.build(
+            "0", header=[(49, "INTRUDER"), (56, "EXSIM"), (34, 2), (52, stamp(self.reactor.seconds()))]
+        )
+        reply = client.sendRaw(msg)
+        self.assertEqual(types(reply), ["3", "5"])
+        self.assertEqual(reply[0].get(373), "9")
+        self.assertTrue(client.disconnected)
+
+    def test_sendingTimeAccuracy(self):
+        client = self.loggedOn(sending_time_tolerance=30)
+        reply = client.send("0", sendingTime=stamp(self.reactor.seconds() - 31))
+        self.assertEqual(types(reply), ["3", "5"])
+        self.assertEqual(reply[0].get(373), "10")
+        self.assertTrue(client.disconnected)
+
+    def test_sendingTimeToleranceOff(self):
+        client = self.loggedOn(sending_time_tolerance=0)
+        self.assertEqual(client.send("0", sendingTime=stamp(self.reactor.seconds() - 3600)), [])
+
+    def test_rejectReceived(self):
+        client = self.loggedOn()
+        client.send("3", [(45, 1), (58, "bad")])
+        [event] = self.endpoint.reported("reject_received")
+        self.assertEqual(event["ref_seq_num"], 1)
+        self.assertEqual(event["text"], "bad")
+
+    def test_rejectReportedAsSent(self):
+        client = self.loggedOn()
+        client.send("D", order(client, side="Z"))
+        [event] = self.endpoint.reported("reject_sent")
+        self.assertEqual(event["reason"], 5)
+        self.assertEqual(event["ref_tag_id"], 54)
+
+    def test_rejectFieldsOfFIX42(self):
+        """
+        FIX 4.2 has RefTagID, RefMsgType and SessionRejectReason 0-11
+        only: reason 13 is left out, the text explains.
+        """
+        client = self.connect(beginString="FIX.4.2")
+        client.logon()
+        body = [(11, "o1"), (21, "1"), (55, "AAPL"), (54, "1"), (60, stamp(self.reactor.seconds())),
+                (38, 100), (40, "2"), (44, "1"), (55, "X")]
+        [reply] = client.send("D", body)
+        self.assertEqual(reply.msgType, "3")
+        self.assertIsNone(reply.get(373))
+        self.assertEqual(reply.get(371), "55")
+        self.assertIn("more than once", reply.get(58))
+
+    def test_secondLogonOnSameConnection(self):
+        client = self.loggedOn()
+        reply = client.logon()
+        self.assertEqual(types(reply), ["3"])
+        self.assertFalse(client.disconnected)
+
+    def test_logonResetDuringSession(self):
+        client = self.loggedOn()
+        client.send("D", order(client))
+        client.seq = 1
+        [reply] = client.logon(extra=[(141, "Y")])
+        self.assertEqual((reply.msgType, reply.seqNum, reply.get(141)), ("A", 1, "Y"))
+        self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 2)
+
+
+class FramingTests(SessionTestMixin, unittest.TestCase):
+    def test_garbledDiscardedWithoutAdvancing(self):
+        client = self.loggedOn()
+        raw = client.build("D", order(client))
+        bad = raw[:-4] + b"%03d\x01" % ((int(raw[-4:-1]) + 1) % 256,)
+        self.assertEqual(client.sendRaw(bad), [])
+        self.assertEqual(self.app.messages, [])
+        self.assertEqual(client.sendRaw(raw), [])
+        self.assertEqual(len(self.app.messages), 1)
+
+    def test_zeroPaddedBodyLengthAndSplitReads(self):
+        client = self.connect()
+        raw = client.build("A", [(98, 0), (108, 30)])
+        head, _, rest = raw.partition(b"\x0135=")
+        length = int(head.split(b"9=")[1])
+        body = b"35=" + rest[: -len(b"10=000\x01")]
+        padded = b"8=FIX.4.4\x019=%04d\x01" % (length,) + body
+        padded += codec.checksum(padded)
+        for i in range(len(padded)):
+            client.protocol.dataReceived(padded[i : i + 1])
+        self.assertEqual(types(client.received()), ["A"])
+
+    def test_coalesced(self):
+        client = self.loggedOn()
+        data = b"".join(client.build("D", order(client, "o%d" % i)) for i in range(5))
+        client.sendRaw(data)
+        self.assertEqual([m.get(11) for m in self.app.messages], ["o0", "o1", "o2", "o3", "o4"])
+
+    def test_oversized(self):
+        client = self.loggedOn(max_message_size=256)
+        reply = client.send("D", order(client, extra=[(58, "x" * 300)]))
+        self.assertLogoutAndDisconnect(reply, "max_message_size")
+        self.assertTrue(client.disconnected)
+
+    def test_msgTypeNotThird(self):
+        client = self.loggedOn()
+        body = b"49=CLIENT\x0135=0\x0156=EXSIM\x0134=2\x0152=" + stamp(self.reactor.seconds()).encode() + b"\x01"
+        self.assertEqual(client.sendRaw(codec.frame("FIX.4.4", body)), [])
+        self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 2)
+
+    def test_incorrectBeginString(self):
+        client = self.loggedOn()
+        reply = client.send("0", begin="FIX.4.2")
+        self.assertLogoutAndDisconnect(reply, "Incorrect BeginString")
+
+
+class LogoutTests(SessionTestMixin, unittest.TestCase):
+    def test_counterpartyLogout(self):
+        client = self.loggedOn()
+        [reply] = client.send("5", [(58, "bye")])
+        self.assertEqual(reply.msgType, "5")
+        self.assertTrue(client.disconnected)
+        [event] = self.endpoint.reported("logout")
+        self.assertEqual(event["text"], "bye")
+        client.close()
+        self.assertEqual(len(self.app.loggedOut), 1)
+        [event] = self.endpoint.reported("disconnect")
+        self.assertEqual(event["session"], "fix1/CLIENT")
+
+    def test_venueLogout(self):
+        client = self.loggedOn()
+        client.protocol.logout("end of day")
+        [logout] = client.received()
+        self.assertEqual(logout.get(58), "end of day")
+        self.assertFalse(client.disconnected)
+        client.send("5")
+        self.assertTrue(client.disconnected)
+
+    def test_venueLogoutUnanswered(self):
+        client = self.loggedOn(logout_timeout=2)
+        client.protocol.logout()
+        self.reactor.advance(1)
+        self.assertFalse(client.disconnected)
+        self.reactor.advance(1)
+        self.assertTrue(client.disconnected)
+
+    def test_resetOnLogout(self):
+        client = self.loggedOn(reset_on_logout=True)
+        client.send("5")
+        self.assertEqual(self.factory.sessions["CLIENT"].store.nextSenderSeq, 1)
+
+    def test_sequenceKeptOverLogoutByDefault(self):
+        client = self.loggedOn()
+        client.send("5")
+        store = self.factory.sessions["CLIENT"].store
+        self.assertEqual((store.nextSenderSeq, store.nextTargetSeq), (3, 3))
+
+    def test_resetOnDisconnect(self):
+        client = self.loggedOn(reset_on_disconnect=True)
+        client.send("D", order(client))
+        client.close()
+        store = self.factory.sessions["CLIENT"].store
+        self.assertEqual((store.nextSenderSeq, store.nextTargetSeq), (1, 1))
+
+    def test_shutdown(self):
+        client = self.loggedOn()
+        self.factory.shutdown()
+        [logout] = client.received()
+        self.assertEqual(logout.msgType, "5")
+        self.assertIn("closing", logout.get(58))
+        self.assertTrue(client.disconnected)
+
+    def test_malformedLogoutStillLogsOut(self):
+        client = self.loggedOn()
+        reply = client.send("5", [(58, "")])
+        self.assertEqual(types(reply), ["3", "5"])
+        self.assertTrue(client.disconnected)
+
+
+class SettingsTests(unittest.TestCase):
+    def test_defaults(self):
+        self.assertEqual(set(settings.DEFAULTS), set(settings.PROPERTIES))
+        for name, value in settings.DEFAULTS.items():
+            self.assertEqual(settings.PROPERTIES[name](value), value, name)
+
+    def test_parsers(self):
+        P = settings.PROPERTIES
+        self.assertEqual(P["target_comp_id"]("A, B"), ("A", "B"))
+        self.assertEqual(P["target_comp_id"]("*"), "*")
+        self.assertEqual(P["begin_string"]("FIX.4.2,FIXT.1.1"), ("FIX.4.2", "FIXT.1.1"))
+        self.assertEqual(P["default_appl_ver_id"]("FIX.5.0SP2"), "9")
+        self.assertEqual(P["reset_on_logon"]("yes"), True)
+        self.assertEqual(P["sending_time_tolerance"]("2.5"), 2.5)
+        self.assertEqual(P["max_message_size"]("4096"), 4096)
+
+    def test_badValues(self):
+        P = settings.PROPERTIES
+        for name, value in [
+            ("begin_string", "FIX.4.9"),
+            ("begin_string", ""),
+            ("target_comp_id", ""),
+            ("sender_comp_id", "A=B"),
+            ("default_appl_ver_id", "6"),
+            ("reset_on_logon", "maybe"),
+            ("sending_time_tolerance", "-1"),
+            ("max_message_size", "12"),
+            ("max_message_size", "big"),
+            ("min_heartbeat_interval", "1.5"),
+            ("store", " "),
+        ]:
+            e = self.assertRaises(BadValue, P[name], value)
+            self.assertIn(name, str(e))
+
+
+class SessionObjectTests(SessionTestMixin, unittest.TestCase):
+    def test_sessionsOutliveConnections(self):
+        client = self.loggedOn()
+        session = self.factory.sessions["CLIENT"]
+        client.close()
+        again = Client(self.factory)
+        again.seq = 2
+        again.logon()
+        self.assertIs(self.factory.sessions["CLIENT"], session)
+        self.assertIsInstance(session, FixSession)
+
+    def test_encodedHeaderOrder(self):
+        client = self.loggedOn()
+        self.factory.sessions["CLIENT"].sendApp("8", [(17, "x")])
+        [m] = client.received()
+        self.assertEqual([t for t, _ in m.pairs][:7], [8, 9, 35, 49, 56, 34, 52])
