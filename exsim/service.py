@@ -84,6 +84,11 @@ class Simulator(service.MultiService):
             from exsim import gcpolicy
 
             self._gcCall = gcpolicy.install(self.reactor)
+        self.log.info(
+            "exsim running: engines {engines}, endpoints {endpoints}",
+            engines=sorted(self.engines),
+            endpoints=sorted(self.endpoints),
+        )
 
     def stopService(self):
         if self._gcCall is not None and self._gcCall.running:
