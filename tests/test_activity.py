@@ -315,11 +315,33 @@ class FlowTests(TestCase):
         engine, book, clock, _ = makeEngine(activity="fast")
         calls = clock.getDelayedCalls()
         self.assertEqual(len(calls), 1)
-        self.assertAlmostEqual(calls[0].getTime(), 0.01)
+        first = calls[0].getTime()
+        self.assertTrue(0 < first <= 0.01, first)
+        clock.advance(first)
+        calls = clock.getDelayedCalls()
+        self.assertEqual(len(calls), 1)
+        self.assertAlmostEqual(calls[0].getTime(), first + 0.01)
+        # A late batch does not shift the grid.
+        clock.advance(0.035)
+        self.assertAlmostEqual(clock.getDelayedCalls()[0].getTime(), first + 0.04)
         engine.setBookProperty("AAPL", "activity_interval", "0.5")
         calls = clock.getDelayedCalls()
         self.assertEqual(len(calls), 1)
-        self.assertAlmostEqual(calls[0].getTime(), 0.5)
+        self.assertTrue(clock.seconds() < calls[0].getTime() <= clock.seconds() + 0.5)
+
+    def test_booksTakeTurns(self):
+        """
+        The batches of two books on one clock fall at different times.
+        """
+        clock = Clock()
+        engine = MatchingEngine("e1", clock)
+        for symbol in ("AAPL", "MSFT"):
+            engine.addBook(Instrument(symbol))
+            engine.setBookProperty(symbol, "reference_price", "100")
+            engine.setBookProperty(symbol, "activity", "fast")
+        times = sorted(call.getTime() for call in clock.getDelayedCalls())
+        self.assertEqual(len(times), 2)
+        self.assertGreater(times[1] - times[0], 0.002)
 
     def test_randomWalk(self):
         """

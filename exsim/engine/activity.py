@@ -226,6 +226,7 @@ class Activity:
         self.cancelsSent = 0
         self._explicit = {}
         self._call = None
+        self._due = None
         self._last = None
         self._value = None
         self._written = None
@@ -365,10 +366,38 @@ class Activity:
                 self._cancel(order)
         self.log.info("activity on {symbol} stopped", symbol=self.book.symbol)
 
-    def _schedule(self):
+    def _schedule(self, restart=True):
+        """
+        Schedule the next batch.  Batches fall on a fixed grid of the
+        clock, shifted by a per-book phase, so the books of one reactor
+        take turns rather than all running at once.
+        """
         if self._call is not None and self._call.active():
             self._call.cancel()
-        self._call = self.clock.callLater(self.get("activity_interval"), self._tick)
+        interval = self.get("activity_interval")
+        now = self.clock.seconds()
+        if restart or self._due is None:
+            due = now + interval * self._phase()
+        else:
+            due = self._due + interval
+            if due <= now:
+                due += math.ceil((now - due) / interval) * interval
+                if due <= now:
+                    due += interval
+        self._due = due
+        self._call = self.clock.callLater(max(0.0, due - now), self._tick)
+
+    def _phase(self):
+        """
+        This book's share of the interval: the golden-ratio sequence over
+        the engine's books, which spreads any number of them evenly.
+        """
+        books = getattr(self.engine, "books", None) or {}
+        try:
+            index = list(books).index(self.book.symbol)
+        except ValueError:
+            index = zlib.crc32(self.book.symbol.encode("utf-8"))
+        return ((index + 1) * 0.6180339887498949) % 1.0
 
     def _tick(self):
         self._call = None
@@ -382,7 +411,7 @@ class Activity:
         except Exception:
             self.log.failure("activity on {symbol} failed", symbol=self.book.symbol)
         if self._running and self._call is None:
-            self._schedule()
+            self._schedule(restart=False)
 
     # -- the agents ------------------------------------------------------------
 
