@@ -84,10 +84,12 @@ class Simulator(service.MultiService):
             from exsim import gcpolicy
 
             self._gcCall = gcpolicy.install(self.reactor)
-        self.log.info(
-            "exsim running: engines {engines}, endpoints {endpoints}",
-            engines=sorted(self.engines),
-            endpoints=sorted(self.endpoints),
+        self.reactor.callWhenRunning(
+            lambda: self.log.info(
+                "exsim running: engines {engines}, endpoints {endpoints}",
+                engines=sorted(self.engines),
+                endpoints=sorted(self.endpoints),
+            )
         )
 
     def stopService(self):

@@ -152,15 +152,9 @@ class MatchingEngine:
             book.behaviour = behaviour
             value = behaviour.name
         elif name == "tick_size":
-            tick = instrument.toInternal(value)
-            if tick <= 0:
-                raise BadValue("tick_size must be a positive decimal, not %r" % (value,))
-            instrument.tickSize = tick
+            instrument.tickSize = _positivePrice(instrument, name, value)
         elif name == "reference_price":
-            price = instrument.toInternal(value)
-            if price <= 0:
-                raise BadValue("reference_price must be a positive decimal, not %r" % (value,))
-            book.referencePrice = price
+            book.referencePrice = _positivePrice(instrument, name, value)
         elif name in parameterNames():
             params = getattr(book.behaviour, "parameters", {})
             if name in params:
@@ -1070,6 +1064,19 @@ class MatchingEngine:
         if heap and self._clock is not None:
             self._gtdCall = self._clock.callLater(max(0, heap[0][0] - now), self.expireDue)
         self._flush()
+
+
+def _positivePrice(instrument, name, value):
+    try:
+        price = instrument.toInternal(value)
+    except BadValue:
+        price = 0
+    if price <= 0:
+        raise BadValue(
+            "%s must be a positive decimal with at most %d decimal places, not %r"
+            % (name, len(str(instrument.priceScale)) - 1, value)
+        )
+    return price
 
 
 _TIFS = frozenset([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK])

@@ -1,0 +1,181 @@
+# -*- test-case-name: tests.test_tap -*-
+"""
+The twistd plugin: options, makeService, and a real twistd process.
+"""
+
+import os
+import signal
+import sys
+
+from twisted.internet import defer, protocol, reactor
+from twisted.internet.testing import MemoryReactorClock
+from twisted.plugin import getPlugins
+from twisted.application.service import IServiceMaker
+from twisted.python import usage
+from twisted.trial.unittest import TestCase
+
+from exsim import config, tap
+from exsim.service import Simulator
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class OptionsTests(TestCase):
+    def test_defaultConfig(self):
+        options = tap.Options()
+        options.parseOptions([])
+        self.assertEqual(options["configPath"], config.defaultPath())
+
+    def test_missingFile(self):
+        options = tap.Options()
+        e = self.assertRaises(SystemExit, options.parseOptions, ["--config", "/nonexistent/sim.ini"])
+        self.assertIn("/nonexistent/sim.ini", str(e))
+        self.assertIn("cannot read", str(e))
+
+    def test_badSyntax(self):
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("[engine:e1]\nclass = matching\nnonsense line\n")
+        e = self.assertRaises(SystemExit, tap.Options().parseOptions, ["--config", path])
+        self.assertIn("%s:3" % (path,), str(e))
+
+    def test_unknownOption(self):
+        self.assertRaises(usage.UsageError, tap.Options().parseOptions, ["--bogus"])
+
+
+class MakeServiceTests(TestCase):
+    def test_default(self):
+        options = tap.Options()
+        options.parseOptions([])
+        simulator = tap.makeService(options, MemoryReactorClock())
+        self.assertIsInstance(simulator, Simulator)
+        self.assertIn("e1", simulator.engines)
+        self.assertIn("AAPL", simulator.bookEngines)
+
+    def test_badValue(self):
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("[engine:e1]\n\n[book:AAPL]\nengine = e1\ntick_size = nope\n")
+        options = tap.Options()
+        options.parseOptions(["--config", path])
+        self.patch(sys, "stderr", _Capture())
+        e = self.assertRaises(SystemExit, tap.makeService, options, MemoryReactorClock())
+        self.assertEqual(e.code, 1)
+        self.assertIn("%s:5" % (path,), sys.stderr.text)
+        self.assertIn("tick_size", sys.stderr.text)
+
+    def test_defaultIsExample(self):
+        """
+        The built-in default configuration is etc/sim.ini, exactly.
+        """
+        example = os.path.join(ROOT, "etc", "sim.ini")
+        with open(example) as a, open(config.defaultPath()) as b:
+            self.assertEqual(a.read(), b.read())
+
+
+class _Capture:
+    def __init__(self):
+        self.text = ""
+
+    def write(self, data):
+        self.text += data
+
+    def flush(self):
+        pass
+
+
+class PluginTests(TestCase):
+    def test_listed(self):
+        from twisted import plugins
+
+        makers = {p.tapname: p for p in getPlugins(IServiceMaker, plugins)}
+        self.assertIn("exsim", makers)
+        self.assertIs(makers["exsim"].options, tap.Options)
+
+
+class _Watch(protocol.ProcessProtocol):
+    def __init__(self, marker):
+        self.marker = marker
+        self.output = b""
+        self.started = defer.Deferred()
+        self.ended = defer.Deferred()
+
+    def childDataReceived(self, fd, data):
+        self.output += data
+        if self.started is not None and self.marker in self.output:
+            d, self.started = self.started, None
+            d.callback(None)
+
+    def processEnded(self, reason):
+        if self.started is not None:
+            d, self.started = self.started, None
+            d.errback(RuntimeError("twistd ended early:\n" + self.output.decode("utf-8", "replace")))
+        self.ended.callback((reason.value.exitCode, reason.value.signal))
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+TWISTD = "from twisted.scripts.twistd import run; run()"
+
+
+class TwistdTests(TestCase):
+    """
+    A real twistd process, on the built-in default configuration.
+    """
+
+    timeout = 60
+
+    @defer.inlineCallbacks
+    def test_startsAndStops(self):
+        watch = _Watch(b"exsim running")
+        pidfile = os.path.abspath(self.mktemp())
+        process = reactor.spawnProcess(
+            watch,
+            sys.executable,
+            [sys.executable, "-c", TWISTD, "-n", "--pidfile", pidfile, "--logfile", "-", "exsim"],
+            env=_env(),
+            path=ROOT,
+        )
+        self.addCleanup(_kill, process)
+        yield watch.started
+        process.signalProcess("TERM")
+        code, sig = yield watch.ended
+        # twistd ends with the signal that stopped it, once it has shut
+        # down cleanly (so a shell sees why it stopped).
+        self.assertIn((code, sig), [(0, None), (None, signal.SIGTERM)], watch.output)
+        self.assertIn(b"Server Shut Down", watch.output)
+        self.assertFalse(os.path.exists(pidfile))
+
+    @defer.inlineCallbacks
+    def test_badConfigExits(self):
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as f:
+            f.write("[engine:e1]\n[book:X]\nengine = e2\n")
+        watch = _Watch(b"never")
+        process = reactor.spawnProcess(
+            watch,
+            sys.executable,
+            [sys.executable, "-c", TWISTD, "-n", "--pidfile", "", "--logfile", "-", "exsim", "--config", path],
+            env=_env(),
+            path=ROOT,
+        )
+        self.addCleanup(_kill, process)
+        watch.started.addErrback(lambda f: None)
+        code, sig = yield watch.ended
+        self.assertEqual(code, 1)
+        lines = [l for l in watch.output.decode().splitlines() if path in l]
+        self.assertEqual(len(lines), 1, watch.output)
+        self.assertIn("%s:3" % path, lines[0])
+        self.assertIn("e2", lines[0])
+        self.assertNotIn(b"Traceback", watch.output)
+
+
+def _kill(process):
+    try:
+        process.signalProcess("KILL")
+    except Exception:
+        pass
