@@ -1,0 +1,257 @@
+"""
+Tests for L{exsim.config} (sim.ini) and the twistd plugin's use of it
+(L{exsim.tap}).
+"""
+
+import os
+import sys
+
+from twisted.internet import utils
+from twisted.internet.testing import MemoryReactorClock
+from twisted.python.filepath import FilePath
+from twisted.spread import pb
+from twisted.trial import unittest
+
+from exsim import config, tap
+from exsim.control.checker import UsersChecker
+from exsim.control.service import ControlService
+from exsim.errors import ConfigError
+from exsim.service import Simulator
+
+ROOT = FilePath(__file__).parent().parent()
+
+
+class DefaultConfigTests(unittest.TestCase):
+    def test_identicalCopy(self):
+        """
+        The built-in default is an identical copy of etc/sim.ini.
+        """
+        self.assertEqual(
+            ROOT.child("etc").child("sim.ini").getContent(),
+            FilePath(config.defaultPath()).getContent(),
+        )
+
+    def test_everySectionType(self):
+        kinds = {s.kind for s in config.load(config.defaultPath())}
+        self.assertEqual(kinds, set(config.SECTION_TYPES))
+
+    def test_runsDefault(self):
+        """
+        The default configuration builds engines, books, listening
+        endpoints, house orders and quotes, and the management service.
+        """
+        reactor = MemoryReactorClock()
+        options = tap.Options()
+        options.parseOptions([])
+        simulator = tap.makeService(options, reactor)
+        self.assertIn("e1", simulator.engines)
+        self.assertEqual(sorted(simulator.endpoints), ["fix1", "itch1", "ouch1"])
+        listening = sorted((port, interface) for port, _, _, interface in reactor.tcpServers)
+        self.assertEqual(
+            listening,
+            [(9878, "127.0.0.1"), (9879, "127.0.0.1"), (9880, "127.0.0.1")],
+        )
+        book = simulator.get_book("AAPL")
+        self.assertIn(("149.50", 500, 1), book["bids"])
+        self.assertIn(("150.10", 100, 1), book["asks"])
+        control = simulator.getServiceNamed("control")
+        self.assertIsInstance(control, ControlService)
+        self.assertEqual(control.listen, "tcp:8789:interface=127.0.0.1")
+        simulator.startService()
+        self.assertIn((8789, "127.0.0.1"), [(p, i) for p, _, _, i in reactor.tcpServers])
+        self.assertIsInstance(reactor.tcpServers[-1][1], pb.PBServerFactory)
+        simulator.stopService()
+
+
+class ParseTests(unittest.TestCase):
+    def apply(self, text, reactor=None):
+        simulator = Simulator(reactor or MemoryReactorClock())
+        settings = config.apply(config.parse(text, "sim.ini"), simulator)
+        return simulator, settings
+
+    def assertConfigError(self, text, lineno, message):
+        e = self.assertRaises(ConfigError, self.apply, text)
+        self.assertEqual((e.filename, e.lineno), ("sim.ini", lineno))
+        self.assertIn(message, str(e))
+        self.assertTrue(str(e).startswith("sim.ini:%d: " % (lineno,)), str(e))
+        self.assertNotIn("\n", str(e))
+        return e
+
+    def test_script(self):
+        simulator, settings = self.apply(
+            "# comment\n"
+            "[engine:e1]\n"
+            "mode = managed\n"
+            "[book:B]\n"
+            "engine = e1\n"
+            "symbol = BBB\n"
+            "tick_size = 0.05\n"
+            "[order:o1]\n"
+            "book = B\n"
+            "side = sell\n"
+            "price = 10.05\n"
+            "quantity = 3\n"
+            "[quote:q1]\n"
+            "engine = e1\n"
+            "book = B\n"
+            "bid_price = 9.95\n"
+            "bid_size = 1\n"
+        )
+        self.assertIsNone(settings.control)
+        self.assertEqual(simulator.engines["e1"].mode, "managed")
+        book = simulator.get_book("B")
+        self.assertEqual((book["symbol"], book["bids"], book["asks"]),
+                         ("BBB", [("9.95", 1, 1)], [("10.05", 3, 1)]))
+
+    def test_control(self):
+        simulator, settings = self.apply(
+            "[control]\nlisten = tcp:0:interface=127.0.0.1\nusers = a:b\nevent_queue_size = 50\n"
+        )
+        self.assertEqual(settings.control["listen"], "tcp:0:interface=127.0.0.1")
+        self.assertIsInstance(settings.control["checker"], UsersChecker)
+        self.assertEqual(simulator.events.maxSize, 50)
+
+    def test_passwordFileRelative(self):
+        """
+        A relative password_file is found beside the configuration file.
+        """
+        directory = FilePath(self.mktemp())
+        directory.makedirs()
+        directory.child("passwords").setContent(b"a:b\n")
+        path = directory.child("sim.ini")
+        path.setContent(b"[control]\npassword_file = passwords\n")
+        settings = config.apply(config.load(path.path), Simulator(MemoryReactorClock()))
+        self.assertEqual(settings.control["checker"].filename, directory.child("passwords").path)
+
+    def test_errors(self):
+        cases = [
+            ("[engine:e1]\n[bogus:x]\n", 2, "unknown section type [bogus:x]"),
+            ("[engine:e1\n", 1, "unterminated section header"),
+            ("mode = auto\n", 1, "a key outside any section"),
+            ("[engine:e1]\njunk\n", 2, "expected 'key = value'"),
+            ("[engine:e1]\nmode = auto\nmode = auto\n", 3, "given twice"),
+            ("[engine]\n", 1, "needs a name"),
+            ("[engine:]\n", 1, "needs a name after the colon"),
+            ("[control:x]\n", 1, "takes no name"),
+            ("[engine:e1]\n\nmode = sideways\n", 3, "mode must be one of auto, managed"),
+            ("[engine:e1]\nclass = quantum\n", 2, "unknown engine 'quantum'"),
+            ("[engine:e1]\n[engine:e1]\n", 2, "engine 'e1' already exists"),
+            ("[book:B]\nengine = e1\n", 2, "unknown engine 'e1'"),
+            ("[engine:e1]\n[book:B]\nsymbol = B\n", 2, "[book:B] needs a 'engine' key"),
+            ("[engine:e1]\n[book:B]\nengine = e1\ntick_size = -1\n", 4, "tick_size must be a positive decimal"),
+            ("[engine:e1]\n[book:B]\nengine = e1\ncolour = red\n", 4, "unknown book property 'colour'"),
+            ("[engine:e1]\n[endpoint:x]\nengine = e1\nprotocol = pigeon\n", 4, "unknown protocol 'pigeon'"),
+            ("[engine:e1]\n[endpoint:x]\nengine = e1\nprotocol = fix\nflavour = x\n", 5, "unknown fix endpoint property 'flavour'"),
+            ("[engine:e1]\n[endpoint:x]\nengine = e1\nprotocol = fix\nlisten = nonsense:1\n", 2, "bad listen endpoint"),
+            ("[engine:e1]\n[book:B]\nengine = e1\n[order:o]\nbook = C\n", 5, "unknown book 'C'"),
+            ("[engine:e1]\n[book:B]\nengine = e1\n[order:o]\nbook = B\nside = up\n", 6, "side must be one of"),
+            ("[engine:e1]\n[book:B]\nengine = e1\n[order:o]\nbook = B\nside = buy\n", 4, "order 'o' needs a quantity"),
+            ("[engine:e1]\n[book:B]\nengine = e1\n[quote:q]\nengine = e1\nbook = B\n"
+             "bid_price = 2\nbid_size = 1\nask_price = 1\nask_size = 1\n", 4, "is crossed"),
+            ("[engine:e1]\n[book:B]\nengine = e1\n[quote:q]\nengine = e2\nbook = B\n", 6, "unknown engine 'e2'"),
+            ("[control]\nusers = a:b\n[control]\nusers = a:b\n", 3, "[control] given twice"),
+            ("[control]\nusers = a:b\ncolour = red\n", 3, "unknown key 'colour' in [control]"),
+            ("[control]\nlisten = tcp:0\n", 1, "needs either users or password_file"),
+            ("[control]\nusers = nocolon\n", 2, "name:password"),
+            ("[control]\nusers = a:b\nevent_queue_size = 1\n", 3, "event_queue_size must be at least 2"),
+            ("[control]\nusers = a:b\nlisten = nonsense:1\n", 3, "bad listen endpoint"),
+            ("[control]\npassword_file = /nonexistent/pw\n", 2, "cannot read password_file"),
+        ]
+        for text, lineno, message in cases:
+            self.assertConfigError(text, lineno, message)
+
+    def test_failureStartsNothing(self):
+        """
+        A failing configuration stops whatever it had started listening
+        (twistd then exits).
+        """
+        reactor = _PortRecordingReactor()
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write(
+                "[engine:e1]\n[endpoint:x]\nengine = e1\nprotocol = fix\n"
+                "listen = tcp:0\n[book:B]\nengine = e9\n"
+            )
+        options = tap.Options()
+        options.parseOptions(["--config", path])
+        self.assertRaises(SystemExit, tap.makeService, options, reactor)
+        self.assertEqual(len(reactor.ports), 1)
+        self.assertEqual([p.stopped for p in reactor.ports], [True])
+
+    def test_loadErrors(self):
+        e = self.assertRaises(ConfigError, config.load, "/nonexistent/sim.ini")
+        self.assertIn("/nonexistent/sim.ini: cannot read configuration", str(e))
+        path = self.mktemp()
+        with open(path, "wb") as f:
+            f.write(b"[engine:\xff]\n")
+        e = self.assertRaises(ConfigError, config.load, path)
+        self.assertIn("not UTF-8", str(e))
+
+    def test_optionsError(self):
+        """
+        A broken file stops twistd at option parsing with one line.
+        """
+        options = tap.Options()
+        e = self.assertRaises(SystemExit, options.parseOptions, ["--config", "/nonexistent/x.ini"])
+        self.assertTrue(str(e.code).startswith("exsim: /nonexistent/x.ini: cannot read"))
+
+
+class TwistdTests(unittest.TestCase):
+    """
+    C{twistd -n exsim --config BAD} exits non-zero with one line naming
+    the file and line.
+    """
+
+    def twistd(self, text):
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as f:
+            f.write(text)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([ROOT.path] + sys.path)
+        d = utils.getProcessOutputAndValue(
+            sys.executable,
+            ["-c", "from twisted.scripts.twistd import run; run()",
+             "-n", "--pidfile=", "--logfile=-", "exsim", "--config", path],
+            env=env,
+            path=ROOT.path,
+        )
+        return d.addCallback(lambda result: (path,) + tuple(result))
+
+    def check(self, result, lineno, message):
+        path, out, err, code = result
+        self.assertNotEqual(code, 0)
+        lines = err.decode("utf-8").strip().splitlines()
+        self.assertEqual(len(lines), 1, err)
+        self.assertTrue(lines[0].startswith("exsim: %s:%d: " % (path, lineno)), lines)
+        self.assertIn(message, lines[0])
+
+    def test_unknownEngine(self):
+        d = self.twistd("[engine:e1]\n\n[book:A]\nengine = e2\n")
+        return d.addCallback(self.check, 4, "unknown engine 'e2'")
+
+    def test_unknownSection(self):
+        d = self.twistd("[engine:e1]\n[bogus]\n")
+        return d.addCallback(self.check, 2, "unknown section type [bogus]")
+
+
+class _RecordingPort:
+    def __init__(self, port):
+        self.port = port
+        self.stopped = False
+
+    def getHost(self):
+        return self.port.getHost()
+
+    def stopListening(self):
+        self.stopped = True
+
+
+class _PortRecordingReactor(MemoryReactorClock):
+    def __init__(self):
+        MemoryReactorClock.__init__(self)
+        self.ports = []
+
+    def listenTCP(self, *args, **kwargs):
+        port = _RecordingPort(MemoryReactorClock.listenTCP(self, *args, **kwargs))
+        self.ports.append(port)
+        return port
