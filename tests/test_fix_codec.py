@@ -1,0 +1,206 @@
+"""
+Tests for L{exsim.fix.codec}: framing by BeginString/BodyLength/CheckSum,
+parsing and encoding.
+"""
+
+from decimal import Decimal
+
+from twisted.trial import unittest
+
+from exsim.fix import codec
+
+BODY = b"35=0\x0149=A\x0156=B\x0134=1\x0152=20240301-12:00:00\x01"
+
+
+def message(body=BODY, begin="FIX.4.2"):
+    return codec.frame(begin, body)
+
+
+class FrameTests(unittest.TestCase):
+    def test_frame(self):
+        raw = message()
+        self.assertTrue(raw.startswith(b"8=FIX.4.2\x019=%d\x01" % (len(BODY),)))
+        self.assertEqual(raw[-7:], b"10=%03d\x01" % (sum(raw[:-7]) % 256,))
+
+    def test_checksumKnownValue(self):
+        # A message from the FIX specification's examples, checksum by hand.
+        data = b"8=FIX.4.2\x019=5\x0135=0\x01"
+        self.assertEqual(codec.checksum(data), b"10=%03d\x01" % (sum(data) % 256,))
+        self.assertEqual(codec.checksum(b"\x01" * 256), b"10=000\x01")
+        self.assertEqual(codec.checksum(b"\x05"), b"10=005\x01")
+
+
+class FramerTests(unittest.TestCase):
+    def test_oneMessage(self):
+        raw = message()
+        self.assertEqual(codec.Framer().feed(raw), [raw])
+
+    def test_byteByByte(self):
+        raw = message()
+        framer = codec.Framer()
+        out = []
+        for i in range(len(raw)):
+            out.extend(framer.feed(raw[i : i + 1]))
+        self.assertEqual(out, [raw])
+        self.assertEqual(framer.buffered, 0)
+
+    def test_coalesced(self):
+        raws = [message(BODY.replace(b"34=1", b"34=%d" % i)) for i in range(1, 50)]
+        self.assertEqual(codec.Framer().feed(b"".join(raws)), raws)
+
+    def test_splitAnywhere(self):
+        raws = [message(BODY.replace(b"34=1", b"34=%d" % i)) for i in range(1, 4)]
+        data = b"".join(raws)
+        for cut in range(len(data)):
+            framer = codec.Framer()
+            self.assertEqual(framer.feed(data[:cut]) + framer.feed(data[cut:]), raws)
+
+    def test_zeroPaddedBodyLength(self):
+        raw = b"8=FIX.4.2\x019=%04d\x01" % (len(BODY),) + BODY
+        raw += codec.checksum(raw)
+        self.assertEqual(codec.Framer().feed(raw), [raw])
+
+    def test_badChecksum(self):
+        raw = message()
+        bad = raw[:-4] + b"%03d\x01" % ((int(raw[-4:-1]) + 1) % 256,)
+        good = message(BODY.replace(b"34=1", b"34=2"))
+        out = codec.Framer().feed(bad + good)
+        self.assertEqual(len(out), 2)
+        self.assertIsInstance(out[0], codec.FrameError)
+        self.assertIn("CheckSum", out[0].reason)
+        self.assertEqual(out[1], good)
+
+    def test_badBodyLength(self):
+        raw = message()
+        bad = raw.replace(b"9=%d" % (len(BODY),), b"9=%d" % (len(BODY) - 3,))
+        good = message(BODY.replace(b"34=1", b"34=2"))
+        out = codec.Framer().feed(bad + good)
+        self.assertIsInstance(out[0], codec.FrameError)
+        self.assertEqual(out[1:], [good])
+
+    def test_longerBodyLengthWaitsThenResyncs(self):
+        raw = message()
+        bad = raw.replace(b"9=%d" % (len(BODY),), b"9=%d" % (len(BODY) + 20,))
+        framer = codec.Framer()
+        self.assertEqual(framer.feed(bad), [])
+        good = message(BODY.replace(b"34=1", b"34=2"))
+        out = framer.feed(good)
+        self.assertIsInstance(out[0], codec.FrameError)
+        self.assertEqual(out[1:], [good])
+
+    def test_garbageBetween(self):
+        raw = message()
+        out = codec.Framer().feed(b"hello\x01" + raw + b"junk\x01junk\x01" + raw)
+        self.assertEqual([o for o in out if not isinstance(o, codec.FrameError)], [raw, raw])
+        self.assertEqual(len([o for o in out if isinstance(o, codec.FrameError)]), 2)
+
+    def test_bodyLengthNotSecond(self):
+        bad = b"8=FIX.4.2\x0135=0\x019=5\x0110=000\x01"
+        out = codec.Framer().feed(bad + message())
+        self.assertIsInstance(out[0], codec.FrameError)
+        self.assertEqual(out[1:], [message()])
+
+    def test_nonNumericBodyLength(self):
+        out = codec.Framer().feed(b"8=FIX.4.2\x019=x1\x01" + message())
+        self.assertIsInstance(out[0], codec.FrameError)
+        self.assertEqual(out[1:], [message()])
+
+    def test_oversizedDeclared(self):
+        framer = codec.Framer(maxMessageSize=100)
+        self.assertRaises(codec.Oversized, framer.feed, b"8=FIX.4.2\x019=5000\x01")
+
+    def test_garbageNotBuffered(self):
+        """
+        Garbage is discarded as it comes, never accumulated.
+        """
+        framer = codec.Framer(maxMessageSize=100)
+        for data in (b"x" * 1000, b"8=FIX.4.2" + b"x" * 1000, b"8=FIX.4.2\x019=" + b"1" * 1000):
+            out = framer.feed(data)
+            self.assertTrue(all(isinstance(o, codec.FrameError) for o in out))
+            self.assertLess(framer.buffered, 100)
+        self.assertEqual(framer.feed(message())[-1:], [message()])
+
+    def test_maxSizeExact(self):
+        raw = message()
+        self.assertEqual(codec.Framer(maxMessageSize=len(raw)).feed(raw), [raw])
+        self.assertRaises(codec.Oversized, codec.Framer(maxMessageSize=len(raw) - 1).feed, raw)
+
+
+class ParseTests(unittest.TestCase):
+    def test_message(self):
+        m = codec.Message.fromBytes(message(BODY + b"58=hello\x01"))
+        self.assertEqual(m.msgType, "0")
+        self.assertEqual(m.seqNum, 1)
+        self.assertEqual(m.beginString, "FIX.4.2")
+        self.assertEqual(m.get(58), "hello")
+        self.assertEqual(m.get(999, "d"), "d")
+        self.assertEqual(m.getBytes(49), b"A")
+        self.assertEqual(m.pairs[0], (8, b"FIX.4.2"))
+        self.assertEqual(m.pairs[-1][0], 10)
+        self.assertIn(58, m)
+
+    def test_getFirstAndGetAll(self):
+        m = codec.Message.fromBytes(message(BODY + b"448=X\x01448=Y\x01"))
+        self.assertEqual(m.get(448), "X")
+        self.assertEqual(m.getAll(448), ["X", "Y"])
+
+    def test_emptyValue(self):
+        m = codec.Message.fromBytes(message(BODY + b"58=\x01"))
+        self.assertEqual(m.get(58), "")
+
+    def test_valueWithEquals(self):
+        m = codec.Message.fromBytes(message(BODY + b"58=a=b\x01"))
+        self.assertEqual(m.get(58), "a=b")
+
+    def test_noEquals(self):
+        self.assertRaises(codec.Garbled, codec.Message.fromBytes, message(BODY + b"58\x01"))
+
+    def test_nonNumericTag(self):
+        for bad in (b"x8=1\x01", b"+5=1\x01", b"05=1\x01", b"1_0=1\x01", b"=1\x01"):
+            self.assertRaises(codec.Garbled, codec.parsePairs, message(BODY + bad))
+
+    def test_bigTag(self):
+        pairs = codec.parsePairs(message(BODY + b"123456=x\x01"))
+        self.assertIn((123456, b"x"), pairs)
+
+    def test_dataFieldWithSoh(self):
+        body = BODY + b"95=5\x0196=a\x01b=c\x0158=t\x01"
+        pairs = codec.parsePairs(message(body))
+        self.assertIn((96, b"a\x01b=c"), pairs)
+        self.assertIn((58, b"t"), pairs)
+
+    def test_dataFieldLengthMismatch(self):
+        body = BODY + b"95=9\x0196=a\x01b\x0158=t\x01"
+        self.assertRaises(codec.Garbled, codec.parsePairs, message(body))
+
+    def test_badSeqNum(self):
+        m = codec.Message.fromBytes(message(BODY.replace(b"34=1", b"34=x")))
+        self.assertIsNone(m.seqNum)
+
+
+class EncodeTests(unittest.TestCase):
+    def test_values(self):
+        self.assertEqual(
+            codec.encodeFields(
+                [(1, "a"), (2, b"b"), (3, 7), (4, Decimal("1.50")), (5, True), (6, False),
+                 (7, 0.25), (8, Decimal("1E+2"))]
+            ),
+            b"1=a\x012=b\x013=7\x014=1.50\x015=Y\x016=N\x017=0.25\x018=100\x01",
+        )
+
+    def test_headerOrder(self):
+        raw = codec.encode(
+            "FIX.4.4", "D",
+            [(52, "20240301-12:00:00"), (34, 7), (43, "Y"), (56, "B"), (49, "A"), (122, "20240301-11:00:00")],
+            [(11, "x")],
+        )
+        tags = [t for t, _ in codec.parsePairs(raw)]
+        self.assertEqual(tags, [8, 9, 35, 49, 56, 34, 43, 52, 122, 11, 10])
+        self.assertEqual(codec.Framer().feed(raw), [raw])
+
+    def test_roundTrip(self):
+        fields = [(11, "ordér"), (38, 100), (44, Decimal("10.25"))]
+        raw = codec.encode("FIX.4.2", "D", [(49, "A"), (56, "B"), (34, 1)], fields)
+        m = codec.Message.fromBytes(raw)
+        self.assertEqual(m.get(11), "ordér")
+        self.assertEqual(m.get(44), "10.25")

@@ -1,0 +1,161 @@
+"""
+Tests for L{exsim.fix.store}: memory and file stores, and a file-store
+session continuing across a simulator restart.
+"""
+
+import os
+
+from twisted.trial import unittest
+
+from exsim.fix.store import FileStore, MemoryStore, StoreError, StoreFactory
+
+from tests.fixsession_helpers import Client, makeFactory
+
+
+class StoreTestsMixin:
+    def test_initial(self):
+        s = self.make()
+        self.assertEqual((s.nextSenderSeq, s.nextTargetSeq), (1, 1))
+        self.assertEqual(s.getMessages(1, 100), [])
+
+    def test_saveAndGet(self):
+        s = self.make()
+        s.saveMessage(1, b"8", b"20240301-12:00:00.000", b"17=a\x01")
+        s.setNextSenderSeq(3)
+        s.saveMessage(3, b"8", b"20240301-12:00:01.000", b"17=b\x01")
+        self.assertEqual(s.nextSenderSeq, 4)
+        self.assertEqual(
+            s.getMessages(1, 3),
+            [(1, b"8", b"20240301-12:00:00.000", b"17=a\x01"),
+             (3, b"8", b"20240301-12:00:01.000", b"17=b\x01")],
+        )
+        self.assertEqual([m[0] for m in s.getMessages(2, 100)], [3])
+        self.assertEqual(s.getMessages(4, 4), [])
+
+    def test_reset(self):
+        s = self.make()
+        s.saveMessage(1, b"8", b"t", b"17=a\x01")
+        s.setNextTargetSeq(9)
+        s.reset()
+        self.assertEqual((s.nextSenderSeq, s.nextTargetSeq), (1, 1))
+        self.assertEqual(s.getMessages(1, 10), [])
+
+
+class MemoryStoreTests(StoreTestsMixin, unittest.TestCase):
+    def make(self):
+        return MemoryStore()
+
+
+class FileStoreTests(StoreTestsMixin, unittest.TestCase):
+    def make(self):
+        self.path = os.path.join(self.mktemp() + ".fixstore")
+        s = FileStore(self.path)
+        self.addCleanup(s.close)
+        return s
+
+    def test_reopen(self):
+        s = self.make()
+        s.saveMessage(1, b"8", b"20240301-12:00:00.000", b"58=x\x01y\n\x01")
+        s.setNextSenderSeq(5)
+        s.setNextTargetSeq(7)
+        s.close()
+        again = FileStore(self.path)
+        self.addCleanup(again.close)
+        self.assertEqual((again.nextSenderSeq, again.nextTargetSeq), (5, 7))
+        self.assertEqual(again.getMessages(1, 1), [(1, b"8", b"20240301-12:00:00.000", b"58=x\x01y\n\x01")])
+        again.saveMessage(5, b"8", b"t", b"17=z\x01")
+        again.close()
+        third = FileStore(self.path)
+        self.addCleanup(third.close)
+        self.assertEqual(third.nextSenderSeq, 6)
+        self.assertEqual([m[0] for m in third.getMessages(1, 10)], [1, 5])
+
+    def test_resetPersists(self):
+        s = self.make()
+        s.saveMessage(1, b"8", b"t", b"17=a\x01")
+        s.reset()
+        s.setNextTargetSeq(2)
+        s.close()
+        again = FileStore(self.path)
+        self.addCleanup(again.close)
+        self.assertEqual((again.nextSenderSeq, again.nextTargetSeq), (1, 2))
+        self.assertEqual(again.getMessages(1, 10), [])
+
+    def assertCorrupt(self, data, part):
+        path = self.mktemp()
+        with open(path, "wb") as f:
+            f.write(data)
+        e = self.assertRaises(StoreError, FileStore, path)
+        self.assertIn(path, str(e))
+        self.assertIn(part, str(e))
+
+    def test_corrupt(self):
+        self.assertCorrupt(b"something else\n", "not an exsim FIX store")
+        self.assertCorrupt(b"EXSIM-FIX-STORE 1\nT 5\nX 1\n", "unknown record")
+        self.assertCorrupt(b"EXSIM-FIX-STORE 1\nT five\n", "bad number")
+        self.assertCorrupt(b"EXSIM-FIX-STORE 1\nT 0\n", "positive")
+
+    def test_partial(self):
+        self.assertCorrupt(b"EXSIM-FIX-STORE 1\nT 5\nN 3", "cut short")
+        self.assertCorrupt(b"EXSIM-FIX-STORE 1\nS 1 100 8 t\n17=a\x01\n", "cut short")
+
+
+class StoreFactoryTests(unittest.TestCase):
+    def test_memory(self):
+        f = StoreFactory("memory")
+        self.assertEqual(f.check(), {})
+        self.assertIsInstance(f.open("X"), MemoryStore)
+
+    def test_directory(self):
+        directory = self.mktemp()
+        f = StoreFactory(directory)
+        self.assertEqual(f.check(), {})
+        store = f.open("A/B C")
+        store.setNextTargetSeq(4)
+        store.close()
+        found = StoreFactory(directory).check()
+        self.assertEqual(list(found), ["A/B C"])
+        self.assertEqual(found["A/B C"].nextTargetSeq, 4)
+        found["A/B C"].close()
+
+    def test_unusableDirectory(self):
+        path = self.mktemp()
+        with open(path, "w") as f:
+            f.write("a file")
+        self.assertRaises(StoreError, StoreFactory(path).check)
+
+
+class RestartTests(unittest.TestCase):
+    def test_sessionContinuesAfterRestart(self):
+        """
+        With a file store, a client reconnecting to a restarted simulator
+        without reset continues its sequence, and can have what it missed
+        resent.
+        """
+        directory = self.mktemp()
+        factory = makeFactory(store=directory)
+        client = Client(factory)
+        client.logon()
+        session = factory.sessions["CLIENT"]
+        session.sendApp("8", [(17, "x1")])
+        client.send("0")
+        factory.shutdown()
+
+        restarted = makeFactory(store=directory)
+        self.addCleanup(restarted.shutdown)
+        self.assertIn("CLIENT", restarted.sessions)
+        again = Client(restarted)
+        again.seq = client.seq
+        [logon] = again.logon()
+        # 1 Logon, 2 ExecutionReport, 3 Logout at shutdown, now 4.
+        self.assertEqual(logon.seqNum, 4)
+        resent = again.send("2", [(7, 2), (16, 2)])
+        self.assertEqual([(m.seqNum, m.get(17), m.get(43)) for m in resent], [(2, "x1", "Y")])
+
+    def test_corruptStoreAtStart(self):
+        directory = self.mktemp()
+        os.makedirs(directory)
+        with open(os.path.join(directory, "CLIENT.fixstore"), "wb") as f:
+            f.write(b"EXSIM-FIX-STORE 1\nS 1 99 8 t\nshort")
+        e = self.assertRaises(StoreError, makeFactory, store=directory)
+        self.assertIn("CLIENT.fixstore", str(e))
