@@ -726,3 +726,119 @@ class OutgoingValidityTests(SynchronousTestCase):
                     self.assertEqual(problems, [], (beginString, msgType, fields))
             expected = {"8", "9"} | ({"W", "X", "Y"} if beginString not in ("FIX.4.0", "FIX.4.1") else set())
             self.assertEqual(seen, expected, beginString)
+
+
+class FamilyTests(SynchronousTestCase):
+    """
+    The C{fix} protocol family, with the session layer's L{FixFactory}.
+    """
+
+    def setUp(self):
+        from twisted.internet.testing import MemoryReactorClock
+
+        from exsim.fix.family import family
+
+        self.family = family
+        self.clock = MemoryReactorClock()
+        self.clock.advance(1709294400.0)
+        self.engine = MatchingEngine("e1", self.clock)
+        from exsim.model import Instrument
+
+        self.engine.addBook(Instrument("AAPL"))
+
+    def endpoint(self, name="fix1", **properties):
+        return FakeEndpoint(self.engine, self.clock, name, **properties)
+
+    def test_provides(self):
+        from exsim.interfaces import IProtocolFamily
+
+        self.assertTrue(verifyObject(IProtocolFamily, self.family))
+        self.assertEqual(self.family.name, "fix")
+
+    def test_properties(self):
+        from exsim.errors import BadValue
+        from exsim.fix import settings
+
+        names = self.family.propertyNames()
+        for name in list(settings.PROPERTIES) + ["role", "cancel_on_disconnect", "market_data"]:
+            self.assertIn(name, names)
+        self.assertEqual(self.family.parseProperty("role", " Drop_Copy "), "drop_copy")
+        self.assertEqual(self.family.parseProperty("cancel_on_disconnect", "yes"), True)
+        self.assertEqual(self.family.parseProperty("market_data", "no"), False)
+        self.assertEqual(self.family.parseProperty("sender_comp_id", "VENUE"), "VENUE")
+        for name, value in (("role", "trader"), ("cancel_on_disconnect", "maybe"), ("nope", "1")):
+            e = self.assertRaises(BadValue, self.family.parseProperty, name, value)
+            self.assertIn(name, str(e))
+
+    def test_registered(self):
+        from exsim import registry
+
+        self.assertIs(registry.lookup("protocol", "fix"), self.family)
+
+    def test_roles(self):
+        from exsim.fix.dropcopy import DropCopy
+        from exsim.fix.factory import FixFactory
+        from exsim.fix.marketdata import MarketData
+
+        factory = self.family.buildFactory(self.endpoint())
+        self.assertIsInstance(factory, FixFactory)
+        self.assertIsInstance(factory.application, OrderEntry)
+        self.assertIsInstance(factory.application.marketData, MarketData)
+        factory = self.family.buildFactory(self.endpoint("fix2", market_data=False))
+        self.assertIsNone(factory.application.marketData)
+        factory = self.family.buildFactory(self.endpoint("dc1", role="drop_copy"))
+        self.assertIsInstance(factory.application, DropCopy)
+        factory = self.family.buildFactory(self.endpoint("md1", role="market_data"))
+        self.assertIsInstance(factory.application, MarketData)
+
+    def test_shutdownDetaches(self):
+        factory = self.family.buildFactory(self.endpoint())
+        self.assertEqual(len(self.engine._listenerTuple if hasattr(self.engine, "_listenerTuple") else self.engine._listeners), 2)
+        factory.shutdown()
+        factory.shutdown()
+        self.assertEqual(list(self.engine._listeners), [])
+
+    def client(self, factory, compId="CLIENT"):
+        from tests.fixsession_helpers import Client
+
+        client = Client(factory, compId)
+        client.logon()
+        return client
+
+    def test_wire(self):
+        """
+        Over the session layer: a NewOrderSingle in, its ExecutionReport
+        out, numbered and stamped by the session.
+        """
+        factory = self.family.buildFactory(self.endpoint())
+        client = self.client(factory)
+        [er] = client.send("D", [(11, "c1"), (55, "AAPL"), (54, "1"), (60, "20240301-12:00:00"), (38, 100), (40, "2"), (44, "10.00")])
+        self.assertEqual((er.msgType, er.get(150), er.get(39), er.get(56), er.seqNum), ("8", "0", "0", "CLIENT", 2))
+        [reject] = client.send("AB", [(55, "AAPL")])
+        self.assertEqual(reject.msgType, "3")
+        [reject] = client.send("E", [(66, "L1"), (394, "1"), (68, "1"), (73, "0")])
+        self.assertEqual((reject.msgType, reject.get(372), reject.get(380)), ("j", "E", "3"))
+        self.assertEqual(len(factory.application.sessions), 1)
+
+    def test_ordersStayOnDisconnect(self):
+        factory = self.family.buildFactory(self.endpoint())
+        client = self.client(factory)
+        client.send("D", [(11, "c1"), (55, "AAPL"), (54, "1"), (60, "20240301-12:00:00"), (38, 100), (40, "2"), (44, "10.00")])
+        client.close()
+        self.assertIsNotNone(self.engine.findOrder("fix1/CLIENT", "c1"))
+
+    def test_cancelOnDisconnect(self):
+        factory = self.family.buildFactory(self.endpoint(cancel_on_disconnect=True))
+        client = self.client(factory)
+        client.send("D", [(11, "c1"), (55, "AAPL"), (54, "1"), (60, "20240301-12:00:00"), (38, 100), (40, "2"), (44, "10.00")])
+        client.close()
+        self.assertIsNone(self.engine.findOrder("fix1/CLIENT", "c1"))
+        # The cancel reaches the client by resend when it logs on again.
+        from tests.fixsession_helpers import Client
+
+        again = Client(factory)
+        again.seq = 3
+        [logon] = again.logon()
+        self.assertEqual(logon.seqNum, 4)
+        resent = [m for m in again.send("2", [(7, 3), (16, 0)]) if m.msgType == "8"]
+        self.assertEqual([(m.get(150), m.get(43), m.get(58)) for m in resent], [("4", "Y", "cancelled on disconnect")])
