@@ -279,9 +279,9 @@ class Message:
         self.raw = raw
         fields = self._fields = dict(reversed(pairs))
         mt = fields.get(35)
-        self.msgType = None if mt is None else mt.decode("ascii", "replace")
+        self.msgType = None if mt is None else mt.decode("latin-1")
         bs = fields.get(8)
-        self.beginString = None if bs is None else bs.decode("ascii", "replace")
+        self.beginString = None if bs is None else bs.decode("latin-1")
         sn = fields.get(34)
         self.seqNum = int(sn) if sn is not None and sn.isdigit() else None
 
@@ -380,7 +380,7 @@ def frame(beginString, body):
     with the MsgType field).
     """
     if isinstance(beginString, str):
-        beginString = beginString.encode("ascii")
+        beginString = beginString.encode("latin-1")
     head = b"8=" + beginString + b"\x019=%d\x01" % (len(body),)
     message = head + body
     return message + checksum(message)
@@ -395,7 +395,7 @@ def encode(beginString, msgType, header, body):
     @param body: body (tag, value) pairs, kept in the order given.
     """
     if isinstance(msgType, str):
-        msgType = msgType.encode("ascii")
+        msgType = msgType.encode("latin-1")
     order = {tag: i for i, tag in enumerate(HEADER_ORDER)}
     header = sorted(header, key=lambda tv: order.get(tv[0], len(order)))
     return frame(

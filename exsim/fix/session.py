@@ -504,7 +504,8 @@ class FixConnection(Protocol):
             peer=self._peer,
             text=text,
         )
-        begin = message.beginString or "FIX.4.2"
+        begin = message.getBytes(8) or b"FIX.4.2"
+        millis = begin not in (b"FIX.4.0", b"FIX.4.1")
         sender = message.getBytes(56) or b"EXSIM"
         target = message.getBytes(49) or b"UNKNOWN"
         seq = 1
@@ -517,7 +518,7 @@ class FixConnection(Protocol):
         body = codec.encodeFields(fields)
         msg = (
             b"35=5\x0149=" + sender + b"\x0156=" + target + b"\x0134=%d\x0152=" % (seq,)
-            + self.factory.timestamp(begin not in ("FIX.4.0", "FIX.4.1")) + b"\x01" + body
+            + self.factory.timestamp(millis) + b"\x01" + body
         )
         if store is not None:
             store.setNextSenderSeq(seq + 1)
