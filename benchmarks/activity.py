@@ -69,7 +69,7 @@ class _Counter:
         self.count += len(events)
 
 
-def serve(books, level, duration):
+def serve(books, level, duration, eventQueue=True):
     """
     Run a simulator; print its FIX port, then (after the warm-up and the
     measured window) the statistics of the window as one JSON line.
@@ -84,6 +84,10 @@ def serve(books, level, duration):
     config.apply(config.parse(serverConfig(books, level), "bench.ini"), simulator)
     simulator.startService()
     engine = simulator.engines["e1"]
+    if not eventQueue:
+        # Diagnostic: what the control event queue costs.
+        for listener in list(getattr(simulator.events, "_listeners", {}).values()):
+            engine.unsubscribe(listener)
     counter = _Counter()
     engine.subscribe(counter)
     host, port = simulator.get_endpoint_address("fix1")
@@ -214,10 +218,11 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def runOnce(books, level, duration, rate):
+def runOnce(books, level, duration, rate, eventQueue=True):
+    extra = [] if eventQueue else ["--without-event-queue"]
     child = subprocess.Popen(
         [sys.executable, os.path.abspath(__file__), "--serve", "--books", str(books),
-         "--level", level, "--duration", str(duration)],
+         "--level", level, "--duration", str(duration)] + extra,
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -268,14 +273,22 @@ def main():
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--level", default="fast")
+    parser.add_argument(
+        "--without-event-queue",
+        action="store_true",
+        help="diagnostic: unsubscribe the control event queue from the engine",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.books, args.level, args.duration)
+        serve(args.books, args.level, args.duration, not args.without_event_queue)
         return
     results = {}
     for level in ("none", args.level):
-        runs = [runOnce(args.books, level, args.duration, args.rate) for _ in range(args.runs)]
+        runs = [
+            runOnce(args.books, level, args.duration, args.rate, not args.without_event_queue)
+            for _ in range(args.runs)
+        ]
         median = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
         results[level] = median
         print(
