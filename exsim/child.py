@@ -61,6 +61,16 @@ def _freshLogging(logFile):
         textFileLogObserver,
     )
 
+    from twisted.cred.error import UnauthorizedLogin
+    from twisted.logger import PredicateResult
+
+    def noRefusedLogins(event):
+        # A refused login is the client's business (it gets the error).
+        failure = event.get("log_failure")
+        if failure is not None and failure.check(UnauthorizedLogin):
+            return PredicateResult.no
+        return PredicateResult.maybe
+
     for observer in list(getattr(globalLogPublisher, "_observers", [])):
         globalLogPublisher.removeObserver(observer)
     if logFile:
@@ -69,7 +79,7 @@ def _freshLogging(logFile):
         globalLogPublisher.addObserver(
             FilteringLogObserver(
                 textFileLogObserver(sys.__stderr__ or sys.stderr),
-                [LogLevelFilterPredicate(LogLevel.warn)],
+                [LogLevelFilterPredicate(LogLevel.warn), noRefusedLogins],
             )
         )
 
