@@ -15,7 +15,7 @@ from exsim.engine.events import Filled, OrderRequest
 from exsim.engine.matching import MatchingEngine
 from exsim.errors import BadValue, ConfigError
 from exsim.interfaces import IActivity
-from exsim.model import Instrument, Order, OrdType, Side, TimeInForce
+from exsim.model import Instrument, Order, Side, TimeInForce
 from exsim.service import Simulator
 
 

@@ -3,7 +3,6 @@
 Tests for L{exsim.engine.marketmaker}: the built-in market-maker policy.
 """
 
-from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
 

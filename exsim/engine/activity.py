@@ -196,6 +196,27 @@ def quotePrices(reference, tick, spreadTicks):
     return bid, bid + spreadTicks * tick
 
 
+def submitHouse(engine, owner, clOrdId, symbol, isBuy, quantity, price,
+                timeInForce=TimeInForce.DAY):
+    """
+    Enter a house limit order directly (managed mode never holds it).
+
+    @return: the L{Order}.
+    """
+    order = Order(
+        owner,
+        clOrdId,
+        symbol,
+        Side.BUY if isBuy else Side.SELL,
+        quantity,
+        price,
+        OrdType.LIMIT,
+        timeInForce,
+    )
+    engine.submitNew(order, direct=True)
+    return order
+
+
 # -- the activity --------------------------------------------------------------
 
 
@@ -480,19 +501,11 @@ class Activity:
         return self.get("order_size") * self.random.randint(1, MAX_LOTS)
 
     def _submit(self, isBuy, price, quantity, timeInForce=TimeInForce.DAY):
-        order = Order(
-            self.owner,
-            self._newId(),
-            self.book.symbol,
-            Side.BUY if isBuy else Side.SELL,
-            quantity,
-            price,
-            OrdType.LIMIT,
-            timeInForce,
-        )
         self.ordersSent += 1
-        self.engine.submitNew(order, direct=True)
-        return order
+        return submitHouse(
+            self.engine, self.owner, self._newId(), self.book.symbol, isBuy,
+            quantity, price, timeInForce,
+        )
 
     def _cancel(self, order):
         self.cancelsSent += 1

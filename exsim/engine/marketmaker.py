@@ -20,10 +20,16 @@ the policy off (or deleting the book) cancels the quote.
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from exsim.engine.activity import positive, positiveInt, quotePrices, referenceOf, yesNo
+from exsim.engine.activity import (
+    positive,
+    positiveInt,
+    quotePrices,
+    referenceOf,
+    submitHouse,
+    yesNo,
+)
 from exsim.engine.events import Filled
 from exsim.interfaces import IActivity, IEngineListener
-from exsim.model import Order, OrdType, Side, TimeInForce
 
 #: {property: (parser, default)}
 PARAMETERS = {
@@ -216,18 +222,9 @@ class MarketMaker:
                 )
             return None
         if order is None:
-            order = Order(
-                self.owner,
-                self._newId(),
-                self.book.symbol,
-                Side.BUY if isBuy else Side.SELL,
-                size,
-                price,
-                OrdType.LIMIT,
-                TimeInForce.DAY,
+            return submitHouse(
+                engine, self.owner, self._newId(), self.book.symbol, isBuy, size, price
             )
-            engine.submitNew(order, direct=True)
-            return order
         if order.price != price or order.leavesQty != size:
             engine.submitReplace(
                 self.owner,
