@@ -342,21 +342,41 @@ class FeedTests(TestCase):
         self.stream = feed.factory.stream
         client = Client(ouch)
         client.login("u")
+        live = []
         for n, (action, token, buy, shares, tick) in enumerate(actions):
             price = 1500000 + tick * 100
-            name = "T%d" % token
+            side = b"B" if buy else b"S"
+            target = live[token % len(live)] if live else "NONE"
             if action == "enter":
-                self.enter(client, "T%d" % n, b"B" if buy else b"S", shares, price)
+                self.enter(client, "T%d" % n, side, shares, price)
+                live.append("T%d" % n)
             elif action == "ioc":
-                self.enter(client, "I%d" % n, b"B" if buy else b"S", shares, price, tif=0)
+                self.enter(client, "I%d" % n, side, shares, price, tif=0)
             elif action == "market":
-                self.enter(client, "M%d" % n, b"B" if buy else b"S", shares, ouch42.MARKET_PRICE, tif=0)
+                self.enter(client, "M%d" % n, side, shares, ouch42.MARKET_PRICE, tif=0)
             elif action == "cancel":
-                client.unsequenced(ouch42.cancelOrder("T%d" % token))
+                client.unsequenced(ouch42.cancelOrder(target))
             elif action == "partial":
-                client.unsequenced(ouch42.cancelOrder("T%d" % token, shares // 3))
+                client.unsequenced(ouch42.cancelOrder(target, shares // 3))
             else:
-                client.unsequenced(ouch42.replaceOrder("T%d" % token, "R%d" % n, shares, price))
+                client.unsequenced(ouch42.replaceOrder(target, "R%d" % n, shares, price))
+                live.append("R%d" % n)
             engine.getBook("AAPL").validateInternalState()
         self.assertRebuilds()
         client.lose()
+
+
+class RestartTests(TestCase):
+    def test_listenAgainFollowsEngine(self):
+        """
+        After a shutdown (the endpoint stopped), listening again follows
+        the engine again.
+        """
+        feed = makeEndpoint(family, "itch1")
+        factory = feed.factory
+        factory.shutdown()
+        self.assertNotIn(factory, feed.engine._listeners)
+        factory.doStart()
+        self.assertIn(factory, feed.engine._listeners)
+        feed.engine.submitNew(Order("x", "c", "AAPL", Side.BUY, 10, 1500000))
+        self.assertEqual(factory.stream.messages()[-1][:1], b"A")

@@ -31,7 +31,7 @@ from zope.interface import implementer
 from exsim.engine import events as ev
 from exsim.interfaces import IEngineListener, IProtocolFamily
 from exsim.soup import itch50, packets
-from exsim.soup.ouch import NS_PER_DAY, SOUP_PROPERTIES, parseSoupProperty
+from exsim.soup.ouch import SOUP_PROPERTIES, nanosSinceMidnight, parseSoupProperty
 from exsim.soup.session import SoupServerFactory, SoupStream
 
 
@@ -95,7 +95,7 @@ class ItchFactory(SoupServerFactory):
         self.engine.subscribe(self)
 
     def _now(self):
-        return int(self.reactor.seconds() * 1000000000) % NS_PER_DAY
+        return nanosSinceMidnight(self.reactor)
 
     def _track(self):
         tracking = self._tracking
@@ -233,6 +233,10 @@ class ItchFactory(SoupServerFactory):
                     return
                 break
         self._delete(order)
+
+    def startFactory(self):
+        # Listening again after a shutdown: follow the engine again.
+        self.engine.subscribe(self)
 
     def shutdown(self):
         self.engine.unsubscribe(self)

@@ -242,6 +242,10 @@ class OuchFactory(SoupServerFactory):
             if session is not None:
                 handler(session, event)
 
+    def startFactory(self):
+        # Listening again after a shutdown: follow the engine again.
+        self.engine.subscribe(self)
+
     def shutdown(self):
         self.engine.unsubscribe(self)
         SoupServerFactory.shutdown(self)
@@ -269,7 +273,7 @@ class OuchSession:
         self.stream.append(ouch42.systemEvent(self._now(), b"S"))
 
     def _now(self):
-        return int(self.reactor.seconds() * 1000000000) % NS_PER_DAY
+        return nanosSinceMidnight(self.reactor)
 
     # -- requests ----------------------------------------------------------
 
