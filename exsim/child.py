@@ -66,13 +66,23 @@ def _freshLogging(logFile):
 
     def noRefusedLogins(event):
         # A refused login is the client's business (it gets the error).
-        failure = event.get("log_failure")
+        failure = event.get("log_failure") or event.get("failure")
         if failure is not None and failure.check(UnauthorizedLogin):
             return PredicateResult.no
         return PredicateResult.maybe
 
+    from twisted.python import log as legacyLog
+
     for observer in list(getattr(globalLogPublisher, "_observers", [])):
         globalLogPublisher.removeObserver(observer)
+    # Until logging begins, the legacy default observer prints errors.
+    default = getattr(legacyLog, "defaultObserver", None)
+    if default is not None:
+        try:
+            default.stop()
+        except ValueError:
+            pass
+        legacyLog.defaultObserver = None
     if logFile:
         globalLogPublisher.addObserver(textFileLogObserver(open(logFile, "a")))
     else:

@@ -131,10 +131,16 @@ class ControlClient:
     def disconnect(self):
         """
         Drop the connection.
+
+        @return: a Deferred firing once it is closed.
         """
         broker = getattr(self.perspective, "broker", None)
-        if broker is not None and broker.transport is not None:
-            broker.transport.loseConnection()
+        if broker is None or broker.disconnected or broker.transport is None:
+            return defer.succeed(None)
+        d = defer.Deferred()
+        self.perspective.notifyOnDisconnect(lambda ref: d.called or d.callback(None))
+        broker.transport.loseConnection()
+        return d
 
 
 def _asyncOperation(name):

@@ -185,9 +185,9 @@ class AsyncClientTests(unittest.TestCase):
             self.assertEqual(book["bids"], [])
             yield self.assertFailure(control.create_engine("e1"), DuplicateName)
         finally:
-            control.disconnect()
-        # Let the connection close before the test ends.
-        yield task.deferLater(reactor, 0, lambda: None)
+            yield control.disconnect()
+        self.assertIsNone((yield control.disconnect()))
+        yield self.assertFailure(control.get_book("AAPL"), client.ServerGone)
 
     def test_badEndpoint(self):
         return self.assertFailure(client.connect("nonsense:", "a", "b", reactor), BadValue)
