@@ -219,20 +219,27 @@ class Instrument:
 
 
 _TERMS = {}
+_TERMS_LIMIT = 100000
+
+#: Indexes into L{Order.terms}.
+T_SYMBOL, T_SIDE, T_OWNER, T_TYPE, T_TIF, T_EXPIRE, T_BUY = range(7)
 
 
-def _terms(ordType, timeInForce, expireTime):
+def makeTerms(symbol, side, owner, ordType, timeInForce, expireTime):
     """
-    The shared, immutable (ordType, timeInForce, expireTime) tuple: most
-    orders share a handful of these, so each order keeps one reference
-    instead of three.
+    The shared, immutable tuple of what never changes in an order: (symbol,
+    side, owner, ordType, timeInForce, expireTime, isBuy).  Most orders
+    share a handful of these, so each order keeps one reference instead of
+    seven (a million resting orders must fit in little memory).
     """
-    key = (ordType, timeInForce, expireTime)
+    key = (symbol, side, owner, ordType, timeInForce, expireTime)
     terms = _TERMS.get(key)
     if terms is None:
-        if expireTime is not None:
-            return key
-        terms = _TERMS[key] = key
+        terms = key + (side is Side.BUY,)
+        if expireTime is None:
+            if len(_TERMS) >= _TERMS_LIMIT:
+                _TERMS.clear()
+            _TERMS[key] = terms
     return terms
 
 
@@ -243,12 +250,11 @@ class Order:
     Attributes are mutated by the engine only.  C{price} is C{None} for a
     market order.  C{userData} belongs to whoever submitted the order (a
     protocol keeps its own per-order fields there); the engine never reads it.
-    C{ordType}, C{timeInForce} and C{expireTime} are kept together in the
-    shared tuple C{terms} (a million resting orders must fit in little
-    memory).
+    C{symbol}, C{side}, C{owner}, C{ordType}, C{timeInForce}, C{expireTime}
+    and C{isBuy} never change: they are kept together in the shared tuple
+    C{terms} (see L{makeTerms}).
 
     @ivar orderId: exchange order id (int), assigned by the engine.
-    @ivar owner: who entered the order: a hashable session key.
     @ivar notional: sum of price * quantity over all fills (for average
         price).
     @ivar resting: whether the order is in the book now.
@@ -257,10 +263,6 @@ class Order:
     __slots__ = (
         "orderId",
         "clOrdId",
-        "owner",
-        "symbol",
-        "side",
-        "isBuy",
         "terms",
         "price",
         "quantity",
@@ -287,13 +289,10 @@ class Order:
     ):
         self.orderId = 0
         self.clOrdId = clOrdId
-        self.owner = owner
-        self.symbol = symbol
-        self.side = side
-        self.isBuy = side is Side.BUY
-        key = (ordType, timeInForce, expireTime)
-        terms = _TERMS.get(key)
-        self.terms = terms if terms is not None else _terms(*key)
+        terms = _TERMS.get((symbol, side, owner, ordType, timeInForce, expireTime))
+        if terms is None:
+            terms = makeTerms(symbol, side, owner, ordType, timeInForce, expireTime)
+        self.terms = terms
         self.price = price
         self.quantity = quantity
         self.cumQty = 0
@@ -303,29 +302,13 @@ class Order:
         self.userData = userData
         self.resting = False
 
-    @property
-    def ordType(self):
-        return self.terms[0]
-
-    @ordType.setter
-    def ordType(self, value):
-        self.terms = _terms(value, self.terms[1], self.terms[2])
-
-    @property
-    def timeInForce(self):
-        return self.terms[1]
-
-    @timeInForce.setter
-    def timeInForce(self, value):
-        self.terms = _terms(self.terms[0], value, self.terms[2])
-
-    @property
-    def expireTime(self):
-        return self.terms[2]
-
-    @expireTime.setter
-    def expireTime(self, value):
-        self.terms = _terms(self.terms[0], self.terms[1], value)
+    symbol = property(lambda self: self.terms[T_SYMBOL])
+    side = property(lambda self: self.terms[T_SIDE])
+    owner = property(lambda self: self.terms[T_OWNER])
+    ordType = property(lambda self: self.terms[T_TYPE])
+    timeInForce = property(lambda self: self.terms[T_TIF])
+    expireTime = property(lambda self: self.terms[T_EXPIRE])
+    isBuy = property(lambda self: self.terms[T_BUY])
 
     @property
     def avgPx(self):

@@ -533,3 +533,34 @@ class PropertyTests(EngineTestCase):
         self.assertRaises(UnknownName, self.engine.getBook, "AAPL")
         self.engine.addBook(Instrument("AAPL"))
         self.book = self.engine.getBook("AAPL")
+
+
+class OrderIndexTests(EngineTestCase):
+    def test_sparseChunksRetire(self):
+        """
+        Live orders are found by id whether their chunk of ids is kept or
+        retired to the overflow dict after most of it finished.
+        """
+        from exsim.engine.matching import CHUNK
+
+        orders = [
+            self.engine.submitNew(limit("s1", "o%d" % i, "buy", 1, "10")) for i in range(3 * CHUNK)
+        ]
+        keep = {orders[5].orderId, orders[CHUNK - 1].orderId, orders[2 * CHUNK + 7].orderId}
+        for order in orders[: 2 * CHUNK]:
+            if order.orderId not in keep:
+                self.engine.submitCancel("s1", "c" + order.clOrdId, origClOrdId=order.clOrdId)
+        # Ids start at 1: chunks 0 and 1 emptied and retired, 2 and 3 kept.
+        self.assertEqual(sorted(self.engine._chunks), [2, 3])
+        for orderId in keep:
+            self.assertEqual(self.engine.getOrder(orderId).orderId, orderId)
+        self.assertIsNone(self.engine.getOrder(orders[6].orderId))
+        self.assertIsNone(self.engine.getOrder(10 ** 9))
+        self.assertIsNone(self.engine.getOrder("nonsense"))
+        self.assertEqual(self.engine.getOrder(str(orders[5].orderId)), orders[5])
+        self.assertEqual(len(self.engine.liveOrders()), CHUNK + 2)
+        self.engine.submitCancel("s1", "x", orderId=orders[5].orderId)
+        self.assertEqual(orders[5].status, OrdStatus.CANCELLED)
+        self.assertIsNone(self.engine.getOrder(orders[5].orderId))
+        self.engine.submitCancel("s1", "y", orderId=orders[5].orderId)
+        self.assertEqual(self.recorder.of("cancel_rejected")[-1].reason, RejectReason.TOO_LATE)

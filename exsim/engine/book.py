@@ -19,6 +19,7 @@ from heapq import heappop, heappush
 from zope.interface import implementer
 
 from exsim.interfaces import IBook
+from exsim.model import T_BUY
 
 
 class Level:
@@ -106,7 +107,7 @@ class Book:
         @return: the L{Level}.
         """
         price = order.price
-        isBuy = order.isBuy
+        isBuy = order.terms[T_BUY]
         level = (self.bids if isBuy else self.asks).get(price)
         if level is None:
             level = self.newLevel(isBuy, price)

@@ -31,6 +31,11 @@ from exsim.engine.events import (
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IEngine
 from exsim.model import (
+    T_BUY,
+    T_OWNER,
+    T_SYMBOL,
+    T_TIF,
+    T_TYPE,
     CancelReason,
     OrdStatus,
     OrdType,
@@ -55,6 +60,16 @@ DAY = TimeInForce.DAY
 GTC = TimeInForce.GTC
 
 MODES = ("auto", "managed")
+
+CHUNK_BITS = 12
+CHUNK = 1 << CHUNK_BITS
+CHUNK_MASK = CHUNK - 1
+#: A complete chunk with fewer live orders than this is retired.
+SPARSE = CHUNK // 4
+
+
+def _byOrderId(order):
+    return order.orderId
 
 #: How many finished client order ids each engine remembers (for "too late
 #: to cancel" and duplicate detection), in two generations.
@@ -83,7 +98,11 @@ class MatchingEngine:
         self._events = []
         self._delivering = False
         self._inCommand = False
-        self._orders = {}
+        # Live orders by order id: chunks of CHUNK consecutive ids (8 bytes
+        # an order, where a dict takes about 40), and a dict for the few
+        # survivors of chunks that have mostly emptied.
+        self._chunks = {}
+        self._overflow = {}
         self._byOwner = {}
         self._done = {}
         self._doneOld = {}
@@ -123,7 +142,7 @@ class MatchingEngine:
 
     def removeBook(self, symbol):
         book = self.getBook(symbol)
-        for order in list(self._orders.values()):
+        for order in self.liveOrders():
             if order.symbol == symbol:
                 self._cancel(order, CancelReason.UNSOLICITED)
         self._flush()
@@ -246,7 +265,15 @@ class MatchingEngine:
     # -- lookups -----------------------------------------------------------
 
     def getOrder(self, orderId):
-        return self._orders.get(orderId)
+        if type(orderId) is not int:
+            try:
+                orderId = int(orderId)
+            except (TypeError, ValueError):
+                return None
+        chunk = self._chunks.get(orderId >> CHUNK_BITS)
+        if chunk is not None:
+            return chunk[orderId & CHUNK_MASK]
+        return self._overflow.get(orderId)
 
     def findOrder(self, owner, clOrdId):
         orders = self._byOwner.get(owner)
@@ -255,7 +282,12 @@ class MatchingEngine:
         return orders.get(clOrdId)
 
     def liveOrders(self):
-        return list(self._orders.values())
+        result = []
+        for chunk in list(self._chunks.values()):
+            result.extend(o for o in chunk[:CHUNK] if o is not None)
+        result.extend(self._overflow.values())
+        result.sort(key=_byOrderId)
+        return result
 
     def _wasUsed(self, owner, clOrdId):
         done = self._done.get(owner)
@@ -281,9 +313,19 @@ class MatchingEngine:
 
     def _finish(self, order):
         orderId = order.orderId
-        if self._orders.pop(orderId, None) is None:
-            return
-        owner = order.owner
+        chunk = self._chunks.get(orderId >> CHUNK_BITS)
+        if chunk is None:
+            if self._overflow.pop(orderId, None) is None:
+                return
+        else:
+            index = orderId & CHUNK_MASK
+            if chunk[index] is None:
+                return
+            chunk[index] = None
+            live = chunk[CHUNK] = chunk[CHUNK] - 1
+            if live < SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
+                self._retire(orderId >> CHUNK_BITS)
+        owner = order.terms[T_OWNER]
         clOrdId = order.clOrdId
         owned = self._byOwner[owner]
         if owned.get(clOrdId) is order:
@@ -300,6 +342,17 @@ class MatchingEngine:
         if self._pending:
             self._pending.pop(orderId, None)
 
+    def _retire(self, key):
+        """
+        A chunk of order ids has few live orders left: move them to the
+        overflow dict and free the chunk (at most SPARSE moves).
+        """
+        chunk = self._chunks.pop(key)
+        overflow = self._overflow
+        for order in chunk[:CHUNK]:
+            if order is not None:
+                overflow[order.orderId] = order
+
     def _locate(self, owner, origClOrdId, orderId):
         """
         Find a live order for a cancel or replace.
@@ -307,7 +360,7 @@ class MatchingEngine:
         @return: (order, None) or (None, L{RejectReason}).
         """
         if orderId is not None:
-            order = self._orders.get(orderId)
+            order = self.getOrder(orderId)
             if order is not None and (owner is None or order.owner == owner):
                 return order, None
             if order is None and isinstance(orderId, int) and 0 < orderId < self._nextOrderId:
@@ -332,18 +385,18 @@ class MatchingEngine:
         """
         orderId = order.orderId = self._nextOrderId
         self._nextOrderId = orderId + 1
-        book = self.books.get(order.symbol)
+        terms = order.terms
+        book = self.books.get(terms[T_SYMBOL])
         # The common case (a valid limit DAY/GTC/IOC order) is checked
         # inline; anything else goes through the full validation.
         price = order.price
         quantity = order.quantity
-        terms = order.terms
-        owner = order.owner
+        owner = terms[T_OWNER]
         owned = self._byOwner.get(owner)
         if (
             book is None
-            or terms[0] is not LIMIT
-            or terms[1] not in _SIMPLE_TIFS
+            or terms[T_TYPE] is not LIMIT
+            or terms[T_TIF] not in _SIMPLE_TIFS
             or type(price) is not int
             or price <= 0
             or price % book.instrument.tickSize
@@ -364,7 +417,11 @@ class MatchingEngine:
                 return order
             if owned is None:
                 owned = self._byOwner[owner] = {}
-        self._orders[orderId] = order
+        chunk = self._chunks.get(orderId >> CHUNK_BITS)
+        if chunk is None:
+            chunk = self._chunks[orderId >> CHUNK_BITS] = [None] * CHUNK + [0]
+        chunk[orderId & CHUNK_MASK] = order
+        chunk[CHUNK] += 1
         owned[order.clOrdId] = order
         events = self._events
         if self._managed and not direct:
@@ -380,7 +437,7 @@ class MatchingEngine:
             finally:
                 self._inCommand = False
             events = self._events
-        elif terms[0] is not LIMIT or terms[1] is not DAY and terms[1] is not GTC:
+        elif terms[T_TYPE] is not LIMIT or terms[T_TIF] is not DAY and terms[T_TIF] is not GTC:
             self.matchNew(book, order)
         else:
             # The hot path: a limit DAY/GTC order on a standard book, with
@@ -389,7 +446,7 @@ class MatchingEngine:
             execId = self._nextExecId
             self._nextExecId = execId + 1
             events.append(Accepted(order, execId))
-            isBuy = order.isBuy
+            isBuy = terms[T_BUY]
             if isBuy:
                 best = book.bestAsk()
                 if best is not None and price >= best:
@@ -477,7 +534,7 @@ class MatchingEngine:
 
     def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, direct=False):
         if orderId is not None:
-            order = self._orders.get(orderId)
+            order = self.getOrder(orderId)
             if order is None or owner is not None and order.owner != owner:
                 order, reason = self._locate(owner, origClOrdId, orderId)
         else:
@@ -572,7 +629,7 @@ class MatchingEngine:
             self._nextExecId = execId + 1
             events.append(Accepted(order, execId))
         terms = order.terms
-        if terms[1] is FOK and not self._canFill(book, order):
+        if terms[T_TIF] is FOK and not self._canFill(book, order):
             self._cancel(order, CancelReason.FILL_OR_KILL)
             return
         price = order.price
@@ -586,15 +643,15 @@ class MatchingEngine:
             self._match(book, order)
             if not order.leavesQty:
                 return
-        if terms[0] is MARKET:
+        if terms[T_TYPE] is MARKET:
             self._cancel(order, CancelReason.NO_LIQUIDITY)
-        elif terms[1] is IOC or terms[1] is FOK:
+        elif terms[T_TIF] is IOC or terms[T_TIF] is FOK:
             self._cancel(order, CancelReason.IMMEDIATE_OR_CANCEL)
         else:
             level = book.add(order)
             events.append(Added(order))
             events.append(BookChanged(book.symbol, order.isBuy, order.price, level.quantity, level.count))
-            if terms[1] is GTD:
+            if terms[T_TIF] is GTD:
                 self._scheduleExpiry(order)
 
     def _canFill(self, book, order):
@@ -703,9 +760,11 @@ class MatchingEngine:
         resting = order.resting
         events = self._events
         if resting:
-            book = self.books[order.symbol]
+            terms = order.terms
+            book = self.books[terms[T_SYMBOL]]
+            isBuy = terms[T_BUY]
             # Book.remove, inline: this is the hot path of every cancel.
-            levels = book.bids if order.isBuy else book.asks
+            levels = book.bids if isBuy else book.asks
             price = order.price
             level = levels[price]
             order.resting = False
@@ -715,7 +774,7 @@ class MatchingEngine:
                 del levels[price]
             elif len(level.orders) > 2 * count + 32:
                 book.compact(level)
-            events.append(BookChanged(book.symbol, order.isBuy, price, level.quantity, count))
+            events.append(BookChanged(book.symbol, isBuy, price, level.quantity, count))
         order.leavesQty = 0
         order.status = CANCELLED
         execId = self._nextExecId
@@ -799,7 +858,7 @@ class MatchingEngine:
     # -- primitives (behaviours and managed mode) --------------------------
 
     def _liveOrder(self, orderId):
-        order = self._orders.get(orderId)
+        order = self.getOrder(orderId)
         if order is None:
             raise UnknownName("engine %r has no live order %r" % (self.name, orderId))
         return order
@@ -905,7 +964,7 @@ class MatchingEngine:
         if pending is None or pending[0] != kind:
             raise WrongState("order %r has no pending %s request" % (orderId, kind))
         del self._pending[orderId]
-        order = self._orders[orderId]
+        order = self.getOrder(orderId)
         order.status = pending[4]
         return order, pending
 
@@ -933,7 +992,7 @@ class MatchingEngine:
         """
         {order id: kind} of the requests held in managed mode.
         """
-        result = {o.orderId: "new" for o in self._orders.values() if o.status is PENDING_NEW}
+        result = {o.orderId: "new" for o in self.liveOrders() if o.status is PENDING_NEW}
         for orderId, pending in self._pending.items():
             result[orderId] = pending[0]
         return result
@@ -1027,7 +1086,7 @@ class MatchingEngine:
         End of day: every DAY order expires; finished client order ids are
         forgotten (a new day may use them again).
         """
-        for order in list(self._orders.values()):
+        for order in self.liveOrders():
             if order.timeInForce is DAY:
                 self._expire(order)
         self._done = {}
@@ -1058,7 +1117,7 @@ class MatchingEngine:
         heap = self._gtdHeap
         while heap and heap[0][0] <= now:
             expireTime, orderId = heappop(heap)
-            order = self._orders.get(orderId)
+            order = self.getOrder(orderId)
             if order is not None and order.expireTime == expireTime:
                 self._expire(order)
         if heap and self._clock is not None:
