@@ -4,6 +4,8 @@ valid messages fed to a connection never raise out of it, never crash the
 framer or parser, and never disturb another session.
 """
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twisted.trial import unittest
@@ -13,7 +15,7 @@ from exsim.fix import codec, dictionary
 from tests.fixsession_helpers import Client, makeFactory, stamp
 
 FUZZ = settings(
-    max_examples=200,
+    max_examples=int(os.environ.get("EXSIM_FUZZ_EXAMPLES", "200")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
