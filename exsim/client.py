@@ -98,8 +98,10 @@ class ControlClient:
     @ivar perspective: the L{pb.RemoteReference} of the control avatar.
     """
 
-    def __init__(self, perspective):
+    def __init__(self, perspective, reactor=None):
         self.perspective = perspective
+        self.reactor = reactor
+        self._buffer = []
 
     def call(self, name, *args, **kwargs):
         """
@@ -116,9 +118,13 @@ class ControlClient:
         Remove and return up to C{max_count} events, oldest first; with
         C{None} every queued event (fetched a page at a time).
         """
+        buffered = _takeBuffered(self._buffer, max_count)
         if max_count is not None:
-            return self.call("get_events", max_count)
-        result = []
+            if len(buffered) >= max_count:
+                return defer.succeed(buffered)
+            d = self.call("get_events", max_count - len(buffered))
+            return d.addCallback(lambda events: buffered + events)
+        result = buffered
 
         def page(events):
             result.extend(events)
@@ -127,6 +133,36 @@ class ControlClient:
             return self.call("get_events", PAGE_SIZE).addCallback(page)
 
         return self.call("get_events", PAGE_SIZE).addCallback(page)
+
+    def wait_for_event(self, event_type, timeout=10.0, interval=0.02, **fields):
+        """
+        Wait for the first event of C{event_type} whose fields equal
+        C{fields}, polling C{get_events}.  Events that arrived before it
+        stay queued (in this client) for the next C{get_events}.
+
+        @return: a Deferred firing with the event, or failing with
+            L{exsim.errors.WrongState} after C{timeout} seconds.
+        """
+        from twisted.internet import task
+
+        reactor = self.reactor
+        if reactor is None:
+            from twisted.internet import reactor
+        deadline = reactor.seconds() + timeout
+
+        def check(events):
+            self._buffer.extend(events)
+            found = _takeMatch(self._buffer, event_type, fields)
+            if found is not None:
+                return found
+            if reactor.seconds() >= deadline:
+                raise errors.WrongState(
+                    "no %s event %r in %s seconds" % (event_type, fields, timeout)
+                )
+            d = task.deferLater(reactor, interval, self.call, "get_events", PAGE_SIZE)
+            return d.addCallback(check)
+
+        return self.call("get_events", PAGE_SIZE).addCallback(check)
 
     def disconnect(self):
         """
@@ -141,6 +177,22 @@ class ControlClient:
         self.perspective.notifyOnDisconnect(lambda ref: d.called or d.callback(None))
         broker.transport.loseConnection()
         return d
+
+
+def _takeBuffered(buffer, maxCount):
+    count = len(buffer) if maxCount is None else min(int(maxCount), len(buffer))
+    taken = buffer[:count]
+    del buffer[:count]
+    return taken
+
+
+def _takeMatch(buffer, eventType, fields):
+    for i, event in enumerate(buffer):
+        if event.get("type") == eventType and all(
+            event.get(k) == v for k, v in fields.items()
+        ):
+            return buffer.pop(i)
+    return None
 
 
 def _asyncOperation(name):
@@ -193,7 +245,13 @@ def connect(endpoint, user, password, reactor=None):
         return defer.fail(errors.BadValue("bad endpoint %r: %s" % (endpoint, e)))
 
     def connected(protocol):
-        return login(factory, user, password)
+        d = login(factory, user, password)
+
+        def withReactor(client):
+            client.reactor = reactor
+            return client
+
+        return d.addCallback(withReactor)
 
     return ep.connect(factory).addCallback(connected)
 
@@ -269,6 +327,20 @@ class Connection:
         if self._client is None:
             raise ServerGone("this connection is closed")
         return self._wait(self._client.get_events(max_count))
+
+    def wait_for_event(self, event_type, timeout=10.0, **fields):
+        """
+        Wait (polling) for the first event of C{event_type} whose fields
+        equal C{fields}, and return it.  Events that arrived before it stay
+        queued (in this client) for the next C{get_events}.
+
+        @raise exsim.errors.WrongState: after C{timeout} seconds.
+        """
+        if self._client is None:
+            raise ServerGone("this connection is closed")
+        return self._wait(
+            self._client.wait_for_event(event_type, timeout, **fields), timeout + self.timeout
+        )
 
     def close(self):
         """

@@ -17,7 +17,7 @@ from twisted.trial import unittest
 import exsim
 from exsim import client, registry
 from exsim.engine.behaviours import AutoReject
-from exsim.errors import BadValue, DuplicateName, UnknownName
+from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -160,6 +160,35 @@ class CreateServerTests(unittest.TestCase):
         self.assertEqual(events[-1]["type"], "events_lost")
         self.assertEqual(events[-1]["count"], 3)
 
+    def test_waitForEvent(self):
+        """
+        wait_for_event returns the first matching event; the ones before it
+        stay queued for get_events, oldest first.
+        """
+        self.server.create_engine("e1")
+        self.server.create_book("AAPL", "e1")
+        self.server.create_order("o1", "AAPL", side="buy", price="1", quantity=1)
+        self.server.submit_order("o1")
+        event = self.server.wait_for_event("added", side="buy")
+        self.assertEqual((event["type"], event["price"]), ("added", "1.00"))
+        rest = self.server.get_events()
+        self.assertEqual([e["type"] for e in rest], ["accepted", "book_changed"])
+        self.assertLess(rest[0]["event_id"], event["event_id"], rest[1]["event_id"])
+        self.server.set_order_property("o1", "quantity", 3)
+        self.server.submit_order("o1")
+        first = self.server.get_events(1)
+        self.assertEqual(len(first), 1)
+        self.assertRaises(
+            WrongState, self.server.wait_for_event, "added", timeout=0.1, side="sell"
+        )
+        # What the wait saw stays queued.
+        later = self.server.get_events()
+        self.assertIn("replaced", [e["type"] for e in first + later])
+        self.assertEqual(
+            [e["event_id"] for e in first + later],
+            list(range(first[0]["event_id"], first[0]["event_id"] + 1 + len(later))),
+        )
+
     def test_badOption(self):
         self.assertRaises(BadValue, exsim.API().create_server, event_queue_size=0)
 
@@ -184,6 +213,15 @@ class AsyncClientTests(unittest.TestCase):
             book = yield control.get_book("AAPL")
             self.assertEqual(book["bids"], [])
             yield self.assertFailure(control.create_engine("e1"), DuplicateName)
+            yield control.create_order("o1", "AAPL", side="sell", price="2", quantity=5)
+            yield control.submit_order("o1")
+            event = yield control.wait_for_event("book_changed", side="sell")
+            self.assertEqual((event["price"], event["quantity"]), ("2.00", 5))
+            events = yield control.get_events(1)
+            self.assertEqual([e["type"] for e in events], ["accepted"])
+            yield self.assertFailure(
+                control.wait_for_event("trade", timeout=0.1), WrongState
+            )
         finally:
             yield control.disconnect()
         self.assertIsNone((yield control.disconnect()))

@@ -1,0 +1,48 @@
+"""
+The examples in examples/ run as part of the suite: the unittest and
+trial ones as test cases here, the pytest one through pytest in a child
+process.
+"""
+
+import os
+import sys
+
+from twisted.internet import utils
+from twisted.trial import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+if EXAMPLES not in sys.path:
+    sys.path.insert(0, EXAMPLES)
+
+from test_trial_example import ManagedFillTests as TrialExample  # noqa: E402
+from test_unittest_example import ManagedFillTests as UnittestExample  # noqa: E402
+
+__all__ = ["TrialExample", "UnittestExample", "PytestExampleTests"]
+
+
+class PytestExampleTests(unittest.TestCase):
+    def test_pytestExample(self):
+        """
+        pytest runs the pytest example, with the exsim plugin giving it the
+        exsim_server fixture, and it passes.
+        """
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([ROOT] + sys.path)
+        # Load exactly our plugin, whatever else is installed.
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        d = utils.getProcessOutputAndValue(
+            sys.executable,
+            ["-m", "pytest", "-q", "-p", "exsim.pytest_plugin", "-p", "no:cacheprovider",
+             os.path.join(EXAMPLES, "test_pytest_example.py")],
+            env=env,
+            path=ROOT,
+        )
+
+        def check(result):
+            out, err, code = result
+            self.assertEqual(code, 0, out + err)
+            self.assertIn(b"1 passed", out)
+
+        return d.addCallback(check)
