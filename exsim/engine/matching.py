@@ -68,6 +68,21 @@ CHUNK_MASK = CHUNK - 1
 SPARSE = CHUNK // 4
 
 
+class _Owner:
+    """
+    The client order ids of one owner: C{live} maps those of live orders to
+    the orders; C{done} and C{doneOld} (two bounded generations) map those
+    of finished orders to their order ids.
+    """
+
+    __slots__ = ("live", "done", "doneOld")
+
+    def __init__(self):
+        self.live = {}
+        self.done = {}
+        self.doneOld = {}
+
+
 def _byOrderId(order):
     return order.orderId
 
@@ -103,10 +118,7 @@ class MatchingEngine:
         # survivors of chunks that have mostly emptied.
         self._chunks = {}
         self._overflow = {}
-        self._byOwner = {}
-        self._done = {}
-        self._doneOld = {}
-        self._doneCount = 0
+        self._owners = {}
         self._pending = {}
         self._nextOrderId = 1
         self._nextExecId = 1
@@ -276,10 +288,10 @@ class MatchingEngine:
         return self._overflow.get(orderId)
 
     def findOrder(self, owner, clOrdId):
-        orders = self._byOwner.get(owner)
-        if orders is None:
+        record = self._owners.get(owner)
+        if record is None:
             return None
-        return orders.get(clOrdId)
+        return record.live.get(clOrdId)
 
     def liveOrders(self):
         result = []
@@ -290,26 +302,20 @@ class MatchingEngine:
         return result
 
     def _wasUsed(self, owner, clOrdId):
-        done = self._done.get(owner)
-        if done is not None and clOrdId in done:
-            return True
-        done = self._doneOld.get(owner)
-        return done is not None and clOrdId in done
+        record = self._owners.get(owner)
+        return record is not None and (clOrdId in record.done or clOrdId in record.doneOld)
 
     def _remember(self, owner, clOrdId, orderId):
         """
         Remember a finished client order id of C{owner} (for "too late to
         cancel" and duplicate detection), in two bounded generations.
         """
-        done = self._done.get(owner)
-        if done is None:
-            done = self._done[owner] = {}
+        record = self._owners[owner]
+        done = record.done
         done[clOrdId] = orderId
-        self._doneCount += 1
-        if self._doneCount >= DONE_MEMORY:
-            self._doneOld = self._done
-            self._done = {}
-            self._doneCount = 0
+        if len(done) >= DONE_MEMORY:
+            record.doneOld = done
+            record.done = {}
 
     def _finish(self, order):
         orderId = order.orderId
@@ -325,20 +331,16 @@ class MatchingEngine:
             live = chunk[CHUNK] = chunk[CHUNK] - 1
             if live < SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
                 self._retire(orderId >> CHUNK_BITS)
-        owner = order.terms[T_OWNER]
+        record = self._owners[order.terms[T_OWNER]]
         clOrdId = order.clOrdId
-        owned = self._byOwner[owner]
-        if owned.get(clOrdId) is order:
-            del owned[clOrdId]
-        done = self._done.get(owner)
-        if done is None:
-            done = self._done[owner] = {}
+        live = record.live
+        if live.get(clOrdId) is order:
+            del live[clOrdId]
+        done = record.done
         done[clOrdId] = orderId
-        self._doneCount += 1
-        if self._doneCount >= DONE_MEMORY:
-            self._doneOld = self._done
-            self._done = {}
-            self._doneCount = 0
+        if len(done) >= DONE_MEMORY:
+            record.doneOld = done
+            record.done = {}
         if self._pending:
             self._pending.pop(orderId, None)
 
@@ -366,8 +368,8 @@ class MatchingEngine:
             if order is None and isinstance(orderId, int) and 0 < orderId < self._nextOrderId:
                 return None, RejectReason.TOO_LATE
             return None, RejectReason.UNKNOWN_ORDER
-        owned = self._byOwner.get(owner)
-        order = owned.get(origClOrdId) if owned is not None else None
+        record = self._owners.get(owner)
+        order = record.live.get(origClOrdId) if record is not None else None
         if order is not None:
             return order, None
         if self._wasUsed(owner, origClOrdId):
@@ -392,7 +394,8 @@ class MatchingEngine:
         price = order.price
         quantity = order.quantity
         owner = terms[T_OWNER]
-        owned = self._byOwner.get(owner)
+        record = self._owners.get(owner)
+        clOrdId = order.clOrdId
         if (
             book is None
             or terms[T_TYPE] is not LIMIT
@@ -402,10 +405,10 @@ class MatchingEngine:
             or price % book.instrument.tickSize
             or type(quantity) is not int
             or quantity <= 0
-            or owned is None
-            or order.clOrdId in owned
-            or owner in self._done and order.clOrdId in self._done[owner]
-            or self._doneOld and self._wasUsed(owner, order.clOrdId)
+            or record is None
+            or clOrdId in record.live
+            or clOrdId in record.done
+            or clOrdId in record.doneOld
         ):
             reason = self._validateNew(book, order)
             if reason is not None:
@@ -415,14 +418,14 @@ class MatchingEngine:
                 self._events.append(Rejected(order, self._execId(), reason, text))
                 self._flush()
                 return order
-            if owned is None:
-                owned = self._byOwner[owner] = {}
+            if record is None:
+                record = self._owners[owner] = _Owner()
         chunk = self._chunks.get(orderId >> CHUNK_BITS)
         if chunk is None:
             chunk = self._chunks[orderId >> CHUNK_BITS] = [None] * CHUNK + [0]
         chunk[orderId & CHUNK_MASK] = order
         chunk[CHUNK] += 1
-        owned[order.clOrdId] = order
+        record.live[clOrdId] = order
         events = self._events
         if self._managed and not direct:
             events.append(
@@ -523,8 +526,7 @@ class MatchingEngine:
         elif tif not in _TIFS:
             return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "unsupported time in force"
         owner = order.owner
-        owned = self._byOwner.get(owner)
-        if owned is not None and order.clOrdId in owned or self._wasUsed(
+        if self.findOrder(owner, order.clOrdId) is not None or self._wasUsed(
             owner, order.clOrdId
         ):
             return RejectReason.DUPLICATE_ORDER, "duplicate client order id %r" % (
@@ -792,10 +794,10 @@ class MatchingEngine:
         newPrice = oldPrice if price is None else price
         newQuantity = oldQuantity if quantity is None else quantity
         if clOrdId != origClOrdId:
-            owned = self._byOwner[order.owner]
-            if owned.get(origClOrdId) is order:
-                del owned[origClOrdId]
-            owned[clOrdId] = order
+            live = self._owners[order.owner].live
+            if live.get(origClOrdId) is order:
+                del live[origClOrdId]
+            live[clOrdId] = order
             self._remember(order.owner, origClOrdId, order.orderId)
             order.clOrdId = clOrdId
         wasResting = order.resting
@@ -1089,9 +1091,9 @@ class MatchingEngine:
         for order in self.liveOrders():
             if order.timeInForce is DAY:
                 self._expire(order)
-        self._done = {}
-        self._doneOld = {}
-        self._doneCount = 0
+        for record in self._owners.values():
+            record.done = {}
+            record.doneOld = {}
         self._flush()
 
     def _scheduleExpiry(self, order):
