@@ -20,7 +20,7 @@ from exsim.client import Connection, ControlClient, RemoteError, login
 from exsim.control import OPERATIONS
 from exsim.control.avatar import ControlAvatar
 from exsim.control.checker import UsersChecker, checkerFor
-from exsim.control.service import ControlRealm, ControlService, addControlService, makePortal
+from exsim.control.service import ControlRealm, ControlService, addControlService, makeFactory
 from exsim.service import Simulator
 
 ADDRESS = IPv4Address("TCP", "127.0.0.1", 40000)
@@ -32,7 +32,7 @@ def pbPair(simulator, checker):
 
     @return: (client factory, pump)
     """
-    serverFactory = pb.PBServerFactory(makePortal(simulator, checker))
+    serverFactory = makeFactory(simulator, checker)
     clientFactory = pb.PBClientFactory()
     server = serverFactory.buildProtocol(ADDRESS)
     client = clientFactory.buildProtocol(ADDRESS)
@@ -242,6 +242,21 @@ class OperationTests(ControlTestMixin, unittest.TestCase):
         self.pump.clientIO.loseConnection()
         self.pump.flush()
         self.failureResultOf(self.call("get_events"), ServerGone)
+
+
+class MalformedDataTests(unittest.TestCase):
+    def test_dropped(self):
+        """
+        A peer sending data Banana cannot decode is disconnected.
+        """
+        from twisted.internet.testing import StringTransport
+
+        broker = makeFactory(Simulator(Clock()), UsersChecker({"a": "b"})).buildProtocol(ADDRESS)
+        transport = StringTransport()
+        broker.makeConnection(transport)
+        broker.dataReceived(b"\x1a\x87\xeb6\xf0\xccQ\x92V\x8e\x00\xb5`\x84N\x90n\xa9\x07A")
+        self.assertTrue(transport.disconnecting)
+        broker.dataReceived(b"more")  # ignored once disconnecting
 
 
 class ControlServiceTests(unittest.TestCase):

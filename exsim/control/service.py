@@ -39,6 +39,45 @@ def makePortal(simulator, checker):
     return portal.Portal(ControlRealm(simulator), [checker])
 
 
+class ControlBroker(pb.Broker):
+    """
+    A server-side PB broker that drops a peer sending malformed data
+    (Banana raises on it) with one log line, instead of letting the
+    exception reach the reactor.
+    """
+
+    log = Logger()
+
+    def dataReceived(self, data):
+        if self.disconnected or self.transport is None or getattr(self.transport, "disconnecting", False):
+            return
+        try:
+            pb.Broker.dataReceived(self, data)
+        except Exception as e:
+            peer = self.transport.getPeer()
+            self.log.warn(
+                "malformed management data from {peer}: {error}; dropping the connection",
+                peer=getattr(peer, "host", peer),
+                error=("%s: %s" % (type(e).__name__, e))[:200],
+            )
+            self.transport.loseConnection()
+
+
+class ControlFactory(pb.PBServerFactory):
+    """
+    The management service's protocol factory.
+    """
+
+    protocol = ControlBroker
+
+
+def makeFactory(simulator, checker):
+    """
+    A PB server factory serving C{simulator} to users C{checker} accepts.
+    """
+    return ControlFactory(makePortal(simulator, checker))
+
+
 class ControlService(service.Service):
     """
     Listens for management clients on an endpoint string.
@@ -53,7 +92,7 @@ class ControlService(service.Service):
         self.simulator = simulator
         self.listen = listen
         self.reactor = reactor if reactor is not None else simulator.reactor
-        self.factory = pb.PBServerFactory(makePortal(simulator, checker))
+        self.factory = makeFactory(simulator, checker)
         self.port = None
         self._listening = None
         self._waiting = []
