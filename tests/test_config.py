@@ -44,13 +44,17 @@ class DefaultConfigTests(unittest.TestCase):
         options = tap.Options()
         options.parseOptions([])
         simulator = tap.makeService(options, reactor)
+        sections = config.load(config.defaultPath())
+        endpoints = [s for s in sections if s.kind == "endpoint"]
         self.assertIn("e1", simulator.engines)
-        self.assertEqual(sorted(simulator.endpoints), ["fix1", "itch1", "ouch1"])
-        listening = sorted((port, interface) for port, _, _, interface in reactor.tcpServers)
-        self.assertEqual(
-            listening,
-            [(9878, "127.0.0.1"), (9879, "127.0.0.1"), (9880, "127.0.0.1")],
+        self.assertEqual(sorted(simulator.endpoints), sorted(s.name for s in endpoints))
+        self.assertGreaterEqual(len(endpoints), 3)
+        expected = sorted(
+            (int(value.split(":")[1]), "127.0.0.1")
+            for s in endpoints for key, value, _ in s.items if key == "listen"
         )
+        listening = sorted((port, interface) for port, _, _, interface in reactor.tcpServers)
+        self.assertEqual(listening, expected)
         book = simulator.get_book("AAPL")
         self.assertIn(("149.50", 500, 1), book["bids"])
         self.assertIn(("150.10", 100, 1), book["asks"])
