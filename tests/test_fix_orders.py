@@ -842,3 +842,44 @@ class FamilyTests(SynchronousTestCase):
         self.assertEqual(logon.seqNum, 4)
         resent = [m for m in again.send("2", [(7, 3), (16, 0)]) if m.msgType == "8"]
         self.assertEqual([(m.get(150), m.get(43), m.get(58)) for m in resent], [("4", "Y", "cancelled on disconnect")])
+
+
+class WireFuzzTests(SynchronousTestCase):
+    """
+    Mutated application messages through the session layer never raise out
+    of the protocol and never stop another session.
+    """
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        msgType=st.sampled_from(["D", "F", "G", "H", "V"]),
+        values=st.lists(
+            st.tuples(
+                st.sampled_from([11, 41, 37, 55, 54, 38, 40, 44, 59, 126, 432, 1, 262, 263, 264, 267, 269, 146]),
+                st.one_of(
+                    st.sampled_from(["1", "2", "0", "-1", "10.00", "AAPL", "x", "6", "99999999999999999999"]),
+                    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=8),
+                ),
+            ),
+            max_size=12,
+        ),
+    )
+    def test_mutatedMessages(self, msgType, values):
+        from twisted.internet.testing import MemoryReactorClock
+
+        from exsim.fix.family import family
+        from exsim.model import Instrument
+        from tests.fixsession_helpers import Client
+
+        clock = MemoryReactorClock()
+        clock.advance(1709294400.0)
+        engine = MatchingEngine("e1", clock)
+        engine.addBook(Instrument("AAPL"))
+        factory = family.buildFactory(FakeEndpoint(engine, clock))
+        fuzzer = Client(factory, "FUZZ", port=40001)
+        fuzzer.logon()
+        other = Client(factory, "OTHER", port=40002)
+        other.logon()
+        fuzzer.send(msgType, values)
+        [er] = other.send("D", [(11, "ok"), (55, "AAPL"), (54, "1"), (60, "20240301-12:00:00"), (38, 1), (40, "2"), (44, "1")])
+        self.assertEqual((er.msgType, er.get(39)), ("8", "0"))
