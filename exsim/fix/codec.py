@@ -190,6 +190,11 @@ class Framer:
         return -1 if i < 0 else i + 1
 
 
+#: Tag bytes -> int for the tags the fast parser handles: 1 to 9999 except
+#: the length fields of data fields.
+_FAST_TAGS = {k: v for k, v in _TAGS.items() if v not in DATA_LENGTH_TAGS}
+
+
 def parsePairs(raw):
     """
     Split a framed message into (tag, value) pairs.
@@ -200,34 +205,26 @@ def parsePairs(raw):
         field whose declared length does not fit.
     """
     parts = raw.split(b"\x01")
-    if parts[-1] != b"":
-        raise Garbled("message does not end with SOH")
-    del parts[-1]
-    pairs = []
-    append = pairs.append
-    tags = _TAGS
-    dataTags = DATA_LENGTH_TAGS
-    for part in parts:
-        t, sep, v = part.partition(b"=")
-        tag = tags.get(t)
-        if tag is None:
-            if not sep:
-                raise Garbled("field %r has no '='" % (part[:40],))
-            if not t.isdigit() or t[:1] == b"0":
-                raise Garbled("tag %r is not a positive number" % (t[:40],))
-            tag = int(t)
-        elif not sep:
-            raise Garbled("field %r has no '='" % (part[:40],))
-        if tag in dataTags:
-            return _parseWithData(raw)
-        append((tag, v))
-    return pairs
+    if parts[-1] == b"":
+        del parts[-1]
+        tags = _FAST_TAGS
+        try:
+            pairs = [
+                (tags[t], v) for t, sep, v in [p.partition(b"=") for p in parts] if sep
+            ]
+        except KeyError:
+            pass
+        else:
+            if len(pairs) == len(parts):
+                return pairs
+    return _parseWithData(raw)
 
 
 def _parseWithData(raw):
     """
-    The slow path of L{parsePairs}: a message holding data fields, whose
-    values are counted by the preceding length field and may hold SOH.
+    The careful path of L{parsePairs}: field by field, for messages holding
+    data fields (whose values are counted by the preceding length field
+    and may hold SOH), large tags, or anything malformed.
     """
     pairs = []
     pos = 0
@@ -351,20 +348,21 @@ def encodeFields(fields):
     """
     Encode (tag, value) pairs as C{tag=value SOH ...} bytes.
     """
+    if not fields:
+        return b""
     prefix = _TAG_PREFIX
     out = []
     append = out.append
     for tag, value in fields:
+        cls = value.__class__
+        if cls is str:
+            value = value.encode("utf-8")
+        elif cls is not bytes:
+            value = encodeValue(value)
         p = prefix.get(tag)
-        if p is None:
-            p = b"%d=" % (tag,)
-        if value.__class__ is bytes:
-            append(p + value + b"\x01")
-        elif value.__class__ is str:
-            append(p + value.encode("utf-8") + b"\x01")
-        else:
-            append(p + encodeValue(value) + b"\x01")
-    return b"".join(out)
+        append((b"%d=" % (tag,) if p is None else p) + value)
+    append(b"")
+    return b"\x01".join(out)
 
 
 def checksum(data):

@@ -322,6 +322,7 @@ class Dictionary:
         }
         self.checks = {tag: f.check for tag, f in self.fields.items() if f.check}
         self.fastChecks = {tag: f.ok for tag, f in self.fields.items() if f.ok}
+        self.checkedTags = frozenset(self.fastChecks)
         everywhere = self.headerTags | self.trailerTags | {8, 9, 35, 10}
         self.permitted = {
             msgType: everywhere | spec.tags for msgType, spec in self.messages.items()
@@ -376,33 +377,27 @@ class Dictionary:
         # Fast path: a message without groups, duplicates or bad values
         # passes with set operations and C-level predicates; anything
         # else takes the detailed walk below, which is authoritative.
-        permitted = self.permitted.get(message.msgType)
+        msgType = message.msgType
+        permitted = self.permitted.get(msgType)
         if permitted is not None:
+            pairs = message.pairs
+            tags, values = zip(*pairs)
+            seen = set(tags)
             header = self.headerTags
-            fast = self.fastChecks
-            inBody = False
-            seen = set()
-            add = seen.add
-            for tag, value in message.pairs:
-                if not value:
-                    break
-                if tag in header:
-                    if inBody:
+            if (
+                len(seen) == len(tags)
+                and seen <= permitted
+                and self.messages[msgType].required <= seen
+                and self.headerRequired <= seen
+                and all(values)
+                and header.issuperset(tags[: len(seen & header)])
+            ):
+                fast = self.fastChecks
+                fields = message._fields
+                for tag in seen & self.checkedTags:
+                    if not fast[tag](fields[tag]):
                         break
                 else:
-                    inBody = True
-                f = fast.get(tag)
-                if f is not None and not f(value):
-                    break
-                add(tag)
-            else:
-                spec = self.messages[message.msgType]
-                if (
-                    len(seen) == len(message.pairs)
-                    and seen <= permitted
-                    and spec.required <= seen
-                    and self.headerRequired <= seen
-                ):
                     return None
         for problem in self._problems(
             message.pairs,
