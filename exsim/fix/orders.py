@@ -234,6 +234,9 @@ def _plainDecimal(number):
 _FAST_SCALES = {10000: 4, 100: 2, 1000: 3, 1000000: 6, 100000000: 8, 1: 0}
 
 
+_PRICE_TEXT = {}
+
+
 def formatPrice(internal, scale=10000):
     """
     An internal integer price as decimal FIX text (C{1502500} -> C{"150.25"}).
@@ -243,6 +246,10 @@ def formatPrice(internal, scale=10000):
         if internal is None:
             return "0"
         return str(internal)
+    if scale == 10000:
+        text = _PRICE_TEXT.get(internal)
+        if text is not None:
+            return text
     digits = _FAST_SCALES.get(scale)
     if digits is None or internal < 0:
         return _plainDecimal(Decimal(internal) / scale)
@@ -250,8 +257,14 @@ def formatPrice(internal, scale=10000):
         return str(internal)
     whole, frac = divmod(internal, scale)
     if not frac:
-        return str(whole)
-    return "%d.%s" % (whole, ("%0*d" % (digits, frac)).rstrip("0"))
+        text = str(whole)
+    else:
+        text = "%d.%s" % (whole, ("%0*d" % (digits, frac)).rstrip("0"))
+    if scale == 10000:
+        if len(_PRICE_TEXT) > 100000:
+            _PRICE_TEXT.clear()
+        _PRICE_TEXT[internal] = text
+    return text
 
 
 def formatAvgPx(notional, cumQty, scale=10000):
@@ -368,18 +381,30 @@ def _instrumentOf(engine, symbol):
     return book.instrument.priceScale if book is not None else 10000
 
 
+#: (symbol, side, OrdType, TimeInForce) -> the fields they give, shared.
+_STATIC = {}
+
+
 def _orderFields(profile, fields, order, quantity, price, scale):
     data = order.userData
+    ordType = order.ordType
+    key = (order.symbol, order.side, ordType, order.timeInForce)
+    static = _STATIC.get(key)
+    if static is None:
+        if len(_STATIC) > 10000:
+            _STATIC.clear()
+        static = _STATIC[key] = (
+            (55, order.symbol),
+            (54, order.side.value),
+            (40, _code(ordType)),
+            (59, _code(order.timeInForce)),
+        )
     if data is not None and type(data) is OrderData and data.account is not None:
         fields.append((1, data.account))
-    fields.append((55, order.symbol))
-    fields.append((54, order.side.value))
-    fields.append((38, profile.qty(quantity)))
-    ordType = order.ordType
-    fields.append((40, _code(ordType)))
+    fields.extend(static)
+    fields.append((38, str(quantity) if type(quantity) is int else profile.qty(quantity)))
     if price is not None and ordType is not OrdType.MARKET:
         fields.append((44, formatPrice(price, scale)))
-    fields.append((59, _code(order.timeInForce)))
     if data is not None and type(data) is OrderData:
         if data.expireTime is not None:
             fields.append((126, data.expireTime))
@@ -392,8 +417,8 @@ def _tail(profile, fields, leaves, cum, notional, scale, stamp, text=None, fill=
         fields.append((32, "0"))
         fields.append((31, "0"))
     if profile.leavesQty:
-        fields.append((151, profile.qty(leaves)))
-    fields.append((14, profile.qty(cum)))
+        fields.append((151, str(leaves) if type(leaves) is int else profile.qty(leaves)))
+    fields.append((14, str(cum) if type(cum) is int else profile.qty(cum)))
     fields.append((6, formatAvgPx(notional, cum, scale)))
     fields.append((60, stamp))
     if text:
@@ -944,6 +969,7 @@ class OrderEntry:
             return
         profiles = self._profiles
         stampSeconds = None
+        stamps = {}
         books = self.engine.books
         for event in events:
             cls = event.__class__
@@ -959,9 +985,12 @@ class OrderEntry:
             if stampSeconds is None:
                 stampSeconds = self.reactor.seconds()
             profile = profiles[order.owner]
+            stamp = stamps.get(profile)
+            if stamp is None:
+                stamp = stamps[profile] = profile.stamp(stampSeconds)
             book = books.get(order.symbol)
             scale = book.instrument.priceScale if book is not None else 10000
-            session.sendApp("8", builder(profile, event, scale, profile.stamp(stampSeconds)))
+            session.sendApp("8", builder(profile, event, scale, stamp))
             if event.status in _DONE_STATUSES:
                 self._remember(order)
 
