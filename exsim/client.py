@@ -24,6 +24,7 @@ in any way (even C{kill -9}), the child sees end-of-file and stops.
 
 import atexit
 import errno
+import json
 import os
 import secrets
 import select
@@ -111,7 +112,10 @@ class ControlClient:
             d = self.perspective.callRemote(name, *args, **kwargs)
         except pb.DeadReferenceError:
             return defer.fail(ServerGone("the connection to the simulator was lost"))
-        return d.addErrback(_localError)
+        d.addErrback(_localError)
+        if name == "get_events":
+            d.addCallback(_decodeEvents)
+        return d
 
     def get_events(self, max_count=None):
         """
@@ -128,7 +132,7 @@ class ControlClient:
 
         def page(events):
             result.extend(events)
-            if len(events) < PAGE_SIZE:
+            if not events:
                 return result
             return self.call("get_events", PAGE_SIZE).addCallback(page)
 
@@ -177,6 +181,16 @@ class ControlClient:
         self.perspective.notifyOnDisconnect(lambda ref: d.called or d.callback(None))
         broker.transport.loseConnection()
         return d
+
+
+def _decodeEvents(answer):
+    """
+    get_events travels as JSON text (see
+    L{exsim.control.avatar.ControlAvatar.perspective_get_events}).
+    """
+    if isinstance(answer, (str, bytes)):
+        return json.loads(answer)
+    return answer
 
 
 def _takeBuffered(buffer, maxCount):

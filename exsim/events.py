@@ -205,6 +205,13 @@ class EventQueue:
             self.lost = 0
             self._firstLost = self._lastLost = None
 
+    def putBack(self, events):
+        """
+        Return events taken by L{get} but not delivered to the front of
+        the queue, in their order.
+        """
+        self._events.extendleft(reversed(events))
+
     def get(self, maxCount=None):
         """
         Remove and return up to C{maxCount} events (at most L{PAGE_SIZE};

@@ -236,6 +236,22 @@ class OperationTests(ControlTestMixin, unittest.TestCase):
         events = self.successResultOf(self.call("get_events"))
         self.assertEqual([e["n"] for e in events], list(range(2500)))
 
+    def test_eventsSplitBySize(self):
+        """
+        An answer longer than EVENTS_LIMIT carries fewer events; the rest
+        stay queued, in order, and get_events() fetches them too.
+        """
+        from exsim.control import avatar
+
+        self.patch(avatar, "EVENTS_LIMIT", 2000)
+        for i in range(300):
+            self.simulator.reportEvent("logon", endpoint="x", n=i)
+        first = self.successResultOf(self.call("get_events", 300))
+        self.assertLess(len(first), 300)
+        self.assertGreater(len(first), 1)
+        rest = self.successResultOf(self.call("get_events"))
+        self.assertEqual([e["n"] for e in first + rest], list(range(300)))
+
     def test_lostConnection(self):
         from exsim.client import ServerGone
 
