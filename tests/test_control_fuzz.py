@@ -7,7 +7,6 @@ from hypothesis import given, settings, strategies as st
 from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.spread import pb
 from twisted.trial import unittest
 
 from exsim import config
