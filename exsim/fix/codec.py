@@ -344,12 +344,21 @@ def encodeValue(value):
 _TAG_PREFIX = {i: b"%d=" % (i,) for i in range(1, 10000)}
 
 
+_TAG_PREFIX_TEXT = {i: "%d=" % (i,) for i in range(1, 10000)}
+
+
 def encodeFields(fields):
     """
     Encode (tag, value) pairs as C{tag=value SOH ...} bytes.
     """
     if not fields:
         return b""
+    try:
+        # The common case: every value is text.
+        prefix = _TAG_PREFIX_TEXT
+        return ("\x01".join([prefix[t] + v for t, v in fields]) + "\x01").encode("utf-8")
+    except (TypeError, KeyError):
+        pass
     prefix = _TAG_PREFIX
     out = []
     append = out.append
