@@ -7,6 +7,7 @@ Run it with ``pytest examples/test_pytest_example.py``.
 
 import pytest
 
+from exsim.errors import DuplicateName
 from fixclient import FixClient
 
 
@@ -46,3 +47,12 @@ def test_partial_fill(venue, client):
         "1", "1", "40", "150.25", "40", "60",
     )
     assert venue.get_book("AAPL")["bids"] == [("150.25", 60, 1)]
+
+
+def test_module_server(exsim_module_server):
+    """
+    exsim_module_server is one simulator shared by this module's tests.
+    """
+    exsim_module_server.create_engine("shared", "matching")
+    with pytest.raises(DuplicateName):
+        exsim_module_server.create_engine("shared", "matching")

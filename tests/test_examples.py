@@ -19,7 +19,34 @@ if EXAMPLES not in sys.path:
 from test_trial_example import ManagedFillTests as TrialExample  # noqa: E402
 from test_unittest_example import ManagedFillTests as UnittestExample  # noqa: E402
 
-__all__ = ["TrialExample", "UnittestExample", "PytestExampleTests"]
+__all__ = ["TrialExample", "UnittestExample", "PytestExampleTests", "SharedSimulatorTests"]
+
+
+class SharedSimulatorTests(unittest.TestCase):
+    def test_sharedPerClass(self):
+        """
+        SharedSimulatorMixin gives every test of a unittest class the same
+        simulator, deleted after the class.
+        """
+        import unittest as pyunit
+
+        from exsim.testing import SharedSimulatorMixin
+
+        seen = []
+
+        class Shared(SharedSimulatorMixin, pyunit.TestCase):
+            def test_a(self):
+                seen.append(self.exsim)
+                self.exsim.create_engine("e1")
+
+            def test_b(self):
+                seen.append(self.exsim)
+
+        result = pyunit.TestResult()
+        pyunit.defaultTestLoader.loadTestsFromTestCase(Shared).run(result)
+        self.assertEqual((result.testsRun, result.errors, result.failures), (2, [], []))
+        self.assertIs(seen[0], seen[1])
+        self.assertFalse(seen[0].running)
 
 
 class PytestExampleTests(unittest.TestCase):
@@ -43,6 +70,6 @@ class PytestExampleTests(unittest.TestCase):
         def check(result):
             out, err, code = result
             self.assertEqual(code, 0, out + err)
-            self.assertIn(b"1 passed", out)
+            self.assertIn(b"2 passed", out)
 
         return d.addCallback(check)
