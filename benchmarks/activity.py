@@ -39,7 +39,7 @@ WARMUP = 2.0
 # -- the server (child process) ----------------------------------------------
 
 
-def serverConfig(books, level):
+def serverConfig(books, level, interval=None):
     lines = ["[engine:e1]", "class = matching", ""]
     for i in range(books):
         lines += [
@@ -48,7 +48,10 @@ def serverConfig(books, level):
             "reference_price = %d.00" % (100 + 10 * i,),
         ]
         if level != "none":
-            lines += ["activity = %s" % (level,), "seed = %d" % (i + 1,)]
+            lines.append("seed = %d" % (i + 1,))
+            if interval is not None:
+                lines.append("activity_interval = %s" % (interval,))
+            lines.append("activity = %s" % (level,))
         lines.append("")
     lines += [
         "[endpoint:fix1]",
@@ -69,7 +72,7 @@ class _Counter:
         self.count += len(events)
 
 
-def serve(books, level, duration, eventQueue=True):
+def serve(books, level, duration, eventQueue=True, interval=None):
     """
     Run a simulator; print its FIX port, then (after the warm-up and the
     measured window) the statistics of the window as one JSON line.
@@ -81,7 +84,7 @@ def serve(books, level, duration, eventQueue=True):
 
     simulator = Simulator(reactor)
     simulator.gcPolicy = True
-    config.apply(config.parse(serverConfig(books, level), "bench.ini"), simulator)
+    config.apply(config.parse(serverConfig(books, level, interval), "bench.ini"), simulator)
     simulator.startService()
     engine = simulator.engines["e1"]
     if not eventQueue:
@@ -218,8 +221,10 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def runOnce(books, level, duration, rate, eventQueue=True):
+def runOnce(books, level, duration, rate, eventQueue=True, interval=None):
     extra = [] if eventQueue else ["--without-event-queue"]
+    if interval is not None:
+        extra += ["--interval", str(interval)]
     child = subprocess.Popen(
         [sys.executable, os.path.abspath(__file__), "--serve", "--books", str(books),
          "--level", level, "--duration", str(duration)] + extra,
@@ -274,6 +279,10 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--level", default="fast")
     parser.add_argument(
+        "--interval", type=float, default=None,
+        help="activity_interval of every book (default: the level's)",
+    )
+    parser.add_argument(
         "--without-event-queue",
         action="store_true",
         help="diagnostic: unsubscribe the control event queue from the engine",
@@ -281,12 +290,14 @@ def main():
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.books, args.level, args.duration, not args.without_event_queue)
+        serve(args.books, args.level, args.duration, not args.without_event_queue,
+              args.interval)
         return
     results = {}
     for level in ("none", args.level):
         runs = [
-            runOnce(args.books, level, args.duration, args.rate, not args.without_event_queue)
+            runOnce(args.books, level, args.duration, args.rate,
+                    not args.without_event_queue, args.interval)
             for _ in range(args.runs)
         ]
         median = {key: statistics.median(r[key] for r in runs) for key in runs[0]}

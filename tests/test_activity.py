@@ -566,3 +566,74 @@ class ConfigurationTests(TestCase):
         error = self.assertRaises(ConfigError, config.apply, sections, simulator)
         self.assertIn("sim.ini:4", str(error))
         self.assertIn("activity", str(error))
+
+
+_ACTIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("advance"), st.sampled_from([0.0, 0.004, 0.01, 0.03, 0.3, 2.0])),
+        st.tuples(
+            st.just("new"),
+            st.tuples(
+                st.booleans(),
+                st.integers(-15, 15),
+                st.integers(1, 2000),
+                st.sampled_from([TimeInForce.DAY, TimeInForce.IOC, TimeInForce.GTC]),
+            ),
+        ),
+        st.tuples(st.just("cancel"), st.integers(0, 50)),
+        st.tuples(st.just("replace"), st.tuples(st.integers(0, 50), st.integers(-5, 5))),
+        st.tuples(st.just("reference"), st.integers(1, 400)),
+        st.tuples(st.just("level"), st.sampled_from(["none", "slow", "fast"])),
+        st.tuples(st.just("mm"), st.booleans()),
+        st.tuples(st.just("expire"), st.none()),
+    ),
+    min_size=5,
+    max_size=60,
+)
+
+
+class InterleavingTests(TestCase):
+    @settings(max_examples=100, deadline=None)
+    @given(actions=_ACTIONS)
+    def test_bookAlwaysValid(self, actions):
+        """
+        Whatever clients, tests and the clock do between the activity's
+        batches, the book is valid (never crossed) after every step, and
+        stopping leaves no house order and no timer.
+        """
+        engine, book, clock, _ = makeEngine(reference="1.00", activity="fast", seed=2)
+        clientOrders = []
+        for n, (kind, arg) in enumerate(actions):
+            if kind == "advance":
+                clock.advance(arg)
+            elif kind == "new":
+                isBuy, offset, quantity, tif = arg
+                price = max(100, book.referencePrice + offset * 100)
+                clientOrders.append(engine.submitNew(Order(
+                    "fix1/C", "c%d" % (n,), "AAPL", Side.BUY if isBuy else Side.SELL,
+                    quantity, price, timeInForce=tif,
+                )))
+            elif kind == "cancel" and clientOrders:
+                order = clientOrders[arg % len(clientOrders)]
+                engine.submitCancel("fix1/C", "x%d" % (n,), origClOrdId=order.clOrdId)
+            elif kind == "replace" and clientOrders:
+                index, offset = arg
+                order = clientOrders[index % len(clientOrders)]
+                if order.price is not None:
+                    engine.submitReplace(
+                        "fix1/C", "r%d" % (n,), origClOrdId=order.clOrdId,
+                        price=max(100, order.price + offset * 100),
+                    )
+            elif kind == "reference":
+                engine.setBookProperty("AAPL", "reference_price", arg / 100.0)
+            elif kind == "level":
+                engine.setBookProperty("AAPL", "activity", arg)
+            elif kind == "mm":
+                engine.setBookProperty("AAPL", "market_maker", "yes" if arg else "no")
+            elif kind == "expire":
+                engine.expireDay()
+            book.validateInternalState()
+        book.activity.stop()
+        book.validateInternalState()
+        self.assertEqual(houseOrders(engine), [])
+        self.assertEqual(clock.getDelayedCalls(), [])
