@@ -12,6 +12,11 @@ over loopback.
 Each figure is the median of 3 runs, each run on a fresh simulator.
 
     .venv/bin/python benchmarks/fix_gateway.py [--orders 200000] [--seconds 5] [--runs 3]
+        [--rates 2000,10000] [--in-process]
+
+C{--in-process} first feeds the same pipelined orders straight into a FIX
+endpoint's protocol in this process (no sockets, no simulator event queue),
+to tell the FIX stack's own cost from the rest.
 """
 
 import argparse
@@ -265,6 +270,58 @@ def latency(port, rate, seconds):
     return latencies
 
 
+def inProcess(orders):
+    """
+    The same pipelined orders fed straight into a FIX endpoint's protocol
+    (engine + session layer + order entry, no sockets, no simulator event
+    queue): orders per second.
+    """
+    sys.path.insert(0, ROOT)
+    from twisted.internet.address import IPv4Address
+    from twisted.internet.testing import MemoryReactorClock, StringTransport
+
+    from exsim.engine.matching import MatchingEngine
+    from exsim.fix.family import family
+    from exsim.model import Instrument
+
+    class Endpoint:
+        name = "fix1"
+
+        def __init__(self, engine, reactor):
+            self.engine = engine
+            self.reactor = reactor
+            self.properties = {"begin_string": "FIX.4.4"}
+
+        def get(self, name, default=None):
+            return self.properties.get(name, default)
+
+        def report(self, *args, **kwargs):
+            pass
+
+    reactor = MemoryReactorClock()
+    reactor.advance(time.time())
+    engine = MatchingEngine("e1", reactor)
+    engine.addBook(Instrument("AAPL"))
+    factory = family.buildFactory(Endpoint(engine, reactor))
+    protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1))
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    protocol.dataReceived(encode(b"A", 1, b"98=0\x01108=30\x01", stamp(), b"P"))
+    messages = []
+    seq = 2
+    for i in range(orders // 2):
+        messages.append(newOrder(seq, b"s%d" % i, b"2", b"10.00", sender=b"P"))
+        messages.append(newOrder(seq + 1, b"b%d" % i, b"1", b"10.00", sender=b"P"))
+        seq += 2
+    chunks = [b"".join(messages[i:i + 200]) for i in range(0, len(messages), 200)]
+    transport.clear()
+    start = time.perf_counter()
+    for chunk in chunks:
+        protocol.dataReceived(chunk)
+        transport.clear()
+    return len(messages) / (time.perf_counter() - start)
+
+
 def percentile(values, p):
     return values[min(len(values) - 1, int(len(values) * p))]
 
@@ -275,7 +332,16 @@ def main():
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rates", default="2000,10000")
+    parser.add_argument(
+        "--in-process", action="store_true",
+        help="also feed the orders straight into the protocol in this process",
+    )
     args = parser.parse_args()
+    if args.in_process:
+        figures = sorted(inProcess(args.orders) for _ in range(args.runs))
+        print("in process (engine + FIX session + order entry, no sockets): "
+              "median %.0f orders/s of %s" % (statistics.median(figures), ["%.0f" % f for f in figures]),
+              flush=True)
     rates = [int(r) for r in args.rates.split(",")]
     results = {"throughput": []}
     for rate in rates:
