@@ -10,6 +10,7 @@ from zope.interface import implementer
 from exsim.engine.matching import MatchingEngine
 from exsim.interfaces import IFixSession
 from exsim.model import Instrument
+from tests.fixsession_helpers import Endpoint
 
 
 @implementer(IFixSession)
@@ -68,23 +69,15 @@ def fieldDict(fields):
     return result
 
 
-class FakeEndpoint:
+class FakeEndpoint(Endpoint):
     """
-    What the application needs of an L{exsim.endpoint.Endpoint}.
+    What the application needs of an L{exsim.endpoint.Endpoint}: the
+    session tests' fake, with an engine.
     """
 
     def __init__(self, engine, reactor, name="fix1", **properties):
-        self.name = name
+        Endpoint.__init__(self, reactor, name, **properties)
         self.engine = engine
-        self.reactor = reactor
-        self.properties = dict(properties)
-        self.reports = []
-
-    def get(self, name, default=None):
-        return self.properties.get(name, default)
-
-    def report(self, eventType, **fields):
-        self.reports.append((eventType, fields))
 
 
 class FakeMessage:

@@ -18,6 +18,7 @@ plus the application's own:
 from zope.interface import implementer
 
 from exsim.errors import BadValue
+from exsim.fix.settings import parseBool
 from exsim.interfaces import IProtocolFamily
 
 ROLES = ("order_entry", "drop_copy", "market_data")
@@ -30,25 +31,11 @@ def parseRole(value):
     return text
 
 
-def _parseYesNo(name):
-    def parse(value):
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("yes", "y", "true", "on", "1"):
-            return True
-        if text in ("no", "n", "false", "off", "0"):
-            return False
-        raise BadValue("%s must be yes or no, not %r" % (name, value))
-
-    return parse
-
-
 #: The application's properties and their parsers.
 APPLICATION_PROPERTIES = {
     "role": parseRole,
-    "cancel_on_disconnect": _parseYesNo("cancel_on_disconnect"),
-    "market_data": _parseYesNo("market_data"),
+    "cancel_on_disconnect": parseBool("cancel_on_disconnect"),
+    "market_data": parseBool("market_data"),
 }
 
 #: Their defaults.
