@@ -99,9 +99,10 @@ class Client:
 
     def build(self, msgType, fields=(), seq=None, header=None, sendingTime=None, begin=None):
         """
-        Encode a message (advancing our MsgSeqNum unless C{seq} is given).
+        Encode a message (advancing our MsgSeqNum unless C{seq} or a whole
+        C{header} is given).
         """
-        if seq is None:
+        if seq is None and header is None:
             seq = self.seq
             self.seq += 1
         if header is None:

@@ -252,6 +252,24 @@ class LogonTests(SessionTestMixin, unittest.TestCase):
         self.assertEqual(reply[1].get(7), "1")
         self.assertEqual(reply[1].get(16), "0")
 
+    def test_logonSeqTooHighThenGapFilled(self):
+        """
+        The counterparty answers our ResendRequest by gap-filling up to and
+        including its Logon; the session then goes on in sequence.
+        """
+        client = self.connect()
+        client.seq = 5
+        client.logon()
+        now = stamp(self.reactor.seconds())
+        gap = client.build(
+            "4", [(123, "Y"), (36, 6)], seq=1,
+            header=[(49, "CLIENT"), (56, "EXSIM"), (34, 1), (43, "Y"), (52, now), (122, now)],
+        )
+        self.assertEqual(client.sendRaw(gap), [])
+        self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 6)
+        self.assertEqual(client.send("D", order(client)), [])
+        self.assertEqual(len(self.app.messages), 1)
+
     def test_fix40(self):
         client = self.connect(beginString="FIX.4.0")
         client.seq = 3
@@ -606,6 +624,27 @@ class RejectTests(SessionTestMixin, unittest.TestCase):
         self.assertEqual(types(reply), ["3", "5"])
         self.assertEqual(reply[0].get(373), "10")
         self.assertTrue(client.disconnected)
+
+    def test_missingTargetCompId(self):
+        """
+        A missing CompID is a missing required field, not a CompID problem.
+        """
+        client = self.loggedOn()
+        msg = client.build("0", header=[(49, "CLIENT"), (34, 2), (52, stamp(self.reactor.seconds()))])
+        self.assertReject(client.sendRaw(msg), 1, 56)
+        self.assertFalse(client.disconnected)
+
+    def test_malformedSendingTime(self):
+        client = self.loggedOn()
+        self.assertReject(client.send("0", sendingTime="20240301 12:00:00"), 6, 52)
+        self.assertFalse(client.disconnected)
+
+    def test_trailerFieldBeforeEnd(self):
+        client = self.loggedOn()
+        body = order(client)
+        body.insert(2, (93, 1))
+        body.insert(3, (89, "x"))
+        self.assertReject(client.send("D", body), 14, 93)
 
     def test_sendingTimeToleranceOff(self):
         client = self.loggedOn(sending_time_tolerance=0)

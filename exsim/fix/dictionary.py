@@ -323,7 +323,9 @@ class Dictionary:
         self.checks = {tag: f.check for tag, f in self.fields.items() if f.check}
         self.fastChecks = {tag: f.ok for tag, f in self.fields.items() if f.ok}
         self.checkedTags = frozenset(self.fastChecks)
-        everywhere = self.headerTags | self.trailerTags | {8, 9, 35, 10}
+        # Trailer fields other than CheckSum (signatures) take the detailed
+        # path, which checks that they come last.
+        everywhere = self.headerTags | {8, 9, 35, 10}
         self.permitted = {
             msgType: everywhere | spec.tags for msgType, spec in self.messages.items()
         }

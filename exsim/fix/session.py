@@ -659,10 +659,10 @@ class FixConnection(Protocol):
 
     def _goodTime(self, message, tolerance):
         value = message.getBytes(52)
-        if value is None:
-            return True  # a missing SendingTime is a validation problem
-        when = _utcSeconds(value)
-        return when is not None and abs(self.reactor.seconds() - when) <= tolerance
+        when = None if value is None else _utcSeconds(value)
+        if when is None:
+            return True  # missing or malformed: a validation problem
+        return abs(self.reactor.seconds() - when) <= tolerance
 
     def _handle(self, message):
         session = self.session
@@ -757,12 +757,16 @@ class FixConnection(Protocol):
         store = session.store
         seq = message.seqNum
         fields = message._fields
-        # CompIDs.
-        if fields.get(49) != self._theirCompId or fields.get(56) != self._ourCompId:
+        # CompIDs (a missing one is a validation problem, below).
+        sender = fields.get(49)
+        target = fields.get(56)
+        if (sender is not None and sender != self._theirCompId) or (
+            target is not None and target != self._ourCompId
+        ):
             self._reject(
                 message,
                 COMPID_PROBLEM,
-                49 if fields.get(49) != self._theirCompId else 56,
+                49 if sender != self._theirCompId else 56,
                 "CompID problem: expected 49=%s 56=%s"
                 % (self._theirCompId.decode(), self._ourCompId.decode()),
             )
