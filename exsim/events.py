@@ -77,10 +77,40 @@ def parseSize(value):
     return size
 
 
+def engineEventFields(event, engine):
+    """
+    The queue fields of one engine event: its C{asDict()}, prices as
+    decimal text for the instrument of its book.
+
+    @return: (event type, fields).
+    """
+    fields = event.asDict()
+    eventType = fields.pop("type", getattr(event, "type", "event"))
+    symbol = fields.get("symbol")
+    books = getattr(engine, "books", {})
+    book = books.get(symbol) if symbol is not None else None
+    instrument = book.instrument if book is not None else _DEFAULT_INSTRUMENT
+    for name in PRICE_FIELDS:
+        value = fields.get(name)
+        if type(value) is int:
+            fields[name] = formatPrice(instrument, value)
+    if "avg_px" in fields:
+        fields["avg_px"] = formatAverage(
+            instrument, getattr(event, "notional", 0), getattr(event, "cumQty", 0)
+        )
+    return eventType, fields
+
+
 @implementer(IEngineListener)
 class EngineEventListener:
     """
-    Subscribed to one engine: turns its events into queue entries.
+    Subscribed to one engine: queues its events.
+
+    A batch is queued as it is, in O(1); each event becomes a dict only
+    when C{get_events} takes it (engine events carry a snapshot of what they
+    report, so converting later gives the same dict).  Turning every event
+    into decimal text as it happened would cost the engine most of its
+    throughput.
 
     @ivar engineName: the name the simulator knows the engine by.
     """
@@ -91,23 +121,40 @@ class EngineEventListener:
         self.engine = engine
 
     def engineEvents(self, events):
-        books = getattr(self.engine, "books", {})
-        for event in events:
-            fields = event.asDict()
-            eventType = fields.pop("type", getattr(event, "type", "event"))
-            symbol = fields.get("symbol")
-            book = books.get(symbol) if symbol is not None else None
-            instrument = book.instrument if book is not None else _DEFAULT_INSTRUMENT
-            for name in PRICE_FIELDS:
-                value = fields.get(name)
-                if type(value) is int:
-                    fields[name] = formatPrice(instrument, value)
-            if "avg_px" in fields:
-                fields["avg_px"] = formatAverage(
-                    instrument, getattr(event, "notional", 0), getattr(event, "cumQty", 0)
-                )
-            fields["engine"] = self.engineName
-            self.queue.add(eventType, fields)
+        self.queue.addEngineEvents(self.engineName, self.engine, events)
+
+
+class _Batch:
+    """
+    Engine events queued unconverted: event ids C{firstId} + offset.
+    """
+
+    __slots__ = ("firstId", "time", "engineName", "engine", "events", "offset")
+
+    def __init__(self, firstId, time, engineName, engine, events):
+        self.firstId = firstId
+        self.time = time
+        self.engineName = engineName
+        self.engine = engine
+        self.events = events
+        self.offset = 0
+
+    def take(self):
+        """
+        Convert and remove the next event.
+        """
+        i = self.offset
+        self.offset = i + 1
+        eventType, fields = engineEventFields(self.events[i], self.engine)
+        entry = {"event_id": self.firstId + i, "type": eventType, "time": self.time}
+        for key, value in fields.items():
+            if key not in entry:
+                entry[key] = value
+        entry["engine"] = self.engineName
+        return entry
+
+    def __len__(self):
+        return len(self.events) - self.offset
 
 
 class EventQueue:
@@ -123,7 +170,9 @@ class EventQueue:
     def __init__(self, clock, maxSize=DEFAULT_SIZE):
         self.clock = clock
         self.maxSize = parseSize(maxSize)
+        # Dicts ready to go, and _Batch entries converted on the way out.
         self._events = deque()
+        self._count = 0
         self._nextId = 1
         self.lost = 0
         self._firstLost = None
@@ -131,7 +180,7 @@ class EventQueue:
         self._listeners = {}
 
     def __len__(self):
-        return len(self._events)
+        return self._count
 
     def setMaxSize(self, value):
         """
@@ -175,22 +224,51 @@ class EventQueue:
         Queue one event, or count it as lost if the queue is full.
         """
         self._reportLoss()
-        if len(self._events) >= self.maxSize:
-            eventId = self._nextId
-            self._nextId += 1
-            if not self.lost:
-                self._firstLost = eventId
-                self.log.warn(
-                    "control event queue full ({size} events): dropping events",
-                    size=self.maxSize,
-                )
-            self.lost += 1
-            self._lastLost = eventId
+        if self._count >= self.maxSize:
+            self._lose(1)
             return
         self._events.append(self._entry(eventType, fields))
+        self._count += 1
+
+    def addEngineEvents(self, engineName, engine, events):
+        """
+        Queue a batch of engine events (converted when taken), or as many
+        as fit; the rest are counted as lost.
+        """
+        self._reportLoss()
+        room = self.maxSize - self._count
+        if room <= 0:
+            self._lose(len(events))
+            return
+        if len(events) > room:
+            kept = events[:room]
+            lost = len(events) - room
+        else:
+            kept = list(events)
+            lost = 0
+        self._events.append(
+            _Batch(self._nextId, self.clock.seconds(), engineName, engine, kept)
+        )
+        self._nextId += len(kept)
+        self._count += len(kept)
+        if lost:
+            self._lose(lost)
+
+    def _lose(self, count):
+        firstId = self._nextId
+        self._nextId += count
+        if not self.lost:
+            self._firstLost = firstId
+            self.log.warn(
+                "control event queue full ({size} events): dropping events",
+                size=self.maxSize,
+            )
+        self.lost += count
+        self._lastLost = self._nextId - 1
 
     def _reportLoss(self):
-        if self.lost and len(self._events) < self.maxSize:
+        if self.lost and self._count < self.maxSize:
+            self._count += 1
             self._events.append(
                 self._entry(
                     "events_lost",
@@ -211,6 +289,7 @@ class EventQueue:
         the queue, in their order.
         """
         self._events.extendleft(reversed(events))
+        self._count += len(events)
 
     def get(self, maxCount=None):
         """
@@ -232,7 +311,14 @@ class EventQueue:
         events = self._events
         result = []
         while events and len(result) < maxCount:
-            result.append(events.popleft())
+            head = events[0]
+            if type(head) is _Batch:
+                result.append(head.take())
+                if not len(head):
+                    events.popleft()
+            else:
+                result.append(events.popleft())
+            self._count -= 1
             # The first room made goes to the loss report, in the place
             # of the events it stands for.
             self._reportLoss()

@@ -170,3 +170,59 @@ class EngineEventTests(unittest.TestCase):
         self.assertEqual(formatPrice(instrument, 1000050), "100.005")
         instrument.tickSize = 10000
         self.assertEqual(formatPrice(instrument, 1000000), "100")
+
+
+class LazyConversionTests(unittest.TestCase):
+    """
+    Engine events are queued as batches and become dicts when taken.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.simulator = Simulator(self.clock)
+        self.simulator.create_engine("e1")
+        self.simulator.create_book("AAPL", "e1", "AAPL")
+        self.engine = self.simulator.engines["e1"]
+
+    def test_reportsStateWhenHappened(self):
+        """
+        An event taken after its order changed again still reports the
+        order as it was when the event happened.
+        """
+        order = self.engine.submitNew(Order("ep/A", "c1", "AAPL", Side.BUY, 10, 1015000))
+        self.engine.submitNew(Order("ep/B", "c2", "AAPL", Side.SELL, 4, 1015000))
+        self.clock.advance(5)
+        self.engine.submitCancel("ep/A", "c3", origClOrdId="c1")
+        self.assertEqual(order.leavesQty, 0)
+        events = self.simulator.get_events()
+        accepted = events[0]
+        self.assertEqual((accepted["type"], accepted["leaves_qty"], accepted["status"]), ("accepted", 10, "new"))
+        mine = [e for e in events if e["type"] == "filled" and e["order_id"] == order.orderId][0]
+        self.assertEqual((mine["cum_qty"], mine["leaves_qty"], mine["status"]), (4, 6, "partially_filled"))
+        cancelled = events[-1]
+        self.assertEqual((cancelled["type"], cancelled["cancelled_qty"]), ("cancelled", 6))
+        self.assertEqual(cancelled["time"], accepted["time"] + 5)
+        ids = [e["event_id"] for e in events]
+        self.assertEqual(ids, list(range(ids[0], ids[0] + len(ids))))
+
+    def test_pagesSplitBatches(self):
+        self.engine.submitNew(Order("ep/A", "c1", "AAPL", Side.BUY, 10, 1015000))
+        first = self.simulator.events.get(2)
+        self.assertEqual([e["type"] for e in first], ["accepted", "added"])
+        self.assertEqual(len(self.simulator.events), 1)
+        rest = self.simulator.events.get()
+        self.assertEqual([e["type"] for e in rest], ["book_changed"])
+        self.assertEqual(rest[0]["event_id"], first[1]["event_id"] + 1)
+
+    def test_batchOverflow(self):
+        """
+        A batch larger than the room left keeps what fits; the rest is
+        reported lost, with its ids.
+        """
+        self.simulator.events.setMaxSize(2)
+        self.engine.submitNew(Order("ep/A", "c1", "AAPL", Side.BUY, 10, 1015000))
+        self.assertEqual(self.simulator.events.lost, 1)
+        events = self.simulator.events.get(10)
+        self.assertEqual([e["type"] for e in events], ["accepted", "added", "events_lost"])
+        lost = events[-1]
+        self.assertEqual((lost["count"], lost["first_event_id"]), (1, events[1]["event_id"] + 1))
