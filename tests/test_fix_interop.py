@@ -143,6 +143,16 @@ SocketConnectPort={port}
 DataDictionary={dictionary}
 """
 
+FIXT_SESSION = """
+[SESSION]
+BeginString=FIXT.1.1
+DefaultApplVerID=FIX.5.0SP2
+SenderCompID={sender}
+SocketConnectPort={port}
+TransportDataDictionary={transport}
+AppDataDictionary={app}
+"""
+
 
 class QuickFixTests(TestCase):
     """
@@ -195,6 +205,13 @@ class QuickFixTests(TestCase):
             os.path.join(self.tmp, "log-" + name),
         )
         for sender, beginString, port in sessions:
+            if beginString == "FIXT.1.1":
+                text += FIXT_SESSION.format(
+                    sender=sender, port=port,
+                    transport=os.path.join(DATA, "FIXT11.xml"),
+                    app=os.path.join(DATA, "FIX50SP2.xml"),
+                )
+                continue
             dictionary = os.path.join(DATA, beginString.replace(".", "") + ".xml")
             text += SESSION.format(
                 beginString=beginString, sender=sender, port=port, dictionary=dictionary
@@ -257,6 +274,8 @@ class QuickFixTests(TestCase):
         header = message.getHeader()
         header.setField(fix.BeginString(sessionId.getBeginString().getValue()))
         header.setField(fix.MsgType(msgType))
+        if sessionId.getBeginString().getValue() == "FIXT.1.1":
+            header.setField(fix.StringField(1128, "9"))
         for tag, value in fields:
             message.setField(fix.StringField(tag, value))
         for countTag, delimiter, order, entries in groups:
@@ -407,6 +426,39 @@ class QuickFixTests(TestCase):
         self.send("C", "H", [(11, "c2"), (55, "AAPL"), (54, "1")])
         [state] = yield self.receive("C")
         self.assertEqual((state[20], state[150], state[39]), ("3", "1", "1"))
+        self.assertNoRejects()
+
+    @defer.inlineCallbacks
+    def test_fix50sp2OrderEntryAndMarketData(self):
+        self.startClient([("E", "FIXT.1.1", self.port), ("F", "FIXT.1.1", self.port)])
+        yield self.waitEvents([("logon", "E"), ("logon", "F")])
+        self.send("F", "V", [(262, "md1"), (263, "1"), (264, "1")], [
+            (267, 269, [269, 0], [[(269, "0")], [(269, "1")], [(269, "2")]]),
+            (146, 55, [55, 0], [[(55, "AAPL")]]),
+        ])
+        [snapshot] = yield self.receive("F")
+        self.assertEqual((snapshot.msgType, snapshot[268]), ("W", "0"))
+        self.newOrder("E", "e1", "1", 100, "20.00")
+        [new] = yield self.receive("E")
+        self.assertEqual((new[150], new[39], new[151]), ("0", "0", "100"))
+        [update] = yield self.receive("F")
+        self.assertEqual((update.msgType, update[279], update[270]), ("X", "0", "20"))
+        self.newOrder("F", "f1", "2", 30, "19.99")
+        received = yield self.receive("F", 3)
+        ers = [m for m in received if m.msgType == "8"]
+        self.assertEqual([(m[150], m[39]) for m in ers], [("0", "0"), ("F", "2")])
+        self.assertEqual((ers[1][1057], ers[1][851], ers[1][31]), ("Y", "2", "20"))
+        [fill] = yield self.receive("E")
+        self.assertEqual((fill[150], fill[39], fill[32], fill[880]), ("F", "1", "30", ers[1][880]))
+        self.send("E", "F", [(41, "e1"), (11, "e2"), (55, "AAPL"), (54, "1"), (60, _now())])
+        [cancelled] = yield self.receive("E")
+        self.assertEqual((cancelled[150], cancelled[39], cancelled[14]), ("4", "4", "30"))
+        self.send("E", "H", [(11, "e1"), (55, "AAPL"), (54, "1")])
+        [state] = yield self.receive("E")
+        self.assertEqual((state[150], state[39], state[14]), ("I", "4", "30"))
+        self.send("E", "H", [(11, "zz"), (55, "AAPL"), (54, "1")])
+        [state] = yield self.receive("E")
+        self.assertEqual((state[150], state[39], state[103]), ("I", "8", "5"))
         self.assertNoRejects()
 
 
