@@ -108,8 +108,9 @@ class ControlClient:
         """
         Run the operation C{name} remotely.
         """
+        remote = "get_events_json" if name == "get_events" else name
         try:
-            d = self.perspective.callRemote(name, *args, **kwargs)
+            d = self.perspective.callRemote(remote, *args, **kwargs)
         except pb.DeadReferenceError:
             return defer.fail(ServerGone("the connection to the simulator was lost"))
         d.addErrback(_localError)
@@ -186,7 +187,7 @@ class ControlClient:
 def _decodeEvents(answer):
     """
     get_events travels as JSON text (see
-    L{exsim.control.avatar.ControlAvatar.perspective_get_events}).
+    L{exsim.control.avatar.ControlAvatar.perspective_get_events_json}).
     """
     if isinstance(answer, (str, bytes)):
         return json.loads(answer)

@@ -160,6 +160,22 @@ class OperationTests(ControlTestMixin, unittest.TestCase):
         self.assertEqual([e["type"] for e in events], ["accepted", "added", "book_changed"])
         self.assertEqual(self.successResultOf(self.call("get_events", 10)), [])
 
+    def test_rawGetEvents(self):
+        """
+        A raw Perspective Broker caller of get_events gets what the
+        contract says: a list of event dicts.
+        """
+        self.successResultOf(self.call("create_engine", "e1"))
+        self.successResultOf(self.call("create_book", "AAPL", "e1", "AAPL"))
+        self.successResultOf(self.call("create_order", "o1", "AAPL", side="buy", price="12.5", quantity=10))
+        self.successResultOf(self.call("submit_order", "o1"))
+        events = self.successResultOf(
+            self.flushed(self.control.perspective.callRemote("get_events", 2))
+        )
+        self.assertIsInstance(events, list)
+        self.assertEqual([e["type"] for e in events], ["accepted", "added"])
+        self.assertEqual(events[0]["price"], "12.50")
+
     def test_errorsKeepTheirClass(self):
         """
         An error raised by an operation arrives as the same exsim.errors
