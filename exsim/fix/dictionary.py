@@ -258,13 +258,44 @@ class MessageSpec(GroupSpec):
     One message type of a dictionary.
     """
 
-    __slots__ = ("msgType", "name", "isAdmin")
+    __slots__ = ("msgType", "name", "isAdmin", "permitted")
 
     def __init__(self, msgType, name, category, items):
         GroupSpec.__init__(self, None, items)
         self.msgType = msgType
         self.name = name
         self.isAdmin = category == "admin"
+
+
+class _Messages(dict):
+    """
+    {msgType: L{MessageSpec}}, each built on first use (FIX.5.0SP2 has
+    deeply nested groups: building all of them up front takes a while).
+    """
+
+    def __init__(self, raw, everywhere):
+        dict.__init__(self, raw)
+        self._everywhere = everywhere
+
+    def __getitem__(self, msgType):
+        spec = dict.__getitem__(self, msgType)
+        if spec.__class__ is not MessageSpec:
+            name, category, items = spec
+            spec = MessageSpec(msgType, name, category, items)
+            spec.permitted = self._everywhere | spec.tags
+            dict.__setitem__(self, msgType, spec)
+        return spec
+
+    def get(self, msgType, default=None):
+        if dict.__contains__(self, msgType):
+            return self[msgType]
+        return default
+
+    def values(self):
+        return [self[k] for k in self]
+
+    def items(self):
+        return [(k, self[k]) for k in self]
 
 
 def _load(stem):
@@ -316,19 +347,12 @@ class Dictionary:
             item[0] for item in data["header"] if item[1]
         ) - {8, 9, 35}
         self.trailerTags = frozenset(item[0] for item in data["trailer"])
-        self.messages = {
-            msgType: MessageSpec(msgType, name, category, items)
-            for msgType, (name, category, items) in messages.items()
-        }
+        # Trailer fields other than CheckSum (signatures) take the detailed
+        # path of validate, which checks that they come last.
+        self.messages = _Messages(messages, self.headerTags | {8, 9, 35, 10})
         self.checks = {tag: f.check for tag, f in self.fields.items() if f.check}
         self.fastChecks = {tag: f.ok for tag, f in self.fields.items() if f.ok}
         self.checkedTags = frozenset(self.fastChecks)
-        # Trailer fields other than CheckSum (signatures) take the detailed
-        # path, which checks that they come last.
-        everywhere = self.headerTags | {8, 9, 35, 10}
-        self.permitted = {
-            msgType: everywhere | spec.tags for msgType, spec in self.messages.items()
-        }
 
     def __repr__(self):
         return "<Dictionary %s%s>" % (
@@ -379,17 +403,16 @@ class Dictionary:
         # Fast path: a message without groups, duplicates or bad values
         # passes with set operations and C-level predicates; anything
         # else takes the detailed walk below, which is authoritative.
-        msgType = message.msgType
-        permitted = self.permitted.get(msgType)
-        if permitted is not None:
+        spec = self.messages.get(message.msgType)
+        if spec is not None:
             pairs = message.pairs
             tags, values = zip(*pairs)
             seen = set(tags)
             header = self.headerTags
             if (
                 len(seen) == len(tags)
-                and seen <= permitted
-                and self.messages[msgType].required <= seen
+                and seen <= spec.permitted
+                and spec.required <= seen
                 and self.headerRequired <= seen
                 and all(values)
                 and header.issuperset(tags[: len(seen & header)])
