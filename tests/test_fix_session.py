@@ -770,6 +770,22 @@ class LogoutTests(SessionTestMixin, unittest.TestCase):
         self.reactor.advance(1)
         self.assertTrue(client.disconnected)
 
+    def test_sessionFreeOnceDropped(self):
+        """
+        When the venue drops a connection the session is over at once: the
+        application hears it, and the client can log on again at once.
+        """
+        client = self.loggedOn()
+        client.send("D", order(client), seq=1)  # too low: logout, dropped
+        self.assertTrue(client.disconnected)
+        self.assertEqual(len(self.app.loggedOut), 1)
+        again = Client(self.factory)
+        again.seq = 2
+        self.assertEqual(types(again.logon()), ["A"])
+        client.close()  # the old connection's loss changes nothing
+        self.assertEqual(len(self.app.loggedOut), 1)
+        self.assertTrue(self.factory.sessions["CLIENT"].loggedOn)
+
     def test_resetOnLogout(self):
         client = self.loggedOn(reset_on_logout=True)
         client.send("5")

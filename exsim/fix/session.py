@@ -347,7 +347,8 @@ class FixConnection(Protocol):
 
     def disconnect(self, reason):
         """
-        Drop the connection (after what was written is sent).
+        Drop the connection (after what was written is sent).  The session
+        is over at once: a new connection may log on for it.
         """
         if self.state == CLOSED:
             return
@@ -360,21 +361,29 @@ class FixConnection(Protocol):
         )
         self.state = CLOSED
         self.transport.loseConnection()
+        self._ended()
 
     def connectionLost(self, reason=None):
         self.state = CLOSED
+        self._ended()
+
+    def _ended(self):
+        """
+        The connection is over (we dropped it, or it was lost): stop the
+        timer, detach the session, tell the application (once).
+        """
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
+        if self not in self.factory.connections:
+            return
         self.factory.connections.discard(self)
         session, self.session = self.session, None
+        reason = self._disconnectReason or "connection lost"
         if session is not None and session.connection is self:
             session.detach()
             self.factory.endpoint.report(
-                "disconnect",
-                session=session.key,
-                peer=self._peer,
-                reason=self._disconnectReason or "connection lost",
+                "disconnect", session=session.key, peer=self._peer, reason=reason
             )
             if settings.get(self.factory.endpoint, "reset_on_disconnect"):
                 session.reset()
@@ -384,10 +393,7 @@ class FixConnection(Protocol):
                 self.log.failure("application failed on sessionLoggedOut")
         else:
             self.factory.endpoint.report(
-                "disconnect",
-                session=None,
-                peer=self._peer,
-                reason=self._disconnectReason or "connection lost",
+                "disconnect", session=None, peer=self._peer, reason=reason
             )
 
     def shutdown(self, text):
