@@ -634,8 +634,9 @@ class FixConnection(Protocol):
         self._tolerance = tolerance
         senderCompId = ours if ours != settings.ANY else target
         session.attach(self, begin, applVerId, senderCompId)
-        self._ourCompId = senderCompId.encode()
-        self._theirCompId = counterparty.encode()
+        # Compare CompIDs as received, byte for byte.
+        self._ourCompId = message.getBytes(56) if ours == settings.ANY else ours.encode()
+        self._theirCompId = message.getBytes(49)
         fields = [(98, 0), (108, hb)]
         if (reset or settings.get(endpoint, "reset_on_logon")) and 141 in d.messages["A"].tags:
             fields.append((141, "Y"))
