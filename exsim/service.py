@@ -418,8 +418,16 @@ class Simulator(service.MultiService):
         newBid = plan["bid"][0] if plan["bid"] else None
         if newBid is not None and live["ask"] is not None and newBid >= live["ask"].price:
             order = ("ask", "bid")
-        for side in order:
-            self._quoteSide(engine, book, quote, side, plan[side], live[side])
+        # Both sides go out as one batch of events (one market-data update).
+        capture = _Capture()
+        engine.subscribe(capture)
+        try:
+            with engine.batch():
+                for side in order:
+                    self._quoteSide(engine, book, quote, side, plan[side], live[side])
+        finally:
+            engine.unsubscribe(capture)
+        _raiseRejected(capture.events, "quote %r" % (quote.quoteId,))
         return None
 
     def _quoteSide(self, engine, book, quote, side, wanted, live):
@@ -522,8 +530,7 @@ class Simulator(service.MultiService):
         return engine, engine.getOrder(orderId)
 
     def _requestOf(self, engine, order, kind):
-        pending = engine.pendingRequests().get(order.orderId)
-        if pending != kind:
+        if kind not in engine.pendingKinds(order.orderId):
             raise WrongState(
                 "order %r has no %s request waiting for an answer" % (order.orderId, kind)
             )

@@ -564,3 +564,56 @@ class OrderIndexTests(EngineTestCase):
         self.assertIsNone(self.engine.getOrder(orders[5].orderId))
         self.engine.submitCancel("s1", "y", orderId=orders[5].orderId)
         self.assertEqual(self.recorder.of("cancel_rejected")[-1].reason, RejectReason.TOO_LATE)
+
+
+class BatchTests(EngineTestCase):
+    def test_batch(self):
+        with self.engine.batch():
+            self.engine.submitNew(limit("s1", "a", "buy", 1, "10"))
+            self.engine.submitNew(limit("s1", "b", "sell", 1, "11"))
+            self.assertEqual(self.recorder.batches, [])
+        self.assertEqual(len(self.recorder.batches), 1)
+        self.assertEqual(len(self.recorder.batches[0]), 6)
+
+    def test_nestedBehaviourInBatch(self):
+        self.engine.setBookProperty("AAPL", "behaviour", "auto_fill")
+        with self.engine.batch():
+            self.engine.submitNew(limit("s1", "a", "buy", 1, "10"))
+            self.engine.submitNew(limit("s1", "b", "buy", 1, "10"))
+        self.assertEqual(len(self.recorder.batches), 1)
+        self.assertEqual(self.recorder.types().count("filled"), 2)
+
+
+class ManagedCancelBeforeAcceptTests(EngineTestCase):
+    """
+    A cancel (or replace) that arrives while the new order is still held.
+    """
+
+    def setUp(self):
+        EngineTestCase.setUp(self)
+        self.engine.setProperty("mode", "managed")
+        self.order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.submitCancel("s1", "c", origClOrdId="a")
+        self.recorder.take()
+
+    def test_bothHeld(self):
+        self.assertEqual(self.engine.pendingKinds(self.order.orderId), {"new", "cancel"})
+
+    def test_acceptThenAcceptCancel(self):
+        self.engine.acceptOrder(self.order.orderId)
+        self.assertEqual(self.engine.pendingKinds(self.order.orderId), {"cancel"})
+        self.assertEqual(self.recorder.types(), ["accepted", "added", "book_changed"])
+        self.engine.acceptCancel(self.order.orderId)
+        self.assertEqual(self.order.status, OrdStatus.CANCELLED)
+
+    def test_acceptThenRejectCancel(self):
+        self.engine.acceptOrder(self.order.orderId)
+        self.engine.rejectCancel(self.order.orderId, "no")
+        self.assertEqual(self.order.status, OrdStatus.NEW)
+
+    def test_rejectNewRejectsCancel(self):
+        self.engine.rejectOrder(self.order.orderId, "no")
+        self.assertEqual(self.recorder.types(), ["rejected", "cancel_rejected"])
+        reject = self.recorder.of("cancel_rejected")[0]
+        self.assertEqual((reject.reason, reject.clOrdId), (RejectReason.TOO_LATE, "c"))
+        self.assertEqual(self.engine.pendingKinds(self.order.orderId), set())

@@ -7,6 +7,7 @@ L{twisted.internet.interfaces.IReactorTime}), used for GTD expiry and for
 behaviours that act later.
 """
 
+from contextlib import contextmanager
 from heapq import heappop, heappush
 
 from twisted.logger import Logger
@@ -252,6 +253,20 @@ class MatchingEngine:
 
     # -- delivery ----------------------------------------------------------
 
+    @contextmanager
+    def batch(self):
+        """
+        Deliver the events of every command run in this context as one
+        batch, at its end (a quote replacing both its sides, say).
+        """
+        outer = self._inCommand
+        self._inCommand = True
+        try:
+            yield
+        finally:
+            self._inCommand = outer
+            self._flush()
+
     def _flush(self):
         if self._delivering or self._inCommand:
             return
@@ -434,11 +449,12 @@ class MatchingEngine:
         elif type(book.behaviour) is not Standard:
             # The behaviour's primitives deliver nothing on their own: the
             # whole command's events go out together, below.
+            outer = self._inCommand
             self._inCommand = True
             try:
                 book.behaviour.handleNew(self, book, order)
             finally:
-                self._inCommand = False
+                self._inCommand = outer
             events = self._events
         elif terms[T_TYPE] is not LIMIT or terms[T_TIF] is not DAY and terms[T_TIF] is not GTC:
             self.matchNew(book, order)
@@ -471,7 +487,7 @@ class MatchingEngine:
                 order.resting = True
                 events.append(Added(order))
                 events.append(BookChanged(book.symbol, isBuy, price, level.quantity, level.count))
-        if events and not self._delivering:
+        if events and not (self._delivering or self._inCommand):
             # _flush, inline.
             self._delivering = True
             try:
@@ -553,7 +569,7 @@ class MatchingEngine:
         else:
             self._hold(order, "cancel", clOrdId, None, None)
         events = self._events
-        if events and not self._delivering:
+        if events and not (self._delivering or self._inCommand):
             # _flush, inline.
             self._delivering = True
             try:
@@ -872,13 +888,41 @@ class MatchingEngine:
         stays off the book until filled or cancelled).
         """
         order = self._liveOrder(orderId)
-        if order.status is not PENDING_NEW:
+        if not self._heldNew(order):
             raise WrongState("order %r is already accepted" % (orderId,))
-        order.status = NEW
+        pending = self._pending.get(orderId)
+        if pending is None:
+            order.status = NEW
+        else:
+            # A cancel or replace arrived before the order was accepted:
+            # the order stays pending that change, which is still held.
+            self._pending[orderId] = pending[:4] + (NEW,)
         self._events.append(Accepted(order, self._execId()))
         if rest:
             self._restIfUncrossed(self.books[order.symbol], order)
         self._flush()
+
+    def _heldNew(self, order):
+        if order.status is PENDING_NEW:
+            return True
+        pending = self._pending.get(order.orderId)
+        return pending is not None and pending[4] is PENDING_NEW
+
+    def pendingKinds(self, orderId):
+        """
+        What is held for a live order in managed mode: a subset of
+        C{{"new", "cancel", "replace"}}.
+        """
+        order = self.getOrder(orderId)
+        if order is None:
+            return set()
+        kinds = set()
+        if self._heldNew(order):
+            kinds.add("new")
+        pending = self._pending.get(order.orderId)
+        if pending is not None:
+            kinds.add(pending[0])
+        return kinds
 
     def restOrder(self, orderId):
         """
@@ -893,11 +937,18 @@ class MatchingEngine:
 
     def rejectOrder(self, orderId, text=None, reason=RejectReason.OTHER):
         order = self._liveOrder(orderId)
-        if order.status is not PENDING_NEW:
+        if not self._heldNew(order):
             raise WrongState("order %r is already accepted; cancel it instead" % (orderId,))
+        pending = self._pending.pop(orderId, None)
         order.status = REJECTED
         order.leavesQty = 0
         self._events.append(Rejected(order, self._execId(), reason, text or "rejected"))
+        if pending is not None:
+            # The cancel or replace held behind it can never happen now.
+            self._cancelReject(
+                order.owner, pending[1], order.clOrdId, None, order,
+                RejectReason.TOO_LATE, pending[0],
+            )
         self._finish(order)
         self._flush()
 
@@ -916,7 +967,7 @@ class MatchingEngine:
                 "fill quantity %d exceeds the order's leaves quantity %d"
                 % (quantity, order.leavesQty)
             )
-        if order.status is PENDING_NEW:
+        if self._heldNew(order):
             self.acceptOrder(orderId, rest=False)
         book = self.books[order.symbol]
         events = self._events
@@ -996,7 +1047,10 @@ class MatchingEngine:
         """
         result = {o.orderId: "new" for o in self.liveOrders() if o.status is PENDING_NEW}
         for orderId, pending in self._pending.items():
-            result[orderId] = pending[0]
+            if pending[4] is PENDING_NEW:
+                result[orderId] = "new"
+            else:
+                result[orderId] = pending[0]
         return result
 
     # -- house trades --------------------------------------------------------
