@@ -15,9 +15,12 @@ market, on a book with activity.
 
 Prints per mode the medians over C{--runs} runs of: engine events per
 second generated in the child (every event the engine delivered, the
-activity's and the client's), orders the activity sent per second, acks
-received, and the ack latency median, p99 and maximum; then the figure:
-p99 with activity / p99 without (target: at most 2).
+activity's and the client's), orders and cancels the activity sent per
+second, acks received, the ack latency median, p99 and maximum, the
+server's CPU use, and how long one activity batch holds the reactor (p99,
+maximum); then the figure: p99 with activity / p99 without (target: at
+most 2).  The latency figures include whatever else the machine runs:
+compare runs made under the same load.
 """
 
 import argparse
@@ -96,6 +99,22 @@ def serve(books, level, duration, eventQueue=True, interval=None):
     host, port = simulator.get_endpoint_address("fix1")
     print(json.dumps({"port": port}), flush=True)
 
+    batches = []
+
+    def timed(step):
+        def wrapper(elapsed):
+            started = time.perf_counter()
+            step(elapsed)
+            if "start" in marks:
+                batches.append(time.perf_counter() - started)
+
+        return wrapper
+
+    for book in engine.books.values():
+        activity = getattr(book, "activity", None)
+        if activity is not None:
+            activity.step = timed(activity.step)
+
     def sent():
         total = 0
         for book in engine.books.values():
@@ -107,20 +126,19 @@ def serve(books, level, duration, eventQueue=True, interval=None):
     marks = {}
 
     def begin():
-        marks["start"] = (reactor.seconds(), counter.count, sent())
+        marks["start"] = (reactor.seconds(), counter.count, sent(), time.process_time())
 
     def end():
-        start, events, orders = marks["start"]
+        start, events, orders, cpu = marks["start"]
         elapsed = reactor.seconds() - start
-        print(
-            json.dumps(
-                {
-                    "events_per_s": (counter.count - events) / elapsed,
-                    "activity_per_s": (sent() - orders) / elapsed,
-                }
-            ),
-            flush=True,
-        )
+        stats = {
+            "events_per_s": (counter.count - events) / elapsed,
+            "activity_per_s": (sent() - orders) / elapsed,
+            "server_cpu_pct": 100 * (time.process_time() - cpu) / elapsed,
+            "batch_p99_ms": 1000 * percentile(batches, 0.99) if batches else 0.0,
+            "batch_max_ms": 1000 * max(batches) if batches else 0.0,
+        }
+        print(json.dumps(stats), flush=True)
         # Stay up for the client's last orders; the parent ends us.
         reactor.callLater(60, finish)
 
@@ -304,9 +322,12 @@ def main():
         results[level] = median
         print(
             "activity=%-4s books=%d: %8.0f engine events/s, %7.0f activity orders+cancels/s, "
-            "%5d acks, ack latency p50 %.3f ms, p99 %.3f ms, max %.3f ms (median of %d runs)"
+            "%5d acks, ack latency p50 %.3f ms, p99 %.3f ms, max %.3f ms; server CPU %.0f%%, "
+            "activity batch p99 %.3f ms, max %.3f ms (median of %d runs)"
             % (level, args.books, median["events_per_s"], median["activity_per_s"],
-               median["acks"], median["p50_ms"], median["p99_ms"], median["max_ms"], args.runs),
+               median["acks"], median["p50_ms"], median["p99_ms"], median["max_ms"],
+               median["server_cpu_pct"], median["batch_p99_ms"], median["batch_max_ms"],
+               args.runs),
             flush=True,
         )
     ratio = results[args.level]["p99_ms"] / results["none"]["p99_ms"]
