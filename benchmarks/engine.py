@@ -25,6 +25,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from collections import deque  # noqa: E402
+from heapq import heappop, heappush  # noqa: E402
+
 from exsim import gcpolicy  # noqa: E402
 from exsim.engine.matching import MatchingEngine  # noqa: E402
 from exsim.model import Instrument, Order, Side  # noqa: E402
@@ -176,6 +179,94 @@ def mixed(n, seed):
     return n / (t1 - t0), counter.count
 
 
+class BareBook:
+    """
+    The reference point: a bare price-time book in plain Python (levels in
+    dicts of deques, best prices from heaps, lazy cancel), with no events,
+    no validation, no owners and no client order ids.  The engine does all
+    of that and more; the ratio of the two is the figure to watch.
+    """
+
+    def __init__(self):
+        self.orders = {}
+        self.bids = {}
+        self.asks = {}
+        self.bidHeap = []
+        self.askHeap = []
+        self.nextId = 1
+        self.filled = 0
+
+    def submitNew(self, order):
+        orderId = self.nextId
+        self.nextId += 1
+        order.orderId = orderId
+        isBuy = order.isBuy
+        price = order.price
+        leaves = order.quantity
+        if isBuy:
+            heap, levels, own, ownHeap, sign = self.askHeap, self.asks, self.bids, self.bidHeap, -1
+        else:
+            heap, levels, own, ownHeap, sign = self.bidHeap, self.bids, self.asks, self.askHeap, 1
+        while leaves and heap:
+            best = -heap[0] * sign
+            level = levels.get(best)
+            if level is None:
+                heappop(heap)
+                continue
+            if (best > price) if isBuy else (best < price):
+                break
+            queue = level[0]
+            while leaves and level[1]:
+                resting = queue[0]
+                if resting[1] == 0:
+                    queue.popleft()
+                    continue
+                qty = min(leaves, resting[1])
+                resting[1] -= qty
+                leaves -= qty
+                if not resting[1]:
+                    queue.popleft()
+                    level[1] -= 1
+                    del self.orders[resting[0]]
+            if not level[1]:
+                del levels[best]
+        self.filled += order.quantity - leaves
+        if leaves:
+            entry = [orderId, leaves, price, isBuy]
+            self.orders[orderId] = entry
+            level = own.get(price)
+            if level is None:
+                level = own[price] = [deque(), 0]
+                heappush(ownHeap, price * sign)
+            level[0].append(entry)
+            level[1] += 1
+
+    def submitCancel(self, owner, clOrdId, origClOrdId, orderId):
+        entry = self.orders.pop(orderId, None)
+        if entry is not None:
+            entry[1] = 0
+            levels = self.bids if entry[3] else self.asks
+            level = levels[entry[2]]
+            level[1] -= 1
+            if not level[1]:
+                del levels[entry[2]]
+
+
+def bareMixed(n, seed):
+    rng = random.Random(seed)
+    book = BareBook()
+    ops = mixedOps(n, rng, 1)
+    gc.collect()
+    t0 = CLOCK()
+    runMixed(book, ops)
+    rate = n / (CLOCK() - t0)
+    # The same flow on the engine trades the same quantity.
+    engine, _ = makeEngine()
+    runMixed(engine, mixedOps(n, random.Random(seed), 1))
+    assert book.filled == engine.books["BENCH"].volume, (book.filled, engine.books["BENCH"].volume)
+    return rate
+
+
 def worstWithResting(n, seed, mixedCount=200000):
     """
     Load n resting orders, apply the GC policy the simulator uses after
@@ -195,7 +286,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=1000000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", choices=["adds", "mixed", "worst"], default=None)
+    parser.add_argument("--only", choices=["adds", "mixed", "worst", "bare"], default=None)
     args = parser.parse_args()
     n = args.orders
     print("python %s, %d orders, median of %d runs" % (sys.version.split()[0], n, args.runs))
@@ -208,6 +299,9 @@ def main():
         results = [mixed(n, seed) for seed in range(args.runs)]
         print("mixed:   %10.0f ops/s (%d events per run delivered)" % (
             statistics.median(r[0] for r in results), results[0][1]))
+    if args.only in (None, "bare"):
+        bare = statistics.median(bareMixed(n, seed) for seed in range(args.runs))
+        print("mixed on a bare price-time book (no events, no checks): %10.0f ops/s" % bare)
     if args.only in (None, "worst"):
         results = [worstWithResting(n, seed) for seed in range(args.runs)]
         print("worst single operation with %d resting: %.2f ms (median of runs; max %.2f ms)" % (
