@@ -86,8 +86,16 @@ class Behaviour:
             return book.referencePrice
         return book.lastPrice
 
-    def _partialQuantity(self, order):
-        return int(order.leavesQty * self._values["fill_fraction"])
+    def _acceptAndFillPart(self, engine, book, order):
+        """
+        Accept C{order} and fill C{fill_fraction} of it (rounded down) at
+        once, against the house.
+        """
+        price = self._fillPrice(book, order)
+        quantity = int(order.leavesQty * self._values["fill_fraction"])
+        engine.acceptOrder(order.orderId, rest=False)
+        if price is not None and quantity:
+            engine.fillOrder(order.orderId, quantity, price, aggressor=True)
 
 
 class Standard(Behaviour):
@@ -118,11 +126,7 @@ class AutoPartial(Behaviour):
     parameters = {"fill_fraction": (_fraction, 0.5)}
 
     def handleNew(self, engine, book, order):
-        price = self._fillPrice(book, order)
-        quantity = self._partialQuantity(order)
-        engine.acceptOrder(order.orderId, rest=False)
-        if price is not None and quantity:
-            engine.fillOrder(order.orderId, quantity, price, aggressor=True)
+        self._acceptAndFillPart(engine, book, order)
         if order.leavesQty:
             engine.matchNew(book, order, accept=False)
 
@@ -150,11 +154,7 @@ class PartialThenCancel(Behaviour):
     parameters = {"fill_fraction": (_fraction, 0.5), "cancel_delay": (_delay, 0.0)}
 
     def handleNew(self, engine, book, order):
-        price = self._fillPrice(book, order)
-        quantity = self._partialQuantity(order)
-        engine.acceptOrder(order.orderId, rest=False)
-        if price is not None and quantity:
-            engine.fillOrder(order.orderId, quantity, price, aggressor=True)
+        self._acceptAndFillPart(engine, book, order)
         if order.leavesQty:
             delay = self._values["cancel_delay"]
             if delay:
