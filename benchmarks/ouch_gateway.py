@@ -1,10 +1,9 @@
 """
 Benchmark: one OUCH 4.2 session over SoupBinTCP on 127.0.0.1.
 
-The gateway runs in a child process (one OUCH endpoint on one matching
-engine with one standard book, without the control service's event queue,
-which converts every engine event to a dict and costs more than the
-gateway itself); this process is the client.  Orders cycle through four kinds, half
+The gateway runs in a child process: a simulator (with its control event
+queue, as C{twistd exsim} runs it) with one OUCH endpoint on one matching
+engine with one standard book; this process is the client.  Orders cycle through four kinds, half
 resting and half crossing: buy 99.00 (rests), sell 101.00 (rests), buy
 101.00 (trades with that sell), sell 99.00 (trades with that buy), so the
 book stays small.
@@ -39,19 +38,17 @@ SERVER = r"""
 import sys
 sys.path.insert(0, %r)
 from twisted.internet import reactor
-from exsim.endpoint import Endpoint
-from exsim.engine.matching import MatchingEngine
-from exsim.model import Instrument
-from exsim.soup.ouch import family
-engine = MatchingEngine("e1", reactor)
-engine.addBook(Instrument("BENCH"))
-endpoint = Endpoint("ouch1", engine, family, reactor)
-endpoint.setProperty("idle_timeout", "60")
-def started(port):
-    print(port.getHost().port, flush=True)
-endpoint.listen().addCallback(started)
-import gc
-gc.freeze()
+from exsim.service import Simulator
+simulator = Simulator(reactor)
+simulator.gcPolicy = True
+simulator.create_engine("e1")
+simulator.create_book("BENCH", "e1", "BENCH")
+simulator.create_endpoint("ouch1", "e1", "ouch")
+simulator.set_protocol_property("ouch1", "idle_timeout", "60")
+def started(_):
+    print(simulator.get_endpoint_address("ouch1")[1], flush=True)
+simulator.start_endpoint("ouch1").addCallback(started)
+simulator.startService()
 reactor.run()
 """ % (ROOT,)
 

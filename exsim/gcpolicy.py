@@ -7,7 +7,7 @@ collector has nothing to find in them, yet a full collection still walks
 every tracked object: with a million resting orders that is a pause of
 200-300 ms.  The policy:
 
- - after start-up (and periodically), collect the young generations and
+ - after start-up (and every FREEZE_INTERVAL seconds), collect the young generations and
    then C{gc.freeze()} whatever survived: frozen objects are never walked
    again;
  - a full collection only runs when the objects created since the last one
@@ -22,7 +22,7 @@ closing, say) are not reclaimed; they are small and few.
 import gc
 
 #: Seconds between two freezes while the simulator runs.
-FREEZE_INTERVAL = 30.0
+FREEZE_INTERVAL = 1.0
 
 
 def freeze():
