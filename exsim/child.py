@@ -152,6 +152,7 @@ def run(watchFd, statusFd, user, password, eventQueueSize=None, logFile=None):
     from exsim.service import Simulator
 
     simulator = Simulator(reactor)
+    simulator.gcPolicy = True
     if eventQueueSize is not None:
         simulator.events.setMaxSize(eventQueueSize)
     control = ControlService(
