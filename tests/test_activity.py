@@ -457,6 +457,23 @@ class StopStartTests(TestCase):
         self.assertEqual(book.orders(), [])
         self.assertEqual(clock.getDelayedCalls(), [])
 
+    def test_stopAll(self):
+        """
+        L{activityModule.stopAll} stops every book's flow and market maker.
+        """
+        clock = Clock()
+        engine = MatchingEngine("e1", clock)
+        for symbol in ("AAPL", "MSFT", "IBM"):
+            engine.addBook(Instrument(symbol))
+            engine.setBookProperty(symbol, "reference_price", "100")
+        engine.setBookProperty("AAPL", "activity", "fast")
+        engine.setBookProperty("MSFT", "market_maker", "yes")
+        run(clock, engine.books["AAPL"], 0.2, 0.01)
+        self.assertTrue(clock.getDelayedCalls())
+        activityModule.stopAll(engine)
+        self.assertEqual(clock.getDelayedCalls(), [])
+        self.assertEqual(engine.liveOrders(), [])
+
     def test_removeBookStops(self):
         engine, book, clock, _ = makeEngine(activity="fast", market_maker="yes")
         run(clock, book, 0.5, 0.01)

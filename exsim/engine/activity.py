@@ -613,6 +613,17 @@ def activityOf(engine, book):
     return activity
 
 
+def stopAll(engine):
+    """
+    Stop the activity and market maker of every book of C{engine} (for a
+    simulator that stops: no timer is left on the reactor).
+    """
+    for book in list(getattr(engine, "books", {}).values()):
+        activity = getattr(book, "activity", None)
+        if activity is not None:
+            activity.stop()
+
+
 def setActivityProperty(engine, book, name, value):
     """
     The C{book_property} handler of every activity and market-maker
