@@ -24,6 +24,7 @@ created are L{ConfigError}s naming the file and the line.
 import os
 
 from exsim.errors import ConfigError, ExsimError
+from exsim.values import parseBoolean
 
 
 class Section:
@@ -204,13 +205,13 @@ def _endpointSection(section, simulator, settings):
         raise section.error(failures[0].getErrorMessage())
 
 
-CONTROL_KEYS = ("listen", "users", "password_file", "event_queue_size")
+CONTROL_KEYS = ("listen", "users", "password_file", "event_queue_size", "activity_events")
 
 
 def _controlSection(section, simulator, settings):
     """
     [control]: the management service (listen, users or password_file,
-    event_queue_size).  Checked here, started by L{exsim.tap}.
+    event_queue_size, activity_events).  Checked here, started by L{exsim.tap}.
     """
     if settings.control is not None:
         raise section.error("[control] given twice")
@@ -242,6 +243,9 @@ def _controlSection(section, simulator, settings):
     size, lineno = get("event_queue_size")
     if size is not None:
         _run(section, lineno, simulator.events.setMaxSize, size)
+    activity, lineno = get("activity_events")
+    if activity is not None:
+        simulator.events.activityEvents = _run(section, lineno, parseBoolean, "activity_events", activity)
     listen, lineno = get("listen", DEFAULT_LISTEN)
     try:
         serverFromString(simulator.reactor, listen)

@@ -77,6 +77,45 @@ def parseSize(value):
     return size
 
 
+#: Owners of background activity orders (L{exsim.engine.activity}) start
+#: with this.
+ACTIVITY_OWNER = "house/"
+
+
+def _isActivity(order):
+    owner = order.owner
+    return type(owner) is str and owner.startswith(ACTIVITY_OWNER)
+
+
+def withoutActivity(events):
+    """
+    The events of a batch minus the background activity's own: a batch
+    that an activity order started keeps only the order events of other
+    owners (a client order the activity traded with) and their trades; any
+    other batch is kept whole.
+    """
+    for event in events:
+        order = getattr(event, "order", None)
+        if order is not None:
+            break
+    else:
+        return events
+    if not _isActivity(order):
+        return events
+    kept = []
+    tradeIds = set()
+    for event in events:
+        order = getattr(event, "order", None)
+        if order is not None and not _isActivity(order):
+            kept.append(event)
+            tradeId = getattr(event, "tradeId", None)
+            if tradeId is not None:
+                tradeIds.add(tradeId)
+        elif event.type == "trade" and event.tradeId in tradeIds:
+            kept.append(event)
+    return kept
+
+
 def engineEventFields(event, engine):
     """
     The queue fields of one engine event: its C{asDict()}, prices as
@@ -167,6 +206,9 @@ class EventQueue:
 
     log = Logger()
 
+    #: Whether the background activity's own events are queued.
+    activityEvents = False
+
     def __init__(self, clock, maxSize=DEFAULT_SIZE):
         self.clock = clock
         self.maxSize = parseSize(maxSize)
@@ -233,8 +275,13 @@ class EventQueue:
     def addEngineEvents(self, engineName, engine, events):
         """
         Queue a batch of engine events (converted when taken), or as many
-        as fit; the rest are counted as lost.
+        as fit; the rest are counted as lost.  The background activity's
+        own events are left out unless C{activityEvents} is set.
         """
+        if not self.activityEvents:
+            events = withoutActivity(events)
+            if not events:
+                return
         self._reportLoss()
         room = self.maxSize - self._count
         if room <= 0:

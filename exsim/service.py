@@ -84,18 +84,26 @@ class Simulator(service.MultiService):
             from exsim import gcpolicy
 
             self._gcCall = gcpolicy.install(self.reactor)
-        self.reactor.callWhenRunning(
-            lambda: self.log.info(
-                "exsim running: engines {engines}, endpoints {endpoints}",
-                engines=sorted(self.engines),
-                endpoints=sorted(self.endpoints),
-            )
+        running = lambda: self.log.info(
+            "exsim running: engines {engines}, endpoints {endpoints}",
+            engines=sorted(self.engines),
+            endpoints=sorted(self.endpoints),
         )
+        whenRunning = getattr(self.reactor, "callWhenRunning", None)
+        if whenRunning is None:
+            running()
+        else:
+            whenRunning(running)
 
     def stopService(self):
+        from exsim.engine.activity import stopAll
+
         if self._gcCall is not None and self._gcCall.running:
             self._gcCall.stop()
         self._gcCall = None
+        # Background activity and market makers leave no timer behind.
+        for engine in self.engines.values():
+            stopAll(engine)
         return service.MultiService.stopService(self)
 
     def reportEvent(self, eventType, **fields):

@@ -226,3 +226,67 @@ class LazyConversionTests(unittest.TestCase):
         self.assertEqual([e["type"] for e in events], ["accepted", "added", "events_lost"])
         lost = events[-1]
         self.assertEqual((lost["count"], lost["first_event_id"]), (1, events[1]["event_id"] + 1))
+
+
+class ActivityFilterTests(unittest.TestCase):
+    """
+    The background activity's own events stay out of the queue (unless
+    asked for); a client's events with it do not.
+    """
+
+    def setUp(self):
+        self.clock = Clock()
+        self.simulator = Simulator(self.clock)
+        self.simulator.create_engine("e1")
+        self.simulator.create_book("AAPL", "e1", "AAPL")
+        self.engine = self.simulator.engines["e1"]
+
+    def background(self, clOrdId, side, quantity=10):
+        return self.engine.submitNew(
+            Order("house/AAPL", clOrdId, "AAPL", side, quantity, 1015000), direct=True
+        )
+
+    def test_hiddenByDefault(self):
+        order = self.background("A1", Side.SELL)
+        self.engine.submitCancel("house/AAPL", "A2", orderId=order.orderId, direct=True)
+        self.assertEqual(self.simulator.get_events(), [])
+
+    def test_clientTradeWithActivityKept(self):
+        self.engine.submitNew(Order("ep/A", "c1", "AAPL", Side.BUY, 4, 1015000))
+        self.simulator.get_events()
+        self.background("A1", Side.SELL)
+        events = self.simulator.get_events()
+        self.assertEqual([e["type"] for e in events], ["filled", "trade"])
+        self.assertEqual(events[0]["owner"], "ep/A")
+
+    def test_controlHouseOrdersKept(self):
+        self.engine.submitNew(Order("house", "h1", "AAPL", Side.BUY, 4, 1015000), direct=True)
+        self.assertEqual(len(self.simulator.get_events()), 3)
+
+    def test_askedFor(self):
+        self.simulator.events.activityEvents = True
+        self.background("A1", Side.SELL)
+        self.assertEqual([e["type"] for e in self.simulator.get_events()], ["accepted", "added", "book_changed"])
+
+    def test_configKey(self):
+        from exsim import config
+
+        sections = config.parse("[control]\nusers = a:b\nactivity_events = yes\n", "sim.ini")
+        config.apply(sections, self.simulator)
+        self.assertTrue(self.simulator.events.activityEvents)
+        other = Simulator(self.clock)
+        e = self.assertRaises(
+            Exception, config.apply, config.parse("[control]\nusers = a:b\nactivity_events = maybe\n", "sim.ini"), other
+        )
+        self.assertIn("sim.ini:3", str(e))
+
+    def test_stopServiceStopsActivity(self):
+        self.simulator.set_book_property("AAPL", "reference_price", "100")
+        self.simulator.set_book_property("AAPL", "activity", "fast")
+        self.simulator.startService()
+        self.clock.advance(1)
+        self.assertTrue(self.clock.getDelayedCalls())
+        self.simulator.stopService()
+        self.assertEqual(
+            [c for c in self.clock.getDelayedCalls() if c.active()], []
+        )

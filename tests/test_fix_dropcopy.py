@@ -65,6 +65,18 @@ class DropCopyTests(SynchronousTestCase):
         er = self.dc44.take()[0][1]
         self.assertEqual((er[448], er[150], er[11]), ("house", "0", "h1"))
 
+    def test_backgroundActivityNotCopied(self):
+        """
+        Background activity orders stand for the rest of the market: their
+        reports are not copied, but a client's fill against one is.
+        """
+        self.engine.submitNew(Order("house/AAPL", "A1", "AAPL", Side.SELL, 10, 100000), direct=True)
+        self.assertEqual(self.dc44.take(), [])
+        self.orders.fromApp(self.a, nos("b1", side="1", qty="10", price="10"))
+        copies = [er for _, er in self.dc44.take()]
+        self.assertEqual([er[448] for er in copies], ["fix1/A", "fix1/A"])
+        self.assertEqual([er[150] for er in copies], ["0", "F"])
+
     def test_acceptsNoOrderEntry(self):
         self.assertFalse(self.copy.fromApp(self.dc44, nos("c1")))
         self.assertFalse(self.copy.fromApp(self.dc44, FakeMessage("V", [(262, "m")])))

@@ -46,6 +46,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.errors import BadValue
+from exsim.values import parseBoolean
 from exsim.interfaces import IActivity
 from exsim.model import Order, OrdType, Side, TimeInForce
 
@@ -117,18 +118,7 @@ def positive(name, value):
     return number
 
 
-def yesNo(name, value):
-    """
-    Parse C{yes}/C{no} (also C{true}/C{false}, C{on}/C{off}, C{1}/C{0}).
-    """
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("yes", "true", "on", "1", "y"):
-        return True
-    if text in ("no", "false", "off", "0", "n"):
-        return False
-    raise BadValue("%s must be yes or no, not %r" % (name, value))
+yesNo = parseBoolean
 
 
 def _level(name, value):

@@ -2,8 +2,10 @@
 """
 FIX drop copy: an endpoint with C{role = drop_copy} sends each of its
 sessions a copy of every ExecutionReport its engine produces, for the
-orders of every session and protocol (and the house), in engine order, and
-accepts no application message.
+orders of every session and protocol (and the house orders of the control
+API, owner C{"house"}), in engine order, and accepts no application
+message.  Background activity orders (owner C{"house/<symbol>"}) stand for
+the rest of the market and are not copied.
 
 A copy has the same ExecID (17) and OrderID (37) as the report the order's
 owner got, in the drop-copy session's own FIX version, and names the
@@ -17,6 +19,7 @@ numbers gets what it missed.
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim.events import ACTIVITY_OWNER
 from exsim.fix.orders import ER_BUILDERS, profileFor
 from exsim.interfaces import IEngineListener, IFixApplication
 
@@ -70,9 +73,14 @@ class DropCopy:
             if seconds is None:
                 seconds = self.reactor.seconds()
             order = event.order
+            owner = order.owner
+            if type(owner) is str and owner.startswith(ACTIVITY_OWNER):
+                # Background activity stands for the rest of the market,
+                # whose reports no drop copy of ours would ever carry.
+                continue
             book = books.get(order.symbol)
             scale = book.instrument.priceScale if book is not None else 10000
-            owner = str(order.owner)
+            owner = str(owner)
             built = {}
             for session, profile in targets:
                 fields = built.get(profile)

@@ -9,6 +9,7 @@ normalised parse to themselves.
 """
 
 from exsim.errors import BadValue
+from exsim.values import parseBoolean
 from exsim.fix.dictionary import APPL_VER_IDS, APPL_VER_NAMES, BEGIN_STRINGS
 
 ANY = "*"
@@ -16,16 +17,7 @@ ANY = "*"
 
 def parseBool(name):
     def parse(value):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        text = str(value).strip().lower()
-        if text in ("yes", "y", "true", "on", "1"):
-            return True
-        if text in ("no", "n", "false", "off", "0"):
-            return False
-        raise BadValue("%s must be yes or no, not %r" % (name, value))
+        return parseBoolean(name, value)
 
     return parse
 

@@ -14,6 +14,7 @@ from zope.interface import implementer
 
 from exsim.engine import events as ev
 from exsim.errors import BadValue
+from exsim.values import parseBoolean
 from exsim.interfaces import IEngineListener, IProtocolFamily
 from exsim.model import CancelReason, Order, OrdType, RejectReason, Side, TimeInForce
 from exsim.soup import ouch42, packets
@@ -58,13 +59,7 @@ CANCEL_REASONS = {
 }
 
 
-def _boolean(name, value):
-    text = str(value).strip().lower()
-    if text in ("yes", "true", "1", "on"):
-        return True
-    if text in ("no", "false", "0", "off"):
-        return False
-    raise BadValue("%s must be yes or no, not %r" % (name, value))
+_boolean = parseBoolean
 
 
 def _seconds(name, value):
