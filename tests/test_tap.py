@@ -7,7 +7,9 @@ import os
 import signal
 import sys
 
-from twisted.internet import defer, protocol, reactor
+from unittest import SkipTest
+
+from twisted.internet import defer, protocol, reactor, utils
 from twisted.internet.testing import MemoryReactorClock
 from twisted.plugin import getPlugins
 from twisted.application.service import IServiceMaker
@@ -120,6 +122,36 @@ def _env():
 
 
 TWISTD = "from twisted.scripts.twistd import run; run()"
+
+
+class InstalledPluginTests(TestCase):
+    """
+    After the README's install, twistd itself lists the plugin, from any
+    directory (a normal install puts twisted/plugins/exsim_plugin.py in
+    site-packages; an editable one would not).
+    """
+
+    timeout = 60
+
+    def _run(self, code, *args):
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        where = os.path.abspath(self.mktemp())
+        os.makedirs(where)
+        return utils.getProcessOutputAndValue(
+            sys.executable, ["-c", code] + list(args), env=env, path=where
+        )
+
+    @defer.inlineCallbacks
+    def test_twistdHelpListsExsim(self):
+        out, err, code = yield self._run("import exsim, sys; sys.stdout.write(exsim.__file__)")
+        if code != 0 or out.decode().startswith(ROOT + os.sep):
+            raise SkipTest(
+                "exsim is not installed in this environment (the README's test command installs it)"
+            )
+        out, err, code = yield self._run(TWISTD, "--help")
+        self.assertEqual(code, 0, err)
+        lines = [l.split() for l in out.decode().splitlines()]
+        self.assertIn("exsim", [l[0] for l in lines if l])
 
 
 class TwistdTests(TestCase):
