@@ -133,7 +133,7 @@ class InstalledPluginTests(TestCase):
 
     timeout = 60
 
-    def _run(self, code, *args):
+    def _spawn(self, code, *args):
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         where = os.path.abspath(self.mktemp())
         os.makedirs(where)
@@ -143,12 +143,12 @@ class InstalledPluginTests(TestCase):
 
     @defer.inlineCallbacks
     def test_twistdHelpListsExsim(self):
-        out, err, code = yield self._run("import exsim, sys; sys.stdout.write(exsim.__file__)")
+        out, err, code = yield self._spawn("import exsim, sys; sys.stdout.write(exsim.__file__)")
         if code != 0 or out.decode().startswith(ROOT + os.sep):
             raise SkipTest(
                 "exsim is not installed in this environment (the README's test command installs it)"
             )
-        out, err, code = yield self._run(TWISTD, "--help")
+        out, err, code = yield self._spawn(TWISTD, "--help")
         self.assertEqual(code, 0, err)
         lines = [l.split() for l in out.decode().splitlines()]
         self.assertIn("exsim", [l[0] for l in lines if l])
