@@ -101,6 +101,24 @@ class ValidateTests(unittest.TestCase):
             self.assertEqual((p.reason, p.tag), (reason, tag), p)
             self.assertTrue(p.text)
 
+    def test_negativeInt(self):
+        """
+        The fast path is stricter than the specification (digits only for
+        INT); the detailed check accepts a negative INT.
+        """
+        self.assertIsNone(self.check([(98, 0), (108, -30)], msgType="A"))
+        self.assertEqual(self.check([(98, 0), (108, "-")], msgType="A").reason, 6)
+
+    def test_sameShapeDifferentValues(self):
+        """
+        A structure seen before is not a free pass for its values.
+        """
+        self.assertIsNone(self.check(NOS44))
+        bad = [(38, "x") if t == 38 else (t, v) for t, v in NOS44]
+        self.assertEqual(self.check(bad).reason, 6)
+        bad = [(40, "Q") if t == 40 else (t, v) for t, v in NOS44]
+        self.assertEqual(self.check(bad).reason, 5)
+
     def test_groups(self):
         parties = [(453, 2), (448, "a"), (447, "D"), (452, 1), (448, "b"), (447, "D"), (452, 3)]
         self.assertIsNone(self.check(NOS44 + parties))
