@@ -94,6 +94,15 @@ class FramerTests(unittest.TestCase):
         self.assertEqual([o for o in out if not isinstance(o, codec.FrameError)], [raw, raw])
         self.assertEqual(len([o for o in out if isinstance(o, codec.FrameError)]), 2)
 
+    def test_junkRightBeforeMessage(self):
+        raw = message()
+        out = codec.Framer().feed(b"junk" + raw)
+        self.assertIsInstance(out[0], codec.FrameError)
+        self.assertEqual(out[1:], [raw])
+        framer = codec.Framer()
+        out = framer.feed(b"junk8=F") + framer.feed(raw[3:])
+        self.assertEqual(out[-1:], [raw])
+
     def test_bodyLengthNotSecond(self):
         bad = b"8=FIX.4.2\x0135=0\x019=5\x0110=000\x01"
         out = codec.Framer().feed(bad + message())

@@ -103,11 +103,12 @@ class Framer:
             if buf[pos : pos + 2] != b"8=":
                 if n - pos < 2 and buf[pos : pos + 1] == b"8":
                     break
-                nxt = self._resync(buf, pos)
+                # Between messages anything goes: the next BeginString
+                # may follow the junk directly.
+                nxt = find(b"8=FIX", pos)
                 if nxt < 0:
                     # Keep a tail that could begin a message.
-                    keep = buf.rfind(b"\x01")
-                    keep = n if keep < pos else keep + 1
+                    keep = max(pos, n - 4)
                     if keep > pos:
                         append(FrameError("garbage between messages", buf[pos:keep]))
                     pos = keep
