@@ -371,6 +371,18 @@ class SequenceTests(SessionTestMixin, unittest.TestCase):
         self.assertEqual([m.get(11) for m in self.app.messages], ["o2", "o4", "o5"])
         self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 6)
 
+    def test_queueBounded(self):
+        from exsim.fix import session as sessionModule
+
+        self.patch(sessionModule, "MAX_QUEUED", 3)
+        client = self.loggedOn()
+        client.seq = 10
+        for i in range(3):
+            client.send("0")
+        self.assertFalse(client.disconnected)
+        reply = client.send("0")
+        self.assertLogoutAndDisconnect(reply, "more than 3 messages out of sequence")
+
     def test_tooLow(self):
         client = self.loggedOn()
         reply = client.send("D", order(client), seq=1)

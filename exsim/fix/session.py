@@ -42,6 +42,10 @@ CLOSED = "closed"
 TRANSMISSION_FRACTION = 0.2
 TRANSMISSION_MINIMUM = 1.0
 
+#: Messages with too high a MsgSeqNum kept while waiting for a gap to be
+#: filled; a counterparty that runs further ahead is logged out.
+MAX_QUEUED = 100000
+
 #: EndSeqNo meaning "everything after BeginSeqNo".
 INFINITY_OLD = 999999
 
@@ -700,6 +704,11 @@ class FixConnection(Protocol):
                 return
             if msgType == "2":
                 self._process(message, inSequence=False)
+            if len(self._queue) >= MAX_QUEUED:
+                text = "more than %d messages out of sequence" % (MAX_QUEUED,)
+                self._sendLogout(text)
+                self.disconnect(text)
+                return
             self._queue[seq] = message
             self._requestResend(expected)
             return
