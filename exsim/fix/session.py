@@ -275,7 +275,6 @@ class FixSession:
                 last=last,
             )
             return
-        gapStart = None
         now = self.timestamp()
         write = c.write
         seq = begin
@@ -283,11 +282,10 @@ class FixSession:
             storedSeq, msgType, origTime, body = stored
             if storedSeq > seq:
                 # seq .. storedSeq-1 are not stored: one gap fill.
-                gapStart = seq
                 write(
                     self._frame(
                         b"4",
-                        gapStart,
+                        seq,
                         now,
                         b"123=Y\x0136=%d\x01" % (storedSeq,),
                         resend=now,
@@ -303,10 +301,6 @@ class FixSession:
         Both sequence numbers back to 1; stored messages forgotten.
         """
         self.store.reset()
-
-
-def _reasonText(reason):
-    return dictionary.REASON_TEXT.get(reason, "Other")
 
 
 class FixConnection(Protocol):
