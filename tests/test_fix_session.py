@@ -734,6 +734,19 @@ class FramingTests(SessionTestMixin, unittest.TestCase):
         client.sendRaw(data)
         self.assertEqual([m.get(11) for m in self.app.messages], ["o0", "o1", "o2", "o3", "o4"])
 
+    def test_oneWritePerRead(self):
+        """
+        What the venue answers to one read goes out in one transport write.
+        """
+        client = self.loggedOn()
+        writes = []
+        original = client.transport.write
+        client.transport.write = lambda data: (writes.append(data), original(data))
+        data = b"".join(client.build("1", [(112, "t%d" % i)]) for i in range(3))
+        replies = client.sendRaw(data)
+        self.assertEqual([m.get(112) for m in replies], ["t0", "t1", "t2"])
+        self.assertEqual(len(writes), 1)
+
     def test_oversized(self):
         client = self.loggedOn(max_message_size=256)
         reply = client.send("D", order(client, extra=[(58, "x" * 300)]))

@@ -328,6 +328,9 @@ class FixConnection(Protocol):
         self._framer = codec.Framer(settings.get(factory.endpoint, "max_message_size"))
         self._peer = "?"
         self._disconnectReason = None
+        # While received data is handled, what we send is collected here
+        # and written once at the end (one transport write per read).
+        self._batch = None
 
     # -- transport -----------------------------------------------------------
 
@@ -340,8 +343,21 @@ class FixConnection(Protocol):
 
     def write(self, data):
         if self.state != CLOSED:
-            self.transport.write(data)
+            batch = self._batch
+            if batch is None:
+                self.transport.write(data)
+            else:
+                batch.append(data)
             self.lastSent = self.reactor.seconds()
+
+    def _flush(self):
+        """
+        Write what was batched while handling received data.
+        """
+        batch = self._batch
+        if batch:
+            self._batch = []
+            self.transport.write(b"".join(batch))
 
     def disconnect(self, reason):
         """
@@ -350,6 +366,7 @@ class FixConnection(Protocol):
         """
         if self.state == CLOSED:
             return
+        self._flush()
         self._disconnectReason = reason
         self.log.info(
             "{name}: disconnecting {peer}: {reason}",
@@ -444,6 +461,15 @@ class FixConnection(Protocol):
     # -- receiving -----------------------------------------------------------
 
     def dataReceived(self, data):
+        self._batch = []
+        try:
+            self._received(data)
+        finally:
+            batch, self._batch = self._batch, None
+            if batch and self.state != CLOSED:
+                self.transport.write(b"".join(batch))
+
+    def _received(self, data):
         try:
             frames = self._framer.feed(data)
         except codec.Oversized as e:
