@@ -114,6 +114,20 @@ class LogonTests(SessionTestMixin, unittest.TestCase):
         self.assertEqual(client.send("D", order(client)), [])
         self.assertEqual(types(self.app.messages), ["D"])
 
+    def test_applVerIdOfMessage(self):
+        """
+        FIXT.1.1: an application message naming another ApplVerID (1128)
+        gets a Reject with reason 18.
+        """
+        client = self.connect(beginString="FIXT.1.1")
+        client.logon()
+        now = stamp(self.reactor.seconds())
+        header = [(49, "CLIENT"), (56, "EXSIM"), (34, 2), (52, now), (1128, "7")]
+        self.assertReject(client.sendRaw(client.build("D", order(client), header=header)), 18, 1128)
+        header = [(49, "CLIENT"), (56, "EXSIM"), (34, 3), (52, now), (1128, "9")]
+        self.assertEqual(client.sendRaw(client.build("D", order(client), header=header)), [])
+        self.assertEqual(len(self.app.messages), 1)
+
     def test_logonFIXTWrongApplVerId(self):
         client = self.connect(beginString="FIXT.1.1", default_appl_ver_id="9")
         reply = client.logon(extra=[(1137, "7")])

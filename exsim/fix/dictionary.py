@@ -59,6 +59,7 @@ TAG_APPEARS_MORE_THAN_ONCE = 13
 TAG_OUT_OF_ORDER = 14
 GROUP_FIELDS_OUT_OF_ORDER = 15
 INCORRECT_NUM_IN_GROUP = 16
+INVALID_APPL_VER_ID = 18
 OTHER = 99
 
 REASON_TEXT = {
@@ -78,6 +79,7 @@ REASON_TEXT = {
     14: "Tag specified out of required order",
     15: "Repeating group fields out of order",
     16: "Incorrect NumInGroup count for repeating group",
+    18: "Invalid/Unsupported Application Version",
     99: "Other",
 }
 

@@ -25,6 +25,7 @@ from zope.interface import implementer
 from exsim.fix import codec, dictionary, settings
 from exsim.fix.dictionary import (
     COMPID_PROBLEM,
+    INVALID_APPL_VER_ID,
     REQUIRED_TAG_MISSING,
     SENDING_TIME_ACCURACY,
     VALUE_OUT_OF_RANGE,
@@ -331,6 +332,7 @@ class FixConnection(Protocol):
         # While received data is handled, what we send is collected here
         # and written once at the end (one transport write per read).
         self._batch = None
+        self._applVerId = None
 
     # -- transport -----------------------------------------------------------
 
@@ -656,6 +658,7 @@ class FixConnection(Protocol):
         self._userDefined = settings.get(endpoint, "validate_user_defined_fields")
         self._checkOrder = settings.get(endpoint, "check_field_order")
         self._tolerance = tolerance
+        self._applVerId = applVerId.encode() if applVerId is not None else None
         senderCompId = ours if ours != settings.ANY else target
         session.attach(self, begin, applVerId, senderCompId)
         # Compare CompIDs as received, byte for byte.
@@ -804,7 +807,7 @@ class FixConnection(Protocol):
                 COMPID_PROBLEM,
                 49 if sender != self._theirCompId else 56,
                 "CompID problem: expected 49=%s 56=%s"
-                % (self._theirCompId.decode(), self._ourCompId.decode()),
+                % (self._theirCompId.decode("latin-1"), self._ourCompId.decode("latin-1")),
             )
             if inSequence:
                 store.setNextTargetSeq(seq + 1)
@@ -824,6 +827,15 @@ class FixConnection(Protocol):
         problem = self._dictionary.validate(
             message, self._checkValues, self._userDefined, self._checkOrder
         )
+        if problem is None and self._applVerId is not None:
+            applVerId = fields.get(1128)
+            if applVerId is not None and applVerId != self._applVerId:
+                problem = dictionary.Problem(
+                    INVALID_APPL_VER_ID,
+                    1128,
+                    "Invalid/Unsupported Application Version: ApplVerID %s (this "
+                    "session uses %s)" % (applVerId.decode("latin-1"), self._applVerId.decode()),
+                )
         if problem is None and fields.get(43) == b"Y":
             orig = fields.get(122)
             if orig is None:
