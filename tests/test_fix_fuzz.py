@@ -68,7 +68,8 @@ def refreshChecksum(raw):
 
 class FuzzTests(unittest.TestCase):
     def setUp(self):
-        self.factory = makeFactory()
+        # Every logon resets: each example starts a fresh sequence.
+        self.factory = makeFactory(reset_on_logon=True)
         self.bystander = Client(self.factory, compId="BYSTANDER", port=1)
         self.bystander.logon()
 
@@ -103,8 +104,9 @@ class FuzzTests(unittest.TestCase):
     @FUZZ
     @given(st.data())
     def test_mutatedMessages(self, data):
-        client = Client(self.factory, compId="M", port=4)
-        client.logon(extra=[(141, "Y")])
+        begin = data.draw(st.sampled_from(list(dictionary.BEGIN_STRINGS)))
+        client = Client(self.factory, compId="M" + begin, beginString=begin, port=4)
+        self.assertEqual(client.logon()[0].msgType, "A")
         raw = client.build(data.draw(st.sampled_from(["D", "0", "1", "2", "4", "5", "A", "F"])),
                            nos(client, "x"))
         mutated = mutate(raw, data)
