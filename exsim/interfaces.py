@@ -284,6 +284,22 @@ class IFixSession(Interface):
         """
 
 
+class IFixEncodedSession(IFixSession):
+    """
+    An L{IFixSession} that also takes application message bodies already
+    encoded, for the hot path of order entry.
+    """
+
+    def sendEncoded(msgType, body):
+        """
+        Like L{IFixSession.sendApp}, with the body already encoded.
+
+        @param msgType: bytes, e.g. C{b"8"}.
+        @param body: the body fields as C{tag=value SOH} bytes, in order.
+        @return: the MsgSeqNum used.
+        """
+
+
 class IFixApplication(Interface):
     """
     The application layer behind FIX sessions: order entry, drop copy,

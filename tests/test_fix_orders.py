@@ -7,13 +7,14 @@ from decimal import Decimal
 
 from hypothesis import given, settings, strategies as st
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from exsim.engine.matching import MatchingEngine
-from exsim.fix import orders
+from exsim.fix import codec, orders
 from exsim.fix.orders import OrderEntry, formatAvgPx, formatPrice, profileFor
-from exsim.interfaces import IEngineListener, IFixApplication, IFixSession
-from exsim.model import Order, Side
+from exsim.interfaces import IEngineListener, IFixApplication, IFixEncodedSession, IFixSession
+from exsim.model import Instrument, Order, OrdType, Side, TimeInForce
 
 from tests.fixfakes import (
     FakeEndpoint,
@@ -25,6 +26,18 @@ from tests.fixfakes import (
     replace,
     status,
 )
+
+@implementer(IFixEncodedSession)
+class EncodedFakeSession(FakeSession):
+    """
+    A L{FakeSession} that also takes pre-encoded bodies (as the real
+    session does), recording them decoded as (tag, text) pairs.
+    """
+
+    def sendEncoded(self, msgType, body):
+        pairs = [(t, v.decode("utf-8")) for t, v in codec.parsePairs(body)]
+        self.sent.append((msgType.decode("ascii"), pairs))
+
 
 VERSIONS = (
     ("FIX.4.0", None),
@@ -41,12 +54,13 @@ class Harness:
     An engine, an order-entry application and two logged-on sessions.
     """
 
-    def __init__(self, beginString="FIX.4.4", applVerId=None, **properties):
+    def __init__(self, beginString="FIX.4.4", applVerId=None, encoded=True, **properties):
         self.engine, self.clock = makeEngine()
         self.endpoint = FakeEndpoint(self.engine, self.clock, **properties)
         self.app = OrderEntry(self.endpoint)
-        self.a = FakeSession(self.endpoint, "A", beginString, applVerId)
-        self.b = FakeSession(self.endpoint, "B", beginString, applVerId)
+        sessionClass = EncodedFakeSession if encoded else FakeSession
+        self.a = sessionClass(self.endpoint, "A", beginString, applVerId)
+        self.b = sessionClass(self.endpoint, "B", beginString, applVerId)
         self.app.sessionLoggedOn(self.a)
         self.app.sessionLoggedOn(self.b)
 
@@ -101,6 +115,7 @@ class InterfaceTests(SynchronousTestCase):
         self.assertTrue(verifyObject(IFixApplication, h.app))
         self.assertTrue(verifyObject(IEngineListener, h.app))
         self.assertTrue(verifyObject(IFixSession, h.a))
+        self.assertTrue(verifyObject(IFixEncodedSession, h.a))
 
 
 class NewOrderTests(SynchronousTestCase):
@@ -879,3 +894,168 @@ class WireFuzzTests(SynchronousTestCase):
         fuzzer.send(msgType, values)
         [er] = other.send("D", [(11, "ok"), (55, "AAPL"), (54, "1"), (60, "20240301-12:00:00"), (38, 1), (40, "2"), (44, "1")])
         self.assertEqual((er.msgType, er.get(39)), ("8", "0"))
+
+
+class _Recorder:
+    """
+    An engine listener keeping every event.
+    """
+
+    def __init__(self):
+        self.events = []
+
+    def engineEvents(self, events):
+        self.events.extend(events)
+
+
+#: Every application version an order-entry session may speak.
+APPLICATION_VERSIONS = (
+    "FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIX.5.0", "FIX.5.0SP1", "FIX.5.0SP2",
+)
+
+
+def everyKindOfFlow(h):
+    """
+    Send requests making every kind of ExecutionReport (and odd values:
+    an account, expiry, rejected text quantities and prices).
+    """
+    h.send(h.a, nos("s1", side="2", qty="300", extra=[(1, "ACC")]))
+    h.send(h.b, nos("b1", qty="100", price="10.05"))
+    h.send(h.a, replace("s2", "s1", qty="250", price="10.01", side="2"))
+    h.send(h.a, replace("s3", "s2", qty="100", side="2", price="10.001"))
+    h.send(h.a, cancel("x1", "s2", side="2"))
+    h.send(h.a, cancel("x2", "s2", side="2"))
+    h.send(h.a, cancel("x3", "zz"))
+    h.send(h.a, nos("r1", symbol="NOPE"))
+    h.send(h.a, nos("r2", qty="1.5"))
+    h.send(h.a, nos("r2b", qty="abc", price="x.y"))
+    h.send(h.a, nos("r3", ordType="3"))
+    h.send(h.a, nos("r4", side="6"))
+    h.send(h.a, nos("r5", tif="9"))
+    h.send(h.a, nos("m1", ordType="1"))
+    h.send(h.a, nos("i1", tif="3", price="9.00"))
+    h.send(h.a, nos("d1"))
+    h.send(h.a, nos("\u00e9t\u00e9", qty="7", price="10.5"))
+    h.send(h.a, nos("g1", tif="6", extra=[(126, "20231114-23:00:00")]))
+    h.send(h.a, nos("g2", tif="6", extra=[(432, "20231115"), (1, "A2")]))
+    h.send(h.b, nos("big", side="2", qty="1000", price="9.99"))
+    h.send(h.a, status("d1"))
+    h.engine.expireDay()
+    h.engine.setProperty("mode", "managed")
+    h.send(h.a, nos("p1"))
+    order = h.engine.findOrder("fix1/A", "p1")
+    h.engine.acceptOrder(order.orderId)
+    h.send(h.a, cancel("p2", "p1"))
+    h.engine.rejectCancel(order.orderId)
+    h.send(h.a, replace("p3", "p1", qty="50"))
+    h.engine.acceptReplace(order.orderId)
+    h.engine.fillOrder(order.orderId, 10, 100000)
+    h.send(h.a, cancel("p4", "p3"))
+    h.engine.acceptCancel(order.orderId)
+
+
+class ReportEncoderTests(SynchronousTestCase):
+    """
+    L{orders.ReportEncoder} writes exactly what the reference builders'
+    (tag, value) pairs encode to, for every version and event type.
+    """
+
+    def assertSameAsReference(self, events, scale=10000, classes=None):
+        seen = set()
+        for version in APPLICATION_VERSIONS:
+            profile = orders.Profile(version)
+            encoder = orders.ReportEncoder(profile)
+            for stamp in ("20231114-22:13:20.250", "20231114-22:13:20"):
+                for event in events:
+                    fields = orders.executionReport(profile, event, scale, stamp)
+                    if fields is None:
+                        self.assertIsNone(encoder.encode(event, scale, stamp))
+                        continue
+                    expected = codec.encodeFields(fields)
+                    fast = encoder.encode(event, scale, stamp)
+                    if fast is not None:
+                        seen.add(event.__class__)
+                    self.assertEqual(
+                        orders.encodeExecutionReport(profile, event, scale, stamp),
+                        expected,
+                        (version, event),
+                    )
+                    self.assertIn(fast, (None, expected), (version, event))
+        if classes is not None:
+            self.assertEqual(seen, set(classes))
+
+    def test_everyEventType(self):
+        h = Harness()
+        recorder = _Recorder()
+        h.engine.subscribe(recorder)
+        everyKindOfFlow(h)
+        self.assertSameAsReference(recorder.events, classes=orders.ER_BUILDERS)
+
+    def test_otherScale(self):
+        """
+        Prices of an instrument with another price scale.
+        """
+        engine, clock = makeEngine(symbols=())
+        engine.addBook(Instrument("X", tickSize=1, priceScale=100))
+        recorder = _Recorder()
+        engine.subscribe(recorder)
+        for i, (side, price) in enumerate(((Side.SELL, 1001), (Side.BUY, 1002), (Side.BUY, 1))):
+            engine.submitNew(
+                Order("o", "c%d" % i, "X", side, 10 + i, price, OrdType.LIMIT, TimeInForce.DAY)
+            )
+        self.assertSameAsReference(recorder.events, scale=100)
+
+    def test_notTextFallsBack(self):
+        """
+        A client order id that is not text (a house order's) is encoded by
+        the reference path.
+        """
+        engine, clock = makeEngine()
+        recorder = _Recorder()
+        engine.subscribe(recorder)
+        engine.submitNew(
+            Order("house", 7, "AAPL", Side.SELL, 10, 100000, OrdType.LIMIT, TimeInForce.DAY)
+        )
+        encoder = orders.ReportEncoder(orders.Profile("FIX.4.4"))
+        self.assertIsNone(encoder.encode(recorder.events[0], 10000, "20231114-22:13:20.250"))
+        self.assertSameAsReference(recorder.events)
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["1", "2", "5"]),
+                st.integers(1, 500),
+                st.integers(995, 1005),
+                st.sampled_from([None, "0", "1", "3", "4"]),
+                st.sampled_from(["nos", "cancel", "replace"]),
+            ),
+            min_size=1,
+            max_size=25,
+        )
+    )
+    def test_randomFlows(self, steps):
+        h = Harness()
+        recorder = _Recorder()
+        h.engine.subscribe(recorder)
+        for i, (side, qty, cents, tif, kind) in enumerate(steps):
+            price = "%d.%02d" % divmod(cents, 100)
+            if kind == "nos" or i == 0:
+                h.send(h.a if i % 2 else h.b, nos("c%d" % i, side, str(qty), price, tif=tif))
+            elif kind == "cancel":
+                h.send(h.b, cancel("x%d" % i, "c%d" % (i - 1), side=side))
+            else:
+                h.send(h.b, replace("r%d" % i, "c%d" % (i - 1), str(qty), price, side=side))
+        self.assertSameAsReference(recorder.events)
+
+    def test_sessionsWithoutEncodedBodies(self):
+        """
+        A session that provides only L{IFixSession} gets the same reports
+        as (tag, value) pairs.
+        """
+        plain = Harness(encoded=False)
+        fast = Harness()
+        for h in (plain, fast):
+            everyKindOfFlow(h)
+        self.assertEqual(plain.a.take(), fast.a.take())
+        self.assertEqual(plain.b.take(), fast.b.take())

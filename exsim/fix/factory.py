@@ -39,6 +39,8 @@ class FixFactory(ServerFactory):
             self.sessions[compId] = FixSession(self, compId, store)
         self._second = None
         self._secondText = b""
+        self._milli = None
+        self._milliText = b""
 
     def buildProtocol(self, addr):
         return FixConnection(self)
@@ -63,8 +65,13 @@ class FixFactory(ServerFactory):
         if second != self._second:
             self._second = second
             self._secondText = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second)).encode()
+            self._milli = None
         if millis:
-            return self._secondText + b".%03d" % (int((now - second) * 1000),)
+            milli = int((now - second) * 1000)
+            if milli != self._milli:
+                self._milli = milli
+                self._milliText = self._secondText + b".%03d" % (milli,)
+            return self._milliText
         return self._secondText
 
     def propertyChanged(self, name, value):

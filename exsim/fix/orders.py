@@ -30,7 +30,8 @@ from exsim.engine.events import (
     Replaced,
 )
 from exsim.errors import BadValue
-from exsim.interfaces import IEngineListener, IFixApplication
+from exsim.fix import codec
+from exsim.interfaces import IEngineListener, IFixApplication, IFixEncodedSession
 from exsim.model import (
     CancelReason,
     OrdStatus,
@@ -559,6 +560,380 @@ def executionReport(profile, event, scale, stamp):
     return builder(profile, event, scale, stamp)
 
 
+# -- ExecutionReport encoding straight to bytes ------------------------------
+#
+# The builders above are the reference: readable, (tag, value) pairs.  The
+# encoders below write the same body as one text per report, with what
+# does not change between reports (the ExecTransType/ExecType/OrdStatus
+# run, the symbol/side/type/time-in-force run) cached.  They give up
+# (return None) on anything unusual, a value that is not text where text
+# is expected, and the caller encodes the reference builder's pairs
+# instead; tests hold them to the reference byte for byte.
+
+#: (symbol, side, OrdType, TimeInForce) -> their fields as text, shared.
+_STATIC_TEXT = {}
+
+
+def _staticText(order):
+    """
+    Symbol (55), Side (54), OrdType (40) and TimeInForce (59) of C{order}
+    as text, or None if the symbol is not text.
+    """
+    key = (order.symbol, order.side, order.ordType, order.timeInForce)
+    text = _STATIC_TEXT.get(key)
+    if text is None:
+        if type(order.symbol) is not str:
+            return None
+        if len(_STATIC_TEXT) > 10000:
+            _STATIC_TEXT.clear()
+        text = _STATIC_TEXT[key] = "55=%s\x0154=%s\x0140=%s\x0159=%s\x01" % (
+            order.symbol,
+            order.side.value,
+            _code(order.ordType),
+            _code(order.timeInForce),
+        )
+    return text
+
+
+class ReportEncoder:
+    """
+    ExecutionReport bodies of one L{Profile} as bytes, equal to
+    C{codec.encodeFields(executionReport(...))}.
+
+    L{encode} returns None for a report it does not handle; the caller
+    falls back to the (tag, value) builders.
+    """
+
+    def __init__(self, profile):
+        self.profile = profile
+        self._states = {}
+        self._orderTexts = {}
+        profile = self.profile
+        #: The fields after the order's for an order with integer
+        #: quantities and no text: % (LeavesQty, CumQty, AvgPx, time).
+        tail = "32=0\x0131=0\x01" if profile.lastRequired else ""
+        fillTail = ""
+        if profile.leavesQty:
+            tail += "151=%d\x01"
+            fillTail += "151=%d\x01"
+        else:
+            tail += "%.0s"
+            fillTail += "%.0s"
+        tail += "14=%d\x016=%s\x0160=%s\x01"
+        fillTail += "14=%d\x016=%s\x0160=%s\x01"
+        self._intTail = tail
+        self._fillTail = fillTail
+        if profile.trdMatchId:
+            self._fillEnd = ("851=1\x01880=%s\x011057=N\x01", "851=2\x01880=%s\x011057=Y\x01")
+        elif profile.lastLiquidityInd:
+            self._fillEnd = ("851=1\x01%.0s", "851=2\x01%.0s")
+        else:
+            self._fillEnd = ("%.0s", "%.0s")
+        self._zeroLast = "32=0\x0131=0\x01" if profile.lastRequired else ""
+        self._encoders = {
+            Accepted: self._accepted,
+            Rejected: self._rejected,
+            Filled: self._filled,
+            Cancelled: self._cancelled,
+            Replaced: self._replaced,
+            Expired: self._expired,
+            PendingChange: self._pending,
+        }
+
+    def encode(self, event, scale, stamp):
+        """
+        The body (bytes) of the ExecutionReport for C{event}, or None.
+        """
+        encoder = self._encoders.get(event.__class__)
+        if encoder is None:
+            return None
+        text = encoder(event, scale, stamp)
+        if text is None:
+            return None
+        return text.encode("utf-8")
+
+    def _state(self, transType, execType, status):
+        """
+        ExecTransType (20), ExecType (150) and OrdStatus (39) as the
+        profile writes them.
+        """
+        key = (transType, execType, status)
+        text = self._states.get(key)
+        if text is None:
+            profile = self.profile
+            text = ""
+            if profile.execTransType:
+                text += "20=%s\x01" % (transType,)
+            if profile.execType:
+                text += "150=%s\x01" % (execType,)
+            text += "39=%s\x01" % (status,)
+            self._states[key] = text
+        return text
+
+    def _head(self, order, clOrdId, origClOrdId, execId, state):
+        """
+        OrderID to OrdStatus, or None if a client id is not text.
+        """
+        if clOrdId is None:
+            text = "37=%s\x01" % (order.orderId,)
+        elif type(clOrdId) is str:
+            text = "37=%s\x0111=%s\x01" % (order.orderId, clOrdId)
+        else:
+            return None
+        if origClOrdId is not None and self.profile.origClOrdId:
+            if type(origClOrdId) is not str:
+                return None
+            text += "41=%s\x01" % (origClOrdId,)
+        return text + "17=%s\x01" % (execId,) + state
+
+    def _order(self, order, quantity, price, scale):
+        """
+        The order's fields (see L{_orderFields}), or None.  Those of an
+        order without L{OrderData} and with an integer quantity and price
+        are remembered.
+        """
+        if (
+            order.userData is None
+            and type(quantity) is int
+            and (type(price) is int or price is None)
+        ):
+            key = (order.symbol, order.side, order.ordType, order.timeInForce, quantity, price, scale)
+            texts = self._orderTexts
+            text = texts.get(key)
+            if text is None:
+                text = self._orderText(order, quantity, price, scale)
+                if len(texts) > 10000:
+                    texts.clear()
+                texts[key] = text
+            return text
+        return self._orderText(order, quantity, price, scale)
+
+    def _orderText(self, order, quantity, price, scale):
+        static = _staticText(order)
+        if static is None:
+            return None
+        data = order.userData
+        if data is not None and type(data) is OrderData:
+            account = data.account
+            if account is not None:
+                if type(account) is not str:
+                    return None
+                static = "1=%s\x01" % (account,) + static
+        else:
+            data = None
+        text = static + "38=%s\x01" % (
+            str(quantity) if type(quantity) is int else self.profile.qty(quantity),
+        )
+        if price is not None and order.ordType is not OrdType.MARKET:
+            text += "44=%s\x01" % (formatPrice(price, scale),)
+        if data is not None:
+            if data.expireTime is not None:
+                if type(data.expireTime) is not str:
+                    return None
+                text += "126=%s\x01" % (data.expireTime,)
+            elif data.expireDate is not None and self.profile.expireDate:
+                if type(data.expireDate) is not str:
+                    return None
+                text += "432=%s\x01" % (data.expireDate,)
+        return text
+
+    def _tail(self, leaves, cum, notional, scale, stamp, text=None, fill=False):
+        """
+        The closing fields (see L{_tail}), or None.
+        """
+        profile = self.profile
+        out = "" if fill else self._zeroLast
+        if profile.leavesQty:
+            out += "151=%s\x01" % (str(leaves) if type(leaves) is int else profile.qty(leaves),)
+        out += "14=%s\x016=%s\x0160=%s\x01" % (
+            str(cum) if type(cum) is int else profile.qty(cum),
+            formatAvgPx(notional, cum, scale),
+            stamp,
+        )
+        if text:
+            if type(text) is not str:
+                return None
+            out += "58=%s\x01" % (text,)
+        return out
+
+    def _join(self, *parts):
+        if None in parts:
+            return None
+        return "".join(parts)
+
+    def _accepted(self, event, scale, stamp):
+        order = event.order
+        clOrdId = event.clOrdId
+        leaves = event.leavesQty
+        cum = event.cumQty
+        if type(clOrdId) is str and type(leaves) is int and type(cum) is int:
+            middle = self._order(order, event.quantity, event.price, scale)
+            if middle is not None:
+                return ("37=%s\x0111=%s\x0117=%s\x01%s%s" + self._intTail) % (
+                    order.orderId,
+                    clOrdId,
+                    event.execId,
+                    self._state("0", "0", event.status.value),
+                    middle,
+                    leaves,
+                    cum,
+                    formatAvgPx(event.notional, cum, scale),
+                    stamp,
+                )
+        return self._join(
+            self._head(
+                order, event.clOrdId, None, event.execId,
+                self._state("0", "0", event.status.value),
+            ),
+            self._order(order, event.quantity, event.price, scale),
+            self._tail(event.leavesQty, event.cumQty, event.notional, scale, stamp),
+        )
+
+    def _rejected(self, event, scale, stamp):
+        order = event.order
+        reasons = self.profile.ordRejReasons
+        head = self._head(order, event.clOrdId, None, event.execId, self._state("0", "8", "8"))
+        return self._join(
+            head,
+            "103=%s\x01" % (reasons.get(event.reason, reasons[RejectReason.OTHER]),),
+            self._order(order, event.quantity, event.price, scale),
+            self._tail(0, event.cumQty, event.notional, scale, stamp, event.text),
+        )
+
+    def _filled(self, event, scale, stamp):
+        order = event.order
+        profile = self.profile
+        leaves = event.leavesQty
+        if profile.tradeExecType:
+            execType = "F"
+        else:
+            execType = "1" if leaves else "2"
+        clOrdId = event.clOrdId
+        cum = event.cumQty
+        quantity = event.quantity
+        if (
+            type(clOrdId) is str
+            and type(leaves) is int
+            and type(cum) is int
+            and type(quantity) is int
+            and type(event.price) is int
+        ):
+            middle = self._order(order, event.orderQuantity, event.orderPrice, scale)
+            if middle is not None:
+                return (
+                    "37=%s\x0111=%s\x0117=%s\x01%s%s32=%d\x0131=%s\x01"
+                    + self._fillTail
+                    + self._fillEnd[1 if event.aggressor else 0]
+                ) % (
+                    order.orderId,
+                    clOrdId,
+                    event.execId,
+                    self._state("0", execType, event.status.value),
+                    middle,
+                    quantity,
+                    formatPrice(event.price, scale),
+                    leaves,
+                    cum,
+                    formatAvgPx(event.notional, cum, scale),
+                    stamp,
+                    event.tradeId,
+                )
+        text = self._join(
+            self._head(
+                order, event.clOrdId, None, event.execId,
+                self._state("0", execType, event.status.value),
+            ),
+            self._order(order, event.orderQuantity, event.orderPrice, scale),
+            "32=%s\x0131=%s\x01" % (profile.qty(event.quantity), formatPrice(event.price, scale)),
+            self._tail(leaves, event.cumQty, event.notional, scale, stamp, fill=True),
+        )
+        if text is None:
+            return None
+        if profile.lastLiquidityInd:
+            text += "851=2\x01" if event.aggressor else "851=1\x01"
+        if profile.trdMatchId:
+            text += "880=%s\x011057=%s\x01" % (event.tradeId, "Y" if event.aggressor else "N")
+        return text
+
+    def _cancelled(self, event, scale, stamp):
+        order = event.order
+        if event.cancelClOrdId is not None:
+            clOrdId, origClOrdId = event.cancelClOrdId, event.clOrdId
+        else:
+            clOrdId, origClOrdId = event.clOrdId, None
+        return self._join(
+            self._head(order, clOrdId, origClOrdId, event.execId, self._state("0", "4", "4")),
+            self._order(order, event.quantity, event.price, scale),
+            self._tail(
+                0, event.cumQty, event.notional, scale, stamp, _CANCEL_TEXT.get(event.reason)
+            ),
+        )
+
+    def _replaced(self, event, scale, stamp):
+        order = event.order
+        status = event.status
+        if self.profile.replacedStatus and status is not OrdStatus.FILLED:
+            code = "5"
+        else:
+            code = status.value
+        return self._join(
+            self._head(
+                order, event.clOrdId, event.origClOrdId, event.execId,
+                self._state("0", "5", code),
+            ),
+            self._order(order, event.quantity, event.price, scale),
+            self._tail(event.leavesQty, event.cumQty, event.notional, scale, stamp),
+        )
+
+    def _expired(self, event, scale, stamp):
+        order = event.order
+        return self._join(
+            self._head(order, event.clOrdId, None, event.execId, self._state("0", "C", "C")),
+            self._order(order, event.quantity, event.price, scale),
+            self._tail(0, event.cumQty, event.notional, scale, stamp),
+        )
+
+    def _pending(self, event, scale, stamp):
+        order = event.order
+        code = "6" if event.kind == "cancel" else self.profile.pendingReplace
+        return self._join(
+            self._head(
+                order, event.requestClOrdId, event.clOrdId, event.execId,
+                self._state("0", code, code),
+            ),
+            self._order(order, event.quantity, event.price, scale),
+            self._tail(event.leavesQty, event.cumQty, event.notional, scale, stamp),
+        )
+
+
+_ENCODERS = {}
+
+
+def reportEncoderFor(profile):
+    """
+    The (shared) L{ReportEncoder} of C{profile}.
+    """
+    encoder = _ENCODERS.get(profile)
+    if encoder is None:
+        encoder = _ENCODERS[profile] = ReportEncoder(profile)
+    return encoder
+
+
+def encodeExecutionReport(profile, event, scale, stamp):
+    """
+    The ExecutionReport body for an engine event as bytes (the fast
+    encoder, else the encoded reference builder), or None if the event
+    has none.
+    """
+    body = reportEncoderFor(profile).encode(event, scale, stamp)
+    if body is None:
+        fields = executionReport(profile, event, scale, stamp)
+        if fields is None:
+            return None
+        body = codec.encodeFields(fields)
+    return body
+
+
 def statusReport(profile, order, execId, stamp, scale, clOrdId=None):
     """
     The ExecutionReport answering an OrderStatusRequest for C{order} (its
@@ -657,6 +1032,7 @@ class OrderEntry:
         self.marketData = marketData
         self.sessions = {}
         self._profiles = {}
+        self._encoded = {}
         self._done = {}
         self._doneOld = {}
         self._localExecId = 0
@@ -680,7 +1056,14 @@ class OrderEntry:
 
     def sessionLoggedOn(self, session):
         self.sessions[session.key] = session
-        self._profiles[session.key] = profileFor(session.beginString, session.applVerId)
+        profile = self._profiles[session.key] = profileFor(
+            session.beginString, session.applVerId
+        )
+        encoded = IFixEncodedSession(session, None)
+        if encoded is None:
+            self._encoded.pop(session.key, None)
+        else:
+            self._encoded[session.key] = (encoded.sendEncoded, reportEncoderFor(profile).encode)
         if self.marketData is not None:
             self.marketData.sessionLoggedOn(session)
 
@@ -968,6 +1351,7 @@ class OrderEntry:
         if not sessions:
             return
         profiles = self._profiles
+        encodedSessions = self._encoded
         stampSeconds = None
         stamps = {}
         books = self.engine.books
@@ -979,18 +1363,24 @@ class OrderEntry:
                     self._sendCancelReject(event)
                 continue
             order = event.order
-            session = sessions.get(order.owner)
+            owner = order.owner
+            session = sessions.get(owner)
             if session is None:
                 continue
             if stampSeconds is None:
                 stampSeconds = self.reactor.seconds()
-            profile = profiles[order.owner]
+            profile = profiles[owner]
             stamp = stamps.get(profile)
             if stamp is None:
                 stamp = stamps[profile] = profile.stamp(stampSeconds)
             book = books.get(order.symbol)
             scale = book.instrument.priceScale if book is not None else 10000
-            session.sendApp("8", builder(profile, event, scale, stamp))
+            encoded = encodedSessions.get(owner)
+            body = None if encoded is None else encoded[1](event, scale, stamp)
+            if body is None:
+                session.sendApp("8", builder(profile, event, scale, stamp))
+            else:
+                encoded[0](b"8", body)
             if event.status in _DONE_STATUSES:
                 self._remember(order)
 

@@ -30,7 +30,7 @@ from exsim.fix.dictionary import (
     SENDING_TIME_ACCURACY,
     VALUE_OUT_OF_RANGE,
 )
-from exsim.interfaces import IFixSession
+from exsim.interfaces import IFixEncodedSession, IFixSession
 
 # Connection states.
 CONNECTED = "connected"
@@ -73,7 +73,7 @@ def _utcSeconds(text, _cache={}):
     return base
 
 
-@implementer(IFixSession)
+@implementer(IFixSession, IFixEncodedSession)
 class FixSession:
     """
     One FIX session: a counterparty CompID on an endpoint.
@@ -140,13 +140,15 @@ class FixSession:
         @param resend: the OrigSendingTime of a resent message, or None.
         """
         if resend is None:
-            head = b"35=" + msgType + self._compIds + b"%d\x0152=" % (seqNum,)
-            msg = head + sendingTime + b"\x01" + body
+            msg = b"35=%s%s%d\x0152=%s\x01%s" % (
+                msgType, self._compIds, seqNum, sendingTime, body,
+            )
         else:
-            head = b"35=" + msgType + self._compIds + b"%d\x0143=Y\x0152=" % (seqNum,)
-            msg = head + sendingTime + b"\x01122=" + resend + b"\x01" + body
-        msg = self._prefix + b"%d\x01" % (len(msg),) + msg
-        return msg + b"10=%03d\x01" % (sum(msg) & 255,)
+            msg = b"35=%s%s%d\x0143=Y\x0152=%s\x01122=%s\x01%s" % (
+                msgType, self._compIds, seqNum, sendingTime, resend, body,
+            )
+        msg = b"%s%d\x01%s" % (self._prefix, len(msg), msg)
+        return b"%s10=%03d\x01" % (msg, codec.byteSum(msg))
 
     def _send(self, msgType, body, keep):
         """
@@ -178,6 +180,12 @@ class FixSession:
         if isinstance(msgType, str):
             msgType = msgType.encode("ascii")
         return self._send(msgType, codec.encodeFields(fields), True)
+
+    def sendEncoded(self, msgType, body):
+        """
+        See L{IFixEncodedSession.sendEncoded}.
+        """
+        return self._send(msgType, body, True)
 
     def sendAdmin(self, msgType, fields):
         """
