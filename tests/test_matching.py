@@ -566,6 +566,55 @@ class OrderIndexTests(EngineTestCase):
         self.assertEqual(self.recorder.of("cancel_rejected")[-1].reason, RejectReason.TOO_LATE)
 
 
+class FinishedIdsTests(EngineTestCase):
+    def rejected(self, order):
+        self.submit(order)
+        self.assertEqual(order.status, OrdStatus.REJECTED)
+        return self.recorder.of("rejected")[-1].reason
+
+    def test_twoGenerations(self):
+        """
+        Finished client order ids are remembered in two bounded
+        generations: an id is a duplicate (and too late to cancel) until
+        two generations later, then usable again.  Live ids are never
+        forgotten.
+        """
+        from exsim.engine import matching
+
+        self.patch(matching, "DONE_MEMORY", 4)
+        live = self.submit(limit("s1", "live", "buy", 1, "10"))
+        for i in range(4):
+            self.submit(limit("s1", "d%d" % i, "buy", 1, "10"))
+            self.engine.submitCancel("s1", "x%d" % i, origClOrdId="d%d" % i)
+        # d0..d3 filled one generation: now the old one.
+        self.assertEqual(self.rejected(limit("s1", "d0", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
+        self.engine.submitCancel("s1", "y", origClOrdId="d1")
+        self.assertEqual(self.recorder.of("cancel_rejected")[-1].reason, RejectReason.TOO_LATE)
+        for i in range(4):
+            self.submit(limit("s1", "e%d" % i, "buy", 1, "10"))
+            self.engine.submitCancel("s1", "z%d" % i, origClOrdId="e%d" % i)
+        # d0..d3 are forgotten; e0..e3 are remembered; the live order stays.
+        again = self.submit(limit("s1", "d2", "buy", 1, "10"))
+        self.assertEqual(again.status, OrdStatus.NEW)
+        self.assertEqual(self.rejected(limit("s1", "e3", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
+        self.assertEqual(self.rejected(limit("s1", "live", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
+        self.assertIs(self.engine.findOrder("s1", "live"), live)
+        self.engine.submitCancel("s1", "w", origClOrdId="live")
+        self.assertEqual(live.status, OrdStatus.CANCELLED)
+
+    def test_replacedIdRemembered(self):
+        """
+        The client order id an order had before a replace is finished: a
+        duplicate for a new order, too late for a cancel.
+        """
+        self.submit(limit("s1", "a", "buy", 5, "10"))
+        self.engine.submitReplace("s1", "b", origClOrdId="a", quantity=4)
+        self.assertEqual(self.rejected(limit("s1", "a", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
+        self.engine.submitCancel("s1", "c", origClOrdId="a")
+        self.assertEqual(self.recorder.of("cancel_rejected")[-1].reason, RejectReason.TOO_LATE)
+        self.assertEqual(self.engine.findOrder("s1", "b").quantity, 4)
+
+
 class BatchTests(EngineTestCase):
     def test_batch(self):
         with self.engine.batch():
