@@ -5,6 +5,7 @@ parsing and encoding.
 
 from decimal import Decimal
 
+from hypothesis import given, settings, strategies as st
 from twisted.trial import unittest
 
 from exsim.fix import codec
@@ -185,6 +186,53 @@ class ParseTests(unittest.TestCase):
     def test_badSeqNum(self):
         m = codec.Message.fromBytes(message(BODY.replace(b"34=1", b"34=x")))
         self.assertIsNone(m.seqNum)
+
+
+_PIECES = st.lists(
+    st.sampled_from([b"=", b"\x01", b"0", b"5", b"8", b"35", b"95", b"96", b"a", b"10", b"x"]),
+    max_size=30,
+)
+
+
+class FastParseTests(unittest.TestCase):
+    """
+    L{codec.Message.fromBytes} (its fast path: known skeletons, one split)
+    reads exactly what L{codec.parsePairs} reads.
+    """
+
+    def assertSameParse(self, raw):
+        try:
+            expected = codec.parsePairs(raw)
+        except codec.Garbled:
+            self.assertRaises(codec.Garbled, codec.Message.fromBytes, raw)
+            return
+        for _ in range(2):  # the skeleton unknown, then known
+            m = codec.Message.fromBytes(raw)
+            self.assertEqual(m.pairs, expected, raw)
+            self.assertEqual(m._fields, dict(reversed(expected)), raw)
+            if m.tags is not None:
+                self.assertEqual(list(zip(m.tags, m.values)), expected, raw)
+
+    def test_examples(self):
+        for body in (
+            b"58=a=b\x0112\x01",
+            b"58=a=5\x0112\x01",
+            b"58==\x01",
+            b"448=X\x01448=Y\x01",
+            b"95=3\x0196=a=b\x01",
+            b"95=3\x0196=a\x01b\x01",
+            b"58=\x01",
+            b"x58=1\x01",
+            b"=1\x01",
+        ):
+            self.assertSameParse(message(BODY + body))
+        self.assertSameParse(b"8=FIX.4.2\x019=5\x0135=0")
+
+    @settings(max_examples=300, deadline=None)
+    @given(_PIECES)
+    def test_arbitraryBodies(self, pieces):
+        self.assertSameParse(message(BODY + b"".join(pieces)))
+        self.assertSameParse(BODY + b"".join(pieces))
 
 
 class EncodeTests(unittest.TestCase):

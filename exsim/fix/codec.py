@@ -222,6 +222,31 @@ def parsePairs(raw):
     return _parseWithData(raw)
 
 
+#: Every byte but '=' and SOH, to keep only the separators of a message.
+_NOT_SEPARATORS = bytes(i for i in range(256) if i not in (1, 61))
+
+#: The separators of a message whose every field has exactly one '=' begin
+#: this.
+_ALTERNATING = b"=\x01" * 5000
+
+#: A message's tags joined by SOH (its skeleton) -> (tags, whether each
+#: tag appears once), or False for tags the fast parse does not handle.
+_SKELETONS = {}
+
+
+def _skeletonTags(skeleton):
+    """
+    The tags of a message skeleton and whether they are unique, or False
+    if a tag is not a plain number from 1 to 9999 or is the length of a
+    data field.
+    """
+    try:
+        tags = tuple([_FAST_TAGS[p] for p in skeleton.split(b"\x01")])
+    except KeyError:
+        return False
+    return tags, len(set(tags)) == len(tags)
+
+
 def _parseWithData(raw):
     """
     The careful path of L{parsePairs}: field by field, for messages holding
@@ -267,22 +292,40 @@ class Message:
     @ivar seqNum: MsgSeqNum (34) as an int, or None if missing or not a
         number.
     @ivar pairs: every field in order as (int tag, bytes value).
+    @ivar tags: every tag in order (a tuple), or None.
+    @ivar values: every value in order (a tuple), or None.
     @ivar raw: the bytes received.
     @ivar beginString: BeginString (8) as text.
     """
 
-    __slots__ = ("msgType", "seqNum", "pairs", "raw", "beginString", "_fields")
+    __slots__ = ("msgType", "seqNum", "_pairs", "raw", "beginString", "_fields", "tags", "values")
 
-    def __init__(self, pairs, raw=b""):
-        self.pairs = pairs
+    def __init__(self, pairs, raw=b"", fields=None, tags=None, values=None):
+        """
+        @param pairs: the (tag, value) pairs, or None to make them (when
+            asked for) from C{tags} and C{values}.
+        @param fields: {tag: first value}, or None to make it.
+        """
+        self._pairs = pairs
         self.raw = raw
-        fields = self._fields = dict(reversed(pairs))
+        self.tags = tags
+        self.values = values
+        if fields is None:
+            fields = dict(reversed(self.pairs))
+        self._fields = fields
         mt = fields.get(35)
         self.msgType = None if mt is None else mt.decode("latin-1")
         bs = fields.get(8)
         self.beginString = None if bs is None else bs.decode("latin-1")
         sn = fields.get(34)
         self.seqNum = int(sn) if sn is not None and sn.isdigit() else None
+
+    @property
+    def pairs(self):
+        pairs = self._pairs
+        if pairs is None:
+            pairs = self._pairs = list(zip(self.tags, self.values))
+        return pairs
 
     @classmethod
     def fromBytes(cls, raw):
@@ -291,6 +334,34 @@ class Message:
 
         @raise Garbled: see L{parsePairs}.
         """
+        # The fast way, for a message with one '=' per field (no '=' in a
+        # value, no data field): cut at both separators at once; the tags
+        # (the skeleton) repeat from one message to the next and are
+        # looked up, not parsed.
+        separators = raw.translate(None, _NOT_SEPARATORS)
+        if (
+            not len(separators) & 1
+            and raw[-1:] == b"\x01"
+            and _ALTERNATING.startswith(separators)
+        ):
+            parts = raw.replace(b"\x01", b"=").split(b"=")
+            skeleton = b"\x01".join(parts[0:-1:2])
+            known = _SKELETONS.get(skeleton)
+            if known is None:
+                known = _skeletonTags(skeleton)
+                if len(_SKELETONS) > 10000:
+                    _SKELETONS.clear()
+                _SKELETONS[skeleton] = known
+            if known:
+                tags, unique = known
+                values = tuple(parts[1::2])
+                return cls(
+                    None,
+                    raw,
+                    dict(zip(tags, values)) if unique else None,
+                    tags,
+                    values,
+                )
         return cls(parsePairs(raw), raw)
 
     def get(self, tag, default=None):

@@ -434,8 +434,11 @@ class Dictionary:
         # with C-level predicates.  Anything wrong takes the detailed walk
         # below, which is authoritative.
         msgType = message.msgType
-        pairs = message.pairs
-        tags, values = zip(*pairs)
+        tags = message.tags
+        if tags is None:
+            tags, values = zip(*message.pairs)
+        else:
+            values = message.values
         key = (msgType, tags)
         shape = self._shapes.get(key)
         if shape is None:
@@ -445,7 +448,7 @@ class Dictionary:
             self._shapes[key] = shape
         if shape is not False and all(values):
             enumIndexes, groups = shape
-            if self.enumPairs.issuperset([pairs[i] for i in enumIndexes]):
+            if self.enumPairs.issuperset([(tags[i], values[i]) for i in enumIndexes]):
                 for indexes, predicate in groups:
                     if not all(map(predicate, [values[i] for i in indexes])):
                         break

@@ -511,7 +511,8 @@ class FixConnection(Protocol):
                     data=raw[:200],
                 )
                 continue
-            if message.pairs[2][0] != 35:
+            tags = message.tags
+            if (tags[2] if tags is not None else message.pairs[2][0]) != 35:
                 self.log.warn(
                     "{name}: discarded message from {peer}: MsgType (35) is not "
                     "the third field: {data!r}",
