@@ -341,6 +341,29 @@ def _qtyValue(text):
     return number
 
 
+#: (instrument class, price scale, price text) -> internal price, for the
+#: prices last seen.
+_INTERNAL_PRICES = {}
+
+
+def _internalPrice(instrument, text):
+    """
+    A price from FIX text in C{instrument}'s internal units, or the text
+    itself if it is not a price (for the engine to reject).
+    """
+    key = (instrument.__class__, instrument.priceScale, text)
+    price = _INTERNAL_PRICES.get(key)
+    if price is None:
+        try:
+            price = instrument.toInternal(text)
+        except BadValue:
+            return text
+        if len(_INTERNAL_PRICES) > 10000:
+            _INTERNAL_PRICES.clear()
+        _INTERNAL_PRICES[key] = price
+    return price
+
+
 _SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT}
 _ORD_TYPES = {"1": OrdType.MARKET, "2": OrdType.LIMIT}
 _TIFS = {
@@ -1032,7 +1055,7 @@ class OrderEntry:
         self.marketData = marketData
         self.sessions = {}
         self._profiles = {}
-        self._encoded = {}
+        self._routes = {}
         self._done = {}
         self._doneOld = {}
         self._localExecId = 0
@@ -1061,9 +1084,11 @@ class OrderEntry:
         )
         encoded = IFixEncodedSession(session, None)
         if encoded is None:
-            self._encoded.pop(session.key, None)
+            self._routes[session.key] = (session, profile, None, None)
         else:
-            self._encoded[session.key] = (encoded.sendEncoded, reportEncoderFor(profile).encode)
+            self._routes[session.key] = (
+                session, profile, encoded.sendEncoded, reportEncoderFor(profile).encode
+            )
         if self.marketData is not None:
             self.marketData.sessionLoggedOn(session)
 
@@ -1152,10 +1177,7 @@ class OrderEntry:
             priceText = get(44)
             book = engine.books.get(symbol)
             if priceText is not None and book is not None:
-                try:
-                    price = book.instrument.toInternal(priceText)
-                except BadValue:
-                    price = priceText
+                price = _internalPrice(book.instrument, priceText)
         data = None
         expireTime = None
         account = get(1)
@@ -1276,10 +1298,7 @@ class OrderEntry:
             priceText = get(44)
             if priceText is not None and order.ordType is not OrdType.MARKET:
                 book = self.engine.books.get(order.symbol)
-                try:
-                    price = book.instrument.toInternal(priceText)
-                except BadValue:
-                    price = priceText
+                price = _internalPrice(book.instrument, priceText)
                 if price == order.price:
                     price = None
             if quantity == order.quantity:
@@ -1347,11 +1366,9 @@ class OrderEntry:
     # -- engine events -----------------------------------------------------
 
     def engineEvents(self, events):
-        sessions = self.sessions
-        if not sessions:
+        routes = self._routes
+        if not routes:
             return
-        profiles = self._profiles
-        encodedSessions = self._encoded
         stampSeconds = None
         stamps = {}
         books = self.engine.books
@@ -1363,24 +1380,22 @@ class OrderEntry:
                     self._sendCancelReject(event)
                 continue
             order = event.order
-            owner = order.owner
-            session = sessions.get(owner)
-            if session is None:
+            route = routes.get(order.owner)
+            if route is None:
                 continue
+            session, profile, sendEncoded, encode = route
             if stampSeconds is None:
                 stampSeconds = self.reactor.seconds()
-            profile = profiles[owner]
             stamp = stamps.get(profile)
             if stamp is None:
                 stamp = stamps[profile] = profile.stamp(stampSeconds)
             book = books.get(order.symbol)
             scale = book.instrument.priceScale if book is not None else 10000
-            encoded = encodedSessions.get(owner)
-            body = None if encoded is None else encoded[1](event, scale, stamp)
+            body = None if encode is None else encode(event, scale, stamp)
             if body is None:
                 session.sendApp("8", builder(profile, event, scale, stamp))
             else:
-                encoded[0](b"8", body)
+                sendEncoded(b"8", body)
             if event.status in _DONE_STATUSES:
                 self._remember(order)
 

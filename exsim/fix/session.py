@@ -183,9 +183,19 @@ class FixSession:
 
     def sendEncoded(self, msgType, body):
         """
-        See L{IFixEncodedSession.sendEncoded}.
+        See L{IFixEncodedSession.sendEncoded}.  (L{_send} for an
+        application message, inline: this is the hot path.)
         """
-        return self._send(msgType, body, True)
+        store = self.store
+        seq = store.nextSenderSeq
+        ts = self.factory.timestamp(self._millis)
+        store.saveMessage(seq, msgType, ts, body)
+        c = self.connection
+        if c is not None and self._prefix:
+            msg = b"35=%s%s%d\x0152=%s\x01%s" % (msgType, self._compIds, seq, ts, body)
+            msg = b"%s%d\x01%s" % (self._prefix, len(msg), msg)
+            c.write(b"%s10=%03d\x01" % (msg, codec.byteSum(msg)))
+        return seq
 
     def sendAdmin(self, msgType, fields):
         """
