@@ -18,6 +18,7 @@ import gzip
 import json
 import os
 import re
+from operator import itemgetter
 
 from exsim.errors import BadValue
 
@@ -447,10 +448,10 @@ class Dictionary:
                 self._shapes.clear()
             self._shapes[key] = shape
         if shape is not False and all(values):
-            enumIndexes, groups = shape
-            if self.enumPairs.issuperset([(tags[i], values[i]) for i in enumIndexes]):
-                for indexes, predicate in groups:
-                    if not all(map(predicate, [values[i] for i in indexes])):
+            enumTags, enumValues, groups = shape
+            if enumTags is None or self.enumPairs.issuperset(zip(enumTags, enumValues(values))):
+                for groupValues, predicate in groups:
+                    if not all(map(predicate, groupValues(values))):
                         break
                 else:
                     return None
@@ -467,10 +468,11 @@ class Dictionary:
 
     def _shape(self, msgType, tags):
         """
-        The value checks of a valid message structure: (indexes of enum
-        fields, [(indexes, predicate)...]); False if the structure is not
-        simply valid (unknown or misplaced tags, duplicates or groups,
-        missing required fields).
+        The value checks of a valid message structure: (the tags of enum
+        fields or None, a function picking their values out of the
+        message's values, [(function picking values, predicate)...]);
+        False if the structure is not simply valid (unknown or misplaced
+        tags, duplicates or groups, missing required fields).
         """
         spec = self.messages.get(msgType)
         if spec is None:
@@ -498,8 +500,9 @@ class Dictionary:
                 key = f.pattern if f.pattern is not None else f.ok
                 groups.setdefault(key, (predicate, []))[1].append(i)
         return (
-            tuple(enumIndexes),
-            tuple((tuple(indexes), predicate) for predicate, indexes in groups.values()),
+            tuple(tags[i] for i in enumIndexes) if enumIndexes else None,
+            _picker(enumIndexes),
+            tuple((_picker(indexes), predicate) for predicate, indexes in groups.values()),
         )
 
     def _checkValue(self, tag, value, checkValues):
@@ -692,6 +695,18 @@ class Dictionary:
 
 
 _cache = {}
+
+
+def _picker(indexes):
+    """
+    A function of a sequence returning a tuple of its items at C{indexes}
+    (in C, by L{itemgetter}).
+    """
+    if not indexes:
+        return None
+    if len(indexes) == 1:
+        return itemgetter(slice(indexes[0], indexes[0] + 1))
+    return itemgetter(*indexes)
 
 
 def _stem(applVerId):
