@@ -128,6 +128,8 @@ class Profile:
         self.cxlRejReasons = _cxlRejReasons(rank)
         self._stampSecond = None
         self._stampPrefix = None
+        self._stampMillis = None
+        self._stampText = None
 
     def stamp(self, seconds):
         """
@@ -137,11 +139,13 @@ class Profile:
         if second != self._stampSecond:
             self._stampSecond = second
             self._stampPrefix = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second))
+            self._stampMillis = None
         if self.millis:
             millis = int((seconds - second) * 1000)
-            if millis > 999:
-                millis = 999
-            return "%s.%03d" % (self._stampPrefix, millis)
+            if millis != self._stampMillis:
+                self._stampMillis = millis
+                self._stampText = "%s.%03d" % (self._stampPrefix, min(millis, 999))
+            return self._stampText
         return self._stampPrefix
 
     def qty(self, value):

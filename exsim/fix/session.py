@@ -351,6 +351,8 @@ class FixConnection(Protocol):
         # and written once at the end (one transport write per read).
         self._batch = None
         self._applVerId = None
+        self._lastSendingTime = None
+        self._lastSendingSeconds = None
 
     # -- transport -----------------------------------------------------------
 
@@ -712,7 +714,15 @@ class FixConnection(Protocol):
 
     def _goodTime(self, message, tolerance):
         value = message.getBytes(52)
-        when = None if value is None else _utcSeconds(value)
+        if value is None:
+            return True
+        if value == self._lastSendingTime:
+            # Messages sent in the same millisecond: the last one's.
+            when = self._lastSendingSeconds
+        else:
+            when = _utcSeconds(value)
+            self._lastSendingTime = value
+            self._lastSendingSeconds = when
         if when is None:
             return True  # missing or malformed: a validation problem
         return abs(self.reactor.seconds() - when) <= tolerance
