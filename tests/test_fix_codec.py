@@ -194,6 +194,23 @@ _PIECES = st.lists(
 )
 
 
+class ByteSumTests(unittest.TestCase):
+    """
+    L{codec.byteSum} (Adler-32 in chunks) is the sum of the bytes mod 256.
+    """
+
+    def test_lengthsAndBytes(self):
+        for n in (0, 1, 255, 256, 257, 300, 515, 516, 600, 1000, 70000):
+            for data in (b"\xff" * n, b"\x7f" * n, bytes(range(256)) * (n // 256) + b"\x80" * (n % 256)):
+                self.assertEqual(codec.byteSum(data), sum(data) % 256, n)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.binary(max_size=2000))
+    def test_arbitrary(self, data):
+        self.assertEqual(codec.byteSum(data), sum(data) % 256)
+        self.assertEqual(codec.byteSum(bytes(b & 127 for b in data)), sum(b & 127 for b in data) % 256)
+
+
 class FastParseTests(unittest.TestCase):
     """
     L{codec.Message.fromBytes} (its fast path: known skeletons, one split)

@@ -452,11 +452,12 @@ def byteSum(data):
     The sum of the bytes of C{data} modulo 256, as CheckSum (10) wants it.
 
     Adler-32's first half is one plus the sum of the bytes modulo 65521:
-    exact for up to 256 bytes (256 * 255 + 1 < 65521), so the sum is taken
-    in C, 256 bytes at a time, rather than byte by byte in C{sum()}.
+    exact for up to 256 bytes (256 * 255 + 1 < 65521), or 515 bytes of
+    ASCII (515 * 127 + 1 < 65521), so the sum is taken in C, that many
+    bytes at a time, rather than byte by byte in C{sum()}.
     """
     n = len(data)
-    if n <= 256:
+    if n <= 256 or (n <= 515 and data.isascii()):
         return ((adler32(data) & 0xFFFF) - 1) & 255
     view = memoryview(data)
     total = 0

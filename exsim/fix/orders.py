@@ -648,14 +648,21 @@ class ReportEncoder:
             fillTail += "%.0s"
         tail += "14=%d\x016=%s\x0160=%s\x01"
         fillTail += "14=%d\x016=%s\x0160=%s\x01"
-        self._intTail = tail
-        self._fillTail = fillTail
         if profile.trdMatchId:
-            self._fillEnd = ("851=1\x01880=%s\x011057=N\x01", "851=2\x01880=%s\x011057=Y\x01")
+            fillEnd = ("851=1\x01880=%s\x011057=N\x01", "851=2\x01880=%s\x011057=Y\x01")
         elif profile.lastLiquidityInd:
-            self._fillEnd = ("851=1\x01%.0s", "851=2\x01%.0s")
+            fillEnd = ("851=1\x01%.0s", "851=2\x01%.0s")
         else:
-            self._fillEnd = ("%.0s", "%.0s")
+            fillEnd = ("%.0s", "%.0s")
+        #: The common reports as one format each: % (OrderID, ClOrdID,
+        #: ExecID, state and order fields, [LastQty, LastPx,] LeavesQty,
+        #: CumQty, AvgPx, TransactTime[, TrdMatchID]).
+        self._acceptedFormat = "37=%s\x0111=%s\x0117=%s\x01%s" + tail
+        self._filledFormats = tuple(
+            "37=%s\x0111=%s\x0117=%s\x01%s32=%d\x0131=%s\x01" + fillTail + end for end in fillEnd
+        )
+        #: (state..., order fields...) -> their text, for those reports.
+        self._middles = {}
         self._zeroLast = "32=0\x0131=0\x01" if profile.lastRequired else ""
         self._encoders = {
             Accepted: self._accepted,
@@ -783,6 +790,19 @@ class ReportEncoder:
             out += "58=%s\x01" % (text,)
         return out
 
+    def _middle(self, key, state, order, quantity, price, scale):
+        """
+        Remember and return C{state} and the order's fields as one text
+        (empty if the order's fields are not text).
+        """
+        text = self._orderText(order, quantity, price, scale)
+        text = "" if text is None else state + text
+        middles = self._middles
+        if len(middles) > 10000:
+            middles.clear()
+        middles[key] = text
+        return text
+
     def _join(self, *parts):
         if None in parts:
             return None
@@ -793,18 +813,30 @@ class ReportEncoder:
         clOrdId = event.clOrdId
         leaves = event.leavesQty
         cum = event.cumQty
-        if type(clOrdId) is str and type(leaves) is int and type(cum) is int:
-            middle = self._order(order, event.quantity, event.price, scale)
-            if middle is not None:
-                return ("37=%s\x0111=%s\x0117=%s\x01%s%s" + self._intTail) % (
+        quantity = event.quantity
+        price = event.price
+        if (
+            type(clOrdId) is str
+            and type(leaves) is int
+            and type(cum) is int
+            and order.userData is None
+            and type(quantity) is int
+            and (type(price) is int or price is None)
+        ):
+            status = event.status
+            key = (status, order.symbol, order.side, order.ordType, order.timeInForce, quantity, price, scale)
+            middle = self._middles.get(key)
+            if middle is None:
+                middle = self._middle(key, self._state("0", "0", status.value), order, quantity, price, scale)
+            if middle:
+                return self._acceptedFormat % (
                     order.orderId,
                     clOrdId,
                     event.execId,
-                    self._state("0", "0", event.status.value),
                     middle,
                     leaves,
                     cum,
-                    formatAvgPx(event.notional, cum, scale),
+                    formatAvgPx(event.notional, cum, scale) if cum else "0",
                     stamp,
                 )
         return self._join(
@@ -838,24 +870,34 @@ class ReportEncoder:
         clOrdId = event.clOrdId
         cum = event.cumQty
         quantity = event.quantity
+        orderQuantity = event.orderQuantity
+        orderPrice = event.orderPrice
         if (
             type(clOrdId) is str
             and type(leaves) is int
             and type(cum) is int
             and type(quantity) is int
             and type(event.price) is int
+            and order.userData is None
+            and type(orderQuantity) is int
+            and (type(orderPrice) is int or orderPrice is None)
         ):
-            middle = self._order(order, event.orderQuantity, event.orderPrice, scale)
-            if middle is not None:
-                return (
-                    "37=%s\x0111=%s\x0117=%s\x01%s%s32=%d\x0131=%s\x01"
-                    + self._fillTail
-                    + self._fillEnd[1 if event.aggressor else 0]
-                ) % (
+            status = event.status
+            key = (
+                execType, status, order.symbol, order.side, order.ordType, order.timeInForce,
+                orderQuantity, orderPrice, scale,
+            )
+            middle = self._middles.get(key)
+            if middle is None:
+                middle = self._middle(
+                    key, self._state("0", execType, status.value), order, orderQuantity,
+                    orderPrice, scale,
+                )
+            if middle:
+                return self._filledFormats[1 if event.aggressor else 0] % (
                     order.orderId,
                     clOrdId,
                     event.execId,
-                    self._state("0", execType, event.status.value),
                     middle,
                     quantity,
                     formatPrice(event.price, scale),
