@@ -256,6 +256,10 @@ class EngineVersusReference(RuleBasedStateMachine):
                 (t.price, t.quantity, t.buyOrderId, t.sellOrderId) for t in batch if t.type == "trade"
             )
         assert trades == self.ref.trades, (trades, self.ref.trades)
+        last = trades[-1][:2] if trades else (None, None)
+        assert (self.book.lastPrice, self.book.lastQuantity) == last, (self.book.lastPrice, self.book.lastQuantity, last)
+        assert self.book.volume == sum(t[1] for t in trades)
+        assert self.book.tradeCount == len(trades)
         assert self.book.depth(True, None) == self.ref.depth(True)
         assert self.book.depth(False, None) == self.ref.depth(False)
         for orderId, order in self.engineOrders.items():

@@ -413,10 +413,11 @@ class MatchingEngine:
         owner = terms[T_OWNER]
         record = self._owners.get(owner)
         clOrdId = order.clOrdId
+        tif = terms[T_TIF]
         if (
             book is None
             or terms[T_TYPE] is not LIMIT
-            or terms[T_TIF] not in _SIMPLE_TIFS
+            or tif not in _SIMPLE_TIFS
             or type(price) is not int
             or price <= 0
             or price % book.instrument.tickSize
@@ -440,6 +441,8 @@ class MatchingEngine:
             if record is None:
                 record = self._owners[owner] = _Owner()
             record.live[clOrdId] = order
+            # Not the hot path below: matchNew handles every case.
+            tif = None
         chunk = self._chunks.get(orderId >> CHUNK_BITS)
         if chunk is None:
             chunk = self._chunks[orderId >> CHUNK_BITS] = [None] * CHUNK + [0]
@@ -460,7 +463,7 @@ class MatchingEngine:
             finally:
                 self._inCommand = outer
             events = self._events
-        elif terms[T_TYPE] is not LIMIT or terms[T_TIF] is not DAY and terms[T_TIF] is not GTC:
+        elif tif is not DAY and tif is not GTC:
             self.matchNew(book, order)
         else:
             # The hot path: a limit DAY/GTC order on a standard book, with
@@ -470,15 +473,22 @@ class MatchingEngine:
             self._nextExecId = execId + 1
             events.append(Accepted(order, execId))
             isBuy = terms[T_BUY]
+            # Every level's price is in its side's heap (with stale prices
+            # of gone levels): when the top of the heap does not cross, no
+            # level does, and bestAsk/bestBid need not be called.
             if isBuy:
-                best = book.bestAsk()
-                if best is not None and price >= best:
-                    self._match(book, order)
+                heap = book._askHeap
+                if heap and heap[0] <= price:
+                    best = book.bestAsk()
+                    if best is not None and price >= best:
+                        self._match(book, order)
                 levels = book.bids
             else:
-                best = book.bestBid()
-                if best is not None and price <= best:
-                    self._match(book, order)
+                heap = book._bidHeap
+                if heap and -heap[0] >= price:
+                    best = book.bestBid()
+                    if best is not None and price <= best:
+                        self._match(book, order)
                 levels = book.asks
             if order.leavesQty:
                 level = levels.get(price)
@@ -555,11 +565,15 @@ class MatchingEngine:
         return None
 
     def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, direct=False):
-        if orderId is not None:
-            order = self.getOrder(orderId)
-            if order is None or owner is not None and order.owner != owner:
-                order, reason = self._locate(owner, origClOrdId, orderId)
-        else:
+        order = None
+        if type(orderId) is int:
+            # getOrder, inline.
+            chunk = self._chunks.get(orderId >> CHUNK_BITS)
+            if chunk is not None:
+                order = chunk[orderId & CHUNK_MASK]
+            else:
+                order = self._overflow.get(orderId)
+        if order is None or owner is not None and order.terms[T_OWNER] != owner:
             order, reason = self._locate(owner, origClOrdId, orderId)
         if order is None:
             self._cancelReject(owner, clOrdId, origClOrdId, orderId, None, reason, "cancel")
@@ -697,11 +711,17 @@ class MatchingEngine:
             best = book.bestBid
             levels = book.bids
         limit = order.price
-        events = self._events
-        append = events.append
+        append = self._events.append
         symbol = book.symbol
         orderId = order.orderId
-        while order.leavesQty:
+        # Counters in locals while matching, stored back at the end
+        # (nothing reads them meanwhile).
+        tradeId = self._nextTradeId
+        execId = self._nextExecId
+        firstTradeId = tradeId
+        traded = 0
+        leaves = order.leavesQty
+        while leaves:
             price = best()
             if price is None:
                 break
@@ -714,22 +734,20 @@ class MatchingEngine:
                 if not resting.resting:
                     queue.popleft()
                     continue
-                qty = order.leavesQty
-                if resting.leavesQty < qty:
-                    qty = resting.leavesQty
-                tradeId = self._nextTradeId
-                self._nextTradeId = tradeId + 1
-                execId = self._nextExecId
-                self._nextExecId = execId + 2
+                qty = resting.leavesQty
+                if leaves < qty:
+                    qty = leaves
                 notional = qty * price
-                resting.leavesQty -= qty
+                restingLeaves = resting.leavesQty = resting.leavesQty - qty
                 resting.cumQty += qty
                 resting.notional += notional
-                order.leavesQty -= qty
+                leaves = order.leavesQty = leaves - qty
                 order.cumQty += qty
                 order.notional += notional
                 level.quantity -= qty
-                if resting.leavesQty:
+                traded += qty
+                lastPrice = price
+                if restingLeaves:
                     resting.status = PARTIALLY_FILLED
                 else:
                     resting.status = FILLED
@@ -737,23 +755,29 @@ class MatchingEngine:
                     queue.popleft()
                     level.count -= 1
                     self._finish(resting)
-                order.status = PARTIALLY_FILLED if order.leavesQty else FILLED
+                order.status = PARTIALLY_FILLED if leaves else FILLED
+                restingId = resting.orderId
                 append(Filled(resting, execId, tradeId, price, qty, False, orderId, True))
-                append(Filled(order, execId + 1, tradeId, price, qty, True, resting.orderId, False))
+                append(Filled(order, execId + 1, tradeId, price, qty, True, restingId, False))
                 if isBuy:
-                    append(Trade(symbol, tradeId, price, qty, orderId, resting.orderId, Side.BUY))
+                    append(Trade(symbol, tradeId, price, qty, orderId, restingId, Side.BUY))
                 else:
-                    append(Trade(symbol, tradeId, price, qty, resting.orderId, orderId, Side.SELL))
-                book.lastPrice = price
-                book.lastQuantity = qty
-                book.volume += qty
-                book.tradeCount += 1
-                if not order.leavesQty or not level.count:
+                    append(Trade(symbol, tradeId, price, qty, restingId, orderId, Side.SELL))
+                tradeId += 1
+                execId += 2
+                if not leaves or not level.count:
                     break
             append(BookChanged(symbol, not isBuy, price, level.quantity, level.count))
             if not level.count:
                 del levels[price]
-        if order.leavesQty == 0:
+        self._nextTradeId = tradeId
+        self._nextExecId = execId
+        if tradeId != firstTradeId:
+            book.lastPrice = lastPrice
+            book.lastQuantity = qty
+            book.volume += traded
+            book.tradeCount += tradeId - firstTradeId
+        if not leaves:
             self._finish(order)
 
     def _settle(self, book, order):
@@ -802,7 +826,34 @@ class MatchingEngine:
         execId = self._nextExecId
         self._nextExecId = execId + 1
         events.append(Cancelled(order, execId, reason, quantity, resting, cancelClOrdId))
-        self._finish(order)
+        # _finish, inline: this is the hot path of every cancel.
+        orderId = order.orderId
+        key = orderId >> CHUNK_BITS
+        chunk = self._chunks.get(key)
+        if chunk is None:
+            if self._overflow.pop(orderId, None) is None:
+                return
+        else:
+            index = orderId & CHUNK_MASK
+            if chunk[index] is None:
+                return
+            chunk[index] = None
+            live = chunk[CHUNK] = chunk[CHUNK] - 1
+            if live < SPARSE and key < self._nextOrderId >> CHUNK_BITS:
+                self._retire(key)
+        record = self._owners[order.terms[T_OWNER]]
+        clOrdId = order.clOrdId
+        live = record.live
+        other = live.pop(clOrdId, None)
+        if other is not order and other is not None:
+            live[clOrdId] = other
+        done = record.done
+        done.add(clOrdId)
+        if len(done) >= DONE_MEMORY:
+            record.doneOld = done
+            record.done = set()
+        if self._pending:
+            self._pending.pop(orderId, None)
 
     def _replace(self, order, clOrdId, price, quantity, match):
         book = self.books[order.symbol]
