@@ -79,6 +79,17 @@ class ValidateTests(unittest.TestCase):
     def test_valid(self):
         self.assertIsNone(self.check(NOS44))
 
+    def test_valuesRememberedOnlyWhenGood(self):
+        """
+        Values a pattern accepted are remembered; a bad value in the same
+        place is still found, before and after good ones.
+        """
+        bad = [(60, "20241301-00:00:00") if t == 60 else (t, v) for t, v in NOS44]
+        for _ in range(3):
+            self.assertIsNone(self.check(NOS44))
+            p = self.check(bad)
+            self.assertEqual((p.reason, p.tag), (6, 60))
+
     def test_problems(self):
         cases = [
             (NOS44 + [(4999, "x")], 0, 4999),

@@ -383,6 +383,9 @@ class Dictionary:
             for value in f.enums
         )
         self._shapes = {}
+        #: Predicate -> values it accepted lately (a value checked once
+        #: passes by a set lookup).
+        self._goodValues = {}
 
     def __repr__(self):
         return "<Dictionary %s%s>" % (
@@ -450,9 +453,19 @@ class Dictionary:
         if shape is not False and all(values):
             enumTags, enumValues, groups = shape
             if enumTags is None or self.enumPairs.issuperset(zip(enumTags, enumValues(values))):
-                for groupValues, predicate in groups:
-                    if not all(map(predicate, groupValues(values))):
+                for groupValues, predicate, good in groups:
+                    checked = groupValues(values)
+                    if good is None:
+                        if not all(map(predicate, checked)):
+                            break
+                        continue
+                    if good.issuperset(checked):
+                        continue
+                    if not all(map(predicate, checked)):
                         break
+                    if len(good) > 4096:
+                        good.clear()
+                    good.update(checked)
                 else:
                     return None
         for problem in self._problems(
@@ -470,7 +483,8 @@ class Dictionary:
         """
         The value checks of a valid message structure: (the tags of enum
         fields or None, a function picking their values out of the
-        message's values, [(function picking values, predicate)...]);
+        message's values, [(function picking values, predicate, set of
+        values the predicate accepted lately, or None)...]);
         False if the structure is not simply valid (unknown or misplaced
         tags, duplicates or groups, missing required fields).
         """
@@ -502,7 +516,15 @@ class Dictionary:
         return (
             tuple(tags[i] for i in enumIndexes) if enumIndexes else None,
             _picker(enumIndexes),
-            tuple((_picker(indexes), predicate) for predicate, indexes in groups.values()),
+            tuple(
+                (
+                    _picker(indexes),
+                    predicate,
+                    # Worth remembering for patterns only.
+                    self._goodValues.setdefault(key, set()) if hasattr(key, "match") else None,
+                )
+                for key, (predicate, indexes) in groups.items()
+            ),
         )
 
     def _checkValue(self, tag, value, checkValues):
