@@ -296,17 +296,19 @@ def main():
         print(addsAndCancels(n, args.seed)[2])
         return
     if args.only in (None, "adds"):
-        results = [addsAndCancels(n, seed) for seed in range(args.runs)]
-        print("adds:    %10.0f ops/s" % statistics.median(r[0] for r in results))
-        print("cancels: %10.0f ops/s" % statistics.median(r[1] for r in results))
         # Peak RSS needs a fresh process for each run: memory an earlier
-        # run freed is not always handed back to the system.
+        # run freed is not always handed back to the system.  The children
+        # run first, while this process is small: a child started by
+        # vfork+exec inherits its parent's peak RSS.
         rss = [
             float(subprocess.check_output(
                 [sys.executable, __file__, "--only", "rss-child", "--orders", str(n), "--seed", str(seed)]
             ).split()[-1])
             for seed in range(args.runs)
         ]
+        results = [addsAndCancels(n, seed) for seed in range(args.runs)]
+        print("adds:    %10.0f ops/s" % statistics.median(r[0] for r in results))
+        print("cancels: %10.0f ops/s" % statistics.median(r[1] for r in results))
         print("peak RSS of a process holding %d resting orders: %.0f MB" % (n, statistics.median(rss)))
     if args.only in (None, "mixed"):
         results = [mixed(n, seed) for seed in range(args.runs)]
