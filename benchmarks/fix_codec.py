@@ -8,6 +8,9 @@ Benchmark of the FIX session layer's hot path, without sockets or engine:
    100 coalesced messages per read;
  - encode: ExecutionReports through L{exsim.fix.session.FixSession.sendApp}
    (header, body, store, checksum) into a transport that drops them;
+ - engine reports: the order-entry hot path for engine events (New and
+   Trade reports of resting and crossing orders), L{ReportEncoder} and
+   L{FixSession.sendEncoded};
  - session in: whole messages through L{FixConnection.dataReceived} (sequence
    checks, CompIDs, SendingTime, validation) to a trivial application.
 
@@ -136,6 +139,39 @@ def benchEncode(n):
     return n / (time.perf_counter() - t)
 
 
+def benchReports(n):
+    from exsim.engine.matching import MatchingEngine
+    from exsim.fix.orders import ER_BUILDERS, ReportEncoder, profileFor
+    from exsim.model import Instrument, Order, OrdType, Side, TimeInForce
+
+    protocol, session, app = loggedOnConnection()
+    engine = MatchingEngine("e1", MemoryReactorClock())
+    engine.addBook(Instrument("AAPL"))
+    events = []
+
+    class Recorder:
+        def engineEvents(self, batch):
+            events.extend(batch)
+
+    engine.subscribe(Recorder())
+    for i in range(500):
+        for side in (Side.SELL, Side.BUY):
+            engine.submitNew(
+                Order("o", "%s%d" % (side.value, i), "AAPL", side, 100, 100000,
+                      OrdType.LIMIT, TimeInForce.DAY)
+            )
+    events = [e for e in events if e.__class__ in ER_BUILDERS]
+    encode = ReportEncoder(profileFor("FIX.4.4")).encode
+    now = stamp(START)
+    sendEncoded = session.sendEncoded
+    rounds = max(1, n // len(events))
+    t = time.perf_counter()
+    for _ in range(rounds):
+        for event in events:
+            sendEncoded(b"8", encode(event, 10000, now))
+    return rounds * len(events) / (time.perf_counter() - t)
+
+
 def benchSession(n, batch):
     protocol, session, app = loggedOnConnection()
     now = stamp(START)
@@ -163,6 +199,7 @@ def main(argv):
     print("frame+parse+validate, 1 msg/read:    %9.0f msg/s" % median(benchParse, n, 1))
     print("frame+parse+validate, 100 msg/read:  %9.0f msg/s" % median(benchParse, n, 100))
     print("encode ExecutionReport (sendApp):    %9.0f msg/s" % median(benchEncode, n))
+    print("engine reports (ReportEncoder):      %9.0f msg/s" % median(benchReports, n))
     print("session in (dataReceived), 1/read:   %9.0f msg/s" % median(benchSession, n, 1))
     print("session in (dataReceived), 100/read: %9.0f msg/s" % median(benchSession, n, 100))
 
