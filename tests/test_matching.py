@@ -615,6 +615,84 @@ class FinishedIdsTests(EngineTestCase):
         self.assertEqual(self.engine.findOrder("s1", "b").quantity, 4)
 
 
+class FastEventTests(TestCase):
+    """
+    The engine's fast paths build the same events as the constructors.
+    """
+
+    def assertSameEvents(self, actual, expected):
+        self.assertEqual([type(e) for e in actual], [type(e) for e in expected])
+        for a, e in zip(actual, expected):
+            for name in type(e).__slots__:
+                self.assertEqual((name, getattr(a, name)), (name, getattr(e, name)))
+
+    def order(self, side="buy"):
+        order = limit("s1", "a", side, 7, "10")
+        order.orderId = 12
+        order.cumQty = 3
+        order.leavesQty = 4
+        order.notional = 3 * P("10")
+        order.status = OrdStatus.PARTIALLY_FILLED
+        return order
+
+    def test_rested(self):
+        from exsim.engine.book import Level
+        from exsim.engine.events import Added, BookChanged, appendRested
+
+        order = self.order()
+        level = Level(order.price)
+        level.quantity, level.count = 40, 3
+        events = []
+        appendRested(events, order, 5, "AAPL", True, level)
+        self.assertSameEvents(
+            events,
+            [Accepted(order, 5), Added(order), BookChanged("AAPL", True, order.price, 40, 3)],
+        )
+
+    def test_cancelled(self):
+        from exsim.engine.book import Level
+        from exsim.engine.events import BookChanged, appendCancelled
+
+        order = self.order("sell")
+        level = Level(order.price)
+        events = []
+        appendCancelled(events, order, 6, CancelReason.USER, 4, "x", "AAPL", False, level)
+        self.assertSameEvents(
+            events,
+            [
+                BookChanged("AAPL", False, order.price, 0, 0),
+                Cancelled(order, 6, CancelReason.USER, 4, True, "x"),
+            ],
+        )
+        events = []
+        appendCancelled(events, order, 7, CancelReason.IMMEDIATE_OR_CANCEL, 4, None, None, None, None)
+        self.assertSameEvents(events, [Cancelled(order, 7, CancelReason.IMMEDIATE_OR_CANCEL, 4, False)])
+
+    def test_fill(self):
+        from exsim.engine.events import appendFill
+        from exsim.model import Side
+
+        for aggressorIsBuy in (True, False):
+            resting = self.order("sell" if aggressorIsBuy else "buy")
+            aggressor = self.order("buy" if aggressorIsBuy else "sell")
+            aggressor.orderId = 13
+            aggressor.clOrdId = "b"
+            events = []
+            appendFill(events, "AAPL", 9, P("10"), 2, resting, 20, aggressor, 21, aggressorIsBuy)
+            buy, sell = (aggressor, resting) if aggressorIsBuy else (resting, aggressor)
+            self.assertSameEvents(
+                events,
+                [
+                    Filled(resting, 20, 9, P("10"), 2, False, 13, True),
+                    Filled(aggressor, 21, 9, P("10"), 2, True, 12, False),
+                    Trade(
+                        "AAPL", 9, P("10"), 2, buy.orderId, sell.orderId,
+                        Side.BUY if aggressorIsBuy else Side.SELL,
+                    ),
+                ],
+            )
+
+
 class BatchTests(EngineTestCase):
     def test_batch(self):
         with self.engine.batch():

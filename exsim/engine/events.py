@@ -18,6 +18,12 @@ that every protocol uses for its execution identifier (FIX ExecID), so an
 execution report and its drop copy agree.
 """
 
+from exsim.model import Side
+
+_BUY = Side.BUY
+_SELL = Side.SELL
+
+
 def _plain(value):
     if hasattr(value, "value") and hasattr(value, "name"):
         return value.name.lower()
@@ -439,3 +445,148 @@ class BookChanged(EngineEvent):
             "quantity": self.quantity,
             "count": self.count,
         }
+
+
+# -- fast paths ----------------------------------------------------------------
+#
+# The engine's hot paths build several events at once through these
+# functions: each makes exactly the events the constructors above would
+# (same classes, same attributes), but one function call is much cheaper
+# than a class call per event (CPython packs the arguments of every call
+# to a Python __init__ into a tuple).  tests.test_matching checks that they
+# agree with the constructors.
+
+_new = object.__new__
+
+
+def appendRested(events, order, execId, symbol, isBuy, level):
+    """
+    Append C{Accepted(order, execId)}, C{Added(order)} and the
+    L{BookChanged} of C{level}: a new order that rests at once, without
+    matching.
+    """
+    clOrdId = order.clOrdId
+    price = order.price
+    quantity = order.quantity
+    status = order.status
+    cumQty = order.cumQty
+    leavesQty = order.leavesQty
+    notional = order.notional
+    event = _new(Accepted)
+    event.order = order
+    event.execId = execId
+    event.clOrdId = clOrdId
+    event.price = price
+    event.quantity = quantity
+    event.status = status
+    event.cumQty = cumQty
+    event.leavesQty = leavesQty
+    event.notional = notional
+    events.append(event)
+    event = _new(Added)
+    event.order = order
+    event.clOrdId = clOrdId
+    event.price = price
+    event.quantity = quantity
+    event.status = status
+    event.cumQty = cumQty
+    event.leavesQty = leavesQty
+    event.notional = notional
+    events.append(event)
+    event = _new(BookChanged)
+    event.symbol = symbol
+    event.isBuy = isBuy
+    event.price = level.price
+    event.quantity = level.quantity
+    event.count = level.count
+    events.append(event)
+
+
+def appendCancelled(events, order, execId, reason, quantity, cancelClOrdId, symbol, isBuy, level):
+    """
+    Append, if C{level} is not C{None} (the order was resting), the
+    L{BookChanged} of C{level}, then C{Cancelled(order, execId, reason,
+    quantity, level is not None, cancelClOrdId)}.
+    """
+    if level is not None:
+        event = _new(BookChanged)
+        event.symbol = symbol
+        event.isBuy = isBuy
+        event.price = level.price
+        event.quantity = level.quantity
+        event.count = level.count
+        events.append(event)
+    event = _new(Cancelled)
+    event.order = order
+    event.execId = execId
+    event.reason = reason
+    event.cancelledQty = quantity
+    event.resting = level is not None
+    event.cancelClOrdId = cancelClOrdId
+    event.clOrdId = order.clOrdId
+    event.price = order.price
+    event.quantity = order.quantity
+    event.status = order.status
+    event.cumQty = order.cumQty
+    event.leavesQty = order.leavesQty
+    event.notional = order.notional
+    events.append(event)
+
+
+def appendFill(events, symbol, tradeId, price, quantity, resting, restingExecId, order, orderExecId, aggressorIsBuy):
+    """
+    Append one execution between a resting order and an aggressor:
+    C{Filled} of C{resting} (passive, in the book), C{Filled} of C{order}
+    (aggressor, not in the book), then the L{Trade} (aggressor side
+    C{Side.BUY} or C{Side.SELL}).
+    """
+    restingId = resting.orderId
+    orderId = order.orderId
+    event = _new(Filled)
+    event.order = resting
+    event.execId = restingExecId
+    event.tradeId = tradeId
+    event.price = price
+    event.quantity = quantity
+    event.aggressor = False
+    event.contraOrderId = orderId
+    event.resting = True
+    event.clOrdId = resting.clOrdId
+    event.orderPrice = resting.price
+    event.orderQuantity = resting.quantity
+    event.status = resting.status
+    event.cumQty = resting.cumQty
+    event.leavesQty = resting.leavesQty
+    event.notional = resting.notional
+    events.append(event)
+    event = _new(Filled)
+    event.order = order
+    event.execId = orderExecId
+    event.tradeId = tradeId
+    event.price = price
+    event.quantity = quantity
+    event.aggressor = True
+    event.contraOrderId = restingId
+    event.resting = False
+    event.clOrdId = order.clOrdId
+    event.orderPrice = order.price
+    event.orderQuantity = order.quantity
+    event.status = order.status
+    event.cumQty = order.cumQty
+    event.leavesQty = order.leavesQty
+    event.notional = order.notional
+    events.append(event)
+    event = _new(Trade)
+    event.symbol = symbol
+    event.tradeId = tradeId
+    event.price = price
+    event.quantity = quantity
+    if aggressorIsBuy:
+        event.buyOrderId = orderId
+        event.sellOrderId = restingId
+        event.aggressorSide = _BUY
+    else:
+        event.buyOrderId = restingId
+        event.sellOrderId = orderId
+        event.aggressorSide = _SELL
+    events.append(event)

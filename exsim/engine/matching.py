@@ -19,7 +19,6 @@ from exsim.engine.events import (
     Accepted,
     Added,
     BookChanged,
-    Cancelled,
     CancelRejected,
     Expired,
     Filled,
@@ -28,6 +27,9 @@ from exsim.engine.events import (
     Rejected,
     Replaced,
     Trade,
+    appendCancelled,
+    appendFill,
+    appendRested,
 )
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IEngine
@@ -471,25 +473,26 @@ class MatchingEngine:
             order.status = NEW
             execId = self._nextExecId
             self._nextExecId = execId + 1
-            events.append(Accepted(order, execId))
             isBuy = terms[T_BUY]
             # Every level's price is in its side's heap (with stale prices
             # of gone levels): when the top of the heap does not cross, no
             # level does, and bestAsk/bestBid need not be called.
+            crossed = False
             if isBuy:
                 heap = book._askHeap
                 if heap and heap[0] <= price:
                     best = book.bestAsk()
-                    if best is not None and price >= best:
-                        self._match(book, order)
+                    crossed = best is not None and price >= best
                 levels = book.bids
             else:
                 heap = book._bidHeap
                 if heap and -heap[0] >= price:
                     best = book.bestBid()
-                    if best is not None and price <= best:
-                        self._match(book, order)
+                    crossed = best is not None and price <= best
                 levels = book.asks
+            if crossed:
+                events.append(Accepted(order, execId))
+                self._match(book, order)
             if order.leavesQty:
                 level = levels.get(price)
                 if level is None:
@@ -499,8 +502,13 @@ class MatchingEngine:
                 level.quantity += order.leavesQty
                 level.count += 1
                 order.resting = True
-                events.append(Added(order))
-                events.append(BookChanged(book.symbol, isBuy, price, level.quantity, level.count))
+                if crossed:
+                    events.append(Added(order))
+                    events.append(BookChanged(book.symbol, isBuy, price, level.quantity, level.count))
+                else:
+                    # Accepted (its snapshot is the same now), Added and
+                    # BookChanged at once.
+                    appendRested(events, order, execId, book.symbol, isBuy, level)
         if events and not (self._delivering or self._inCommand):
             # _flush, inline.
             self._delivering = True
@@ -637,7 +645,9 @@ class MatchingEngine:
 
     def _cancelReject(self, owner, clOrdId, origClOrdId, orderId, order, reason, responseTo, text=None):
         if text is None:
-            text = _REJECT_TEXT.get(reason, reason.value)
+            text = _REJECT_TEXT.get(reason)
+            if text is None:
+                text = reason.value
         self._events.append(
             CancelRejected(
                 owner, clOrdId, origClOrdId,
@@ -703,7 +713,7 @@ class MatchingEngine:
         return False
 
     def _match(self, book, order):
-        isBuy = order.isBuy
+        isBuy = order.terms[T_BUY]
         if isBuy:
             best = book.bestAsk
             levels = book.asks
@@ -711,7 +721,8 @@ class MatchingEngine:
             best = book.bestBid
             levels = book.bids
         limit = order.price
-        append = self._events.append
+        events = self._events
+        append = events.append
         symbol = book.symbol
         orderId = order.orderId
         # Counters in locals while matching, stored back at the end
@@ -756,13 +767,8 @@ class MatchingEngine:
                     level.count -= 1
                     self._finish(resting)
                 order.status = PARTIALLY_FILLED if leaves else FILLED
-                restingId = resting.orderId
-                append(Filled(resting, execId, tradeId, price, qty, False, orderId, True))
-                append(Filled(order, execId + 1, tradeId, price, qty, True, restingId, False))
-                if isBuy:
-                    append(Trade(symbol, tradeId, price, qty, orderId, restingId, Side.BUY))
-                else:
-                    append(Trade(symbol, tradeId, price, qty, restingId, orderId, Side.SELL))
+                # Filled (resting), Filled (aggressor), Trade.
+                appendFill(events, symbol, tradeId, price, qty, resting, execId, order, execId + 1, isBuy)
                 tradeId += 1
                 execId += 2
                 if not leaves or not level.count:
@@ -820,12 +826,15 @@ class MatchingEngine:
                 del levels[price]
             elif len(level.orders) > 2 * count + 32:
                 book.compact(level)
-            events.append(BookChanged(book.symbol, isBuy, price, level.quantity, count))
+            symbol = book.symbol
+        else:
+            level = symbol = isBuy = None
         order.leavesQty = 0
         order.status = CANCELLED
         execId = self._nextExecId
         self._nextExecId = execId + 1
-        events.append(Cancelled(order, execId, reason, quantity, resting, cancelClOrdId))
+        # BookChanged (if it was resting) and Cancelled.
+        appendCancelled(events, order, execId, reason, quantity, cancelClOrdId, symbol, isBuy, level)
         # _finish, inline: this is the hot path of every cancel.
         orderId = order.orderId
         key = orderId >> CHUNK_BITS
