@@ -127,6 +127,14 @@ class Reference:
         self._finish(order, "cancelled")
         return None
 
+    def cancelById(self, orderId):
+        order = self.orders[orderId]
+        if order.status not in ("new", "partial"):
+            return "too_late"
+        order.leaves = 0
+        self._finish(order, "cancelled")
+        return None
+
     def replace(self, owner, clOrdId, origClOrdId, price, quantity):
         order = self.live.get((owner, origClOrdId))
         if order is None:
@@ -204,16 +212,20 @@ class EngineVersusReference(RuleBasedStateMachine):
         self.ref.new(owner, clOrdId, isBuy, None, quantity, True, TimeInForce.DAY)
         self.engineOrders[order.orderId] = order
 
-    @rule(data=st.data())
-    def cancel(self, data):
+    @rule(data=st.data(), byId=st.booleans())
+    def cancel(self, data, byId):
         if not self.engineOrders:
             return
         orderId = data.draw(st.sampled_from(sorted(self.engineOrders)))
         target = self.engineOrders[orderId]
         owner, clOrdId = target.owner, target.clOrdId
         self.recorder.take()
-        self.engine.submitCancel(owner, self._clOrdId(), origClOrdId=clOrdId)
-        expected = self.ref.cancel(owner, clOrdId)
+        if byId:
+            self.engine.submitCancel(owner, self._clOrdId(), orderId=orderId)
+            expected = self.ref.cancelById(orderId)
+        else:
+            self.engine.submitCancel(owner, self._clOrdId(), origClOrdId=clOrdId)
+            expected = self.ref.cancel(owner, clOrdId)
         rejects = self.recorder.of("cancel_rejected")
         assert [r.reason.value for r in rejects] == ([expected] if expected else []), (rejects, expected)
 

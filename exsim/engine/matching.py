@@ -591,7 +591,9 @@ class MatchingEngine:
                 "cancel", "a cancel or replace is already pending",
             )
         elif direct or not self._managed:
-            self._cancel(order, CancelReason.USER, clOrdId)
+            # Found by its int order id: pass the caller's int on (the
+            # order's own is one more object to read from memory).
+            self._cancel(order, CancelReason.USER, clOrdId, orderId if type(orderId) is int else None)
         else:
             self._hold(order, "cancel", clOrdId, None, None)
         events = self._events
@@ -807,7 +809,11 @@ class MatchingEngine:
         if order.timeInForce is GTD:
             self._scheduleExpiry(order)
 
-    def _cancel(self, order, reason, cancelClOrdId=None):
+    def _cancel(self, order, reason, cancelClOrdId=None, orderId=None):
+        """
+        Cancel a live order.  C{orderId}, if given, is its order id (an int
+        the caller holds already, read faster than the order's own).
+        """
         quantity = order.leavesQty
         resting = order.resting
         events = self._events
@@ -836,7 +842,8 @@ class MatchingEngine:
         # BookChanged (if it was resting) and Cancelled.
         appendCancelled(events, order, execId, reason, quantity, cancelClOrdId, symbol, isBuy, level)
         # _finish, inline: this is the hot path of every cancel.
-        orderId = order.orderId
+        if orderId is None:
+            orderId = order.orderId
         key = orderId >> CHUNK_BITS
         chunk = self._chunks.get(key)
         if chunk is None:
