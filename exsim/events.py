@@ -24,7 +24,7 @@ from zope.interface import implementer
 
 from exsim.errors import BadValue
 from exsim.interfaces import IEngineListener
-from exsim.model import DEFAULT_PRICE_SCALE, Instrument
+from exsim.model import DEFAULT_PRICE_SCALE, T_OWNER, Instrument
 
 #: Default bound of the queue.
 DEFAULT_SIZE = 100000
@@ -83,8 +83,8 @@ ACTIVITY_OWNER = "house/"
 
 
 def _isActivity(order):
-    owner = order.owner
-    return type(owner) is str and owner.startswith(ACTIVITY_OWNER)
+    owner = order.terms[T_OWNER]
+    return owner.__class__ is str and owner.startswith(ACTIVITY_OWNER)
 
 
 def withoutActivity(events):
@@ -100,7 +100,8 @@ def withoutActivity(events):
             break
     else:
         return events
-    if not _isActivity(order):
+    owner = order.terms[T_OWNER]
+    if owner.__class__ is not str or not owner.startswith(ACTIVITY_OWNER):
         return events
     kept = []
     tradeIds = set()
@@ -291,7 +292,8 @@ class EventQueue:
             kept = events[:room]
             lost = len(events) - room
         else:
-            kept = list(events)
+            # The engine never changes a batch once delivered: keep it.
+            kept = events
             lost = 0
         self._events.append(
             _Batch(self._nextId, self.clock.seconds(), engineName, engine, kept)

@@ -19,7 +19,8 @@ class IEngineListener(Interface):
         A batch of events produced by one engine command, in order.
 
         @param events: a list of L{exsim.engine.events.EngineEvent}.  The
-            list belongs to the engine: do not keep or change it.
+            list belongs to the engine, which never changes it once
+            delivered: a listener may keep it, but must not change it.
         """
 
 
