@@ -121,6 +121,7 @@ class MatchingEngine:
         # an order, where a dict takes about 40), and a dict for the few
         # survivors of chunks that have mostly emptied.
         self._chunks = {}
+        self._newestChunk = None
         self._overflow = {}
         self._owners = {}
         self._pending = {}
@@ -445,10 +446,15 @@ class MatchingEngine:
             record.live[clOrdId] = order
             # Not the hot path below: matchNew handles every case.
             tif = None
-        chunk = self._chunks.get(orderId >> CHUNK_BITS)
-        if chunk is None:
-            chunk = self._chunks[orderId >> CHUNK_BITS] = [None] * CHUNK + [0]
-        chunk[orderId & CHUNK_MASK] = order
+        # New ids go to the newest chunk, kept at hand.
+        index = orderId & CHUNK_MASK
+        chunk = self._newestChunk
+        if chunk is None or not index:
+            chunk = self._chunks.get(orderId >> CHUNK_BITS)
+            if chunk is None:
+                chunk = self._chunks[orderId >> CHUNK_BITS] = [None] * CHUNK + [0]
+            self._newestChunk = chunk
+        chunk[index] = order
         chunk[CHUNK] += 1
         events = self._events
         if self._managed and not direct:
@@ -510,19 +516,20 @@ class MatchingEngine:
                     # BookChanged at once.
                     appendRested(events, order, execId, book.symbol, isBuy, level)
         if events and not (self._delivering or self._inCommand):
-            # _flush, inline.
+            # _flush, inline; what listeners queue meanwhile goes out
+            # through _flush.
+            self._events = []
             self._delivering = True
             try:
-                while events:
-                    self._events = []
-                    for listener in self._listenerTuple:
-                        try:
-                            listener.engineEvents(events)
-                        except Exception:
-                            self._listenerFailed(listener)
-                    events = self._events
+                for listener in self._listenerTuple:
+                    try:
+                        listener.engineEvents(events)
+                    except Exception:
+                        self._listenerFailed(listener)
             finally:
                 self._delivering = False
+            if self._events:
+                self._flush()
         return order
 
     def _listenerFailed(self, listener):
@@ -598,19 +605,20 @@ class MatchingEngine:
             self._hold(order, "cancel", clOrdId, None, None)
         events = self._events
         if events and not (self._delivering or self._inCommand):
-            # _flush, inline.
+            # _flush, inline; what listeners queue meanwhile goes out
+            # through _flush.
+            self._events = []
             self._delivering = True
             try:
-                while events:
-                    self._events = []
-                    for listener in self._listenerTuple:
-                        try:
-                            listener.engineEvents(events)
-                        except Exception:
-                            self._listenerFailed(listener)
-                    events = self._events
+                for listener in self._listenerTuple:
+                    try:
+                        listener.engineEvents(events)
+                    except Exception:
+                        self._listenerFailed(listener)
             finally:
                 self._delivering = False
+            if self._events:
+                self._flush()
 
     def submitReplace(
         self, owner, clOrdId, origClOrdId=None, orderId=None, price=None,
