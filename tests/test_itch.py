@@ -179,7 +179,7 @@ class FeedTests(TestCase):
         self.ouch = makeEndpoint(ouchFamily, "ouch1", symbols=("AAPL", "MSFT"))
         self.engine = self.ouch.engine
         self.reactor = self.ouch.reactor
-        self.reactor.advance(34200)
+        self.reactor.advance(34200 + 5 * 3600)  # 09:30 in New York (UTC-5 in January)
         self.alice = Client(self.ouch)
         self.alice.login("alice")
         self.bob = Client(self.ouch)

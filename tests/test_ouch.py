@@ -27,7 +27,7 @@ class OuchTests(TestCase):
         self.endpoint = makeEndpoint(family, "ouch1", symbols=("AAPL", "MSFT"))
         self.engine = self.endpoint.engine
         self.reactor = self.endpoint.reactor
-        self.reactor.advance(34200)  # 09:30
+        self.reactor.advance(34200 + 5 * 3600)  # 09:30 in New York (UTC-5 in January)
         self.alice = self.connect("alice")
         self.bob = self.connect("bob")
 

@@ -334,3 +334,44 @@ class SessionTests(TestCase):
         self.assertEqual(self.flushLoggedErrors(), [])
         client.lose()
         other.lose()
+
+
+class VenueClockTests(TestCase):
+    """
+    OUCH and ITCH timestamps: nanoseconds since midnight in the venue's
+    time zone (Eastern by default), daylight saving included.
+    """
+
+    def test_eastern(self):
+        from twisted.internet.task import Clock
+
+        from exsim.soup.ouch import VenueClock
+
+        clock = Clock()
+        venue = VenueClock(clock)
+        # 2024-01-02 14:30 UTC is 09:30 in New York (EST, UTC-5).
+        clock.advance(1704205800)
+        self.assertEqual(venue.nanos(), 34200 * 10**9)
+        # 2024-07-01 13:30 UTC is 09:30 in New York (EDT, UTC-4).
+        clock.advance(1719840600 - 1704205800)
+        self.assertEqual(venue.nanos(), 34200 * 10**9)
+        # Past local midnight the count starts again.
+        clock.advance(15 * 3600)
+        self.assertEqual(venue.nanos(), 30 * 60 * 10**9)
+
+    def test_utc(self):
+        from twisted.internet.task import Clock
+
+        from exsim.soup.ouch import VenueClock
+
+        clock = Clock()
+        clock.advance(86400 * 3 + 34200.5)
+        self.assertEqual(VenueClock(clock, "UTC").nanos(), 34200500000000)
+
+    def test_property(self):
+        from exsim.errors import BadValue
+        from exsim.soup.ouch import family
+
+        self.assertEqual(family.parseProperty("timezone", "Europe/London"), "Europe/London")
+        self.assertEqual(family.parseProperty("timezone", "utc"), "UTC")
+        self.assertRaises(BadValue, family.parseProperty, "timezone", "Mars/Olympus")

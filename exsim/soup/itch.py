@@ -31,7 +31,7 @@ from zope.interface import implementer
 from exsim.engine import events as ev
 from exsim.interfaces import IEngineListener, IProtocolFamily
 from exsim.soup import itch50, packets
-from exsim.soup.ouch import SOUP_PROPERTIES, nanosSinceMidnight, parseSoupProperty
+from exsim.soup.ouch import SOUP_PROPERTIES, parseSoupProperty, venueClock
 from exsim.soup.session import SoupServerFactory, SoupStream
 
 
@@ -73,6 +73,7 @@ class ItchFactory(SoupServerFactory):
     def __init__(self, endpoint):
         SoupServerFactory.__init__(self, endpoint)
         self.engine = endpoint.engine
+        self.venueClock = venueClock(endpoint)
         name = endpoint.properties.get("session") or "1"
         self.stream = SoupStream(name)
         self.locates = {}
@@ -95,7 +96,7 @@ class ItchFactory(SoupServerFactory):
         self.engine.subscribe(self)
 
     def _now(self):
-        return nanosSinceMidnight(self.reactor)
+        return self.venueClock.nanos()
 
     def _track(self):
         tracking = self._tracking

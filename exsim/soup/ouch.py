@@ -9,6 +9,9 @@ client order id.  Requests go to the engine; engine events about the
 session's orders become OUCH messages.
 """
 
+import datetime
+import zoneinfo
+
 from twisted.logger import Logger
 from zope.interface import implementer
 
@@ -21,7 +24,6 @@ from exsim.soup import ouch42, packets
 from exsim.soup.packets import SoupProtocolError
 from exsim.soup.session import SoupServerFactory, SoupStream
 
-NS_PER_DAY = 86400 * 1000000000
 
 #: Shares must be below this (OUCH 4.2: "less than 1,000,000").
 MAX_SHARES = 1000000
@@ -79,10 +81,26 @@ def _sessionName(name, value):
     return text
 
 
+#: The venue's time zone: Nasdaq timestamps count from midnight Eastern.
+DEFAULT_TIMEZONE = "America/New_York"
+
+
+def _timezone(name, value):
+    text = str(value).strip()
+    if text.upper() == "UTC":
+        return "UTC"
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise BadValue("%s must be an IANA time zone such as America/New_York or UTC, not %r" % (name, value))
+    return text
+
+
 SOUP_PROPERTIES = {
     "session": _sessionName,
     "heartbeat_interval": _seconds,
     "idle_timeout": _seconds,
+    "timezone": _timezone,
 }
 
 
@@ -98,11 +116,39 @@ def parseSoupProperty(properties, name, value):
     return parser(name, value)
 
 
-def nanosSinceMidnight(reactor):
+class VenueClock:
     """
-    Nanoseconds since midnight (UTC) of the reactor's clock.
+    Nanoseconds since midnight in the venue's time zone (Eastern for
+    Nasdaq), as OUCH and ITCH timestamps count them, from a reactor's
+    clock.  The day's start is worked out once a day (time zone rules,
+    daylight saving included), not for every message.
     """
-    return int(reactor.seconds() * 1000000000) % NS_PER_DAY
+
+    def __init__(self, reactor, timezone=DEFAULT_TIMEZONE):
+        self.reactor = reactor
+        self.zone = datetime.timezone.utc if timezone == "UTC" else zoneinfo.ZoneInfo(timezone)
+        self._start = self._end = None
+
+    def nanos(self):
+        seconds = self.reactor.seconds()
+        start = self._start
+        if start is None or not start <= seconds < self._end:
+            local = datetime.datetime.fromtimestamp(seconds, self.zone)
+            day = local.date()
+            midnight = datetime.datetime.combine(day, datetime.time(0), self.zone)
+            following = datetime.datetime.combine(
+                day + datetime.timedelta(days=1), datetime.time(0), self.zone
+            )
+            start = self._start = midnight.timestamp()
+            self._end = following.timestamp()
+        return int((seconds - start) * 1000000000)
+
+
+def venueClock(endpoint):
+    """
+    The L{VenueClock} of a SoupBinTCP endpoint (its C{timezone} property).
+    """
+    return VenueClock(endpoint.reactor, endpoint.properties.get("timezone", DEFAULT_TIMEZONE))
 
 
 @implementer(IProtocolFamily)
@@ -165,6 +211,7 @@ class OuchFactory(SoupServerFactory):
     def __init__(self, endpoint):
         SoupServerFactory.__init__(self, endpoint)
         self.engine = endpoint.engine
+        self.venueClock = venueClock(endpoint)
         self.sessions = {}
         self._byOwner = {}
         self._dispatch = {
@@ -268,7 +315,7 @@ class OuchSession:
         self.stream.append(ouch42.systemEvent(self._now(), b"S"))
 
     def _now(self):
-        return nanosSinceMidnight(self.reactor)
+        return self.factory.venueClock.nanos()
 
     # -- requests ----------------------------------------------------------
 
