@@ -3,6 +3,7 @@ Tests for L{exsim.fix.orders}: FIX order entry against the engine, with a
 fake session recording what would be sent.
 """
 
+import gc
 from decimal import Decimal
 
 from hypothesis import given, settings, strategies as st
@@ -536,6 +537,108 @@ class StatusTests(SynchronousTestCase):
         orderId = only(self, h.a)[37]
         h.send(h.b, status("c1", extra=[(37, orderId)]))
         self.assertEqual(only(self, h.b)[39], "8")
+
+
+class DoneOrdersTests(SynchronousTestCase):
+    """
+    L{orders.DoneOrders} gives back orders equal to those it was given,
+    from records the garbage collector does not track.
+    """
+
+    def finished(self):
+        """
+        Finished orders of every kind: filled with an account and an
+        expiry, rejected with a text price and an odd quantity, cancelled
+        with other user data, and a market order.
+        """
+        made = []
+        filled = Order(
+            "fix1/A", "f1", "AAPL", Side.BUY, 100, 100000, OrdType.LIMIT, TimeInForce.GTD,
+            1700000000.0, orders.OrderData("ACC", "20240102-10:00:00", None),
+        )
+        filled.orderId, filled.cumQty, filled.leavesQty = 7, 100, 0
+        filled.notional, filled.status = 100 * 100000, orders.OrdStatus.FILLED
+        made.append(filled)
+        rejected = Order("fix1/A", "r1", "AAPL", Side.SELL, Decimal("1.5"), "x", "Z", "Q")
+        rejected.orderId, rejected.status = 8, orders.OrdStatus.REJECTED
+        made.append(rejected)
+        cancelled = Order("fix1/B", "c1", "AAPL", Side.SELL_SHORT, 300, 99000, userData=["mine"])
+        cancelled.orderId, cancelled.cumQty, cancelled.leavesQty = 9, 100, 0
+        cancelled.notional, cancelled.status = 100 * 99000, orders.OrdStatus.CANCELLED
+        made.append(cancelled)
+        market = Order("fix1/B", "m1", "AAPL", Side.BUY, 10, None, OrdType.MARKET, TimeInForce.IOC)
+        market.orderId, market.status = 10, orders.OrdStatus.EXPIRED
+        made.append(market)
+        return made
+
+    def assertSameOrder(self, got, order):
+        self.assertIs(type(got), Order)
+        for name in Order.__slots__:
+            if name == "userData" and type(order.userData) is orders.OrderData:
+                self.assertEqual(
+                    (got.userData.account, got.userData.expireTime, got.userData.expireDate),
+                    (order.userData.account, order.userData.expireTime, order.userData.expireDate),
+                )
+            else:
+                self.assertEqual(getattr(got, name), getattr(order, name), name)
+        self.assertEqual(got.terms, order.terms)
+
+    def test_equalOrders(self):
+        done = orders.DoneOrders(100)
+        made = self.finished()
+        for order in made:
+            done.add(order)
+        self.assertEqual(len(done), 4)
+        profile = profileFor("FIX.4.4")
+        for order in made:
+            got = done.get(order.owner, order.clOrdId)
+            self.assertSameOrder(got, order)
+            self.assertEqual(
+                orders.statusReport(profile, got, "S1", "20240102-10:00:00.000", 10000),
+                orders.statusReport(profile, order, "S1", "20240102-10:00:00.000", 10000),
+            )
+        self.assertIsNone(done.get("fix1/A", "c1"))
+
+    def test_untracked(self):
+        done = orders.DoneOrders(100)
+        made = self.finished()
+        for order in made[:2] + made[3:]:
+            done.add(order)
+        # A tuple inside a tuple: the inner one is untracked first.
+        gc.collect()
+        gc.collect()
+        for record in done._records.values():
+            self.assertFalse(gc.is_tracked(record), record)
+
+    def test_generations(self):
+        done = orders.DoneOrders(2)
+        made = self.finished()
+        for order in made[:3]:
+            done.add(order)
+        for order in made[:3]:
+            self.assertSameOrder(done.get(order.owner, order.clOrdId), order)
+        done.add(made[3])
+        self.assertIsNone(done.get(made[0].owner, made[0].clOrdId))
+        self.assertIsNone(done.get(made[1].owner, made[1].clOrdId))
+        for order in made[2:]:
+            self.assertSameOrder(done.get(order.owner, order.clOrdId), order)
+
+    def test_cancelTooLateAfterRotation(self):
+        """
+        A finished order in the older generation still answers a cancel
+        with its status and order id.
+        """
+        self.patch(orders, "DONE_MEMORY", 3)
+        h = Harness()
+        h.send(h.a, nos("s1", side="2"))
+        h.send(h.b, nos("b1", side="1"))
+        orderId = h.a.take()[0][1][37]
+        h.send(h.a, nos("s2", side="2"))
+        h.send(h.b, nos("b2", side="1"))
+        h.a.take()
+        h.send(h.a, cancel("x1", "s1", side="2"))
+        rej = only(self, h.a, "9")
+        self.assertEqual((rej[102], rej[39], rej[37], rej[41]), ("0", "2", orderId, "s1"))
 
 
 class ManagedTests(SynchronousTestCase):

@@ -38,6 +38,7 @@ from exsim.model import (
     OrdType,
     Order,
     RejectReason,
+    T_OWNER,
     Side,
     TimeInForce,
 )
@@ -1077,6 +1078,99 @@ _DONE_STATUSES = frozenset(
     [OrdStatus.FILLED, OrdStatus.CANCELLED, OrdStatus.REJECTED, OrdStatus.EXPIRED]
 )
 
+#: Every L{OrdStatus} and its index, for L{DoneOrders} records.
+_STATUS_LIST = tuple(OrdStatus)
+_STATUS_INDEX = {status: index for index, status in enumerate(_STATUS_LIST)}
+
+
+class DoneOrders:
+    """
+    Finished orders by (owner, ClOrdID), in two generations of up to
+    C{limit} each (the older is dropped when the newer fills).
+
+    An order is kept as a tuple of plain values (its shared C{terms} and
+    its status as indexes), which the garbage collector stops tracking: a
+    few hundred thousand remembered L{Order}s made every full collection
+    walk them all.  L{get} gives back an equal L{Order}.
+    """
+
+    def __init__(self, limit):
+        self.limit = limit
+        self._records = {}
+        self._oldRecords = {}
+        #: The terms tuples of this generation's records, and their index.
+        self._terms = []
+        self._termIndex = {}
+        self._oldTerms = []
+
+    def __len__(self):
+        return len(self._records) + len(self._oldRecords)
+
+    def add(self, order):
+        """
+        Remember C{order} (finished) as it is now.
+        """
+        terms = order.terms
+        index = self._termIndex.get(terms)
+        if index is None:
+            index = self._termIndex[terms] = len(self._terms)
+            self._terms.append(terms)
+        data = order.userData
+        if data is not None:
+            if type(data) is OrderData:
+                data = (data.account, data.expireTime, data.expireDate)
+            else:
+                data = (data,)
+        records = self._records
+        records[(terms[T_OWNER], order.clOrdId)] = (
+            order.orderId,
+            order.clOrdId,
+            index,
+            order.price,
+            order.quantity,
+            order.cumQty,
+            order.leavesQty,
+            order.notional,
+            _STATUS_INDEX[order.status],
+            data,
+        )
+        if len(records) >= self.limit:
+            self._oldRecords = records
+            self._oldTerms = self._terms
+            self._records = {}
+            self._terms = []
+            self._termIndex = {}
+
+    def get(self, owner, clOrdId):
+        """
+        The finished order C{clOrdId} of C{owner} (an L{Order}), or None.
+        """
+        key = (owner, clOrdId)
+        record = self._records.get(key)
+        terms = self._terms
+        if record is None:
+            record = self._oldRecords.get(key)
+            if record is None:
+                return None
+            terms = self._oldTerms
+        (orderId, clOrdId, index, price, quantity, cumQty, leavesQty, notional, status,
+         data) = record
+        order = Order.__new__(Order)
+        order.orderId = orderId
+        order.clOrdId = clOrdId
+        order.terms = terms[index]
+        order.price = price
+        order.quantity = quantity
+        order.cumQty = cumQty
+        order.leavesQty = leavesQty
+        order.notional = notional
+        order.status = _STATUS_LIST[status]
+        if data is not None:
+            data = OrderData(*data) if len(data) == 3 else data[0]
+        order.userData = data
+        order.resting = False
+        return order
+
 
 @implementer(IFixApplication, IEngineListener)
 class OrderEntry:
@@ -1102,8 +1196,7 @@ class OrderEntry:
         self.sessions = {}
         self._profiles = {}
         self._routes = {}
-        self._done = {}
-        self._doneOld = {}
+        self._done = DoneOrders(DONE_MEMORY)
         self._localExecId = 0
         self._handlers = {
             "D": self._newOrder,
@@ -1379,8 +1472,7 @@ class OrderEntry:
         if order is None and clOrdId is not None:
             order = engine.findOrder(session.key, clOrdId)
             if order is None:
-                key = (session.key, clOrdId)
-                order = self._done.get(key) or self._doneOld.get(key)
+                order = self._done.get(session.key, clOrdId)
         profile = self._profile(session)
         stamp = profile.stamp(self.reactor.seconds())
         execId = self._nextLocalExecId(profile, "S")
@@ -1443,14 +1535,7 @@ class OrderEntry:
             else:
                 sendEncoded(b"8", body)
             if event.status in _DONE_STATUSES:
-                self._remember(order)
-
-    def _remember(self, order):
-        done = self._done
-        done[(order.owner, order.clOrdId)] = order
-        if len(done) >= DONE_MEMORY:
-            self._doneOld = done
-            self._done = {}
+                self._done.add(order)
 
     def _sendCancelReject(self, event):
         session = self.sessions.get(event.owner)
@@ -1459,8 +1544,7 @@ class OrderEntry:
         profile = self._profiles[event.owner]
         doneStatus = doneOrderId = None
         if event.order is None and event.origClOrdId is not None:
-            key = (event.owner, event.origClOrdId)
-            done = self._done.get(key) or self._doneOld.get(key)
+            done = self._done.get(event.owner, event.origClOrdId)
             if done is not None:
                 doneStatus = done.status
                 doneOrderId = done.orderId
