@@ -496,6 +496,15 @@ class Simulator(service.MultiService):
             raise UnknownName("book %r has no live order %r" % (book.symbol, ref))
         return orderId
 
+    def end_of_day(self, engine):
+        """
+        End the trading day on C{engine}: every DAY order expires (each
+        owner gets its expiry report), and finished client order ids are
+        forgotten, so a new day may use them again.  GTC and GTD orders
+        stay.
+        """
+        self.engine(engine).expireDay()
+
     def match_orders(self, book_name, order_a, order_b, quantity=None, price=None):
         """
         Trade two live orders of one book against each other.  Orders are

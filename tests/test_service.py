@@ -219,3 +219,22 @@ class EndpointOpsTests(SimulatorTestCase):
         self.simulator.create_endpoint("x", "e1", "test_fake")
         self.simulator.endpoint("x").report("logon", session="A")
         self.assertEqual(seen, [("logon", {"endpoint": "x", "session": "A"})])
+
+
+class EndOfDayTests(SimulatorTestCase):
+    def test_endOfDay(self):
+        from exsim.model import Order, OrdStatus, Side, TimeInForce
+
+        self.simulator.create_engine("e1")
+        self.simulator.create_book("AAPL", "e1")
+        engine = self.simulator.engine("e1")
+        day = engine.submitNew(Order("ep/A", "c1", "AAPL", Side.BUY, 10, 1000000))
+        gtc = engine.submitNew(Order("ep/A", "c2", "AAPL", Side.BUY, 10, 1000000, timeInForce=TimeInForce.GTC))
+        self.simulator.get_events()
+        self.simulator.end_of_day("e1")
+        self.assertEqual((day.status, gtc.status), (OrdStatus.EXPIRED, OrdStatus.NEW))
+        expired = [e for e in self.simulator.get_events() if e["type"] == "expired"]
+        self.assertEqual([e["cl_ord_id"] for e in expired], ["c1"])
+        again = engine.submitNew(Order("ep/A", "c1", "AAPL", Side.BUY, 10, 1000000))
+        self.assertEqual(again.status, OrdStatus.NEW)
+        self.assertRaises(UnknownName, self.simulator.end_of_day, "e9")

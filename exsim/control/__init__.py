@@ -30,6 +30,7 @@ OPERATIONS = (
     "submit_quote",
     "delete_quote",
     "match_orders",
+    "end_of_day",
     "accept_order",
     "reject_order",
     "fill_order",
