@@ -387,6 +387,13 @@ class ExpiryTests(EngineTestCase):
         expired = self.recorder.of("expired")[0]
         self.assertEqual((expired.order, expired.expiredQty), (day, 1))
 
+    def test_dayEndedEvent(self):
+        self.submit(limit("s1", "a", "buy", 1, "10"))
+        self.recorder.take()
+        self.engine.expireDay()
+        self.assertEqual(self.recorder.types(), ["book_changed", "expired", "day_ended"])
+        self.assertEqual(len(self.recorder.batches[-1]), 3)
+
     def test_newDayForgetsIds(self):
         self.submit(limit("s1", "a", "buy", 1, "10"))
         self.engine.expireDay()

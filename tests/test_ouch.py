@@ -88,6 +88,20 @@ class OuchTests(TestCase):
         # Another session may use the same token.
         self.assertEqual(self.enter(self.bob, "ORD1")[0][0], b"A")
 
+    def test_endOfDay(self):
+        """
+        At the end of the day a DAY order is canceled (reason closed), the
+        session gets System Events End and Start of Day, and its tokens may
+        be used again.
+        """
+        self.enter(self.alice, "ORD1")
+        self.engine.expireDay()
+        messages = decoded(self.alice.sequenced())
+        self.assertEqual([m[0] for m in messages], [b"C", b"S", b"S"])
+        self.assertEqual(messages[0][-1], ouch42.CANCEL_CLOSED)
+        self.assertEqual([m[-1] for m in messages[1:]], [b"E", b"S"])
+        self.assertEqual(self.enter(self.alice, "ORD1")[0][0], b"A")
+
     def test_cancel(self):
         self.enter(self.alice, "ORD1")
         self.alice.unsequenced(ouch42.cancelOrder("ORD1"))

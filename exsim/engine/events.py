@@ -420,6 +420,16 @@ class Trade(EngineEvent):
         self.aggressorSide = aggressorSide
 
 
+class DayEnded(EngineEvent):
+    """
+    The engine's trading day ended (C{end_of_day}): after the expiry of its
+    DAY orders, in the same batch.  Client order ids may be used again.
+    """
+
+    __slots__ = ()
+    type = "day_ended"
+
+
 class BookChanged(EngineEvent):
     """
     A price level changed: its new total C{quantity} and order C{count}

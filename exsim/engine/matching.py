@@ -20,6 +20,7 @@ from exsim.engine.events import (
     Added,
     BookChanged,
     CancelRejected,
+    DayEnded,
     Expired,
     Filled,
     OrderRequest,
@@ -1207,6 +1208,7 @@ class MatchingEngine:
         for record in self._owners.values():
             record.done = set()
             record.doneOld = set()
+        self._events.append(DayEnded())
         self._flush()
 
     def _scheduleExpiry(self, order):

@@ -279,6 +279,9 @@ class OuchFactory(SoupServerFactory):
                     session = byOwner.get(event.owner)
                     if session is not None:
                         session.onCancelRejected(event)
+                elif type(event) is ev.DayEnded:
+                    for session in self.sessions.values():
+                        session.onDayEnded()
                 continue
             session = byOwner.get(event.order.owner)
             if session is not None:
@@ -501,6 +504,15 @@ class OuchSession:
                 CANCEL_REASONS.get(event.reason, ouch42.CANCEL_SYSTEM),
             )
         )
+
+    def onDayEnded(self):
+        """
+        The day ended: System Event End of Day, then Start of Day of the
+        next one, whose order tokens start afresh.
+        """
+        self.tokens = set()
+        self.stream.append(ouch42.systemEvent(self._now(), b"E"))
+        self.stream.append(ouch42.systemEvent(self._now(), b"S"))
 
     def onExpired(self, event):
         order = event.order
