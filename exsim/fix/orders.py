@@ -39,6 +39,7 @@ from exsim.model import (
     Order,
     RejectReason,
     T_OWNER,
+    T_SYMBOL,
     Side,
     TimeInForce,
 )
@@ -732,7 +733,7 @@ class ReportEncoder:
             and type(quantity) is int
             and (type(price) is int or price is None)
         ):
-            key = (order.symbol, order.side, order.ordType, order.timeInForce, quantity, price, scale)
+            key = (order.terms, quantity, price, scale)
             texts = self._orderTexts
             text = texts.get(key)
             if text is None:
@@ -825,7 +826,7 @@ class ReportEncoder:
             and (type(price) is int or price is None)
         ):
             status = event.status
-            key = (status, order.symbol, order.side, order.ordType, order.timeInForce, quantity, price, scale)
+            key = (status, order.terms, quantity, price, scale)
             middle = self._middles.get(key)
             if middle is None:
                 middle = self._middle(key, self._state("0", "0", status.value), order, quantity, price, scale)
@@ -885,8 +886,7 @@ class ReportEncoder:
         ):
             status = event.status
             key = (
-                execType, status, order.symbol, order.side, order.ordType, order.timeInForce,
-                orderQuantity, orderPrice, scale,
+                execType, status, order.terms, orderQuantity, orderPrice, scale,
             )
             middle = self._middles.get(key)
             if middle is None:
@@ -1510,6 +1510,9 @@ class OrderEntry:
         stampSeconds = None
         stamps = {}
         books = self.engine.books
+        # The route, price scale and stamp of the last order's terms
+        # (owner and symbol): an order's events come together.
+        lastTerms = route = None
         for event in events:
             cls = event.__class__
             builder = ER_BUILDERS.get(cls)
@@ -1518,17 +1521,22 @@ class OrderEntry:
                     self._sendCancelReject(event)
                 continue
             order = event.order
-            route = routes.get(order.owner)
-            if route is None:
+            terms = order.terms
+            if terms is not lastTerms:
+                lastTerms = terms
+                route = routes.get(terms[T_OWNER])
+                if route is None:
+                    continue
+                session, profile, sendEncoded, encode = route
+                if stampSeconds is None:
+                    stampSeconds = self.reactor.seconds()
+                stamp = stamps.get(profile)
+                if stamp is None:
+                    stamp = stamps[profile] = profile.stamp(stampSeconds)
+                book = books.get(terms[T_SYMBOL])
+                scale = book.instrument.priceScale if book is not None else 10000
+            elif route is None:
                 continue
-            session, profile, sendEncoded, encode = route
-            if stampSeconds is None:
-                stampSeconds = self.reactor.seconds()
-            stamp = stamps.get(profile)
-            if stamp is None:
-                stamp = stamps[profile] = profile.stamp(stampSeconds)
-            book = books.get(order.symbol)
-            scale = book.instrument.priceScale if book is not None else 10000
             body = None if encode is None else encode(event, scale, stamp)
             if body is None:
                 session.sendApp("8", builder(profile, event, scale, stamp))
