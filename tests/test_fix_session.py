@@ -353,6 +353,23 @@ class HeartbeatTests(SessionTestMixin, unittest.TestCase):
         self.assertEqual(hb.msgType, "0")
         self.assertEqual(hb.get(112), "ping-1")
 
+    def test_batchedReplyCountsAsSent(self):
+        """
+        What is written while received data is handled goes out at once,
+        at the end; it counts as sent then: no Heartbeat is due until
+        HeartBtInt after it.
+        """
+        client = self.connect()
+        client.logon(heartBtInt=10)
+        self.reactor.advance(5)
+        [hb] = client.send("1", [(112, "ping-1")])
+        self.assertEqual(hb.get(112), "ping-1")
+        for _ in range(9):
+            self.reactor.advance(1)
+        self.assertEqual(client.received(), [])
+        self.reactor.advance(1)
+        self.assertEqual(types(client.received()), ["0"])
+
     def test_noHeartbeatsWhenZero(self):
         client = self.connect()
         client.logon(heartBtInt=0)

@@ -368,9 +368,11 @@ class FixConnection(Protocol):
             batch = self._batch
             if batch is None:
                 self.transport.write(data)
+                self.lastSent = self.reactor.seconds()
             else:
+                # Written (and lastSent set) once, when the received data
+                # is handled.
                 batch.append(data)
-            self.lastSent = self.reactor.seconds()
 
     def _flush(self):
         """
@@ -380,6 +382,7 @@ class FixConnection(Protocol):
         if batch:
             self._batch = []
             self.transport.write(b"".join(batch))
+            self.lastSent = self.reactor.seconds()
 
     def disconnect(self, reason):
         """
@@ -490,6 +493,7 @@ class FixConnection(Protocol):
             batch, self._batch = self._batch, None
             if batch and self.state != CLOSED:
                 self.transport.write(b"".join(batch))
+                self.lastSent = self.reactor.seconds()
 
     def _received(self, data):
         try:
