@@ -530,7 +530,9 @@ class API:
             from exsim.events import parseSize
 
             event_queue_size = parseSize(event_queue_size)
-        password = secrets.token_urlsafe(18)
+        # Hex, so that it never starts with "-" (a command line, such as
+        # exsimctl's, would read that as an option).
+        password = secrets.token_hex(18)
         watchRead, watchWrite = os.pipe()
         statusRead, statusWrite = os.pipe()
         for stream in (sys.stdout, sys.stderr):

@@ -28,7 +28,7 @@ class ExsimctlTests(unittest.TestCase):
         out, err = io.StringIO(), io.StringIO()
         argv = ["--connect", self.server.endpoint, "--user", "exsim"]
         if password is not False:
-            argv += ["--password", password or self.server.password]
+            argv.append("--password=" + (password or self.server.password))
         code = ctl.main(argv + list(args), out, err, environ or {}, io.StringIO())
         return code, out.getvalue(), err.getvalue()
 
