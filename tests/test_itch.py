@@ -209,6 +209,18 @@ class FeedTests(TestCase):
         self.assertEqual(messages[0][3], 34200 * 10**9)
         self.assertEqual([m[2] for m in messages], list(range(7)))
 
+    def test_endOfDay(self):
+        """
+        End of day: DAY orders are deleted, then System Events close the
+        day (M, E) and open the next (S, Q) on the same stream.
+        """
+        self.enter(self.alice, "S1", b"S", 100, 1500000)
+        self.engine.expireDay()
+        new = [itch50.decode(p) for p in self.stream.messages(8)]
+        self.assertEqual([m[0] for m in new], [b"A", b"D", b"S", b"S", b"S", b"S"])
+        self.assertEqual([m[4] for m in new[2:]], [b"M", b"E", b"S", b"Q"])
+        self.assertRebuilds()
+
     def test_addExecuteDelete(self):
         self.enter(self.alice, "S1", b"S", 100, 1500000)
         self.enter(self.alice, "S2", b"S", 50, 1500100)

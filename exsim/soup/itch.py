@@ -200,6 +200,15 @@ class ItchFactory(SoupServerFactory):
                 self._delete(event.order)
             elif kind is ev.Replaced:
                 self._replaced(event, events, index)
+            elif kind is ev.DayEnded:
+                # The day closes and the next one opens on the same stream.
+                for code in (
+                    itch50.END_OF_MARKET_HOURS,
+                    itch50.END_OF_SYSTEM_HOURS,
+                    itch50.START_OF_SYSTEM_HOURS,
+                    itch50.START_OF_MARKET_HOURS,
+                ):
+                    self._publish(itch50.systemEvent(self._track(), self._now(), code))
 
     def _delete(self, order):
         reference = self.references.pop(order.orderId, None)
