@@ -2,24 +2,31 @@
 """
 Garbage-collector policy for a long-running simulator.
 
-The engine's structures hold no reference cycles, so the cyclic garbage
-collector has nothing to find in them, yet a full collection still walks
-every tracked object: with a million resting orders that is a pause of
-200-300 ms.  The policy:
+The engine's structures hold no reference cycles (reference counting frees
+everything it drops), so the cyclic garbage collector has nothing to find
+in them, yet a full collection still walks every tracked object: with a
+million resting orders that is a pause of 200-300 ms.  The policy:
 
- - after start-up (and every FREEZE_INTERVAL seconds), collect the young generations and
-   then C{gc.freeze()} whatever survived: frozen objects are never walked
-   again;
- - a full collection only runs when the objects created since the last one
-   grow by a quarter of those that survived it (CPython's own rule), so
-   freezing after a full collection at start-up keeps full collections
-   rare and small.
+ - after start-up, and then every L{FREEZE_INTERVAL} seconds, collect the
+   young generations and C{gc.freeze()} whatever survived: frozen objects
+   are never walked again;
+ - small young generations (L{THRESHOLDS}), so that a collection of what
+   survived since the last freeze stays well under a millisecond.
 
 Cycles that become garbage after they were frozen (a long-lived connection
 closing, say) are not reclaimed; they are small and few.
 """
 
 import gc
+
+#: Collector thresholds while the policy runs (CPython's defaults are
+#: 700, 10, 10).  Events that wait in the control queue survive their
+#: first collections, so the young generations fill with live objects:
+#: small young generations keep each collection short (a pause of well
+#: under a millisecond instead of one or two), and full collections come
+#: only after many young ones, by which time the periodic refreeze has
+#: moved the survivors out of their reach.
+THRESHOLDS = (300, 3, 1000)
 
 #: Seconds between two freezes while the simulator runs.
 FREEZE_INTERVAL = 1.0
@@ -52,7 +59,21 @@ def install(clock, interval=FREEZE_INTERVAL):
     from twisted.internet.task import LoopingCall
 
     freeze()
+    previous = gc.get_threshold()
+    gc.set_threshold(*THRESHOLDS)
     call = LoopingCall(refreeze)
     call.clock = clock
+    call.previousThresholds = previous
     call.start(interval, now=False)
     return call
+
+
+def uninstall(call):
+    """
+    Stop the policy that L{install} returned C{call} for: no more freezes,
+    and the collector's thresholds as they were.  What is frozen stays
+    frozen.
+    """
+    if call.running:
+        call.stop()
+    gc.set_threshold(*call.previousThresholds)

@@ -98,8 +98,10 @@ class Simulator(service.MultiService):
     def stopService(self):
         from exsim.engine.activity import stopAll
 
-        if self._gcCall is not None and self._gcCall.running:
-            self._gcCall.stop()
+        if self._gcCall is not None:
+            from exsim import gcpolicy
+
+            gcpolicy.uninstall(self._gcCall)
         self._gcCall = None
         # Background activity and market makers leave no timer behind.
         for engine in self.engines.values():
