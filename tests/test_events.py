@@ -111,13 +111,20 @@ class EventQueueTests(unittest.TestCase):
         self.assertEqual(self.queue.maxSize, 5)
 
 
-class EngineEventTests(unittest.TestCase):
+class SimulatorCase(unittest.TestCase):
+    """
+    A simulator on a test clock with engine e1 and book AAPL.
+    """
+
     def setUp(self):
         self.clock = Clock()
         self.simulator = Simulator(self.clock)
         self.simulator.create_engine("e1")
         self.simulator.create_book("AAPL", "e1", "AAPL")
         self.engine = self.simulator.engines["e1"]
+
+
+class EngineEventTests(SimulatorCase):
 
     def test_verifyListener(self):
         listener = EngineEventListener(self.simulator.events, "e1", self.engine)
@@ -172,17 +179,11 @@ class EngineEventTests(unittest.TestCase):
         self.assertEqual(formatPrice(instrument, 1000000), "100")
 
 
-class LazyConversionTests(unittest.TestCase):
+class LazyConversionTests(SimulatorCase):
     """
     Engine events are queued as batches and become dicts when taken.
     """
 
-    def setUp(self):
-        self.clock = Clock()
-        self.simulator = Simulator(self.clock)
-        self.simulator.create_engine("e1")
-        self.simulator.create_book("AAPL", "e1", "AAPL")
-        self.engine = self.simulator.engines["e1"]
 
     def test_reportsStateWhenHappened(self):
         """
@@ -228,18 +229,12 @@ class LazyConversionTests(unittest.TestCase):
         self.assertEqual((lost["count"], lost["first_event_id"]), (1, events[1]["event_id"] + 1))
 
 
-class ActivityFilterTests(unittest.TestCase):
+class ActivityFilterTests(SimulatorCase):
     """
     The background activity's own events stay out of the queue (unless
     asked for); a client's events with it do not.
     """
 
-    def setUp(self):
-        self.clock = Clock()
-        self.simulator = Simulator(self.clock)
-        self.simulator.create_engine("e1")
-        self.simulator.create_book("AAPL", "e1", "AAPL")
-        self.engine = self.simulator.engines["e1"]
 
     def background(self, clOrdId, side, quantity=10):
         return self.engine.submitNew(
