@@ -184,7 +184,6 @@ class LazyConversionTests(SimulatorCase):
     Engine events are queued as batches and become dicts when taken.
     """
 
-
     def test_reportsStateWhenHappened(self):
         """
         An event taken after its order changed again still reports the
