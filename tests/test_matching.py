@@ -581,33 +581,118 @@ class FinishedIdsTests(EngineTestCase):
 
     def test_twoGenerations(self):
         """
-        Finished client order ids are remembered in two bounded
-        generations: an id is a duplicate (and too late to cancel) until
-        two generations later, then usable again.  Live ids are never
-        forgotten.
+        Client order ids live in bounded generations: a finished id is a
+        duplicate (and too late to cancel) for at least a generation of
+        later new orders, then usable again; a live order's id is never
+        forgotten, whatever its age; the ids kept stay bounded.
         """
         from exsim.engine import matching
 
-        self.patch(matching, "DONE_MEMORY", 4)
-        live = self.submit(limit("s1", "live", "buy", 1, "10"))
-        for i in range(4):
-            self.submit(limit("s1", "d%d" % i, "buy", 1, "10"))
-            self.engine.submitCancel("s1", "x%d" % i, origClOrdId="d%d" % i)
-        # d0..d3 filled one generation: now the old one.
-        self.assertEqual(self.rejected(limit("s1", "d0", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
-        self.engine.submitCancel("s1", "y", origClOrdId="d1")
+        self.patch(matching, "ID_GENERATION", 4)
+        # A copy of live orders' ids to a new generation takes two steps:
+        # one slice of the order id index, then the (empty) overflow.
+        self.patch(matching, "CHUNK_SLICE", matching.CHUNK)
+        live = [self.submit(limit("s1", "live0", "buy", 1, "10"))]
+        finished = []
+        for i in range(200):
+            order = self.submit(limit("s1", "d%d" % i, "buy", 1, "10"))
+            if i % 37 == 5:
+                # Now and then an order stays live.
+                live.append(order)
+            else:
+                self.engine.submitCancel("s1", "x%d" % i, origClOrdId="d%d" % i)
+                self.assertEqual(order.status, OrdStatus.CANCELLED)
+                finished.append(order.clOrdId)
+            for order in live:
+                self.assertIs(self.engine.findOrder("s1", order.clOrdId), order)
+            for clOrdId in finished[-4:]:
+                self.assertIsNone(self.engine.findOrder("s1", clOrdId))
+                self.assertTrue(self.engine._wasUsed("s1", clOrdId), (i, clOrdId))
+            record = self.engine._owners["s1"]
+            self.assertLessEqual(len(record.ids) + len(record.old), 4 * 4 + 2 * len(live))
+        # A finished id of the last generation is a duplicate and too late
+        # to cancel; one of long ago is forgotten and usable again.
+        self.assertEqual(
+            self.rejected(limit("s1", finished[-1], "buy", 1, "10")), RejectReason.DUPLICATE_ORDER
+        )
+        self.engine.submitCancel("s1", "y", origClOrdId=finished[-2])
         self.assertEqual(self.recorder.of("cancel_rejected")[-1].reason, RejectReason.TOO_LATE)
-        for i in range(4):
-            self.submit(limit("s1", "e%d" % i, "buy", 1, "10"))
-            self.engine.submitCancel("s1", "z%d" % i, origClOrdId="e%d" % i)
-        # d0..d3 are forgotten; e0..e3 are remembered; the live order stays.
-        again = self.submit(limit("s1", "d2", "buy", 1, "10"))
+        again = self.submit(limit("s1", finished[0], "buy", 1, "10"))
         self.assertEqual(again.status, OrdStatus.NEW)
-        self.assertEqual(self.rejected(limit("s1", "e3", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
-        self.assertEqual(self.rejected(limit("s1", "live", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
-        self.assertIs(self.engine.findOrder("s1", "live"), live)
-        self.engine.submitCancel("s1", "w", origClOrdId="live")
-        self.assertEqual(live.status, OrdStatus.CANCELLED)
+        # Live ids, the oldest included, are duplicates and can be cancelled.
+        self.assertEqual(self.rejected(limit("s1", "live0", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
+        for order in live:
+            self.engine.submitCancel("s1", "z" + order.clOrdId, origClOrdId=order.clOrdId)
+            self.assertEqual(order.status, OrdStatus.CANCELLED)
+
+    def test_liveIdsCopiedAcrossChunks(self):
+        """
+        The copy of live orders' ids to a new generation reads the order id
+        index a slice at a time, retired chunks (the overflow dict)
+        included, even when chunks retire while it runs.
+        """
+        from exsim.engine import matching
+
+        self.patch(matching, "ID_GENERATION", 64)
+        engine = self.engine
+        live = {}
+        n = 0
+        for i in range(3 * matching.CHUNK + 100):
+            order = engine.submitNew(limit("s1", "o%d" % i, "buy", 1, "10"))
+            # Another owner's orders, in the same chunks.
+            other = engine.submitNew(limit("s2", "p%d" % i, "buy", 1, "10"))
+            if i % 5:
+                engine.submitCancel("s2", "z%d" % i, origClOrdId=other.clOrdId)
+            if i % 97 == 0:
+                live[order.clOrdId] = order
+            else:
+                engine.submitCancel("s1", "x%d" % i, origClOrdId=order.clOrdId)
+            n += 1
+        # Chunks emptied and retired on the way: their survivors are in the
+        # overflow dict.
+        self.assertTrue(engine._overflow)
+        record = engine._owners["s1"]
+        for clOrdId, order in live.items():
+            self.assertIs(engine.findOrder("s1", clOrdId), order)
+        # Rotations dropped the earliest finished ids.
+        self.assertFalse(engine._wasUsed("s1", "o1"))
+        # At most two generations, each at most a generation or twice the
+        # engine's live orders.
+        self.assertLessEqual(
+            len(record.ids) + len(record.old), 2 * (64 + 2 * engine.liveCount())
+        )
+        for clOrdId, order in live.items():
+            engine.submitCancel("s1", "y" + clOrdId, origClOrdId=clOrdId)
+            self.assertEqual(order.status, OrdStatus.CANCELLED)
+
+    def test_manyLiveOrdersKeepOneGeneration(self):
+        """
+        While most remembered ids belong to live orders, a new generation
+        would free little: the generation grows instead of carrying them
+        all over.
+        """
+        from exsim.engine import matching
+
+        self.patch(matching, "ID_GENERATION", 4)
+        orders = [self.submit(limit("s1", "r%d" % i, "buy", 1, "10")) for i in range(20)]
+        record = self.engine._owners["s1"]
+        self.assertEqual(len(record.ids), 20)
+        self.assertEqual(record.old, {})
+        for order in orders:
+            self.assertIs(self.engine.findOrder("s1", order.clOrdId), order)
+
+    def test_endOfDayForgetsFinishedIds(self):
+        """
+        At the end of the day finished ids are forgotten; a GTC order that
+        survives keeps its id.
+        """
+        self.submit(limit("s1", "a", "buy", 1, "10"))
+        self.engine.submitCancel("s1", "x", origClOrdId="a")
+        gtc = self.submit(limit("s1", "g", "buy", 1, "10", tif=TimeInForce.GTC))
+        self.engine.expireDay()
+        self.assertEqual(self.submit(limit("s1", "a", "buy", 1, "10")).status, OrdStatus.NEW)
+        self.assertIs(self.engine.findOrder("s1", "g"), gtc)
+        self.assertEqual(self.rejected(limit("s1", "g", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
 
     def test_replacedIdRemembered(self):
         """

@@ -70,30 +70,48 @@ CHUNK = 1 << CHUNK_BITS
 CHUNK_MASK = CHUNK - 1
 #: A complete chunk with fewer live orders than this is retired.
 SPARSE = CHUNK // 4
+#: How many order ids of the index one step of a client order id copy
+#: reads (see L{_Owner}).
+CHUNK_SLICE = 256
 
 
 class _Owner:
     """
-    The client order ids of one owner: C{live} maps those of live orders to
-    the orders; C{done} and C{doneOld} (two bounded generations) are the
-    sets of those of finished orders (a set, not a dict: a lookup that
-    misses, the common case, touches less memory).
+    The client order ids of one owner, live and finished alike, each mapped
+    to its order id: C{ids} (the current generation) and C{old} (the one
+    before).  An id maps to a live order when the order id is live and the
+    order still has that client order id (a replace gives it a new one).
+
+    So a new order costs one lookup (and one in C{old}), and an order that
+    finishes costs none: the order id index alone says it is gone.
+
+    When C{ids} reaches C{limit} entries, it becomes C{old} and a new
+    generation starts; the owner's live orders then have their ids copied
+    to C{ids}, a slice of the order id index per new order (C{drain}), long
+    before the next generation starts: no live order is ever forgotten,
+    and no single order pays for the move.  While at least half the ids
+    could belong to live orders (the engine's), a generation grows instead
+    (a new one would free little): an owner keeps at most about two
+    generations, each at most L{ID_GENERATION} or twice the engine's live
+    orders.
     """
 
-    __slots__ = ("live", "done", "doneOld")
+    __slots__ = ("ids", "old", "drain", "limit")
 
     def __init__(self):
-        self.live = {}
-        self.done = set()
-        self.doneOld = set()
+        self.ids = {}
+        self.old = {}
+        self.drain = None
+        self.limit = ID_GENERATION
 
 
 def _byOrderId(order):
     return order.orderId
 
-#: How many finished client order ids each engine remembers (for "too late
-#: to cancel" and duplicate detection), in two generations.
-DONE_MEMORY = 500000
+#: The size of a generation of client order ids, per owner: a client order
+#: id is a duplicate (and too late to cancel) for at least this many later
+#: new orders of its owner, and until the end of the day.
+ID_GENERATION = 500000
 
 
 @implementer(IEngine)
@@ -311,7 +329,15 @@ class MatchingEngine:
         record = self._owners.get(owner)
         if record is None:
             return None
-        return record.live.get(clOrdId)
+        orderId = record.ids.get(clOrdId)
+        if orderId is None:
+            orderId = record.old.get(clOrdId)
+            if orderId is None:
+                return None
+        order = self.getOrder(orderId)
+        if order is not None and order.clOrdId == clOrdId:
+            return order
+        return None
 
     def liveOrders(self):
         result = []
@@ -322,20 +348,75 @@ class MatchingEngine:
         return result
 
     def _wasUsed(self, owner, clOrdId):
+        """
+        Whether C{owner} used C{clOrdId} (for a live order or a finished
+        one) within the remembered generations.
+        """
         record = self._owners.get(owner)
-        return record is not None and (clOrdId in record.done or clOrdId in record.doneOld)
+        return record is not None and (clOrdId in record.ids or clOrdId in record.old)
 
-    def _remember(self, owner, clOrdId, orderId):
+    def liveCount(self):
         """
-        Remember a finished client order id of C{owner} (for "too late to
-        cancel" and duplicate detection), in two bounded generations.
+        The number of live orders.
         """
-        record = self._owners[owner]
-        done = record.done
-        done.add(clOrdId)
-        if len(done) >= DONE_MEMORY:
-            record.doneOld = done
-            record.done = set()
+        return sum(chunk[CHUNK] for chunk in self._chunks.values()) + len(self._overflow)
+
+    def _maintainIds(self, owner, record):
+        """
+        C{record.ids} reached C{record.limit}: copy the next few live
+        orders' ids to it, or start a new generation.
+        """
+        drain = record.drain
+        if drain is None:
+            ids = record.ids
+            if 2 * self.liveCount() >= len(ids):
+                # Mostly live orders' ids (which a new generation would
+                # have to copy): this generation grows instead.
+                record.limit = len(ids) + ID_GENERATION // 2
+                return
+            record.old = ids
+            record.ids = {}
+            record.drain = self._liveOrdersOf(owner, self._nextOrderId)
+            # Every new order takes a step until the copy is done.
+            record.limit = 0
+            return
+        orders = next(drain, None)
+        if orders is None:
+            record.drain = None
+            record.limit = len(record.ids) + ID_GENERATION
+            return
+        ids = record.ids
+        for order in orders:
+            ids[order.clOrdId] = order.orderId
+
+    def _liveOrdersOf(self, owner, end):
+        """
+        Yield lists of C{owner}'s live orders with ids below C{end}, at
+        most L{CHUNK_SLICE} order ids' worth at a time (a live order may
+        come twice).
+        """
+        chunks = self._chunks
+        for key in sorted(chunks):
+            if key > end >> CHUNK_BITS:
+                break
+            chunk = chunks.get(key)
+            if chunk is None:
+                # Retired meanwhile: its orders are in the overflow dict,
+                # read last.
+                continue
+            for start in range(0, CHUNK, CHUNK_SLICE):
+                yield [
+                    order
+                    for order in chunk[start:start + CHUNK_SLICE]
+                    if order is not None and order.terms[T_OWNER] == owner
+                ]
+        overflow = list(self._overflow.values())
+        for start in range(0, len(overflow), CHUNK_SLICE):
+            yield [
+                order
+                for order in overflow[start:start + CHUNK_SLICE]
+                if order.terms[T_OWNER] == owner
+            ]
 
     def _finish(self, order, orderId=None):
         """
@@ -359,17 +440,6 @@ class MatchingEngine:
             live = chunk[CHUNK] = chunk[CHUNK] - 1
             if live < SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
                 self._retire(orderId >> CHUNK_BITS)
-        record = self._owners[order.terms[T_OWNER]]
-        clOrdId = order.clOrdId
-        live = record.live
-        other = live.pop(clOrdId, None)
-        if other is not order and other is not None:
-            live[clOrdId] = other
-        done = record.done
-        done.add(clOrdId)
-        if len(done) >= DONE_MEMORY:
-            record.doneOld = done
-            record.done = set()
         if self._pending:
             self._pending.pop(orderId, None)
 
@@ -397,8 +467,7 @@ class MatchingEngine:
             if order is None and isinstance(orderId, int) and 0 < orderId < self._nextOrderId:
                 return None, RejectReason.TOO_LATE
             return None, RejectReason.UNKNOWN_ORDER
-        record = self._owners.get(owner)
-        order = record.live.get(origClOrdId) if record is not None else None
+        order = self.findOrder(owner, origClOrdId)
         if order is not None:
             return order, None
         if self._wasUsed(owner, origClOrdId):
@@ -436,11 +505,10 @@ class MatchingEngine:
             or type(quantity) is not int
             or quantity <= 0
             or record is None
-            or clOrdId in record.done
-            or clOrdId in record.doneOld
-            # Checks that no live order has the id and, if none has,
-            # records this one: one lookup instead of two.
-            or record.live.setdefault(clOrdId, order) is not order
+            or clOrdId in record.old
+            # Checks that the id is new and, if it is, records it: one
+            # lookup instead of two.
+            or record.ids.setdefault(clOrdId, orderId) is not orderId
         ):
             reason = self._validateNew(book, order)
             if reason is not None:
@@ -452,9 +520,11 @@ class MatchingEngine:
                 return order
             if record is None:
                 record = self._owners[owner] = _Owner()
-            record.live[clOrdId] = order
+            record.ids[clOrdId] = orderId
             # Not the hot path below: matchNew handles every case.
             tif = None
+        if len(record.ids) >= record.limit:
+            self._maintainIds(owner, record)
         # New ids go to the newest chunk, kept at hand.
         index = orderId & CHUNK_MASK
         chunk = self._newestChunk
@@ -579,10 +649,7 @@ class MatchingEngine:
                 return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "expire time has passed"
         elif tif not in _TIFS:
             return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "unsupported time in force"
-        owner = order.owner
-        if self.findOrder(owner, order.clOrdId) is not None or self._wasUsed(
-            owner, order.clOrdId
-        ):
+        if self._wasUsed(order.owner, order.clOrdId):
             return RejectReason.DUPLICATE_ORDER, "duplicate client order id %r" % (
                 order.clOrdId,
             )
@@ -637,10 +704,7 @@ class MatchingEngine:
         text = None
         if order is not None:
             book = self.books[order.symbol]
-            if clOrdId != order.clOrdId and (
-                self.findOrder(order.owner, clOrdId) is not None
-                or self._wasUsed(order.owner, clOrdId)
-            ):
+            if clOrdId != order.clOrdId and self._wasUsed(order.owner, clOrdId):
                 reason, text = RejectReason.DUPLICATE_ORDER, "duplicate client order id"
             elif order.orderId in self._pending:
                 reason, text = RejectReason.OTHER, "a cancel or replace is already pending"
@@ -870,11 +934,9 @@ class MatchingEngine:
         newPrice = oldPrice if price is None else price
         newQuantity = oldQuantity if quantity is None else quantity
         if clOrdId != origClOrdId:
-            live = self._owners[order.owner].live
-            if live.get(origClOrdId) is order:
-                del live[origClOrdId]
-            live[clOrdId] = order
-            self._remember(order.owner, origClOrdId, order.orderId)
+            # The old id stays known, and maps to an order that no longer
+            # has it: finished, as far as lookups go.
+            self._owners[order.owner].ids[clOrdId] = order.orderId
             order.clOrdId = clOrdId
         wasResting = order.resting
         newLeaves = newQuantity - order.cumQty
@@ -1205,9 +1267,12 @@ class MatchingEngine:
         for order in self.liveOrders():
             if order.timeInForce is DAY:
                 self._expire(order)
-        for record in self._owners.values():
-            record.done = set()
-            record.doneOld = set()
+        # Forget finished orders' ids; keep the survivors'.
+        owners = self._owners
+        for owner in list(owners):
+            owners[owner] = _Owner()
+        for order in self.liveOrders():
+            owners[order.owner].ids[order.clOrdId] = order.orderId
         self._events.append(DayEnded())
         self._flush()
 
