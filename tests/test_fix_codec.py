@@ -252,6 +252,151 @@ class FastParseTests(unittest.TestCase):
         self.assertSameParse(BODY + b"".join(pieces))
 
 
+def _describe(item):
+    """
+    What L{codec.Framer.messages} or its reference gave, comparable.
+    """
+    if isinstance(item, codec.FrameError):
+        return ("error", item.reason, item.data)
+    if isinstance(item, codec.Garbled):
+        return ("garbled", str(item), item.raw)
+    return (
+        "message", item.raw, item.pairs, item.tags, item.values, item._fields,
+        item.msgType, item.seqNum, item.beginString,
+    )
+
+
+def _reference(framer, data):
+    """
+    What L{codec.Framer.messages} must give: L{codec.Framer.feed}, each
+    message parsed by L{codec.Message.fromBytes}.
+    """
+    out = []
+    for item in framer.feed(data):
+        if isinstance(item, bytes):
+            try:
+                item = codec.Message.fromBytes(item)
+            except codec.Garbled as e:
+                e.raw = item
+                item = e
+        out.append(item)
+    return out
+
+
+#: A NewOrderSingle body after the header of L{BODY}; the values vary.
+_NOS = b"11=%s\x0155=AAPL\x0154=%s\x0138=%s\x0140=2\x0144=%s\x0159=0\x01"
+
+
+def _order(seq, clOrdId=b"c1", side=b"1", qty=b"100", price=b"10.5"):
+    return message(
+        BODY.replace(b"35=0", b"35=D").replace(b"34=1", b"34=%d" % (seq,))
+        + _NOS % (clOrdId, side, qty, price)
+    )
+
+
+def _resum(raw):
+    """
+    C{raw} with the CheckSum its bytes before the last field have.
+    """
+    return raw[:-7] + codec.checksum(raw[:-7])
+
+
+class ParsingFramerTests(unittest.TestCase):
+    """
+    L{codec.Framer.messages} gives what L{codec.Framer.feed} and
+    L{codec.Message.fromBytes} give, also when it cuts and parses messages
+    with the fields of the one before in one match.
+    """
+
+    def assertSameAsFeed(self, chunks, maxSize=65536):
+        framer = codec.Framer(maxSize)
+        reference = codec.Framer(maxSize)
+        for chunk in chunks:
+            try:
+                expected = [_describe(i) for i in _reference(reference, chunk)]
+            except codec.Oversized:
+                self.assertRaises(codec.Oversized, framer.messages, chunk)
+                continue
+            self.assertEqual([_describe(i) for i in framer.messages(chunk)], expected)
+            self.assertEqual(framer.buffered, reference.buffered)
+
+    def test_sameFieldsParsedInOneMatch(self):
+        """
+        From the third message with the same fields on, messages are not
+        parsed by L{codec.Message.fromBytes}, with the same result.
+        """
+        raws = [_order(i, b"c%d" % (i,), b"12"[i % 2 : i % 2 + 1]) for i in range(1, 8)]
+        framer = codec.Framer()
+        first = framer.messages(b"".join(raws[:2]))
+        calls = []
+        fromBytes = codec.Message.fromBytes
+        self.patch(codec.Message, "fromBytes", lambda raw: calls.append(raw) or fromBytes(raw))
+        rest = framer.messages(b"".join(raws[2:]))
+        self.assertEqual(calls, [])
+        self.assertEqual(
+            [_describe(m) for m in first + rest],
+            [_describe(fromBytes(raw)) for raw in raws],
+        )
+        self.assertEqual(rest[0].get(11), "c3")
+        self.assertEqual(rest[0].seqNum, 3)
+
+    def test_otherFieldsParsedAsBefore(self):
+        raws = [_order(1), _order(2), message(), _order(3), message(BODY + b"58=a=b\x01")]
+        self.assertSameAsFeed([b"".join(raws)])
+
+    def test_badFramesWithTheSameFields(self):
+        """
+        A message that matches the fields expected but has a wrong
+        BodyLength or CheckSum, or is too long, is cut as L{feed} cuts it.
+        """
+        good = [_order(1), _order(2)]
+        raw = _order(3)
+        badSum = raw[:-4] + b"%03d\x01" % ((int(raw[-4:-1]) + 1) % 256,)
+        length = raw.split(b"\x01")[1]
+        # With a CheckSum right for the bytes before it.
+        shorter = _resum(raw.replace(length, b"9=%d" % (int(length[2:]) - 2,), 1))
+        longer = _resum(raw.replace(length, b"9=%d" % (int(length[2:]) + 2,), 1))
+        for bad in (badSum, shorter, longer, raw.replace(b"11=c1", b"11=c=1")):
+            self.assertSameAsFeed([b"".join(good) + bad + _order(4) + _order(5)])
+        long = _order(3, b"c12345")
+        self.assertSameAsFeed([b"".join(good), long], maxSize=len(long) - 1)
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(
+                st.binary(min_size=1, max_size=6).filter(lambda b: b"\x01" not in b),
+                st.sampled_from([b"1", b"2", b"", b"x=y"]),
+                st.integers(0, 4),
+            ),
+            min_size=1,
+            max_size=12,
+        ),
+        st.lists(st.integers(0, 3000), max_size=5),
+        st.binary(max_size=3),
+    )
+    def test_arbitraryStreams(self, orders, cuts, junk):
+        raws = []
+        for i, (clOrdId, side, damage) in enumerate(orders):
+            raw = _order(i + 1, clOrdId, side)
+            if damage == 1:
+                raw = raw[:-2] + b"9\x01"
+            elif damage == 2:
+                raw = _resum(raw.replace(b"\x019=", b"\x019=1", 1))
+            elif damage == 3:
+                raw = junk + raw
+            raws.append(raw)
+        data = b"".join(raws)
+        chunks = []
+        start = 0
+        for cut in sorted(cuts):
+            chunks.append(data[start:cut])
+            start = max(start, cut)
+        chunks.append(data[start:])
+        self.assertSameAsFeed(chunks)
+        self.assertSameAsFeed(chunks, maxSize=180)
+
+
 class EncodeTests(unittest.TestCase):
     def test_values(self):
         self.assertEqual(

@@ -13,6 +13,7 @@ arithmetic on bytes, never a general-purpose FIX library.
 
 import json
 import os
+import re
 from decimal import Decimal
 from zlib import adler32
 
@@ -77,6 +78,10 @@ class Framer:
     def __init__(self, maxMessageSize=65536):
         self.maxMessageSize = maxMessageSize
         self._buffer = b""
+        #: For L{messages}: the L{_shape} messages are expected to have,
+        #: or None; and the tags of the last message parsed without it.
+        self._shape = None
+        self._lastTags = None
 
     @property
     def buffered(self):
@@ -93,6 +98,23 @@ class Framer:
         @raise Oversized: if a message (declared or buffered) exceeds
             C{maxMessageSize}.
         """
+        return self._feed(data, False)
+
+    def messages(self, data):
+        """
+        Like L{feed}, with every message parsed: a L{Message}, or the
+        L{Garbled} error (its C{raw} attribute the message's bytes) if it
+        does not parse.
+
+        A message with the fields (tags, in order) of the one before is
+        cut and parsed in one regular expression match (see L{_shape}),
+        with the same result as L{feed} and L{Message.fromBytes}.
+
+        @raise Oversized: as L{feed}.
+        """
+        return self._feed(data, True)
+
+    def _feed(self, data, parse):
         buf = self._buffer + data if self._buffer else bytes(data)
         out = []
         append = out.append
@@ -100,7 +122,33 @@ class Framer:
         n = len(buf)
         maxSize = self.maxMessageSize
         find = buf.find
+        shape = self._shape if parse else None
         while pos < n:
+            if shape is not None:
+                # The fast way: the fields of the last message, each
+                # value without '=' or SOH, up to a three-digit CheckSum;
+                # then BodyLength, size and CheckSum checked as below.
+                m = shape[0](buf, pos)
+                if m is not None:
+                    values = m.groups()
+                    end = m.end()
+                    if (
+                        m.end(2) + 1 + int(values[1]) == end - 7
+                        and end - pos <= maxSize
+                        and int(values[-1]) == byteSum(buf[pos : end - 7])
+                    ):
+                        tags = shape[1]
+                        append(
+                            Message(
+                                None,
+                                buf[pos:end],
+                                dict(zip(tags, values)) if shape[2] else None,
+                                tags,
+                                values,
+                            )
+                        )
+                        pos = end
+                        continue
             if buf[pos : pos + 2] != b"8=":
                 if n - pos < 2 and buf[pos : pos + 1] == b"8":
                     break
@@ -169,6 +217,20 @@ class Framer:
             checkText = buf[bodyEnd + 3 : total - 1]
             if not checkText.isdigit() or int(checkText) != byteSum(buf[pos:bodyEnd]):
                 append(FrameError("bad CheckSum", buf[pos:total]))
+            elif parse:
+                raw = buf[pos:total]
+                try:
+                    message = Message.fromBytes(raw)
+                except Garbled as e:
+                    e.raw = raw
+                    append(e)
+                else:
+                    append(message)
+                    tags = message.tags
+                    if tags is not None and tags == self._lastTags:
+                        # Twice in a row: expect it from now on.
+                        shape = self._shape = _shape(tags)
+                    self._lastTags = tags
             else:
                 append(buf[pos:total])
             pos = total
@@ -245,6 +307,35 @@ def _skeletonTags(skeleton):
     except KeyError:
         return False
     return tags, len(set(tags)) == len(tags)
+
+
+#: Message tags -> their L{_shape}.
+_SHAPES = {}
+
+
+def _shape(tags):
+    """
+    The shape of messages with C{tags} (as L{Message.fromBytes} gives
+    them: no data fields, 8 and 9 first, 10 last): (the C{match} method of
+    a regular expression whose groups are the values, the tags, whether
+    each tag appears once), or None for other tags.
+
+    The expression matches exactly the messages with these fields that
+    L{Message.fromBytes} cuts at both separators: each value without '='
+    or SOH, BodyLength digits, CheckSum three digits.
+    """
+    shape = _SHAPES.get(tags)
+    if shape is None:
+        if tags[:2] != (8, 9) or tags[-1] != 10 or len(tags) < 4:
+            return None
+        pattern = b"8=([^\x01=]*)\x019=([0-9]+)\x01"
+        for tag in tags[2:-1]:
+            pattern += b"%d=([^\x01=]*)\x01" % (tag,)
+        pattern += b"10=([0-9]{3})\x01"
+        if len(_SHAPES) > 1000:
+            _SHAPES.clear()
+        shape = _SHAPES[tags] = (re.compile(pattern).match, tags, len(set(tags)) == len(tags))
+    return shape
 
 
 def _parseWithData(raw):

@@ -497,35 +497,34 @@ class FixConnection(Protocol):
 
     def _received(self, data):
         try:
-            frames = self._framer.feed(data)
+            frames = self._framer.messages(data)
         except codec.Oversized as e:
             self.log.warn("{name}: {peer}: {error}", name=self._name(), peer=self._peer, error=str(e))
             if self.state == LOGGED_ON:
                 self._sendLogout(str(e))
             self.disconnect(str(e))
             return
-        for raw in frames:
+        Message = codec.Message
+        for message in frames:
             if self.state == CLOSED:
                 return
-            if raw.__class__ is codec.FrameError:
-                self.log.warn(
-                    "{name}: discarded garbled data from {peer}: {reason}: {data!r}",
-                    name=self._name(),
-                    peer=self._peer,
-                    reason=raw.reason,
-                    data=raw.data[:200],
-                )
-                continue
-            try:
-                message = codec.Message.fromBytes(raw)
-            except codec.Garbled as e:
-                self.log.warn(
-                    "{name}: discarded garbled message from {peer}: {reason}: {data!r}",
-                    name=self._name(),
-                    peer=self._peer,
-                    reason=str(e),
-                    data=raw[:200],
-                )
+            if message.__class__ is not Message:
+                if message.__class__ is codec.FrameError:
+                    self.log.warn(
+                        "{name}: discarded garbled data from {peer}: {reason}: {data!r}",
+                        name=self._name(),
+                        peer=self._peer,
+                        reason=message.reason,
+                        data=message.data[:200],
+                    )
+                else:
+                    self.log.warn(
+                        "{name}: discarded garbled message from {peer}: {reason}: {data!r}",
+                        name=self._name(),
+                        peer=self._peer,
+                        reason=str(message),
+                        data=message.raw[:200],
+                    )
                 continue
             tags = message.tags
             if (tags[2] if tags is not None else message.pairs[2][0]) != 35:
@@ -534,7 +533,7 @@ class FixConnection(Protocol):
                     "the third field: {data!r}",
                     name=self._name(),
                     peer=self._peer,
-                    data=raw[:200],
+                    data=message.raw[:200],
                 )
                 continue
             self.lastReceived = self.reactor.seconds()
