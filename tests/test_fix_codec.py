@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings, strategies as st
 from twisted.trial import unittest
 
-from exsim.fix import codec
+from exsim.fix import codec, dictionary
 
 BODY = b"35=0\x0149=A\x0156=B\x0134=1\x0152=20240301-12:00:00\x01"
 
@@ -261,7 +261,7 @@ def _describe(item):
     if isinstance(item, codec.Garbled):
         return ("garbled", str(item), item.raw)
     return (
-        "message", item.raw, item.pairs, item.tags, item.values, item._fields,
+        "message", item.raw, item.pairs, item.tags, item.values, item.fields,
         item.msgType, item.seqNum, item.beginString,
     )
 
@@ -395,6 +395,99 @@ class ParsingFramerTests(unittest.TestCase):
         chunks.append(data[start:])
         self.assertSameAsFeed(chunks)
         self.assertSameAsFeed(chunks, maxSize=180)
+
+
+def _values(*examples):
+    """
+    Good and bad values for a field: C{examples}, or text made of the
+    characters of numbers, times and codes.
+    """
+    return st.one_of(
+        st.sampled_from(examples),
+        st.text(alphabet="0123456789.-:+ZAaw1", max_size=24),
+    )
+
+
+class CheckedShapeTests(unittest.TestCase):
+    """
+    L{codec.Shape.forDictionary}: a message it matches (with its Python
+    checks passed) is one the dictionary finds valid.
+    """
+
+    def shaped(self, begin, applVerId, header, body, msgType="D"):
+        raw = codec.encode(begin, msgType, header, body)
+        message = codec.Message.fromBytes(raw)
+        d = dictionary.forVersion(begin, applVerId)
+        if message.tags is None:
+            return None, None, None, d
+        shape = codec.Shape.forDictionary(message.tags, msgType, d)
+        m = shape.match(raw) if shape is not None else None
+        if m is None or m.end() != len(raw):
+            return message, shape, None, d
+        return message, shape, codec._shaped(shape, raw, m.groups()), d
+
+    def test_validMatches(self):
+        for begin, applVerId in (
+            ("FIX.4.2", None), ("FIX.4.4", None), ("FIXT.1.1", "9"),
+        ):
+            header = [(49, "A"), (56, "B"), (34, 7), (52, "20240301-12:00:00.000")]
+            body = [(11, "c1"), (21, "1"), (55, "X"), (54, "1"), (60, "20240301-12:00:00"),
+                    (38, "100"), (40, "2"), (44, "10.5")]
+            message, shape, cut, d = self.shaped(begin, applVerId, header, body)
+            self.assertIsNone(d.validate(message))
+            self.assertIsNotNone(cut, begin)
+            self.assertIs(cut.validatedBy, d)
+            self.assertEqual(cut.pairs, message.pairs)
+            self.assertEqual((cut.msgType, cut.seqNum, cut.beginString), ("D", 7, begin))
+
+    #: Each field of an order: a good value and others, good or bad.
+    FIELDS = [
+        (34, "7", ("-1", "0", "7-", "1-2")),
+        (52, "20240301-12:00:00.000", ("20240230-12:00:00", "20240301-12:00:00.1234567891")),
+        (11, "c1", ("", "c 1")),
+        (55, "X", ("",)),
+        (54, "1", ("2", "Z", "11")),
+        (60, "20240301-12:00:00", ("20240301-25:00:00", "2024030-12:00:00")),
+        (38, "100", ("-5", "1.5", "1e5", ".5", "5.", "-")),
+        (40, "2", ("1", "P", "")),
+        (44, "10.5", ("-1", "1,5", "+1")),
+    ]
+
+    @settings(max_examples=1000, deadline=None)
+    @given(
+        st.sampled_from([("FIX.4.0", None), ("FIX.4.2", None), ("FIX.4.4", None),
+                         ("FIXT.1.1", "9"), ("FIXT.1.1", "7")]),
+        st.lists(
+            st.tuples(
+                st.integers(0, len(FIELDS) - 1),
+                st.one_of(
+                    st.integers(0, 5),
+                    st.text(alphabet="0123456789.-:+ZAaw1", max_size=24),
+                ),
+            ),
+            max_size=2,
+        ),
+        st.lists(st.sampled_from([(58, "x"), (59, "0"), (59, "9"), (1, "ACC"), (21, "1")]),
+                 max_size=3),
+    )
+    def test_matchedMeansValid(self, version, changes, extra):
+        """
+        Good values and one or two others.
+        """
+        begin, applVerId = version
+        values = {tag: good for tag, good, _ in self.FIELDS}
+        for index, value in changes:
+            tag, good, others = self.FIELDS[index]
+            if type(value) is int:
+                value = others[value % len(others)]
+            values[tag] = value
+        header = [(t, values[t]) for t in (34, 52)] + [(49, "A"), (56, "B")]
+        body = [(t, values[t]) for t, _, _ in self.FIELDS[2:]] + extra
+        message, shape, cut, d = self.shaped(begin, applVerId, header, body)
+        if cut is not None:
+            self.assertEqual(cut.pairs, message.pairs)
+            if cut.validatedBy is d:
+                self.assertIsNone(d.validate(message), message)
 
 
 class EncodeTests(unittest.TestCase):

@@ -737,6 +737,91 @@ class RejectTests(SessionTestMixin, unittest.TestCase):
         self.assertEqual(self.factory.sessions["CLIENT"].store.nextTargetSeq, 2)
 
 
+class ExpectedShapeTests(SessionTestMixin, unittest.TestCase):
+    """
+    Messages with the fields of the ones before are checked as they are
+    cut from the stream (L{codec.Shape}); whatever their values, the
+    session answers as it does to the same message on its own.
+    """
+
+    #: (tag, value) changes to a valid order that keep its fields.
+    CHANGES = [
+        [],
+        [(54, "Z")],
+        [(54, "")],
+        [(54, "11")],
+        [(38, "abc")],
+        [(38, "-5")],
+        [(38, "1.5")],
+        [(38, "")],
+        [(44, "1e5")],
+        [(44, ".5")],
+        [(44, "-")],
+        [(40, "Q")],
+        [(40, "P")],
+        [(11, "")],
+        [(21, "9")],
+        [(60, "20240230-12:00:00")],
+        [(60, "20240301-24:00:00")],
+        [(60, "20240301-12:00:00.1234567890")],
+        [(60, "20240301-12:00:00.")],
+        [(55, "A\xe9")],
+    ]
+
+    def answer(self, client, body, primed):
+        """
+        What the venue answers to a NewOrderSingle with C{body}, sent
+        after two valid orders with the same fields if C{primed}.
+        """
+        if primed:
+            valid = order(client, "p1")
+            data = client.build("D", valid) + client.build("D", order(client, "p2"))
+            self.assertEqual(client.sendRaw(data), [])
+        # RefSeqNum (45) as if the two were not sent.
+        return [
+            (
+                m.msgType, int(m.get(45, 0)) - 2 * primed, m.get(371), m.get(373), m.get(58),
+                m.get(372),
+            )
+            for m in client.send("D", body)
+        ]
+
+    def test_sameAnswers(self):
+        for changes in self.CHANGES:
+            replaced = dict(changes)
+            alone = self.loggedOn()
+            body = [(t, replaced.get(t, v)) for t, v in order(alone)]
+            expected = self.answer(alone, body, False)
+            primed = self.loggedOn()
+            self.assertEqual(
+                self.answer(primed, body, True), expected, (changes, expected)
+            )
+            self.assertEqual(primed.seq, alone.seq + 2)
+
+    def test_checkedAsCut(self):
+        """
+        A valid message with the fields expected is not validated again.
+        """
+        from exsim.fix import dictionary
+
+        client = self.loggedOn()
+        client.sendRaw(client.build("D", order(client, "p1")) + client.build("D", order(client, "p2")))
+        calls = []
+        validate = dictionary.Dictionary.validate
+        self.patch(
+            dictionary.Dictionary,
+            "validate",
+            lambda *a, **kw: calls.append(a) or validate(*a, **kw),
+        )
+        self.assertEqual(client.send("D", order(client, "o3")), [])
+        self.assertEqual(calls, [])
+        self.assertEqual(self.app.messages[-1].get(11), "o3")
+        self.assertIs(self.app.messages[-1].validatedBy, dictionary.forVersion("FIX.4.4"))
+        # Invalid values: validated the detailed way.
+        self.assertEqual(types(client.send("D", order(client, "o4", side="Z"))), ["3"])
+        self.assertEqual(len(calls), 1)
+
+
 class FramingTests(SessionTestMixin, unittest.TestCase):
     def test_garbledDiscardedWithoutAdvancing(self):
         client = self.loggedOn()

@@ -15,6 +15,7 @@ import json
 import os
 import re
 from decimal import Decimal
+from operator import itemgetter
 from zlib import adler32
 
 SOH = b"\x01"
@@ -78,10 +79,27 @@ class Framer:
     def __init__(self, maxMessageSize=65536):
         self.maxMessageSize = maxMessageSize
         self._buffer = b""
-        #: For L{messages}: the L{_shape} messages are expected to have,
-        #: or None; and the tags of the last message parsed without it.
+        #: For L{messages}: the L{Shape} messages are expected to have
+        #: (or None), the same with the checks of L{dictionary} (or None),
+        #: and the tags of the last message parsed without them.
         self._shape = None
+        self._checked = None
         self._lastTags = None
+        self._dictionary = None
+
+    @property
+    def dictionary(self):
+        """
+        The L{exsim.fix.dictionary.Dictionary} that L{messages} checks the
+        values of expected messages with, as it cuts them (see
+        L{Message.validatedBy}), or None.
+        """
+        return self._dictionary
+
+    @dictionary.setter
+    def dictionary(self, dictionary):
+        self._dictionary = dictionary
+        self._shape = self._checked = self._lastTags = None
 
     @property
     def buffered(self):
@@ -123,12 +141,18 @@ class Framer:
         maxSize = self.maxMessageSize
         find = buf.find
         shape = self._shape if parse else None
+        checked = self._checked
         while pos < n:
             if shape is not None:
-                # The fast way: the fields of the last message, each
-                # value without '=' or SOH, up to a three-digit CheckSum;
-                # then BodyLength, size and CheckSum checked as below.
-                m = shape[0](buf, pos)
+                # The fast way: the fields of the last message (first with
+                # the dictionary's checks of their values), each value
+                # without '=' or SOH, up to a three-digit CheckSum; then
+                # BodyLength, size and CheckSum checked as below.
+                used = checked
+                m = None if used is None else used.match(buf, pos)
+                if m is None:
+                    used = shape
+                    m = shape.match(buf, pos)
                 if m is not None:
                     values = m.groups()
                     end = m.end()
@@ -137,16 +161,7 @@ class Framer:
                         and end - pos <= maxSize
                         and int(values[-1]) == byteSum(buf[pos : end - 7])
                     ):
-                        tags = shape[1]
-                        append(
-                            Message(
-                                None,
-                                buf[pos:end],
-                                dict(zip(tags, values)) if shape[2] else None,
-                                tags,
-                                values,
-                            )
-                        )
+                        append(_shaped(used, buf[pos:end], values))
                         pos = end
                         continue
             if buf[pos : pos + 2] != b"8=":
@@ -229,7 +244,13 @@ class Framer:
                     tags = message.tags
                     if tags is not None and tags == self._lastTags:
                         # Twice in a row: expect it from now on.
-                        shape = self._shape = _shape(tags)
+                        shape = self._shape = Shape.forTags(tags)
+                        dictionary = self._dictionary
+                        checked = self._checked = (
+                            None
+                            if dictionary is None or shape is None
+                            else Shape.forDictionary(tags, message.msgType, dictionary)
+                        )
                     self._lastTags = tags
             else:
                 append(buf[pos:total])
@@ -309,33 +330,142 @@ def _skeletonTags(skeleton):
     return tags, len(set(tags)) == len(tags)
 
 
-#: Message tags -> their L{_shape}.
-_SHAPES = {}
-
-
-def _shape(tags):
+class Shape:
     """
-    The shape of messages with C{tags} (as L{Message.fromBytes} gives
-    them: no data fields, 8 and 9 first, 10 last): (the C{match} method of
-    a regular expression whose groups are the values, the tags, whether
-    each tag appears once), or None for other tags.
+    The fields (tags, in order) of messages that repeat, and a regular
+    expression that cuts and parses such a message in one match.
 
     The expression matches exactly the messages with these fields that
-    L{Message.fromBytes} cuts at both separators: each value without '='
-    or SOH, BodyLength digits, CheckSum three digits.
+    L{Framer.feed} and L{Message.fromBytes} would cut and parse by their
+    fast way (each value without '=' or SOH, BodyLength digits, CheckSum
+    three digits), less those whose BodyLength or CheckSum is wrong, which
+    the framer checks after the match.  A shape made with a dictionary
+    (L{forDictionary}) matches fewer: those whose values also pass the
+    dictionary's checks.
+
+    @ivar tags: the tags (a tuple).
+    @ivar unique: whether each tag appears once.
+    @ivar match: the C{match} method of the expression; its groups are
+        the values.
+    @ivar msgType: for a shape made with a dictionary, the MsgType (35) of
+        the messages it matches (part of the expression), else None.
+    @ivar validatedBy: the L{exsim.fix.dictionary.Dictionary} whose
+        checks the values matched pass, or None.
+    @ivar checks: (index, predicate) of values to check in Python too
+        before the message counts as validated by C{validatedBy}.
     """
-    shape = _SHAPES.get(tags)
-    if shape is None:
-        if tags[:2] != (8, 9) or tags[-1] != 10 or len(tags) < 4:
-            return None
-        pattern = b"8=([^\x01=]*)\x019=([0-9]+)\x01"
-        for tag in tags[2:-1]:
-            pattern += b"%d=([^\x01=]*)\x01" % (tag,)
-        pattern += b"10=([0-9]{3})\x01"
-        if len(_SHAPES) > 1000:
-            _SHAPES.clear()
-        shape = _SHAPES[tags] = (re.compile(pattern).match, tags, len(set(tags)) == len(tags))
-    return shape
+
+    __slots__ = (
+        "tags", "unique", "match", "msgType", "validatedBy", "checks", "first", "pickers",
+    )
+
+    def __init__(self, tags, patterns, msgType=None, validatedBy=None, checks=()):
+        """
+        @param patterns: a regular expression (bytes) per value.
+        """
+        self.tags = tags
+        self.unique = len(set(tags)) == len(tags)
+        expression = b"".join(
+            b"%d=(%s)\x01" % (tag, pattern) for tag, pattern in zip(tags, patterns)
+        )
+        self.match = re.compile(expression).match
+        self.msgType = msgType
+        self.validatedBy = validatedBy
+        self.checks = checks
+        #: {tag: the index of its first value}
+        self.first = {}
+        for i, tag in enumerate(tags):
+            self.first.setdefault(tag, i)
+        #: {tags wanted: an itemgetter of values + (None,)}, for L{Message.pick}.
+        self.pickers = {}
+
+    def picker(self, wanted):
+        """
+        A function of a message's values plus a last None, giving the
+        first value of each of C{wanted} (None if missing).
+        """
+        getter = self.pickers.get(wanted)
+        if getter is None:
+            missing = len(self.tags)
+            indexes = [self.first.get(tag, missing) for tag in wanted]
+            if len(indexes) == 1:
+                getter = itemgetter(slice(indexes[0], indexes[0] + 1))
+            else:
+                getter = itemgetter(*indexes)
+            self.pickers[wanted] = getter
+        return getter
+
+    @classmethod
+    def forTags(cls, tags):
+        """
+        The (shared) shape of messages with C{tags}, or None if they are
+        not a message's (no 8 and 9 first, 10 last).
+        """
+        shape = _SHAPES.get(tags)
+        if shape is None:
+            if tags[:2] != (8, 9) or tags[-1] != 10 or len(tags) < 4:
+                return None
+            patterns = [_VALUE] * len(tags)
+            patterns[1] = _DIGITS
+            patterns[-1] = _CHECKSUM
+            if len(_SHAPES) > 1000:
+                _SHAPES.clear()
+            shape = _SHAPES[tags] = cls(tags, patterns)
+        return shape
+
+    @classmethod
+    def forDictionary(cls, tags, msgType, dictionary):
+        """
+        The (shared) shape of messages with C{tags} and MsgType C{msgType}
+        whose values pass the checks of C{dictionary} (see
+        L{exsim.fix.dictionary.Dictionary.valuePatterns}), or None.
+        """
+        key = (tags, msgType, dictionary)
+        shape = _SHAPES.get(key, False)
+        if shape is False:
+            shape = None
+            found = None
+            if (
+                tags[:2] == (8, 9)
+                and tags[-1] == 10
+                and len(tags) >= 4
+                and tags[2] == 35
+                and msgType is not None
+            ):
+                found = dictionary.valuePatterns(msgType, tags)
+            if found is not None:
+                patterns, checks = found
+                patterns = list(patterns)
+                # MsgType as given; BodyLength and CheckSum as the framer
+                # wants them, and as the dictionary does.
+                patterns[2] = re.escape(msgType.encode("latin-1"))
+                patterns[1] = _both(_DIGITS, patterns[1])
+                patterns[-1] = _both(_CHECKSUM, patterns[-1])
+                shape = cls(tags, patterns, msgType, dictionary, checks)
+            if len(_SHAPES) > 1000:
+                _SHAPES.clear()
+            _SHAPES[key] = shape
+        return shape
+
+
+#: A value the fast parse takes: no '=', no SOH.
+_VALUE = rb"[^\x01=]*"
+_DIGITS = rb"[0-9]+"
+_CHECKSUM = rb"[0-9]{3}"
+
+
+def _both(framing, check):
+    """
+    An expression for a value matching C{framing} and C{check} (neither
+    matching SOH).
+    """
+    if check in (rb"[^\x01=]+", framing) or (framing == _CHECKSUM and check == _DIGITS):
+        return framing
+    return b"(?=(?:%s)\x01)%s" % (check, framing)
+
+
+#: Message tags (and MsgType and dictionary) -> their L{Shape}.
+_SHAPES = {}
 
 
 def _parseWithData(raw):
@@ -387,9 +517,16 @@ class Message:
     @ivar values: every value in order (a tuple), or None.
     @ivar raw: the bytes received.
     @ivar beginString: BeginString (8) as text.
+    @ivar shape: the L{Shape} that cut the message, or None.
+    @ivar validatedBy: the L{exsim.fix.dictionary.Dictionary} whose
+        L{validate<exsim.fix.dictionary.Dictionary.validate>} is known to
+        find the message valid (its shape checked it), or None.
     """
 
-    __slots__ = ("msgType", "seqNum", "_pairs", "raw", "beginString", "_fields", "tags", "values")
+    __slots__ = (
+        "msgType", "seqNum", "_pairs", "raw", "beginString", "_fields", "tags", "values",
+        "shape", "validatedBy",
+    )
 
     def __init__(self, pairs, raw=b"", fields=None, tags=None, values=None):
         """
@@ -397,6 +534,7 @@ class Message:
             asked for) from C{tags} and C{values}.
         @param fields: {tag: first value}, or None to make it.
         """
+        self.shape = self.validatedBy = None
         self._pairs = pairs
         self.raw = raw
         self.tags = tags
@@ -455,11 +593,29 @@ class Message:
                 )
         return cls(parsePairs(raw), raw)
 
+    @property
+    def fields(self):
+        """
+        {tag: first value (bytes)}.
+        """
+        fields = self._fields
+        if fields is None:
+            # A message cut by its shape: made when first asked for.
+            if self.shape.unique:
+                fields = dict(zip(self.tags, self.values))
+            else:
+                fields = dict(reversed(self.pairs))
+            self._fields = fields
+        return fields
+
     def get(self, tag, default=None):
         """
         The first value of C{tag} as text, or C{default}.
         """
-        value = self._fields.get(tag)
+        fields = self._fields
+        if fields is None:
+            fields = self.fields
+        value = fields.get(tag)
         if value is None:
             return default
         return value.decode("utf-8", "replace")
@@ -468,7 +624,21 @@ class Message:
         """
         The first value of C{tag} as bytes, or C{default}.
         """
-        return self._fields.get(tag, default)
+        fields = self._fields
+        if fields is None:
+            fields = self.fields
+        return fields.get(tag, default)
+
+    def pick(self, tags):
+        """
+        The first value (bytes) of each of C{tags} (a tuple), None for a
+        missing one, as a tuple: several L{getBytes} at once.
+        """
+        shape = self.shape
+        if shape is not None:
+            return shape.picker(tags)(self.values + (None,))
+        get = self.fields.get
+        return tuple([get(tag) for tag in tags])
 
     def getAll(self, tag):
         """
@@ -477,7 +647,39 @@ class Message:
         return [v.decode("utf-8", "replace") for t, v in self.pairs if t == tag]
 
     def __contains__(self, tag):
-        return tag in self._fields
+        return tag in self.fields
+
+
+_newMessage = object.__new__
+
+
+def _shaped(shape, raw, values):
+    """
+    The L{Message} of C{values} (bytes), cut by C{shape}.
+    """
+    message = _newMessage(Message)
+    message._pairs = message._fields = None
+    message.raw = raw
+    message.tags = shape.tags
+    message.values = values
+    message.shape = shape
+    message.beginString = values[0].decode("latin-1")
+    msgType = shape.msgType
+    if msgType is None:
+        i = shape.first.get(35)
+        msgType = None if i is None else values[i].decode("latin-1")
+    message.msgType = msgType
+    i = shape.first.get(34)
+    seqNum = None if i is None else values[i]
+    message.seqNum = int(seqNum) if seqNum is not None and seqNum.isdigit() else None
+    validatedBy = shape.validatedBy
+    if validatedBy is not None:
+        for i, predicate in shape.checks:
+            if not predicate(values[i]):
+                validatedBy = None
+                break
+    message.validatedBy = validatedBy
+    return message
 
     def __repr__(self):
         return "<Message %s>" % (self.raw.replace(b"\x01", b"|").decode("latin-1"),)

@@ -142,6 +142,21 @@ class _Digits:
 _DIGITS = _Digits()
 _DAYOFMONTH = re.compile(rb"(?:0?[1-9]|[12][0-9]|3[01])\Z")
 
+#: A non-empty value (without '=' or SOH) that no check constrains.
+_ANY_VALUE = rb"[^\x01=]+"
+
+#: The fast path's patterns (L{FieldSpec.pattern}) as expressions for a
+#: value in a message: the same, without the end anchor (each is
+#: followed by SOH there, which none of them matches).
+_VALUE_PATTERNS = {
+    pattern: b"(?:%s)" % (pattern.pattern[: -len(rb"\Z")],)
+    for pattern in (
+        _INT, _FLOAT, _TIMESTAMP, _TIMEONLY, _DATE, _MONTHYEAR, _TZTIME, _TZTIMESTAMP,
+        _DAYOFMONTH,
+    )
+}
+_VALUE_PATTERNS[_DIGITS] = rb"[0-9]+"
+
 _FORMATS = {
     "INT": _INT,
     "LENGTH": _INT,
@@ -526,6 +541,49 @@ class Dictionary:
                 for key, (predicate, indexes) in groups.items()
             ),
         )
+
+    def valuePatterns(self, msgType, tags):
+        """
+        What the fast path of L{validate} accepts in a message of type
+        C{msgType} with C{tags} (in order), as a regular expression per
+        value, for a parser to check values as it cuts them (see
+        L{exsim.fix.codec.Shape}).
+
+        @return: None if such messages take the detailed walk whatever
+            their values (unknown or misplaced tags, duplicates, groups,
+            missing required fields); else (a list of regular expressions
+            (bytes), one per value, matching exactly the values that pass
+            L{validate}'s fast checks and have no '=' or SOH, and a tuple
+            of (index, predicate) for the values whose check is not an
+            expression: a message whose values match the expressions and
+            satisfy the predicates is valid).
+        """
+        key = (msgType, tags)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shape(msgType, tags)
+        if shape is False:
+            return None
+        patterns = []
+        checks = []
+        for i, tag in enumerate(tags):
+            f = self.fields.get(tag)
+            if f is None or f.ok is None:
+                patterns.append(_ANY_VALUE)
+            elif f.enumOnly:
+                choices = sorted(
+                    (e for e in f.enums if e and b"=" not in e and b"\x01" not in e),
+                    key=lambda e: (-len(e), e),
+                )
+                patterns.append(
+                    b"(?:%s)" % (b"|".join(re.escape(e) for e in choices),) if choices else b"(?!)"
+                )
+            elif f.pattern is not None and f.pattern in _VALUE_PATTERNS:
+                patterns.append(_VALUE_PATTERNS[f.pattern])
+            else:
+                patterns.append(_ANY_VALUE)
+                checks.append((i, f.pattern.match if f.pattern is not None else f.ok))
+        return patterns, tuple(checks)
 
     def _checkValue(self, tag, value, checkValues):
         if not value:

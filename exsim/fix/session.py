@@ -50,6 +50,10 @@ MAX_QUEUED = 100000
 #: EndSeqNo meaning "everything after BeginSeqNo".
 INFINITY_OLD = 999999
 
+#: The header fields every message is checked for: SenderCompID,
+#: TargetCompID, SendingTime, PossDupFlag, ApplVerID.
+_PROCESS_TAGS = (49, 56, 52, 43, 1128)
+
 
 def _utcSeconds(text, _cache={}):
     """
@@ -683,6 +687,9 @@ class FixConnection(Protocol):
         self._checkOrder = settings.get(endpoint, "check_field_order")
         self._tolerance = tolerance
         self._applVerId = applVerId.encode() if applVerId is not None else None
+        # Values are checked as messages are cut from the stream, when
+        # they have the fields of the message before.
+        self._framer.dictionary = d
         senderCompId = ours if ours != settings.ANY else target
         session.attach(self, begin, applVerId, senderCompId)
         # Compare CompIDs as received, byte for byte.
@@ -715,8 +722,14 @@ class FixConnection(Protocol):
 
     # -- in session ----------------------------------------------------------
 
-    def _goodTime(self, message, tolerance):
-        value = message.getBytes(52)
+    def _goodTime(self, message, tolerance, value=None):
+        """
+        Whether the SendingTime (52) of C{message} (or C{value}, if given)
+        is within C{tolerance} seconds of the reactor's clock (or missing
+        or malformed: a validation problem).
+        """
+        if value is None:
+            value = message.getBytes(52)
         if value is None:
             return True
         if value == self._lastSendingTime:
@@ -827,10 +840,8 @@ class FixConnection(Protocol):
         session = self.session
         store = session.store
         seq = message.seqNum
-        fields = message._fields
+        sender, target, sendingTime, possDup, applVerId = message.pick(_PROCESS_TAGS)
         # CompIDs (a missing one is a validation problem, below).
-        sender = fields.get(49)
-        target = fields.get(56)
         if (sender is not None and sender != self._theirCompId) or (
             target is not None and target != self._ourCompId
         ):
@@ -847,7 +858,7 @@ class FixConnection(Protocol):
             self.disconnect("CompID problem")
             return
         tolerance = self._tolerance
-        if tolerance and not self._goodTime(message, tolerance):
+        if tolerance and not self._goodTime(message, tolerance, sendingTime):
             self._reject(
                 message, SENDING_TIME_ACCURACY, 52, "SendingTime accuracy problem"
             )
@@ -856,11 +867,14 @@ class FixConnection(Protocol):
             self._sendLogout("SendingTime accuracy problem")
             self.disconnect("SendingTime accuracy problem")
             return
-        problem = self._dictionary.validate(
-            message, self._checkValues, self._userDefined, self._checkOrder
-        )
+        if message.validatedBy is self._dictionary:
+            # Checked as it was cut from the stream.
+            problem = None
+        else:
+            problem = self._dictionary.validate(
+                message, self._checkValues, self._userDefined, self._checkOrder
+            )
         if problem is None and self._applVerId is not None:
-            applVerId = fields.get(1128)
             if applVerId is not None and applVerId != self._applVerId:
                 problem = dictionary.Problem(
                     INVALID_APPL_VER_ID,
@@ -868,8 +882,8 @@ class FixConnection(Protocol):
                     "Invalid/Unsupported Application Version: ApplVerID %s (this "
                     "session uses %s)" % (applVerId.decode("latin-1"), self._applVerId.decode()),
                 )
-        if problem is None and fields.get(43) == b"Y":
-            orig = fields.get(122)
+        if problem is None and possDup == b"Y":
+            orig = message.getBytes(122)
             if orig is None:
                 if message.msgType != "4":
                     problem = dictionary.Problem(
@@ -879,7 +893,7 @@ class FixConnection(Protocol):
                     )
             else:
                 origTime = _utcSeconds(orig)
-                sendingTime = _utcSeconds(fields.get(52, b""))
+                sendingTime = _utcSeconds(sendingTime or b"")
                 if origTime is not None and sendingTime is not None and origTime > sendingTime:
                     problem = dictionary.Problem(
                         SENDING_TIME_ACCURACY,
