@@ -322,7 +322,9 @@ class IFixApplication(Interface):
         A valid, in-sequence application message arrived.  C{message} has
         C{msgType} (text), C{seqNum} (int), C{get(tag, default=None)}
         (text), C{getAll(tag)} (list of text, for repeating groups),
-        C{pairs} (list of (int tag, bytes value)) and C{raw} (bytes).
+        C{pick(tags)} (the first value (bytes, or None if missing) of each
+        of a tuple of tags, as a tuple), C{pairs} (list of (int tag, bytes
+        value)) and C{raw} (bytes).
 
         @return: True if handled; false makes the session answer with a
             BusinessMessageReject (unsupported message type).

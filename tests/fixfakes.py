@@ -106,6 +106,9 @@ class FakeMessage:
     def getAll(self, tag):
         return [v.decode("utf-8", "replace") for t, v in self.pairs if t == tag]
 
+    def pick(self, tags):
+        return tuple(self._fields.get(tag) for tag in tags)
+
     def __contains__(self, tag):
         return tag in self._fields
 

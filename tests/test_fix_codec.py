@@ -340,6 +340,22 @@ class ParsingFramerTests(unittest.TestCase):
         self.assertEqual(rest[0].get(11), "c3")
         self.assertEqual(rest[0].seqNum, 3)
 
+    def test_pick(self):
+        """
+        L{codec.Message.pick} gives what L{codec.Message.getBytes} gives,
+        for messages cut by their shape or not.
+        """
+        raws = [_order(i) for i in range(1, 4)] + [message(BODY + b"58=a\x0158=b\x01")] * 3
+        framer = codec.Framer()
+        messages = framer.messages(b"".join(raws))
+        self.assertEqual(
+            [m.shape is not None for m in messages], [False, False, True, False, False, True]
+        )
+        for m in messages:
+            for tags in [(11, 54, 9999, 35), (58, 8), (10,), (9999,)]:
+                self.assertEqual(m.pick(tags), tuple(m.getBytes(t) for t in tags), (m, tags))
+        self.assertEqual(messages[-1].pick((58, 1)), (b"a", None))
+
     def test_otherFieldsParsedAsBefore(self):
         raws = [_order(1), _order(2), message(), _order(3), message(BODY + b"58=a=b\x01")]
         self.assertSameAsFeed([b"".join(raws)])

@@ -370,6 +370,10 @@ def _internalPrice(instrument, text):
     return price
 
 
+#: The fields of a NewOrderSingle read: ClOrdID, Symbol, Side, OrdType,
+#: TimeInForce, OrderQty, Price, Account, ExpireTime, ExpireDate.
+_NOS_TAGS = (11, 55, 54, 40, 59, 38, 44, 1, 126, 432)
+
 _SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT}
 _ORD_TYPES = {"1": OrdType.MARKET, "2": OrdType.LIMIT}
 _TIFS = {
@@ -1294,34 +1298,32 @@ class OrderEntry:
     # -- requests ----------------------------------------------------------
 
     def _newOrder(self, session, message):
-        get = message.get
-        clOrdId = get(11)
+        (
+            clOrdId, symbol, sideCode, ordTypeCode, tifCode, qtyText, priceText, account,
+            expireText, expireDate,
+        ) = [None if v is None else v.decode("utf-8", "replace") for v in message.pick(_NOS_TAGS)]
         if not clOrdId:
             return self._missing(session, message, 11)
-        symbol = get(55)
         if not symbol:
             return self._missing(session, message, 55)
-        sideCode = get(54)
         if sideCode is None:
             return self._missing(session, message, 54)
         side = _SIDES.get(sideCode)
         engine = self.engine
-        ordTypeCode = get(40, "2")
+        if ordTypeCode is None:
+            ordTypeCode = "2"
         ordType = _ORD_TYPES.get(ordTypeCode, ordTypeCode)
-        tifCode = get(59, "0")
+        if tifCode is None:
+            tifCode = "0"
         tif = _TIFS.get(tifCode, tifCode)
-        quantity = _qtyValue(get(38))
+        quantity = _qtyValue(qtyText)
         price = None
         if ordType is not OrdType.MARKET:
-            priceText = get(44)
             book = engine.books.get(symbol)
             if priceText is not None and book is not None:
                 price = _internalPrice(book.instrument, priceText)
         data = None
         expireTime = None
-        account = get(1)
-        expireText = get(126)
-        expireDate = get(432)
         if expireText is not None:
             expireTime = parseUTCTimestamp(expireText)
         elif expireDate is not None:
