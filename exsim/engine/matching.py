@@ -86,22 +86,24 @@ class _Owner:
     finishes costs none: the order id index alone says it is gone.
 
     When C{ids} reaches C{limit} entries, it becomes C{old} and a new
-    generation starts; the owner's live orders then have their ids copied
-    to C{ids}, a slice of the order id index per new order (C{drain}), long
-    before the next generation starts: no live order is ever forgotten,
-    and no single order pays for the move.  While at least half the ids
-    could belong to live orders (the engine's), a generation grows instead
-    (a new one would free little): an owner keeps at most about two
-    generations, each at most L{ID_GENERATION} or twice the engine's live
-    orders.
+    generation starts, and the one before is dropped.  Orders from C{start}
+    on came in the current generation, so their ids are in C{ids}; the ids
+    of older orders still live are first copied to C{ids} (C{copy}: a
+    slice of the order id index per new order, so that no single order
+    pays for it), as late as possible, when few of them are left: no live
+    order is ever forgotten.  While at least half the ids could belong to
+    live orders (the engine's), a generation grows instead (a new one would
+    free little): an owner keeps at most about two generations, each at
+    most L{ID_GENERATION} or twice the engine's live orders.
     """
 
-    __slots__ = ("ids", "old", "drain", "limit")
+    __slots__ = ("ids", "old", "start", "copy", "limit")
 
     def __init__(self):
         self.ids = {}
         self.old = {}
-        self.drain = None
+        self.start = 0
+        self.copy = None
         self.limit = ID_GENERATION
 
 
@@ -366,28 +368,31 @@ class MatchingEngine:
         C{record.ids} reached C{record.limit}: copy the next few live
         orders' ids to it, or start a new generation.
         """
-        drain = record.drain
-        if drain is None:
+        copy = record.copy
+        if copy is None:
             ids = record.ids
             if 2 * self.liveCount() >= len(ids):
                 # Mostly live orders' ids (which a new generation would
                 # have to copy): this generation grows instead.
                 record.limit = len(ids) + ID_GENERATION // 2
                 return
-            record.old = ids
-            record.ids = {}
-            record.drain = self._liveOrdersOf(owner, self._nextOrderId)
-            # Every new order takes a step until the copy is done.
-            record.limit = 0
-            return
-        orders = next(drain, None)
-        if orders is None:
-            record.drain = None
-            record.limit = len(record.ids) + ID_GENERATION
-            return
-        ids = record.ids
-        for order in orders:
-            ids[order.clOrdId] = order.orderId
+            if record.start:
+                # Every new order takes a step until the copy is done.
+                record.copy = self._liveOrdersOf(owner, record.start)
+                record.limit = 0
+                return
+        else:
+            orders = next(copy, None)
+            if orders is not None:
+                ids = record.ids
+                for order in orders:
+                    ids[order.clOrdId] = order.orderId
+                return
+            record.copy = None
+        record.old = record.ids
+        record.ids = {}
+        record.start = self._nextOrderId
+        record.limit = ID_GENERATION
 
     def _liveOrdersOf(self, owner, end):
         """
