@@ -109,6 +109,9 @@ class FakeMessage:
     def pick(self, tags):
         return tuple(self._fields.get(tag) for tag in tags)
 
+    def pickText(self, tags):
+        return [self.get(tag) for tag in tags]
+
     def __contains__(self, tag):
         return tag in self._fields
 

@@ -356,6 +356,21 @@ class ParsingFramerTests(unittest.TestCase):
                 self.assertEqual(m.pick(tags), tuple(m.getBytes(t) for t in tags), (m, tags))
         self.assertEqual(messages[-1].pick((58, 1)), (b"a", None))
 
+    def test_pickText(self):
+        """
+        L{codec.Message.pickText} gives what L{codec.Message.get} gives.
+        """
+        raws = [_order(i, b"c\xc3\xa9" if i == 5 else b"c%d" % (i,)) for i in range(1, 6)]
+        raws += [message(BODY + b"58=\x01")] * 3
+        messages = codec.Framer().messages(b"".join(raws))
+        self.assertEqual([m.shape is not None for m in messages][2:5], [True] * 3)
+        self.assertEqual(messages[-1].shape.tags[-2], 58)
+        for m in messages:
+            for tags in [(11, 54, 9999, 35), (9999, 11), (58, 8), (10,), (9999,), (11, 9999),
+                         (9998, 9999), (58,)]:
+                self.assertEqual(m.pickText(tags), [m.get(t) for t in tags], (m, tags))
+        self.assertEqual(messages[4].pickText((11, 55)), ["c\xe9", "AAPL"])
+
     def test_otherFieldsParsedAsBefore(self):
         raws = [_order(1), _order(2), message(), _order(3), message(BODY + b"58=a=b\x01")]
         self.assertSameAsFeed([b"".join(raws)])

@@ -357,6 +357,7 @@ class Shape:
 
     __slots__ = (
         "tags", "unique", "match", "msgType", "validatedBy", "checks", "first", "pickers",
+        "textPickers",
     )
 
     def __init__(self, tags, patterns, msgType=None, validatedBy=None, checks=()):
@@ -378,6 +379,8 @@ class Shape:
             self.first.setdefault(tag, i)
         #: {tags wanted: an itemgetter of values + (None,)}, for L{Message.pick}.
         self.pickers = {}
+        #: {tags wanted: L{textPicker}}, for L{Message.pickText}.
+        self.textPickers = {}
 
     def picker(self, wanted):
         """
@@ -394,6 +397,33 @@ class Shape:
                 getter = itemgetter(*indexes)
             self.pickers[wanted] = getter
         return getter
+
+    def textPicker(self, wanted):
+        """
+        For L{Message.pickText}: (a function of a message's values giving
+        those of the tags of C{wanted} present, in order, as a tuple, or
+        None if none is; how many of C{wanted} are missing; None if the
+        missing ones are all last, else a function putting a list of
+        those present plus a last None in the order of C{wanted}).
+        """
+        found = self.textPickers.get(wanted)
+        if found is None:
+            first = self.first
+            present = [tag for tag in wanted if tag in first]
+            count = len(wanted) - len(present)
+            getter = order = None
+            if present:
+                indexes = [first[tag] for tag in present]
+                if len(indexes) == 1:
+                    getter = itemgetter(slice(indexes[0], indexes[0] + 1))
+                else:
+                    getter = itemgetter(*indexes)
+                if present != list(wanted[: len(present)]):
+                    where = {tag: i for i, tag in enumerate(present)}
+                    # (Two or more wanted: one present, one not.)
+                    order = itemgetter(*[where.get(tag, len(present)) for tag in wanted])
+            found = self.textPickers[wanted] = (getter, count, order)
+        return found
 
     @classmethod
     def forTags(cls, tags):
@@ -636,9 +666,34 @@ class Message:
         """
         shape = self.shape
         if shape is not None:
-            return shape.picker(tags)(self.values + (None,))
+            getter = shape.pickers.get(tags)
+            if getter is None:
+                getter = shape.picker(tags)
+            return getter(self.values + (None,))
         get = self.fields.get
         return tuple([get(tag) for tag in tags])
+
+    def pickText(self, tags):
+        """
+        The first value of each of C{tags} (a tuple) as text (as L{get}
+        gives it), None for a missing one, as a list.
+        """
+        shape = self.shape
+        if shape is not None and self.raw.isascii():
+            # One decode for them all.
+            found = shape.textPickers.get(tags)
+            if found is None:
+                found = shape.textPicker(tags)
+            getter, count, order = found
+            if getter is not None:
+                texts = b"\x01".join(getter(self.values)).decode("ascii").split("\x01")
+                if order is None:
+                    if count:
+                        texts.extend([None] * count)
+                    return texts
+                texts.append(None)
+                return list(order(texts))
+        return [None if v is None else v.decode("utf-8", "replace") for v in self.pick(tags)]
 
     def getAll(self, tag):
         """

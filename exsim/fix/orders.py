@@ -1301,7 +1301,7 @@ class OrderEntry:
         (
             clOrdId, symbol, sideCode, ordTypeCode, tifCode, qtyText, priceText, account,
             expireText, expireDate,
-        ) = [None if v is None else v.decode("utf-8", "replace") for v in message.pick(_NOS_TAGS)]
+        ) = message.pickText(_NOS_TAGS)
         if not clOrdId:
             return self._missing(session, message, 11)
         if not symbol:
