@@ -323,8 +323,9 @@ class IFixApplication(Interface):
         C{msgType} (text), C{seqNum} (int), C{get(tag, default=None)}
         (text), C{getAll(tag)} (list of text, for repeating groups),
         C{pick(tags)} (the first value (bytes, or None if missing) of each
-        of a tuple of tags, as a tuple), C{pairs} (list of (int tag, bytes
-        value)) and C{raw} (bytes).
+        of a tuple of tags, as a tuple), C{pickText(tags)} (the same as
+        text, as C{get} gives it, in a list), C{pairs} (list of (int tag,
+        bytes value)) and C{raw} (bytes).
 
         @return: True if handled; false makes the session answer with a
             BusinessMessageReject (unsupported message type).

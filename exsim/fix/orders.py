@@ -670,7 +670,9 @@ class ReportEncoder:
         #: (state..., order fields...) -> their text, for those reports.
         self._middles = {}
         self._zeroLast = "32=0\x0131=0\x01" if profile.lastRequired else ""
-        self._encoders = {
+        #: {engine event class: a function (event, price scale, stamp)
+        #: returning the report's body as text, or None}
+        self.encoders = self._encoders = {
             Accepted: self._accepted,
             Rejected: self._rejected,
             Filled: self._filled,
@@ -1227,10 +1229,12 @@ class OrderEntry:
         )
         encoded = IFixEncodedSession(session, None)
         if encoded is None:
-            self._routes[session.key] = (session, profile, None, None)
+            self._routes[session.key] = (session, profile, None, {})
         else:
+            # The encoders by event class (what ReportEncoder.encode
+            # looks up), for the hot path.
             self._routes[session.key] = (
-                session, profile, encoded.sendEncoded, reportEncoderFor(profile).encode
+                session, profile, encoded.sendEncoded, reportEncoderFor(profile).encoders
             )
         if self.marketData is not None:
             self.marketData.sessionLoggedOn(session)
@@ -1529,7 +1533,7 @@ class OrderEntry:
                 route = routes.get(terms[T_OWNER])
                 if route is None:
                     continue
-                session, profile, sendEncoded, encode = route
+                session, profile, sendEncoded, encoders = route
                 if stampSeconds is None:
                     stampSeconds = self.reactor.seconds()
                 stamp = stamps.get(profile)
@@ -1539,11 +1543,12 @@ class OrderEntry:
                 scale = book.instrument.priceScale if book is not None else 10000
             elif route is None:
                 continue
-            body = None if encode is None else encode(event, scale, stamp)
-            if body is None:
+            encoder = encoders.get(cls)
+            text = None if encoder is None else encoder(event, scale, stamp)
+            if text is None:
                 session.sendApp("8", builder(profile, event, scale, stamp))
             else:
-                sendEncoded(b"8", body)
+                sendEncoded(b"8", text.encode("utf-8"))
             if event.status in _DONE_STATUSES:
                 self._done.add(order)
 

@@ -32,6 +32,8 @@ from exsim.fix.dictionary import (
 )
 from exsim.interfaces import IFixEncodedSession, IFixSession
 
+byteSum = codec.byteSum
+
 # Connection states.
 CONNECTED = "connected"
 LOGGED_ON = "logged_on"
@@ -198,7 +200,14 @@ class FixSession:
         if c is not None and self._prefix:
             msg = b"35=%s%s%d\x0152=%s\x01%s" % (msgType, self._compIds, seq, ts, body)
             msg = b"%s%d\x01%s" % (self._prefix, len(msg), msg)
-            c.write(b"%s10=%03d\x01" % (msg, codec.byteSum(msg)))
+            data = b"%s10=%03d\x01" % (msg, byteSum(msg))
+            # c.write(data), inline for the usual case: received data
+            # being handled, what is sent collected.
+            batch = c._batch
+            if batch is not None and c.state != CLOSED:
+                batch.append(data)
+            else:
+                c.write(data)
         return seq
 
     def sendAdmin(self, msgType, fields):
