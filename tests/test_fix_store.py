@@ -32,6 +32,22 @@ class StoreTestsMixin:
         self.assertEqual([m[0] for m in s.getMessages(2, 100)], [3])
         self.assertEqual(s.getMessages(4, 4), [])
 
+    def test_savedAgain(self):
+        """
+        A message saved again under the same MsgSeqNum (after a sequence
+        reset) replaces the first: type, SendingTime and body.
+        """
+        s = self.make()
+        s.saveMessage(1, b"8", b"20240301-12:00:00.000", b"17=a\x01")
+        s.saveMessage(2, b"8", b"20240301-12:00:00.000", b"17=b\x01")
+        s.saveMessage(1, b"9", b"20240301-12:00:05.000", b"11=c\x01")
+        self.assertEqual(
+            s.getMessages(1, 2),
+            [(1, b"9", b"20240301-12:00:05.000", b"11=c\x01"),
+             (2, b"8", b"20240301-12:00:00.000", b"17=b\x01")],
+        )
+        self.assertEqual(s.getMessages(1, 1), [(1, b"9", b"20240301-12:00:05.000", b"11=c\x01")])
+
     def test_reset(self):
         s = self.make()
         s.saveMessage(1, b"8", b"t", b"17=a\x01")

@@ -43,7 +43,15 @@ class MemoryStore:
     def __init__(self):
         self.nextSenderSeq = 1
         self.nextTargetSeq = 1
+        self._forget()
+
+    def _forget(self):
+        # A message's body, type and SendingTime by MsgSeqNum, in three
+        # maps rather than one of tuples: a tuple per message would be
+        # one more object for the garbage collector to walk.
         self._messages = {}
+        self._types = {}
+        self._times = {}
 
     def saveMessage(self, seqNum, msgType, sendingTime, body):
         """
@@ -54,7 +62,9 @@ class MemoryStore:
         @param sendingTime: bytes, the SendingTime (52) it went out with.
         @param body: the encoded body fields (bytes).
         """
-        self._messages[seqNum] = (msgType, sendingTime, body)
+        self._messages[seqNum] = body
+        self._types[seqNum] = msgType
+        self._times[seqNum] = sendingTime
         self.nextSenderSeq = seqNum + 1
 
     def setNextSenderSeq(self, seqNum):
@@ -70,16 +80,12 @@ class MemoryStore:
         """
         messages = self._messages
         if end - begin < len(messages):
-            found = [
-                (seq,) + messages[seq] for seq in range(begin, end + 1) if seq in messages
-            ]
+            seqs = [seq for seq in range(begin, end + 1) if seq in messages]
         else:
-            found = sorted(
-                (seq,) + record
-                for seq, record in messages.items()
-                if begin <= seq <= end
-            )
-        return found
+            seqs = sorted(seq for seq in messages if begin <= seq <= end)
+        types = self._types
+        times = self._times
+        return [(seq, types[seq], times[seq], messages[seq]) for seq in seqs]
 
     def reset(self):
         """
@@ -88,7 +94,7 @@ class MemoryStore:
         """
         self.nextSenderSeq = 1
         self.nextTargetSeq = 1
-        self._messages = {}
+        self._forget()
 
     def close(self):
         pass
@@ -125,7 +131,6 @@ class FileStore(MemoryStore):
             raise self._error(0, "not an exsim FIX store (bad first line)")
         pos = len(MAGIC)
         n = len(data)
-        messages = self._messages
         while pos < n:
             eol = data.find(b"\n", pos)
             if eol < 0:
@@ -140,8 +145,7 @@ class FileStore(MemoryStore):
                     end = start + length
                     if length < 0 or end >= n or data[end : end + 1] != b"\n":
                         raise self._error(pos, "message record is cut short")
-                    messages[seq] = (parts[3], parts[4], data[start:end])
-                    self.nextSenderSeq = seq + 1
+                    MemoryStore.saveMessage(self, seq, parts[3], parts[4], data[start:end])
                     pos = end + 1
                     continue
                 elif kind == b"N" and len(parts) == 2:
