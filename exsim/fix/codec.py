@@ -814,11 +814,15 @@ def byteSum(data):
     return total & 255
 
 
+#: The CheckSum (10) field of each byte sum (0 to 255).
+CHECKSUM_FIELDS = tuple(b"10=%03d\x01" % (i,) for i in range(256))
+
+
 def checksum(data):
     """
     The CheckSum (10) field for C{data}: C{b"10=NNN\\x01"}.
     """
-    return b"10=%03d\x01" % (byteSum(data),)
+    return CHECKSUM_FIELDS[byteSum(data)]
 
 
 def frame(beginString, body):

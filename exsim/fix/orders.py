@@ -1320,7 +1320,11 @@ class OrderEntry:
         if tifCode is None:
             tifCode = "0"
         tif = _TIFS.get(tifCode, tifCode)
-        quantity = _qtyValue(qtyText)
+        try:
+            # (_qtyValue, inline for a whole number.)
+            quantity = int(qtyText)
+        except (TypeError, ValueError):
+            quantity = _qtyValue(qtyText)
         price = None
         if ordType is not OrdType.MARKET:
             book = engine.books.get(symbol)

@@ -34,6 +34,7 @@ from exsim.fix.dictionary import (
 from exsim.interfaces import IFixEncodedSession, IFixSession
 
 byteSum = codec.byteSum
+CHECKSUM_FIELDS = codec.CHECKSUM_FIELDS
 
 # Connection states.
 CONNECTED = "connected"
@@ -203,9 +204,9 @@ class FixSession:
             msg = b"%s%d\x01%s" % (self._prefix, len(msg), msg)
             # (byteSum, inline for a message of up to 515 ASCII bytes.)
             if len(msg) <= 515 and msg.isascii():
-                data = b"%s10=%03d\x01" % (msg, ((adler32(msg) & 0xFFFF) - 1) & 255)
+                data = msg + CHECKSUM_FIELDS[((adler32(msg) & 0xFFFF) - 1) & 255]
             else:
-                data = b"%s10=%03d\x01" % (msg, byteSum(msg))
+                data = msg + CHECKSUM_FIELDS[byteSum(msg)]
             # c.write(data), inline for the usual case: received data
             # being handled, what is sent collected.
             batch = c._batch
