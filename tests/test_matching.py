@@ -732,17 +732,25 @@ class FastEventTests(TestCase):
         return order
 
     def test_rested(self):
-        from exsim.engine.book import Level
-        from exsim.engine.events import Added, BookChanged, appendRested
+        """
+        A new order that rests untouched (the engine builds its events
+        inline).
+        """
+        from exsim.engine.events import Added, BookChanged
 
-        order = self.order()
-        level = Level(order.price)
-        level.quantity, level.count = 40, 3
-        events = []
-        appendRested(events, order, 5, "AAPL", True, level)
+        engine, book, recorder = engineWithBook()
+        # An order before, so that the owner and the level are known.
+        engine.submitNew(limit("s1", "o", "buy", 9, "10"))
+        recorder.take()
+        order = engine.submitNew(limit("s1", "a", "buy", 7, "10"))
+        events = recorder.take()
         self.assertSameEvents(
             events,
-            [Accepted(order, 5), Added(order), BookChanged("AAPL", True, order.price, 40, 3)],
+            [
+                Accepted(order, events[0].execId),
+                Added(order),
+                BookChanged("AAPL", True, order.price, 16, 2),
+            ],
         )
 
     def test_cancelled(self):

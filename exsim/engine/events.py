@@ -469,49 +469,6 @@ class BookChanged(EngineEvent):
 _new = object.__new__
 
 
-def appendRested(events, order, execId, symbol, isBuy, level):
-    """
-    Append C{Accepted(order, execId)}, C{Added(order)} and the
-    L{BookChanged} of C{level}: a new order that rests at once, without
-    matching.
-    """
-    clOrdId = order.clOrdId
-    price = order.price
-    quantity = order.quantity
-    status = order.status
-    cumQty = order.cumQty
-    leavesQty = order.leavesQty
-    notional = order.notional
-    event = _new(Accepted)
-    event.order = order
-    event.execId = execId
-    event.clOrdId = clOrdId
-    event.price = price
-    event.quantity = quantity
-    event.status = status
-    event.cumQty = cumQty
-    event.leavesQty = leavesQty
-    event.notional = notional
-    events.append(event)
-    event = _new(Added)
-    event.order = order
-    event.clOrdId = clOrdId
-    event.price = price
-    event.quantity = quantity
-    event.status = status
-    event.cumQty = cumQty
-    event.leavesQty = leavesQty
-    event.notional = notional
-    events.append(event)
-    event = _new(BookChanged)
-    event.symbol = symbol
-    event.isBuy = isBuy
-    event.price = level.price
-    event.quantity = level.quantity
-    event.count = level.count
-    events.append(event)
-
-
 def appendCancelled(events, order, execId, reason, quantity, cancelClOrdId, symbol, isBuy, level):
     """
     Append, if C{level} is not C{None} (the order was resting), the

@@ -30,7 +30,7 @@ from exsim.engine.events import (
     Trade,
     appendCancelled,
     appendFill,
-    appendRested,
+    _new,
 )
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IEngine
@@ -597,8 +597,38 @@ class MatchingEngine:
                     events.append(BookChanged(book.symbol, isBuy, price, level.quantity, level.count))
                 else:
                     # Accepted (its snapshot is the same now), Added and
-                    # BookChanged at once.
-                    appendRested(events, order, execId, book.symbol, isBuy, level)
+                    # BookChanged, built inline as in exsim.engine.events'
+                    # fast paths: a new order that rests untouched.
+                    clOrdId = order.clOrdId
+                    quantity = order.quantity
+                    event = _new(Accepted)
+                    event.order = order
+                    event.execId = execId
+                    event.clOrdId = clOrdId
+                    event.price = price
+                    event.quantity = quantity
+                    event.status = NEW
+                    event.cumQty = 0
+                    event.leavesQty = quantity
+                    event.notional = 0
+                    events.append(event)
+                    event = _new(Added)
+                    event.order = order
+                    event.clOrdId = clOrdId
+                    event.price = price
+                    event.quantity = quantity
+                    event.status = NEW
+                    event.cumQty = 0
+                    event.leavesQty = quantity
+                    event.notional = 0
+                    events.append(event)
+                    event = _new(BookChanged)
+                    event.symbol = book.symbol
+                    event.isBuy = isBuy
+                    event.price = price
+                    event.quantity = level.quantity
+                    event.count = level.count
+                    events.append(event)
         if events and not (self._delivering or self._inCommand):
             # _flush, inline; what listeners queue meanwhile goes out
             # through _flush.
