@@ -521,6 +521,71 @@ class CheckedShapeTests(unittest.TestCase):
                 self.assertIsNone(d.validate(message), message)
 
 
+class MillisecondInteriorTests(unittest.TestCase):
+    """
+    L{codec.millisecondInterior}: every time inside gives the second and
+    millisecond of the time it was made from.
+    """
+
+    @staticmethod
+    def split(t):
+        second = int(t)
+        return second, int((t - second) * 1000)
+
+    @settings(max_examples=500, deadline=None)
+    @given(
+        st.floats(0, 4e9, allow_nan=False),
+        st.lists(st.floats(-2e-3, 2e-3, allow_nan=False), max_size=20),
+    )
+    def test_inside(self, now, offsets):
+        second, milli = self.split(now)
+        low, high = codec.millisecondInterior(now, second, milli)
+        self.assertLessEqual(low, high)
+        edges = [low, high, low - 1e-9, high - 1e-9, (low + high) / 2]
+        for t in [now + d for d in offsets] + edges:
+            if low <= t < high:
+                self.assertEqual(self.split(t), (second, milli), (now, t))
+
+    def test_mostOfTheMillisecond(self):
+        second, milli = self.split(1700000000.0005)
+        low, high = codec.millisecondInterior(1700000000.0005, second, milli)
+        self.assertGreater(high - low, 0.00095)
+        self.assertEqual(codec.millisecondInterior(-0.5, 0, -500), (0.0, 0.0))
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.lists(st.floats(0, 0.01, allow_nan=False), min_size=1, max_size=50),
+           st.floats(1e9, 3e9, allow_nan=False))
+    def test_timestamps(self, steps, start):
+        """
+        L{FixFactory.timestamp} and L{Profile.stamp} give what the second
+        and millisecond of each time give.
+        """
+        import time
+
+        from exsim.fix.factory import FixFactory
+        from exsim.fix.orders import Profile
+
+        class Reactor:
+            now = start
+
+            def seconds(self):
+                return self.now
+
+        factory = FixFactory.__new__(FixFactory)
+        factory.reactor = reactor = Reactor()
+        factory._second = factory._milli = None
+        factory._secondText = factory._milliText = b""
+        factory._low = factory._high = 0.0
+        profile = Profile("FIX.4.4")
+        for step in steps:
+            reactor.now += step
+            second, milli = self.split(reactor.now)
+            text = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second)) + ".%03d" % (milli,)
+            self.assertEqual(factory.timestamp(), text.encode())
+            self.assertEqual(profile.stamp(reactor.now), text)
+            self.assertEqual(factory.timestamp(False), text[:17].encode())
+
+
 class EncodeTests(unittest.TestCase):
     def test_values(self):
         self.assertEqual(

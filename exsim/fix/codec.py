@@ -825,6 +825,21 @@ def checksum(data):
     return CHECKSUM_FIELDS[byteSum(data)]
 
 
+def millisecondInterior(now, second, milli):
+    """
+    An interval of times well inside the millisecond of C{now} (C{second}
+    and C{milli} as C{int(now)} and C{int((now - second) * 1000)} give
+    them): any time in it gives the same two; clear of the edges by ten
+    microseconds, far more than the rounding of a float time.  Empty for
+    a time before 1970 (truncation goes the other way).
+
+    @return: (low, high); C{low <= t < high} for a time C{t} inside.
+    """
+    if now < 0:
+        return 0.0, 0.0
+    return second + milli / 1000 + 1e-5, second + (milli + 1) / 1000 - 1e-5
+
+
 def frame(beginString, body):
     """
     Add BeginString, BodyLength and CheckSum around C{body} (which starts

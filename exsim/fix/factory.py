@@ -11,6 +11,7 @@ from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 
 from exsim.fix import settings
+from exsim.fix.codec import millisecondInterior
 from exsim.fix.session import FixConnection, FixSession
 from exsim.fix.store import StoreFactory
 
@@ -41,6 +42,9 @@ class FixFactory(ServerFactory):
         self._secondText = b""
         self._milli = None
         self._milliText = b""
+        #: Times at which _milliText is certainly the timestamp (well
+        #: inside its millisecond; empty at first).
+        self._low = self._high = 0.0
 
     def buildProtocol(self, addr):
         return FixConnection(self)
@@ -61,6 +65,8 @@ class FixFactory(ServerFactory):
         unless C{millis} is false.
         """
         now = self.reactor.seconds()
+        if millis and self._low <= now < self._high:
+            return self._milliText
         second = int(now)
         if second != self._second:
             self._second = second
@@ -71,6 +77,7 @@ class FixFactory(ServerFactory):
             if milli != self._milli:
                 self._milli = milli
                 self._milliText = self._secondText + b".%03d" % (milli,)
+            self._low, self._high = millisecondInterior(now, second, milli)
             return self._milliText
         return self._secondText
 

@@ -132,11 +132,16 @@ class Profile:
         self._stampPrefix = None
         self._stampMillis = None
         self._stampText = None
+        #: Times for which _stampText is certainly the stamp (see
+        #: L{exsim.fix.codec.millisecondInterior}).
+        self._stampLow = self._stampHigh = 0.0
 
     def stamp(self, seconds):
         """
         A UTCTimestamp for C{seconds} since the epoch.
         """
+        if self._stampLow <= seconds < self._stampHigh:
+            return self._stampText
         second = int(seconds)
         if second != self._stampSecond:
             self._stampSecond = second
@@ -147,6 +152,7 @@ class Profile:
             if millis != self._stampMillis:
                 self._stampMillis = millis
                 self._stampText = "%s.%03d" % (self._stampPrefix, min(millis, 999))
+            self._stampLow, self._stampHigh = codec.millisecondInterior(seconds, second, millis)
             return self._stampText
         return self._stampPrefix
 
