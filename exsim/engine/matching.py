@@ -68,8 +68,10 @@ MODES = ("auto", "managed")
 CHUNK_BITS = 12
 CHUNK = 1 << CHUNK_BITS
 CHUNK_MASK = CHUNK - 1
-#: A complete chunk with fewer live orders than this is retired.
-SPARSE = CHUNK // 4
+#: A complete chunk with fewer live orders than this is retired (its
+#: survivors move to a dict).  At this many, a chunk (8 bytes an id) and
+#: the dict (about 45 bytes an order) take about the same memory.
+SPARSE = CHUNK // 8
 #: How many order ids of the index one step of a client order id copy
 #: reads (see L{_Owner}).
 CHUNK_SLICE = 256
