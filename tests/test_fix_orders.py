@@ -750,10 +750,12 @@ class RoutingTests(SynchronousTestCase):
         self.assertEqual(h.a.sent, [])
 
 
+#: Field values as the session layer hands them over: any text but SOH,
+#: which ends a field on the wire and so is never inside a value.
 _TEXT = st.one_of(
     st.none(),
     st.sampled_from(["1", "2", "0", "-1", "10.00", "1e5", "NaN", "Infinity", "x", "", "5", "6", "3", "99999999999999999999"]),
-    st.text(max_size=12),
+    st.text(st.characters(exclude_characters="\x01"), max_size=12),
 )
 
 
