@@ -543,6 +543,36 @@ class PropertyTests(EngineTestCase):
 
 
 class OrderIndexTests(EngineTestCase):
+    def test_rejectedIdsCounted(self):
+        """
+        Order ids of rejected orders are never used: a chunk whose other
+        orders all finished retires, and the live count stays exact,
+        whether the rejected id opens a chunk or not.
+        """
+        from exsim.engine.matching import CHUNK
+
+        engine = self.engine
+        orders = []
+        for i in range(2 * CHUNK + 10):
+            if i % 50 == 0 or i == CHUNK - 1:
+                # Off the tick grid: rejected.  Id CHUNK is the first of
+                # chunk 1.
+                bad = engine.submitNew(limit("s1", "r%d" % i, "buy", 1, "10.001"))
+                self.assertEqual(bad.status, OrdStatus.REJECTED)
+            else:
+                orders.append(engine.submitNew(limit("s1", "o%d" % i, "buy", 1, "10")))
+            self.assertEqual(engine.liveCount(), len(engine.liveOrders()))
+        # The order after a rejected first id of a chunk is in its own
+        # chunk, and every order is found by its id.
+        for order in orders:
+            self.assertIs(engine.getOrder(order.orderId), order)
+        for order in orders[:-5]:
+            engine.submitCancel("s1", "c" + order.clOrdId, origClOrdId=order.clOrdId)
+        self.assertEqual(engine.liveCount(), 5)
+        self.assertEqual(len(engine.liveOrders()), 5)
+        # Chunks 0 and 1 hold no live order: both retired.
+        self.assertEqual(sorted(engine._chunks), [2])
+
     def test_sparseChunksRetire(self):
         """
         Live orders are found by id whether their chunk of ids is kept or
@@ -610,10 +640,11 @@ class FinishedIdsTests(EngineTestCase):
                 self.assertTrue(self.engine._wasUsed("s1", clOrdId), (i, clOrdId))
             record = self.engine._owners["s1"]
             # Two generations, each at most a generation and a half (if
-            # it grew for live orders) or twice the live orders, and the
-            # few new orders of a copy's steps: bounded, whatever the number
-            # of orders.
-            self.assertLessEqual(len(record.ids) + len(record.old), 2 * (4 + 2 + 3 + 2 * len(live)))
+            # it grew for live orders) or twice the live orders, plus the
+            # live orders' ids copied and the few new orders of a copy's
+            # steps: bounded, whatever the number of orders.
+            self.assertLessEqual(len(record.ids) + len(record.old), 2 * (4 + 2 + 3 + 3 * len(live)))
+            self.assertEqual(self.engine.liveCount(), len(self.engine.liveOrders()))
         # A finished id of the last generation is a duplicate and too late
         # to cancel; one of long ago is forgotten and usable again.
         self.assertEqual(

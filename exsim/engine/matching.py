@@ -142,7 +142,9 @@ class MatchingEngine:
         self._inCommand = False
         # Live orders by order id: chunks of CHUNK consecutive ids (8 bytes
         # an order, where a dict takes about 40), and a dict for the few
-        # survivors of chunks that have mostly emptied.
+        # survivors of chunks that have mostly emptied.  A chunk's last
+        # item counts its ids gone (finished orders, and ids never used:
+        # rejected orders), so that a new order need not count itself.
         self._chunks = {}
         self._newestChunk = None
         self._overflow = {}
@@ -363,7 +365,12 @@ class MatchingEngine:
         """
         The number of live orders.
         """
-        return sum(chunk[CHUNK] for chunk in self._chunks.values()) + len(self._overflow)
+        newest = self._nextOrderId >> CHUNK_BITS
+        used = self._nextOrderId & CHUNK_MASK
+        return sum(
+            (used if key == newest else CHUNK) - chunk[CHUNK]
+            for key, chunk in self._chunks.items()
+        ) + len(self._overflow)
 
     def _maintainIds(self, owner, record):
         """
@@ -444,8 +451,8 @@ class MatchingEngine:
             if chunk[index] is None:
                 return
             chunk[index] = None
-            live = chunk[CHUNK] = chunk[CHUNK] - 1
-            if live < SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
+            gone = chunk[CHUNK] = chunk[CHUNK] + 1
+            if gone > CHUNK - SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
                 self._retire(orderId >> CHUNK_BITS)
         if self._pending:
             self._pending.pop(orderId, None)
@@ -522,6 +529,13 @@ class MatchingEngine:
                 reason, text = reason
                 order.status = REJECTED
                 order.leavesQty = 0
+                # Its order id is gone at once (see _chunks).  If it was the
+                # first of a chunk, the next order's chunk is a new one:
+                # the next order looks its chunk up.
+                chunk = self._chunks.get(orderId >> CHUNK_BITS)
+                if chunk is not None:
+                    chunk[CHUNK] += 1
+                self._newestChunk = None
                 self._events.append(Rejected(order, self._execId(), reason, text))
                 self._flush()
                 return order
@@ -538,10 +552,11 @@ class MatchingEngine:
         if chunk is None or not index:
             chunk = self._chunks.get(orderId >> CHUNK_BITS)
             if chunk is None:
-                chunk = self._chunks[orderId >> CHUNK_BITS] = [None] * CHUNK + [0]
+                # The ids before this one in the chunk are gone already
+                # (rejected, or 0, which is never used).
+                chunk = self._chunks[orderId >> CHUNK_BITS] = [None] * CHUNK + [index]
             self._newestChunk = chunk
         chunk[index] = order
-        chunk[CHUNK] += 1
         events = self._events
         if self._managed and not direct:
             events.append(
@@ -738,8 +753,8 @@ class MatchingEngine:
                 book.symbol, isBuy, level,
             )
             chunk[orderId & CHUNK_MASK] = None
-            live = chunk[CHUNK] = chunk[CHUNK] - 1
-            if live < SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
+            gone = chunk[CHUNK] = chunk[CHUNK] + 1
+            if gone > CHUNK - SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
                 self._retire(orderId >> CHUNK_BITS)
             if self._pending:
                 self._pending.pop(orderId, None)
