@@ -18,6 +18,7 @@ from heapq import heappop, heappush
 
 from zope.interface import implementer
 
+from exsim.engine.behaviours import Standard
 from exsim.interfaces import IBook
 from exsim.model import T_BUY
 
@@ -51,6 +52,8 @@ class Book:
     @ivar bids: {price: L{Level}} of buy orders.
     @ivar asks: {price: L{Level}} of sell orders.
     @ivar behaviour: the L{exsim.interfaces.IBehaviour} of this book.
+    @ivar standard: whether C{behaviour} is the standard one (matching in
+        the book), for the engine's hot path.
     @ivar lastPrice: price of the last trade, or C{None}.
     @ivar referencePrice: a reference price in internal units, or C{None}.
     """
@@ -69,6 +72,15 @@ class Book:
         self.volume = 0
         self.tradeCount = 0
         self.properties = {}
+
+    @property
+    def behaviour(self):
+        return self._behaviour
+
+    @behaviour.setter
+    def behaviour(self, behaviour):
+        self._behaviour = behaviour
+        self.standard = type(behaviour) is Standard
 
     # -- best prices -------------------------------------------------------
 

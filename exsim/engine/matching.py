@@ -562,7 +562,7 @@ class MatchingEngine:
             events.append(
                 OrderRequest("new", order, orderId, order.clOrdId, order.price, order.quantity)
             )
-        elif type(book.behaviour) is not Standard:
+        elif not book.standard:
             # The behaviour's primitives deliver nothing on their own: the
             # whole command's events go out together, below.
             outer = self._inCommand
