@@ -784,6 +784,37 @@ class FastEventTests(TestCase):
             ],
         )
 
+    def test_cancelledById(self):
+        """
+        A cancel of a resting order by its order id (the engine builds its
+        events inline), with another order left at the level and none.
+        """
+        from exsim.engine.events import BookChanged
+
+        engine, book, recorder = engineWithBook()
+        first = engine.submitNew(limit("s1", "a", "sell", 7, "10"))
+        second = engine.submitNew(limit("s1", "b", "sell", 2, "10"))
+        engine.submitNew(limit("s2", "c", "buy", 3, "10"))
+        recorder.take()
+        engine.submitCancel("s1", "x", orderId=second.orderId)
+        events = recorder.take()
+        self.assertSameEvents(
+            events,
+            [
+                BookChanged("AAPL", False, first.price, 4, 1),
+                Cancelled(second, events[1].execId, CancelReason.USER, 2, True, "x"),
+            ],
+        )
+        engine.submitCancel("s1", "y", orderId=first.orderId)
+        events = recorder.take()
+        self.assertSameEvents(
+            events,
+            [
+                BookChanged("AAPL", False, first.price, 0, 0),
+                Cancelled(first, events[1].execId, CancelReason.USER, 4, True, "y"),
+            ],
+        )
+
     def test_cancelled(self):
         from exsim.engine.book import Level
         from exsim.engine.events import BookChanged, appendCancelled

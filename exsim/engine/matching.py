@@ -19,6 +19,7 @@ from exsim.engine.events import (
     Accepted,
     Added,
     BookChanged,
+    Cancelled,
     CancelRejected,
     DayEnded,
     Expired,
@@ -62,6 +63,7 @@ FOK = TimeInForce.FOK
 GTD = TimeInForce.GTD
 DAY = TimeInForce.DAY
 GTC = TimeInForce.GTC
+USER_CANCEL = CancelReason.USER
 
 MODES = ("auto", "managed")
 
@@ -748,10 +750,31 @@ class MatchingEngine:
             order.status = CANCELLED
             execId = self._nextExecId
             self._nextExecId = execId + 1
-            appendCancelled(
-                self._events, order, execId, CancelReason.USER, quantity, clOrdId,
-                book.symbol, isBuy, level,
-            )
+            # BookChanged and Cancelled, built inline as in
+            # exsim.engine.events.appendCancelled.
+            events = self._events
+            event = _new(BookChanged)
+            event.symbol = book.symbol
+            event.isBuy = isBuy
+            event.price = price
+            event.quantity = level.quantity
+            event.count = count
+            events.append(event)
+            event = _new(Cancelled)
+            event.order = order
+            event.execId = execId
+            event.reason = USER_CANCEL
+            event.cancelledQty = quantity
+            event.resting = True
+            event.cancelClOrdId = clOrdId
+            event.clOrdId = order.clOrdId
+            event.price = price
+            event.quantity = order.quantity
+            event.status = CANCELLED
+            event.cumQty = order.cumQty
+            event.leavesQty = 0
+            event.notional = order.notional
+            events.append(event)
             chunk[orderId & CHUNK_MASK] = None
             gone = chunk[CHUNK] = chunk[CHUNK] + 1
             if gone > CHUNK - SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
