@@ -140,8 +140,9 @@ class MatchingEngine:
         self._listeners = []
         self._listenerTuple = ()
         self._events = []
-        self._delivering = False
-        self._inCommand = False
+        # While a command, a batch or a delivery runs, events wait: they
+        # go out together when it ends.
+        self._busy = False
         # Live orders by order id: chunks of CHUNK consecutive ids (8 bytes
         # an order, where a dict takes about 40), and a dict for the few
         # survivors of chunks that have mostly emptied.  A chunk's last
@@ -290,18 +291,18 @@ class MatchingEngine:
         Deliver the events of every command run in this context as one
         batch, at its end (a quote replacing both its sides, say).
         """
-        outer = self._inCommand
-        self._inCommand = True
+        outer = self._busy
+        self._busy = True
         try:
             yield
         finally:
-            self._inCommand = outer
+            self._busy = outer
             self._flush()
 
     def _flush(self):
-        if self._delivering or self._inCommand:
+        if self._busy:
             return
-        self._delivering = True
+        self._busy = True
         try:
             events = self._events
             while events:
@@ -313,7 +314,7 @@ class MatchingEngine:
                         self._listenerFailed(listener)
                 events = self._events
         finally:
-            self._delivering = False
+            self._busy = False
 
     def _execId(self):
         execId = self._nextExecId
@@ -567,21 +568,33 @@ class MatchingEngine:
         elif not book.standard:
             # The behaviour's primitives deliver nothing on their own: the
             # whole command's events go out together, below.
-            outer = self._inCommand
-            self._inCommand = True
+            outer = self._busy
+            self._busy = True
             try:
                 book.behaviour.handleNew(self, book, order)
             finally:
-                self._inCommand = outer
+                self._busy = outer
             events = self._events
         elif tif is not DAY and tif is not GTC:
             self.matchNew(book, order)
         else:
             # The hot path: a limit DAY/GTC order on a standard book, with
-            # matchNew and Book.add inline.
+            # matchNew and Book.add inline, and its events built inline as
+            # in exsim.engine.events' fast paths.
             order.status = NEW
             execId = self._nextExecId
             self._nextExecId = execId + 1
+            event = _new(Accepted)
+            event.order = order
+            event.execId = execId
+            event.clOrdId = clOrdId
+            event.price = price
+            event.quantity = quantity
+            event.status = NEW
+            event.cumQty = 0
+            event.leavesQty = quantity
+            event.notional = 0
+            events.append(event)
             isBuy = terms[T_BUY]
             # Every level's price is in its side's heap (with stale prices
             # of gone levels): when the top of the heap does not cross, no
@@ -600,7 +613,6 @@ class MatchingEngine:
                     crossed = best is not None and price <= best
                 levels = book.asks
             if crossed:
-                events.append(Accepted(order, execId))
                 self._match(book, order)
             if order.leavesQty:
                 level = levels.get(price)
@@ -613,24 +625,8 @@ class MatchingEngine:
                 order.resting = True
                 if crossed:
                     events.append(Added(order))
-                    events.append(BookChanged(book.symbol, isBuy, price, level.quantity, level.count))
                 else:
-                    # Accepted (its snapshot is the same now), Added and
-                    # BookChanged, built inline as in exsim.engine.events'
-                    # fast paths: a new order that rests untouched.
-                    clOrdId = order.clOrdId
-                    quantity = order.quantity
-                    event = _new(Accepted)
-                    event.order = order
-                    event.execId = execId
-                    event.clOrdId = clOrdId
-                    event.price = price
-                    event.quantity = quantity
-                    event.status = NEW
-                    event.cumQty = 0
-                    event.leavesQty = quantity
-                    event.notional = 0
-                    events.append(event)
+                    # Untouched: the snapshot is the same as on Accepted.
                     event = _new(Added)
                     event.order = order
                     event.clOrdId = clOrdId
@@ -641,18 +637,18 @@ class MatchingEngine:
                     event.leavesQty = quantity
                     event.notional = 0
                     events.append(event)
-                    event = _new(BookChanged)
-                    event.symbol = book.symbol
-                    event.isBuy = isBuy
-                    event.price = price
-                    event.quantity = level.quantity
-                    event.count = level.count
-                    events.append(event)
-        if events and not (self._delivering or self._inCommand):
+                event = _new(BookChanged)
+                event.symbol = book.symbol
+                event.isBuy = isBuy
+                event.price = price
+                event.quantity = level.quantity
+                event.count = level.count
+                events.append(event)
+        if events and not self._busy:
             # _flush, inline; what listeners queue meanwhile goes out
             # through _flush.
             self._events = []
-            self._delivering = True
+            self._busy = True
             try:
                 for listener in self._listenerTuple:
                     try:
@@ -660,7 +656,7 @@ class MatchingEngine:
                     except Exception:
                         self._listenerFailed(listener)
             finally:
-                self._delivering = False
+                self._busy = False
             if self._events:
                 self._flush()
         return order
@@ -788,11 +784,11 @@ class MatchingEngine:
         else:
             self._hold(order, "cancel", clOrdId, None, None)
         events = self._events
-        if events and not (self._delivering or self._inCommand):
+        if events and not self._busy:
             # _flush, inline; what listeners queue meanwhile goes out
             # through _flush.
             self._events = []
-            self._delivering = True
+            self._busy = True
             try:
                 for listener in self._listenerTuple:
                     try:
@@ -800,7 +796,7 @@ class MatchingEngine:
                     except Exception:
                         self._listenerFailed(listener)
             finally:
-                self._delivering = False
+                self._busy = False
             if self._events:
                 self._flush()
 
