@@ -607,7 +607,9 @@ class DoneOrdersTests(SynchronousTestCase):
         # A tuple inside a tuple: the inner one is untracked first.
         gc.collect()
         gc.collect()
-        for record in done._records.values():
+        records = list(done.records())
+        self.assertEqual(len(records), 3)
+        for record in records:
             self.assertFalse(gc.is_tracked(record), record)
 
     def test_generations(self):

@@ -1097,7 +1097,7 @@ _STATUS_INDEX = {status: index for index, status in enumerate(_STATUS_LIST)}
 
 class DoneOrders:
     """
-    Finished orders by (owner, ClOrdID), in two generations of up to
+    Finished orders by owner and ClOrdID, in two generations of up to
     C{limit} each (the older is dropped when the newer fills).
 
     An order is kept as a tuple of plain values (its shared C{terms} and
@@ -1108,24 +1108,39 @@ class DoneOrders:
 
     def __init__(self, limit):
         self.limit = limit
+        #: {owner: {ClOrdID: record}} of this generation and the one before.
         self._records = {}
         self._oldRecords = {}
-        #: The terms tuples of this generation's records, and their index.
+        self._count = 0
+        #: The terms tuples of this generation's records (which keeps
+        #: them alive), and their indexes by identity (a terms tuple is
+        #: shared by many orders; hashing its seven items every time
+        #: costs more than its id).
         self._terms = []
         self._termIndex = {}
         self._oldTerms = []
 
     def __len__(self):
-        return len(self._records) + len(self._oldRecords)
+        return sum(len(r) for r in self._records.values()) + sum(
+            len(r) for r in self._oldRecords.values()
+        )
+
+    def records(self):
+        """
+        Every record kept (for tests).
+        """
+        for generation in (self._records, self._oldRecords):
+            for records in generation.values():
+                yield from records.values()
 
     def add(self, order):
         """
         Remember C{order} (finished) as it is now.
         """
         terms = order.terms
-        index = self._termIndex.get(terms)
+        index = self._termIndex.get(id(terms))
         if index is None:
-            index = self._termIndex[terms] = len(self._terms)
+            index = self._termIndex[id(terms)] = len(self._terms)
             self._terms.append(terms)
         data = order.userData
         if data is not None:
@@ -1133,10 +1148,13 @@ class DoneOrders:
                 data = (data.account, data.expireTime, data.expireDate)
             else:
                 data = (data,)
-        records = self._records
-        records[(terms[T_OWNER], order.clOrdId)] = (
+        records = self._records.get(terms[T_OWNER])
+        if records is None:
+            records = self._records[terms[T_OWNER]] = {}
+        clOrdId = order.clOrdId
+        records[clOrdId] = (
             order.orderId,
-            order.clOrdId,
+            clOrdId,
             index,
             order.price,
             order.quantity,
@@ -1146,10 +1164,12 @@ class DoneOrders:
             _STATUS_INDEX[order.status],
             data,
         )
-        if len(records) >= self.limit:
-            self._oldRecords = records
+        self._count += 1
+        if self._count >= self.limit:
+            self._oldRecords = self._records
             self._oldTerms = self._terms
             self._records = {}
+            self._count = 0
             self._terms = []
             self._termIndex = {}
 
@@ -1157,11 +1177,12 @@ class DoneOrders:
         """
         The finished order C{clOrdId} of C{owner} (an L{Order}), or None.
         """
-        key = (owner, clOrdId)
-        record = self._records.get(key)
+        records = self._records.get(owner)
+        record = records.get(clOrdId) if records is not None else None
         terms = self._terms
         if record is None:
-            record = self._oldRecords.get(key)
+            records = self._oldRecords.get(owner)
+            record = records.get(clOrdId) if records is not None else None
             if record is None:
                 return None
             terms = self._oldTerms
