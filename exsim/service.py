@@ -40,6 +40,10 @@ QUOTE_PROPERTIES = ("bid_price", "bid_size", "ask_price", "ask_size")
 def _name(value, what):
     if not isinstance(value, str) or not value.strip():
         raise BadValue("%s name must be a non-empty string, not %r" % (what, value))
+    if not value.strip().isprintable():
+        # Names reach the wire (symbols, house orders' client order ids):
+        # a control character, FIX's SOH above all, would break a message.
+        raise BadValue("%s name must be printable text, not %r" % (what, value))
     return value.strip()
 
 

@@ -79,6 +79,11 @@ class EngineOperationTests(SimulatorTestCase):
     def test_createErrors(self):
         self.assertRaises(DuplicateName, self.simulator.create_engine, "e1")
         self.assertRaises(BadValue, self.simulator.create_engine, " ")
+        # Names reach the wire: no control characters (FIX's SOH above all).
+        e = self.assertRaises(BadValue, self.simulator.create_engine, "e\x013")
+        self.assertIn("printable", str(e))
+        self.assertRaises(BadValue, self.simulator.create_order, "o\x01", "AAPL", side="buy", price="1", quantity=1)
+        self.assertRaises(BadValue, self.simulator.create_book, "B\tC", "e1")
         e = self.assertRaises(BadValue, self.simulator.create_engine, "e3", "quantum")
         self.assertIn("unknown engine 'quantum'", str(e))
         self.assertEqual(sorted(self.simulator.engines), ["e1"])
