@@ -533,6 +533,25 @@ class PropertyTests(EngineTestCase):
         e = self.assertRaises(BadValue, self.engine.setBookProperty, "AAPL", "colour", "red")
         self.assertIn("colour", str(e))
 
+    def test_bookAddedAgain(self):
+        """
+        Orders go to the book the engine has now, also with terms (owner,
+        symbol, side...) it saw on the book before.
+        """
+        self.submit(limit("s1", "a", "buy", 1, "10"))
+        self.submit(limit("s1", "b", "buy", 1, "10"))
+        self.engine.removeBook("AAPL")
+        gone = self.engine.submitNew(limit("s1", "x", "buy", 1, "10"))
+        self.assertEqual(gone.status, OrdStatus.REJECTED)
+        self.assertEqual(self.recorder.of("rejected")[-1].reason, RejectReason.UNKNOWN_SYMBOL)
+        book = self.engine.addBook(Instrument("AAPL"))
+        order = self.engine.submitNew(limit("s1", "c", "buy", 1, "10"))
+        self.assertEqual(order.status, OrdStatus.NEW)
+        self.assertEqual(book.orders(), [order])
+        self.assertEqual(self.book.orders(), [])
+        book.validateInternalState()
+        self.book = book
+
     def test_removeBookCancels(self):
         order = self.submit(limit("s1", "a", "buy", 1, "10"))
         self.engine.removeBook("AAPL")
