@@ -283,11 +283,24 @@ class EventQueue:
             events = withoutActivity(events)
             if not events:
                 return
-        self._reportLoss()
         room = self.maxSize - self._count
         if room <= 0:
-            self._lose(len(events))
+            # Full (the common case of a busy simulator nobody reads):
+            # _lose, inline after the first loss.
+            if self.lost:
+                count = len(events)
+                nextId = self._nextId = self._nextId + count
+                self.lost += count
+                self._lastLost = nextId - 1
+            else:
+                self._lose(len(events))
             return
+        if self.lost:
+            self._reportLoss()
+            room = self.maxSize - self._count
+            if room <= 0:
+                self._lose(len(events))
+                return
         if len(events) > room:
             kept = events[:room]
             lost = len(events) - room
