@@ -285,15 +285,9 @@ class EventQueue:
                 return
         room = self.maxSize - self._count
         if room <= 0:
-            # Full (the common case of a busy simulator nobody reads):
-            # _lose, inline after the first loss.
-            if self.lost:
-                count = len(events)
-                nextId = self._nextId = self._nextId + count
-                self.lost += count
-                self._lastLost = nextId - 1
-            else:
-                self._lose(len(events))
+            # Full (the common case of a busy simulator nobody reads): no
+            # loss report fits either.
+            self._lose(len(events))
             return
         if self.lost:
             self._reportLoss()

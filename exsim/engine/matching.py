@@ -446,8 +446,8 @@ class MatchingEngine:
 
     def _finish(self, order, orderId=None):
         """
-        Forget a finished order (the order id index, its live client order
-        id) and remember its client order id as finished.  C{orderId}, if
+        Forget a finished order: take it out of the order id index (its
+        client order id stays known, see L{_Owner}).  C{orderId}, if
         given, is its order id: an int the caller holds already is read
         faster than the order's own (on a cancel of a random old order, one
         object fewer to fetch from memory).
@@ -789,8 +789,7 @@ class MatchingEngine:
             gone = chunk[CHUNK] = chunk[CHUNK] + 1
             if gone > CHUNK - SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
                 self._retire(orderId >> CHUNK_BITS)
-            if self._pending:
-                self._pending.pop(orderId, None)
+            # (Not pending: checked above.)
         elif direct or not self._managed:
             # Found by its int order id: pass the caller's int on (the
             # order's own is one more object to read from memory).
