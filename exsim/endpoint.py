@@ -60,6 +60,19 @@ class Endpoint(service.Service):
         self.properties = {"listen": DEFAULT_LISTEN}
         self.factory = None
         self.port = None
+        self._carry(
+            getattr(protocol, "maxQuantity", None), getattr(protocol, "maxPrice", None)
+        )
+
+    def _carry(self, quantity, price):
+        """
+        Tell the engine the largest quantity and price this protocol can
+        carry (None, None: this endpoint no longer bounds them), so that it
+        accepts no order some feed of it could not publish.
+        """
+        setCarried = getattr(self.engine, "setCarried", None)
+        if setCarried is not None:
+            setCarried(self.name, quantity, price)
 
     def setProperty(self, name, value):
         """
@@ -162,8 +175,10 @@ class Endpoint(service.Service):
 
     def close(self):
         """
-        Stop listening and drop every connection.
+        Stop listening and drop every connection; the engine no longer
+        bounds orders by what this protocol carries.
         """
+        self._carry(None, None)
         ds = []
         if self.factory is not None and hasattr(self.factory, "shutdown"):
             ds.append(defer.maybeDeferred(self.factory.shutdown))

@@ -22,6 +22,7 @@ from decimal import Decimal
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim.engine.delivery import Failures
 from exsim.errors import BadValue
 from exsim.interfaces import IEngineListener
 from exsim.model import DEFAULT_PRICE_SCALE, T_OWNER, Instrument
@@ -164,6 +165,10 @@ class EngineEventListener:
         self.queue.addEngineEvents(self.engineName, self.engine, events)
 
 
+#: Events whose fields could not be converted (L{_Batch.take}).
+_conversionFailures = Failures("control event queue")
+
+
 class _Batch:
     """
     Engine events queued unconverted: event ids C{firstId} + offset.
@@ -185,7 +190,14 @@ class _Batch:
         """
         i = self.offset
         self.offset = i + 1
-        eventType, fields = engineEventFields(self.events[i], self.engine)
+        event = self.events[i]
+        try:
+            eventType, fields = engineEventFields(event, self.engine)
+        except Exception:
+            # Never lose the event: its type, and what went wrong.
+            _conversionFailures.note("a %s event" % (type(event).__name__,))
+            eventType = getattr(event, "type", None) or type(event).__name__
+            fields = {"error": "this event's fields could not be converted"}
         entry = {"event_id": self.firstId + i, "type": eventType, "time": self.time}
         for key, value in fields.items():
             if key not in entry:

@@ -14,6 +14,9 @@ from decimal import Decimal, InvalidOperation
 from exsim.errors import BadValue
 
 DEFAULT_PRICE_SCALE = 10000
+#: The largest internal price a decimal converts to (18 digits, as the FIX
+#: decoder bounds them; see L{exsim.engine.limits}).
+MAX_INTERNAL_PRICE = 10**18 - 1
 
 
 class _FastEnum(enum.Enum):
@@ -199,6 +202,8 @@ class Instrument:
             raise BadValue("price %r is not a decimal number" % (value,))
         if not scaled.is_finite() or scaled != scaled.to_integral_value():
             raise BadValue("price %r has too many decimal places" % (value,))
+        if not -MAX_INTERNAL_PRICE <= scaled <= MAX_INTERNAL_PRICE:
+            raise BadValue("price %r is out of range" % (value,))
         return int(scaled)
 
     def toDecimal(self, internal):

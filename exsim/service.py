@@ -623,26 +623,53 @@ class Simulator(service.MultiService):
         eng.rejectReplace(order.orderId, _reason(reason))
 
 
-def _orderId(value):
+#: Whole numbers from the management API have at most this many digits
+#: (as on the FIX wire: see L{exsim.fix.codec.MAX_NUMBER_DIGITS}).
+_MAX_WHOLE = 10**18
+
+
+def _whole(value):
+    """
+    A whole number given as an int or as text, of at most 18 digits, or
+    None.
+    """
     if isinstance(value, bool):
-        raise BadValue("an order id must be a whole number, not %r" % (value,))
+        return None
     if isinstance(value, int):
-        return value
+        return value if -_MAX_WHOLE < value < _MAX_WHOLE else None
+    text = str(value).strip()
+    if len(text) > 19:
+        return None
     try:
-        return int(str(value).strip())
+        return int(text)
     except ValueError:
-        raise BadValue("an order id must be a whole number, not %r" % (value,))
+        return None
+
+
+def _shown(value):
+    """
+    C{value} as text for an error message, cut short.
+    """
+    if isinstance(value, int) and -(10**40) < value < 10**40:
+        return repr(value)
+    text = value if isinstance(value, str) else type(value).__name__
+    return repr(text[:40] + "..." if len(text) > 40 else text)
+
+
+def _orderId(value):
+    number = _whole(value)
+    if number is None:
+        raise BadValue("an order id must be a whole number, not %s" % (_shown(value),))
+    return number
 
 
 def _quantity(value, what):
-    if isinstance(value, bool):
-        raise BadValue("%s must be a positive whole number, not %r" % (what, value))
-    try:
-        number = value if isinstance(value, int) else int(str(value).strip())
-    except ValueError:
-        raise BadValue("%s must be a positive whole number, not %r" % (what, value))
-    if number <= 0:
-        raise BadValue("%s must be a positive whole number, not %r" % (what, value))
+    number = _whole(value)
+    if number is None or number <= 0:
+        raise BadValue(
+            "%s must be a positive whole number of at most 18 digits, not %s"
+            % (what, _shown(value))
+        )
     return number
 
 

@@ -19,6 +19,7 @@ from heapq import heappop, heappush
 from zope.interface import implementer
 
 from exsim.engine.behaviours import Standard
+from exsim.engine.limits import Limits
 from exsim.interfaces import IBook
 from exsim.model import T_BUY
 
@@ -72,6 +73,7 @@ class Book:
         self.volume = 0
         self.tradeCount = 0
         self.properties = {}
+        self.limits = Limits()
 
     @property
     def behaviour(self):

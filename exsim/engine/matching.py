@@ -15,6 +15,9 @@ from zope.interface import implementer
 
 from exsim.engine.behaviours import Standard
 from exsim.engine.book import Book
+from exsim.engine.delivery import Failures
+from exsim.engine.limits import PROPERTIES as LIMIT_PROPERTIES
+from exsim.engine.limits import Carriers, parseQuantityBound
 from exsim.engine.events import (
     Accepted,
     Added,
@@ -141,6 +144,8 @@ class MatchingEngine:
         self._clock = clock
         self._listeners = []
         self._listenerTuple = ()
+        #: {listener: L{Failures}} of the listeners that raised.
+        self.listenerFailures = {}
         self._events = []
         # While a command, a batch or a delivery runs, events wait: they
         # go out together when it ends.
@@ -159,6 +164,7 @@ class MatchingEngine:
         # path of submitNew needs of them, found with one lookup.  Cleared
         # when books or owners' records change.
         self._knownTerms = {}
+        self._carriers = Carriers()
         self._pending = {}
         self._nextOrderId = 1
         self._nextExecId = 1
@@ -189,6 +195,7 @@ class MatchingEngine:
         if behaviour is None:
             behaviour = Standard()
         book = Book(instrument, behaviour)
+        book.limits.update(self._carriers.bounds())
         self.books[instrument.symbol] = book
         self._knownTerms.clear()
         return book
@@ -228,6 +235,8 @@ class MatchingEngine:
             instrument.tickSize = _positivePrice(instrument, name, value)
         elif name == "reference_price":
             book.referencePrice = _positivePrice(instrument, name, value)
+        elif name in LIMIT_PROPERTIES:
+            self._setLimit(book, name, value)
         elif name in parameterNames():
             params = getattr(book.behaviour, "parameters", {})
             if name in params:
@@ -243,13 +252,48 @@ class MatchingEngine:
             handlers = registry.entries("book_property")
             handler = handlers.get(name)
             if handler is None:
-                known = ["behaviour", "tick_size", "reference_price"]
+                known = ["behaviour", "tick_size", "reference_price"] + list(LIMIT_PROPERTIES)
                 known += sorted(parameterNames()) + sorted(handlers)
                 raise BadValue(
                     "unknown book property %r (known: %s)" % (name, ", ".join(known))
                 )
             handler(self, book, name, value)
         book.properties[name] = value
+
+    def setCarried(self, key, quantity, price):
+        """
+        Bound the quantities and prices of every book by what a protocol
+        attached to this engine can carry (an endpoint, named C{key}): an
+        order outside what any attached protocol can carry is rejected.
+
+        @param quantity: the largest quantity it carries, or None.
+        @param price: the highest price (internal units), or None.  Both
+            None: C{key} is detached.
+        """
+        self._carriers.set(key, quantity, price)
+        bounds = self._carriers.bounds()
+        for book in self.books.values():
+            book.limits.update(bounds)
+        self._knownTerms.clear()
+
+    def _setLimit(self, book, name, value):
+        """
+        Set (or, with C{none} or an empty value, clear) one of a book's
+        bounds: C{max_order_quantity}, C{min_price}, C{max_price}.
+        """
+        settings = book.limits.settings
+        if value is None or str(value).strip().lower() in ("", "none"):
+            settings.pop(name, None)
+        elif name == "max_order_quantity":
+            settings[name] = parseQuantityBound(value)
+        else:
+            price = _positivePrice(book.instrument, name, value)
+            other = settings.get("max_price" if name == "min_price" else "min_price")
+            if other is not None and (price > other if name == "min_price" else price < other):
+                raise BadValue("min_price must not exceed max_price")
+            settings[name] = price
+        book.limits.update(self._carriers.bounds())
+        self._knownTerms.clear()
 
     def getBook(self, symbol):
         try:
@@ -520,14 +564,15 @@ class MatchingEngine:
         clOrdId = order.clOrdId
         known = self._knownTerms.get(terms)
         if known is not None:
-            book, record, tif = known
+            book, record, tif, maxQuantity, minPrice, maxPrice = known
         if (
             known is None
             or type(price) is not int
-            or price <= 0
+            or not minPrice <= price <= maxPrice
             or price % book.instrument.tickSize
             or type(quantity) is not int
             or quantity <= 0
+            or quantity > maxQuantity
             or clOrdId in record.old
             # Checks that the id is new and, if it is, records it: one
             # lookup instead of two.
@@ -558,7 +603,11 @@ class MatchingEngine:
                 # Valid terms: the next order with them takes the hot path.
                 if len(self._knownTerms) >= KNOWN_TERMS:
                     self._knownTerms.clear()
-                self._knownTerms[terms] = (book, record, terms[T_TIF])
+                limits = book.limits
+                self._knownTerms[terms] = (
+                    book, record, terms[T_TIF],
+                    limits.maxQuantity, limits.minPrice, limits.maxPrice,
+                )
             # Not the hot path below: matchNew handles every case.
             tif = None
         if len(record.ids) >= record.limit:
@@ -676,11 +725,14 @@ class MatchingEngine:
         return order
 
     def _listenerFailed(self, listener):
-        self.log.failure(
-            "engine {engine} listener {listener} failed",
-            engine=self.name,
-            listener=listener,
-        )
+        """
+        A listener raised on a batch: count it and log the first of its
+        kind; the other listeners still get the batch.
+        """
+        failures = self.listenerFailures.get(listener)
+        if failures is None:
+            failures = self.listenerFailures[listener] = Failures(listener)
+        failures.note("a batch of engine %s" % (self.name,))
 
     def _validateNew(self, book, order):
         if book is None:
@@ -705,6 +757,9 @@ class MatchingEngine:
                 )
         else:
             return RejectReason.UNSUPPORTED_ORDER_TYPE, "unsupported order type"
+        problem = book.limits.check(quantity, order.price)
+        if problem is not None:
+            return problem
         tif = order.timeInForce
         if tif is GTD:
             if order.expireTime is None:
@@ -835,6 +890,10 @@ class MatchingEngine:
                 reason, text = RejectReason.BAD_PRICE, "price must be positive and on the tick grid"
             elif price is not None and order.ordType is MARKET:
                 reason, text = RejectReason.BAD_PRICE, "a market order has no price"
+            else:
+                problem = book.limits.check(order.quantity if quantity is None else quantity, price)
+                if problem is not None:
+                    reason, text = problem
         if reason is not None:
             self._cancelReject(owner, clOrdId, origClOrdId, orderId, order, reason, "replace", text)
         elif self._managed and not direct:
@@ -1201,6 +1260,7 @@ class MatchingEngine:
             raise BadValue("fill quantity must be a positive integer, not %r" % (quantity,))
         if type(price) is not int or price <= 0:
             raise BadValue("fill price must be positive, not %r" % (price,))
+        self.books[order.symbol].limits.checkPrice(price, "fill price")
         if quantity > order.leavesQty:
             raise BadValue(
                 "fill quantity %d exceeds the order's leaves quantity %d"
@@ -1321,6 +1381,7 @@ class MatchingEngine:
                 raise BadValue("two market orders: give a price")
         if type(price) is not int or price <= 0:
             raise BadValue("match price must be positive")
+        self.books[a.symbol].limits.checkPrice(price, "match price")
         book = self.books[a.symbol]
         for order in (a, b):
             if order.status is PENDING_NEW:

@@ -25,6 +25,14 @@ with open(os.path.join(os.path.dirname(__file__), "spec", "datafields.json")) as
     DATA_LENGTH_TAGS = {int(k): v for k, v in json.load(_f).items()}
 del _f
 
+#: The most digits a whole number on the wire may have (tag numbers,
+#: BodyLength, MsgSeqNum, and every field of an integer type: see
+#: L{exsim.fix.dictionary}): 18 digits fit a signed 64-bit integer, which
+#: every FIX engine can hold.  Longer numbers are refused before int()
+#: sees them: Python will not convert more than 4,300 digits, and a number
+#: that big would reach every listener and feed of the engine.
+MAX_NUMBER_DIGITS = 18
+
 #: Bytes of small tag numbers -> int, to avoid int() on the hot path.
 _TAGS = {str(i).encode("ascii"): i for i in range(1, 10000)}
 
@@ -157,8 +165,8 @@ class Framer:
                     values = m.groups()
                     end = m.end()
                     if (
-                        m.end(2) + 1 + int(values[1]) == end - 7
-                        and end - pos <= maxSize
+                        end - pos <= maxSize
+                        and m.end(2) + 1 + int(values[1]) == end - 7
                         and int(values[-1]) == byteSum(buf[pos : end - 7])
                     ):
                         append(_shaped(used, buf[pos:end], values))
@@ -207,7 +215,7 @@ class Framer:
                     continue
                 break
             lengthText = buf[j + 3 : k]
-            if not lengthText.isdigit():
+            if not lengthText.isdigit() or len(lengthText) > MAX_NUMBER_DIGITS:
                 nxt = self._resync(buf, pos + 1)
                 end = n if nxt < 0 else nxt
                 append(FrameError("bad BodyLength %r" % (lengthText,), buf[pos:end]))
@@ -480,7 +488,7 @@ class Shape:
 
 #: A value the fast parse takes: no '=', no SOH.
 _VALUE = rb"[^\x01=]*"
-_DIGITS = rb"[0-9]+"
+_DIGITS = rb"[0-9]{1,18}"
 _CHECKSUM = rb"[0-9]{3}"
 
 
@@ -516,6 +524,8 @@ def _parseWithData(raw):
         t = raw[pos:eq]
         if not t.isdigit() or t[:1] == b"0":
             raise Garbled("tag %r is not a positive number" % (t[:40],))
+        if len(t) > MAX_NUMBER_DIGITS:
+            raise Garbled("tag %r... has more than %d digits" % (t[:20], MAX_NUMBER_DIGITS))
         tag = int(t)
         if tag == pendingData:
             end = eq + 1 + pendingLength
@@ -528,7 +538,7 @@ def _parseWithData(raw):
         value = raw[eq + 1 : end]
         pairs.append((tag, value))
         pendingData = None
-        if tag in DATA_LENGTH_TAGS and value.isdigit():
+        if tag in DATA_LENGTH_TAGS and value.isdigit() and len(value) <= MAX_NUMBER_DIGITS:
             pendingData = DATA_LENGTH_TAGS[tag]
             pendingLength = int(value)
         pos = end + 1
@@ -577,7 +587,9 @@ class Message:
         bs = fields.get(8)
         self.beginString = None if bs is None else bs.decode("latin-1")
         sn = fields.get(34)
-        self.seqNum = int(sn) if sn is not None and sn.isdigit() else None
+        self.seqNum = (
+            int(sn) if sn is not None and sn.isdigit() and len(sn) <= MAX_NUMBER_DIGITS else None
+        )
 
     @property
     def pairs(self):
@@ -726,7 +738,11 @@ def _shaped(shape, raw, values):
     message.msgType = msgType
     i = shape.first.get(34)
     seqNum = None if i is None else values[i]
-    message.seqNum = int(seqNum) if seqNum is not None and seqNum.isdigit() else None
+    message.seqNum = (
+        int(seqNum)
+        if seqNum is not None and seqNum.isdigit() and len(seqNum) <= MAX_NUMBER_DIGITS
+        else None
+    )
     validatedBy = shape.validatedBy
     if validatedBy is not None:
         for i, predicate in shape.checks:

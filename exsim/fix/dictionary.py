@@ -108,8 +108,20 @@ class Problem:
         return self.text
 
 
-_INT = re.compile(rb"-?[0-9]+\Z")
-_FLOAT = re.compile(rb"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+#: Whole numbers of at most 18 digits (L{codec.MAX_NUMBER_DIGITS}), and
+#: decimals of at most 15 digits before the point and 18 after it: more
+#: than any price or quantity a venue handles, and bounded, so that no
+#: value reaches the engine that a feed could not publish or Python could
+#: not convert (it converts at most 4,300 digits).  A longer number is
+#: out of range (L{_UNBOUNDED}).
+_INT = re.compile(rb"-?[0-9]{1,18}\Z")
+_FLOAT = re.compile(rb"-?(?:[0-9]{1,15}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})\Z")
+#: The same formats without a bound on digits: a value matching one of
+#: these but not its bounded pattern is a number out of range.
+_UNBOUNDED = {
+    _INT: re.compile(rb"-?[0-9]+\Z"),
+    _FLOAT: re.compile(rb"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z"),
+}
 _TIMESTAMP = re.compile(
     rb"[0-9]{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])-"
     rb"(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]{1,9})?\Z"
@@ -133,10 +145,12 @@ _TZTIMESTAMP = re.compile(
 
 class _Digits:
     """
-    Stands for a pattern whose C{match} is C{bytes.isdigit}.
+    Stands for a pattern whose C{match} is: 1 to 18 digits.
     """
 
-    match = staticmethod(bytes.isdigit)
+    @staticmethod
+    def match(value):
+        return value.isdigit() and len(value) <= 18
 
 
 _DIGITS = _Digits()
@@ -155,7 +169,7 @@ _VALUE_PATTERNS = {
         _DAYOFMONTH,
     )
 }
-_VALUE_PATTERNS[_DIGITS] = rb"[0-9]+"
+_VALUE_PATTERNS[_DIGITS] = rb"[0-9]{1,18}"
 
 _FORMATS = {
     "INT": _INT,
@@ -216,6 +230,7 @@ class FieldSpec:
         isChar = kind == "CHAR"
         multi = kind in _MULTI
         match = fmt.match if fmt is not None else None
+        unbounded = _UNBOUNDED.get(fmt)
         if match is None and enums is None and not isChar:
             self.ok = None
             self.pattern = None
@@ -224,6 +239,12 @@ class FieldSpec:
 
         def check(value):
             if match is not None and match(value) is None:
+                if unbounded is not None and unbounded.match(value) is not None:
+                    return (
+                        VALUE_OUT_OF_RANGE,
+                        "Value is incorrect (out of range) for %s (%d): a number of %d "
+                        "characters" % (name, tag, len(value)),
+                    )
                 return (
                     INCORRECT_DATA_FORMAT,
                     "Incorrect data format for value of %s (%d): %s expected"

@@ -19,6 +19,7 @@ numbers gets what it missed.
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim.engine.delivery import Failures
 from exsim.events import ACTIVITY_OWNER
 from exsim.fix.orders import ER_BUILDERS, profileFor
 from exsim.interfaces import IEngineListener, IFixApplication
@@ -35,6 +36,7 @@ class DropCopy:
     log = Logger()
 
     def __init__(self, endpoint):
+        self.failures = Failures(self)
         self.endpoint = endpoint
         self.engine = endpoint.engine
         self.reactor = endpoint.reactor
@@ -66,29 +68,36 @@ class DropCopy:
             return
         seconds = None
         books = self.engine.books
-        for event in events:
-            builder = ER_BUILDERS.get(event.__class__)
-            if builder is None:
-                continue
-            if seconds is None:
-                seconds = self.reactor.seconds()
-            order = event.order
-            owner = order.owner
-            if type(owner) is str and owner.startswith(ACTIVITY_OWNER):
-                # Background activity stands for the rest of the market,
-                # whose reports no drop copy of ours would ever carry.
-                continue
-            book = books.get(order.symbol)
-            scale = book.instrument.priceScale if book is not None else 10000
-            owner = str(owner)
-            built = {}
-            for session, profile in targets:
-                fields = built.get(profile)
-                if fields is None:
-                    fields = builder(profile, event, scale, profile.stamp(seconds))
-                    if profile.parties:
-                        fields.extend([(453, "1"), (448, owner), (447, "D"), (452, "3")])
-                    else:
-                        fields.append((109, owner))
-                    built[profile] = fields
-                session.sendApp("8", fields)
+        while events:
+            event = None
+            try:
+                for event in events:
+                    builder = ER_BUILDERS.get(event.__class__)
+                    if builder is None:
+                        continue
+                    if seconds is None:
+                        seconds = self.reactor.seconds()
+                    order = event.order
+                    owner = order.owner
+                    if type(owner) is str and owner.startswith(ACTIVITY_OWNER):
+                        # Background activity stands for the rest of the market,
+                        # whose reports no drop copy of ours would ever carry.
+                        continue
+                    book = books.get(order.symbol)
+                    scale = book.instrument.priceScale if book is not None else 10000
+                    owner = str(owner)
+                    built = {}
+                    for session, profile in targets:
+                        fields = built.get(profile)
+                        if fields is None:
+                            fields = builder(profile, event, scale, profile.stamp(seconds))
+                            if profile.parties:
+                                fields.extend([(453, "1"), (448, owner), (447, "D"), (452, "3")])
+                            else:
+                                fields.append((109, owner))
+                            built[profile] = fields
+                        session.sendApp("8", fields)
+            except Exception:
+                events = self.failures.failed(events, event)
+            else:
+                return

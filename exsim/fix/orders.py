@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim.engine.delivery import Failures
 from exsim.engine.events import (
     Accepted,
     CancelRejected,
@@ -339,6 +340,10 @@ def _qtyValue(text):
     number, else something the engine rejects as a bad quantity.
     """
     if text is None:
+        return 0
+    if len(text) > 34:
+        # Longer than any quantity the dictionary lets through (15 digits,
+        # a point and 18 decimals): the engine rejects 0.
         return 0
     try:
         return int(text)
@@ -1222,6 +1227,7 @@ class OrderEntry:
     log = Logger()
 
     def __init__(self, endpoint, marketData=None):
+        self.failures = Failures(self)
         self.endpoint = endpoint
         self.engine = endpoint.engine
         self.reactor = endpoint.reactor
@@ -1550,38 +1556,46 @@ class OrderEntry:
         # The route, price scale and stamp of the last order's terms
         # (owner and symbol): an order's events come together.
         lastTerms = route = None
-        for event in events:
-            cls = event.__class__
-            builder = ER_BUILDERS.get(cls)
-            if builder is None:
-                if cls is CancelRejected:
-                    self._sendCancelReject(event)
-                continue
-            order = event.order
-            terms = order.terms
-            if terms is not lastTerms:
-                lastTerms = terms
-                route = routes.get(terms[T_OWNER])
-                if route is None:
-                    continue
-                session, profile, sendEncoded, encoders = route
-                if stampSeconds is None:
-                    stampSeconds = self.reactor.seconds()
-                stamp = stamps.get(profile)
-                if stamp is None:
-                    stamp = stamps[profile] = profile.stamp(stampSeconds)
-                book = books.get(terms[T_SYMBOL])
-                scale = book.instrument.priceScale if book is not None else 10000
-            elif route is None:
-                continue
-            encoder = encoders.get(cls)
-            text = None if encoder is None else encoder(event, scale, stamp)
-            if text is None:
-                session.sendApp("8", builder(profile, event, scale, stamp))
+        while events:
+            event = None
+            try:
+                for event in events:
+                    cls = event.__class__
+                    builder = ER_BUILDERS.get(cls)
+                    if builder is None:
+                        if cls is CancelRejected:
+                            self._sendCancelReject(event)
+                        continue
+                    order = event.order
+                    terms = order.terms
+                    if terms is not lastTerms:
+                        lastTerms = terms
+                        route = routes.get(terms[T_OWNER])
+                        if route is None:
+                            continue
+                        session, profile, sendEncoded, encoders = route
+                        if stampSeconds is None:
+                            stampSeconds = self.reactor.seconds()
+                        stamp = stamps.get(profile)
+                        if stamp is None:
+                            stamp = stamps[profile] = profile.stamp(stampSeconds)
+                        book = books.get(terms[T_SYMBOL])
+                        scale = book.instrument.priceScale if book is not None else 10000
+                    elif route is None:
+                        continue
+                    encoder = encoders.get(cls)
+                    text = None if encoder is None else encoder(event, scale, stamp)
+                    if text is None:
+                        session.sendApp("8", builder(profile, event, scale, stamp))
+                    else:
+                        sendEncoded(b"8", text.encode("utf-8"))
+                    if event.status in _DONE_STATUSES:
+                        self._done.add(order)
+            except Exception:
+                events = self.failures.failed(events, event)
+                lastTerms = None
             else:
-                sendEncoded(b"8", text.encode("utf-8"))
-            if event.status in _DONE_STATUSES:
-                self._done.add(order)
+                return
 
     def _sendCancelReject(self, event):
         session = self.sessions.get(event.owner)

@@ -29,6 +29,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine import events as ev
+from exsim.engine.delivery import Failures
 from exsim.interfaces import IEngineListener, IProtocolFamily
 from exsim.soup import itch50, packets
 from exsim.soup.ouch import SOUP_PROPERTIES, parseSoupProperty, venueClock
@@ -43,6 +44,9 @@ class ItchFamily:
 
     name = "itch"
     properties = dict(SOUP_PROPERTIES)
+    #: Shares and Price(4) fields are 32 bits unsigned.
+    maxQuantity = 2**32 - 1
+    maxPrice = 2**32 - 1
 
     def propertyNames(self):
         return tuple(sorted(self.properties))
@@ -71,6 +75,7 @@ class ItchFactory(SoupServerFactory):
     maxPacketLength = 256
 
     def __init__(self, endpoint):
+        self.failures = Failures(self)
         SoupServerFactory.__init__(self, endpoint)
         self.engine = endpoint.engine
         self.venueClock = venueClock(endpoint)
@@ -145,70 +150,77 @@ class ItchFactory(SoupServerFactory):
     def engineEvents(self, events):
         restingTrades = None
         references = self.references
-        for index, event in enumerate(events):
-            kind = type(event)
-            if kind is ev.BookChanged or kind is ev.Accepted:
-                continue
-            if kind is ev.Added:
-                order = event.order
-                old = self._replacing.pop(order.orderId, None)
-                if old is None:
-                    self._add(order, event.leavesQty, event.price)
-                else:
-                    reference = self._nextReference
-                    self._nextReference = reference + 1
-                    references[order.orderId] = reference
-                    self._publish(
-                        itch50.orderReplace(
-                            self._locate(order.symbol), self._track(), self._now(), old,
-                            reference, event.leavesQty, event.price,
+        while events:
+            event = None
+            try:
+                for index, event in enumerate(events):
+                    kind = type(event)
+                    if kind is ev.BookChanged or kind is ev.Accepted:
+                        continue
+                    if kind is ev.Added:
+                        order = event.order
+                        old = self._replacing.pop(order.orderId, None)
+                        if old is None:
+                            self._add(order, event.leavesQty, event.price)
+                        else:
+                            reference = self._nextReference
+                            self._nextReference = reference + 1
+                            references[order.orderId] = reference
+                            self._publish(
+                                itch50.orderReplace(
+                                    self._locate(order.symbol), self._track(), self._now(), old,
+                                    reference, event.leavesQty, event.price,
+                                )
+                            )
+                    elif kind is ev.Filled:
+                        if not event.resting:
+                            continue
+                        if restingTrades is None:
+                            restingTrades = set()
+                        restingTrades.add(event.tradeId)
+                        order = event.order
+                        reference = references.get(order.orderId)
+                        if reference is None:
+                            continue
+                        locate = self._locate(order.symbol)
+                        if event.price == event.orderPrice:
+                            payload = itch50.orderExecuted(
+                                locate, self._track(), self._now(), reference, event.quantity, event.tradeId
+                            )
+                        else:
+                            payload = itch50.orderExecutedWithPrice(
+                                locate, self._track(), self._now(), reference, event.quantity,
+                                event.tradeId, event.price,
+                            )
+                        self._publish(payload)
+                        if not event.leavesQty:
+                            del references[order.orderId]
+                    elif kind is ev.Trade:
+                        if restingTrades is not None and event.tradeId in restingTrades:
+                            continue
+                        self._publish(
+                            itch50.trade(
+                                self._locate(event.symbol), self._track(), self._now(), event.quantity,
+                                event.symbol, event.price, event.tradeId,
+                            )
                         )
-                    )
-            elif kind is ev.Filled:
-                if not event.resting:
-                    continue
-                if restingTrades is None:
-                    restingTrades = set()
-                restingTrades.add(event.tradeId)
-                order = event.order
-                reference = references.get(order.orderId)
-                if reference is None:
-                    continue
-                locate = self._locate(order.symbol)
-                if event.price == event.orderPrice:
-                    payload = itch50.orderExecuted(
-                        locate, self._track(), self._now(), reference, event.quantity, event.tradeId
-                    )
-                else:
-                    payload = itch50.orderExecutedWithPrice(
-                        locate, self._track(), self._now(), reference, event.quantity,
-                        event.tradeId, event.price,
-                    )
-                self._publish(payload)
-                if not event.leavesQty:
-                    del references[order.orderId]
-            elif kind is ev.Trade:
-                if restingTrades is not None and event.tradeId in restingTrades:
-                    continue
-                self._publish(
-                    itch50.trade(
-                        self._locate(event.symbol), self._track(), self._now(), event.quantity,
-                        event.symbol, event.price, event.tradeId,
-                    )
-                )
-            elif kind is ev.Cancelled or kind is ev.Expired:
-                self._delete(event.order)
-            elif kind is ev.Replaced:
-                self._replaced(event, events, index)
-            elif kind is ev.DayEnded:
-                # The day closes and the next one opens on the same stream.
-                for code in (
-                    itch50.END_OF_MARKET_HOURS,
-                    itch50.END_OF_SYSTEM_HOURS,
-                    itch50.START_OF_SYSTEM_HOURS,
-                    itch50.START_OF_MARKET_HOURS,
-                ):
-                    self._publish(itch50.systemEvent(self._track(), self._now(), code))
+                    elif kind is ev.Cancelled or kind is ev.Expired:
+                        self._delete(event.order)
+                    elif kind is ev.Replaced:
+                        self._replaced(event, events, index)
+                    elif kind is ev.DayEnded:
+                        # The day closes and the next one opens on the same stream.
+                        for code in (
+                            itch50.END_OF_MARKET_HOURS,
+                            itch50.END_OF_SYSTEM_HOURS,
+                            itch50.START_OF_SYSTEM_HOURS,
+                            itch50.START_OF_MARKET_HOURS,
+                        ):
+                            self._publish(itch50.systemEvent(self._track(), self._now(), code))
+            except Exception:
+                events = self.failures.failed(events, event)
+            else:
+                return
 
     def _delete(self, order):
         reference = self.references.pop(order.orderId, None)

@@ -16,6 +16,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine import events as ev
+from exsim.engine.delivery import Failures
 from exsim.errors import BadValue
 from exsim.values import parseBoolean
 from exsim.interfaces import IEngineListener, IProtocolFamily
@@ -159,6 +160,10 @@ class OuchFamily:
 
     name = "ouch"
     properties = dict(SOUP_PROPERTIES, cancel_on_disconnect=_boolean)
+    #: Shares and Price(4) fields are 32 bits unsigned; an order's price
+    #: must stay below the market-order price (214748.3647).
+    maxQuantity = 2**32 - 1
+    maxPrice = ouch42.MARKET_PRICE - 1
 
     def propertyNames(self):
         return tuple(sorted(self.properties))
@@ -209,6 +214,7 @@ class OuchFactory(SoupServerFactory):
     maxPacketLength = 1024
 
     def __init__(self, endpoint):
+        self.failures = Failures(self)
         SoupServerFactory.__init__(self, endpoint)
         self.engine = endpoint.engine
         self.venueClock = venueClock(endpoint)
@@ -272,20 +278,27 @@ class OuchFactory(SoupServerFactory):
     def engineEvents(self, events):
         dispatch = self._dispatch
         byOwner = self._byOwner
-        for event in events:
-            handler = dispatch.get(type(event))
-            if handler is None:
-                if type(event) is ev.CancelRejected:
-                    session = byOwner.get(event.owner)
+        while events:
+            event = None
+            try:
+                for event in events:
+                    handler = dispatch.get(type(event))
+                    if handler is None:
+                        if type(event) is ev.CancelRejected:
+                            session = byOwner.get(event.owner)
+                            if session is not None:
+                                session.onCancelRejected(event)
+                        elif type(event) is ev.DayEnded:
+                            for session in self.sessions.values():
+                                session.onDayEnded()
+                        continue
+                    session = byOwner.get(event.order.owner)
                     if session is not None:
-                        session.onCancelRejected(event)
-                elif type(event) is ev.DayEnded:
-                    for session in self.sessions.values():
-                        session.onDayEnded()
-                continue
-            session = byOwner.get(event.order.owner)
-            if session is not None:
-                handler(session, event)
+                        handler(session, event)
+            except Exception:
+                events = self.failures.failed(events, event)
+            else:
+                return
 
     def startFactory(self):
         # Listening again after a shutdown: follow the engine again.
