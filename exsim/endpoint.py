@@ -6,10 +6,10 @@ engine.
 
 from twisted.application import service
 from twisted.internet import defer
-from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 
 from exsim.errors import BadValue, WrongState
+from exsim.listening import serverEndpoint
 
 DEFAULT_LISTEN = "tcp:0:interface=127.0.0.1"
 
@@ -126,7 +126,7 @@ class Endpoint(service.Service):
         if self.factory is None:
             self.factory = self.protocol.buildFactory(self)
         try:
-            ep = serverFromString(self.reactor, self.properties["listen"])
+            ep = serverEndpoint(self.reactor, self.properties["listen"])
         except (ValueError, TypeError, KeyError) as e:
             return defer.fail(
                 BadValue("bad listen endpoint %r: %s" % (self.properties["listen"], e))

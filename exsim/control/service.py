@@ -7,13 +7,13 @@ hands logged-in users a L{ControlAvatar} of the simulator.
 from twisted.application import service
 from twisted.cred import portal
 from twisted.internet import defer
-from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
 from twisted.spread import pb
 from zope.interface import implementer
 
 from exsim.control.avatar import ControlAvatar
 from exsim.errors import BadValue, WrongState
+from exsim.listening import serverEndpoint
 
 #: Where the management service listens unless told otherwise.
 DEFAULT_LISTEN = "tcp:8789:interface=127.0.0.1"
@@ -115,7 +115,7 @@ class ControlService(service.Service):
         @return: a Deferred firing with the port.
         """
         try:
-            endpoint = serverFromString(self.reactor, self.listen)
+            endpoint = serverEndpoint(self.reactor, self.listen)
         except (ValueError, TypeError, KeyError) as e:
             return defer.fail(BadValue("bad control listen endpoint %r: %s" % (self.listen, e)))
         d = endpoint.listen(self.factory)

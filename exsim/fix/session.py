@@ -32,6 +32,7 @@ from exsim.fix.dictionary import (
     VALUE_OUT_OF_RANGE,
 )
 from exsim.interfaces import IFixEncodedSession, IFixSession
+from exsim.listening import noDelay
 
 byteSum = codec.byteSum
 CHECKSUM_FIELDS = codec.CHECKSUM_FIELDS
@@ -376,6 +377,7 @@ class FixConnection(Protocol):
     # -- transport -----------------------------------------------------------
 
     def connectionMade(self):
+        noDelay(self.transport)
         peer = self.transport.getPeer()
         self._peer = "%s:%s" % (getattr(peer, "host", "?"), getattr(peer, "port", "?"))
         self.factory.connections.add(self)

@@ -21,6 +21,7 @@ why.
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 
+from exsim.listening import noDelay
 from exsim.soup import packets
 from exsim.soup.packets import SoupProtocolError
 
@@ -91,6 +92,7 @@ class SoupServerProtocol(Protocol):
         self._reader = packets.PacketReader(factory.maxPacketLength)
 
     def connectionMade(self):
+        noDelay(self.transport)
         now = self.reactor.seconds()
         self._lastReceived = now
         self._lastSent = now
