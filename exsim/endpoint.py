@@ -6,12 +6,48 @@ engine.
 
 from twisted.application import service
 from twisted.internet import defer
+from twisted.internet.interfaces import IProtocolFactory
 from twisted.logger import Logger
+from twisted.python.components import registerAdapter
+from zope.interface import implementer
 
 from exsim.errors import BadValue, WrongState
+from exsim.interfaces import IEndpointFactory
 from exsim.listening import serverEndpoint
+from exsim.roles import roleOf
 
 DEFAULT_LISTEN = "tcp:0:interface=127.0.0.1"
+
+
+@implementer(IEndpointFactory, IProtocolFactory)
+class PlainFactory:
+    """
+    A plain Twisted protocol factory as an L{IEndpointFactory} (the
+    adapter registered below): a third-party protocol family may build
+    one; it has no properties to apply and closes nothing on shutdown
+    beyond what stopping the listener does.
+    """
+
+    def __init__(self, factory):
+        self.factory = factory
+
+    def buildProtocol(self, addr):
+        return self.factory.buildProtocol(addr)
+
+    def doStart(self):
+        self.factory.doStart()
+
+    def doStop(self):
+        self.factory.doStop()
+
+    def propertyChanged(self, name, value):
+        pass
+
+    def shutdown(self):
+        return None
+
+
+registerAdapter(PlainFactory, IProtocolFactory, IEndpointFactory)
 
 #: Properties every endpoint accepts, whatever its protocol.
 COMMON_PROPERTIES = ("listen", "users")
@@ -95,7 +131,7 @@ class Endpoint(service.Service):
                 % (self.protocolName, name, ", ".join(known))
             )
         self.properties[name] = value
-        if self.factory is not None and hasattr(self.factory, "propertyChanged"):
+        if self.factory is not None:
             self.factory.propertyChanged(name, value)
 
     def report(self, eventType, **fields):
@@ -124,7 +160,13 @@ class Endpoint(service.Service):
         if self.port is not None:
             return defer.fail(WrongState("endpoint %r is already listening" % self.name))
         if self.factory is None:
-            self.factory = self.protocol.buildFactory(self)
+            try:
+                self.factory = roleOf(
+                    self.protocol.buildFactory(self), IEndpointFactory,
+                    "the %s endpoint %r" % (self.protocolName, self.name),
+                )
+            except BadValue:
+                return defer.fail()
         try:
             ep = serverEndpoint(self.reactor, self.properties["listen"])
         except (ValueError, TypeError, KeyError) as e:
@@ -180,7 +222,7 @@ class Endpoint(service.Service):
         """
         self._carry(None, None)
         ds = []
-        if self.factory is not None and hasattr(self.factory, "shutdown"):
+        if self.factory is not None:
             ds.append(defer.maybeDeferred(self.factory.shutdown))
         if self.port is not None:
             port, self.port = self.port, None

@@ -73,9 +73,9 @@ class IBehaviour(Interface):
     def handleNew(engine, book, order):
         """
         Process a new, valid order (already given its order id).  Use the
-        engine's primitives (L{IEngine.matchNew}, L{IEngine.acceptOrder},
-        L{IEngine.fillOrder}, L{IEngine.rejectOrder},
-        L{IEngine.cancelUnsolicited}, ...).
+        engine's primitives (C{engine} provides L{IMatchingPrimitives}:
+        C{matchNew}, C{acceptOrder}, C{fillOrder}, C{rejectOrder},
+        C{cancelUnsolicited}, ...).
         """
 
     def setProperty(name, value):
@@ -91,33 +91,17 @@ class IBehaviour(Interface):
         """
 
 
-class IEngine(Interface):
+class IEngineEvents(Interface):
     """
-    An order engine: commands in, events out.
-
-    Requests from the wire are C{submitNew}, C{submitCancel} and
-    C{submitReplace}; what happens is told to listeners as events.
-    Business rejects are events, never exceptions.
+    The events of an engine, for listeners (every wire protocol, the control
+    event queue, market data, drop copy).
     """
 
     name = Attribute("The engine's name.")
-    mode = Attribute("'auto' (match) or 'managed' (hold requests for a test).")
-    books = Attribute("{symbol: IBook}.")
-
-    def addBook(instrument, behaviour=None):
-        """
-        Add a book for an instrument; return it.
-        """
-
-    def removeBook(symbol):
-        """
-        Remove a book; its resting orders are cancelled.
-        """
-
-    def getBook(symbol):
-        """
-        The book of C{symbol}; raise L{exsim.errors.UnknownName} if none.
-        """
+    books = Attribute(
+        "{symbol: IBook} (read only): listeners read a book's instrument "
+        "(price scale) and depth."
+    )
 
     def subscribe(listener):
         """
@@ -129,14 +113,21 @@ class IEngine(Interface):
         Stop delivering events to C{listener}.
         """
 
-    def setProperty(name, value):
-        """
-        Set an engine property (C{mode}).
-        """
+
+class IOrderEntry(IEngineEvents):
+    """
+    Order entry, as a wire protocol (FIX, OUCH) uses it: requests in, what
+    happens told to listeners as events.  Business rejects are events
+    (L{exsim.engine.events.Rejected}, L{exsim.engine.events.CancelRejected}),
+    never exceptions.
+    """
 
     def submitNew(order):
         """
-        A new order request.  The engine assigns C{order.orderId}.
+        A new order request (an L{exsim.model.Order} of the caller's
+        owner).  The engine assigns C{order.orderId}.
+
+        @return: C{order}.
         """
 
     def submitCancel(owner, clOrdId, origClOrdId=None, orderId=None):
@@ -161,38 +152,214 @@ class IEngine(Interface):
         A live order by its owner and client order id, or None.
         """
 
-    def matchNew(book, order):
+    def cancelAll(owner=None, symbol=None, reason=None):
         """
-        Primitive: accept C{order} and match it in C{book} by price-time
-        priority; rest, cancel or kill the remainder as its type and time
-        in force say.
+        Cancel every live order of C{owner} (every owner if None) on the
+        book of C{symbol} (every book if None), in one batch of events; for
+        cancel on disconnect, C{reason} is
+        L{exsim.model.CancelReason.DISCONNECT}.
+
+        @return: how many orders were cancelled.
         """
 
-    def acceptOrder(orderId):
+    def now():
         """
-        Primitive / managed mode: accept a held order; it rests unmatched.
-        """
-
-    def rejectOrder(orderId, text):
-        """
-        Primitive / managed mode: reject a held order.
+        The engine's clock reading (seconds since the epoch).
         """
 
-    def fillOrder(orderId, quantity, price):
+
+class IMatchingPrimitives(Interface):
+    """
+    What a behaviour (L{IBehaviour.handleNew}) and the managed-mode answers
+    do to an order: the engine's primitives.  Each produces the events a
+    real venue would report.
+    """
+
+    def matchNew(book, order, accept=True):
         """
-        Primitive / managed mode: execute C{quantity} of an order at
-        C{price} against the house.
+        Accept C{order} (unless C{accept} is false: accepted already) and
+        match it in C{book} by price-time priority; rest, cancel or kill
+        the remainder as its type and time in force say.
+        """
+
+    def acceptOrder(orderId, rest=True):
+        """
+        Accept a held order; it rests unmatched (unless C{rest} is false).
+        """
+
+    def restOrder(orderId):
+        """
+        Put an accepted order that is not resting on its book.
+        """
+
+    def rejectOrder(orderId, text=None, reason=None):
+        """
+        Reject a held order, with a L{exsim.model.RejectReason}
+        (C{OTHER} if None).
+        """
+
+    def fillOrder(orderId, quantity, price, aggressor=False):
+        """
+        Execute C{quantity} of an order at C{price} against the house
+        (C{aggressor}: the order took liquidity).
+
+        @raise exsim.errors.BadValue: for a quantity or price out of range.
         """
 
     def cancelUnsolicited(orderId, reason=None):
         """
-        Primitive / managed mode: cancel an order on the venue's initiative.
+        Cancel an order on the venue's initiative.
+        """
+
+    def callLater(delay, f, *args):
+        """
+        Run C{f(*args)} after C{delay} seconds of the engine's clock, then
+        deliver the events it produced.
+        """
+
+
+class IManagedOrders(IMatchingPrimitives):
+    """
+    Managed mode: requests from the wire are held (events
+    C{order_request}) until the test answers them with these.
+    """
+
+    def pendingKinds(orderId):
+        """
+        The kinds (C{"new"}, C{"cancel"}, C{"replace"}) of the requests held
+        for an order.
+        """
+
+    def acceptCancel(orderId):
+        """
+        Carry out a held cancel request.
+        """
+
+    def rejectCancel(orderId, text=None):
+        """
+        Refuse a held cancel request (an OrderCancelReject on the wire).
+        """
+
+    def acceptReplace(orderId):
+        """
+        Carry out a held replace request.
+        """
+
+    def rejectReplace(orderId, text=None):
+        """
+        Refuse a held replace request.
+        """
+
+
+class IHouseOrders(Interface):
+    """
+    The venue's own orders and quotes (management operations
+    C{submit_order}, C{submit_quote}, C{match_orders}): never held in
+    managed mode.
+    """
+
+    def submitNew(order, direct=False):
+        """
+        A new order; C{direct}: not held in managed mode.
+        """
+
+    def submitCancel(owner, clOrdId, origClOrdId=None, orderId=None, direct=False):
+        """
+        Cancel an order; C{direct}: not held in managed mode.
+        """
+
+    def submitReplace(
+        owner, clOrdId, origClOrdId=None, orderId=None, price=None, quantity=None,
+        direct=False,
+    ):
+        """
+        Modify an order; C{direct}: not held in managed mode.
+        """
+
+    def matchOrders(orderIdA, orderIdB, quantity=None, price=None):
+        """
+        Trade two live orders of opposite sides against each other.
+
+        @return: the trade id.
+        """
+
+    def batch():
+        """
+        A context manager: the events of every command run in it are
+        delivered as one batch at its end.
+        """
+
+
+class IEngineAdmin(Interface):
+    """
+    Administration of an engine: its books, properties and day.
+    """
+
+    name = Attribute("The engine's name.")
+    mode = Attribute("'auto' (match) or 'managed' (hold requests for a test).")
+    books = Attribute("{symbol: IBook}.")
+    clock = Attribute("The engine's IReactorTime, or None.")
+
+    def setProperty(name, value):
+        """
+        Set an engine property (C{mode}, ...).
+
+        @raise exsim.errors.BadValue: for an unknown name or a bad value.
+        """
+
+    def properties():
+        """
+        The engine properties as {name: value}.
+        """
+
+    def addBook(instrument, behaviour=None):
+        """
+        Add a book for an instrument; return it.
+        """
+
+    def removeBook(symbol):
+        """
+        Remove a book; its resting orders are cancelled.
+        """
+
+    def getBook(symbol):
+        """
+        The book of C{symbol}; raise L{exsim.errors.UnknownName} if none.
+        """
+
+    def setBookProperty(symbol, name, value):
+        """
+        Set a book property (C{behaviour}, C{tick_size}, ...).
+
+        @raise exsim.errors.BadValue: for an unknown name or a bad value.
+        """
+
+    def setCarried(key, quantity, price):
+        """
+        Bound order quantities and prices by what a protocol attached to
+        the engine (an endpoint named C{key}) can carry; both None detach
+        it.
+        """
+
+    def liveOrders():
+        """
+        Every live order (resting or held), oldest first.
         """
 
     def expireDay():
         """
         End of day: expire every DAY order.
         """
+
+
+class IEngine(IOrderEntry, IManagedOrders, IHouseOrders, IEngineAdmin):
+    """
+    A complete engine, as C{create_engine} takes it: every role above.
+    An engine class registered with C{exsim.register("engine", name,
+    factory)} must provide this; callers take the role they need of it
+    once (L{IOrderEntry} at an endpoint's start, L{IManagedOrders} for the
+    managed-mode answers, ...).
+    """
 
 
 class IActivity(Interface):
@@ -221,9 +388,14 @@ class IProtocolFamily(Interface):
 
     def buildFactory(endpoint):
         """
-        Return a Twisted protocol factory serving C{endpoint} (an
+        Return an L{IEndpointFactory} serving C{endpoint} (an
         L{exsim.endpoint.Endpoint}, whose C{engine} and C{properties} say
         what to serve).
+
+        A family may also have C{maxQuantity} and C{maxPrice} attributes
+        (internal price units): the largest its messages carry.  The
+        engine then rejects any order beyond them, whatever protocol it
+        came from, so that every feed can publish what was accepted.
         """
 
     def propertyNames():
@@ -239,6 +411,32 @@ class IProtocolFamily(Interface):
 
         @return: the normalised value.
         @raise exsim.errors.BadValue: with a message saying what is wrong.
+        """
+
+
+class IEndpointFactory(Interface):
+    """
+    The protocol factory an L{IProtocolFamily} builds for an endpoint.
+    """
+
+    def buildProtocol(addr):
+        """
+        A protocol for a new connection (as Twisted's factories).
+        """
+
+    def propertyChanged(name, value):
+        """
+        An endpoint property changed (its value normalised by the family)
+        while the factory serves: apply it where it applies.
+        """
+
+    def shutdown():
+        """
+        The endpoint is closing: end every connection as the protocol does
+        (FIX Logout, SoupBinTCP End of Session) and stop following the
+        engine.
+
+        @return: None, or a Deferred firing when done.
         """
 
 
@@ -329,4 +527,9 @@ class IFixApplication(Interface):
 
         @return: True if handled; false makes the session answer with a
             BusinessMessageReject (unsupported message type).
+        """
+
+    def shutdown():
+        """
+        The endpoint is closing: stop following the engine.  Called once.
         """

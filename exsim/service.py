@@ -17,6 +17,7 @@ from exsim import registry
 from exsim.endpoint import Endpoint
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.events import PAGE_SIZE, EventQueue, formatPrice
+from exsim.interfaces import IEngineAdmin, IEngineEvents, IHouseOrders, IManagedOrders
 from exsim.model import (
     Instrument,
     Order,
@@ -26,6 +27,7 @@ from exsim.model import (
     Side,
     TimeInForce,
 )
+from exsim.roles import roleOf
 
 #: The owner of orders entered through the management API.
 HOUSE = "house"
@@ -132,6 +134,9 @@ class Simulator(service.MultiService):
             raise DuplicateName("engine %r already exists" % (name,))
         factory = registry.lookup("engine", class_name or "matching")
         engine = factory(name, self.reactor)
+        what = "engine class %r" % (class_name,)
+        roleOf(engine, IEngineAdmin, what)
+        roleOf(engine, IEngineEvents, what)
         self.engines[name] = engine
         self.events.watchEngine(name, engine)
         self._tell("engine", name, engine)
@@ -340,6 +345,7 @@ class Simulator(service.MultiService):
         engine, book = self.book(house.book)
         instrument = book.instrument
         fields = house.orderFields(instrument)
+        engine = roleOf(engine, IHouseOrders, "submit_order")
         live = self._liveHouse(engine, house.orderId)
         if live is None:
             clOrdId = self._houseClOrdId(order_id)
@@ -378,7 +384,7 @@ class Simulator(service.MultiService):
         engine, book = self.book(house.book)
         live = self._liveHouse(engine, house.orderId)
         if live is not None:
-            engine.submitCancel(HOUSE, self._houseClOrdId(order_id), orderId=live.orderId, direct=True)
+            roleOf(engine, IHouseOrders, "delete_order").submitCancel(HOUSE, self._houseClOrdId(order_id), orderId=live.orderId, direct=True)
         del self.houseOrders[order_id]
 
     # -- quotes --------------------------------------------------------------
@@ -423,6 +429,7 @@ class Simulator(service.MultiService):
         """
         quote = self.quote(quote_id)
         engine, book = self.book(quote.book)
+        engine = roleOf(engine, IHouseOrders, "submit_quote")
         plan = quote.plan(book.instrument)
         live = {side: self._liveHouse(engine, quote.orderIds.get(side)) for side in ("bid", "ask")}
         # Never let the two sides of the quote cross each other on the
@@ -477,6 +484,7 @@ class Simulator(service.MultiService):
         """
         quote = self.quote(quote_id)
         engine, book = self.book(quote.book)
+        engine = roleOf(engine, IHouseOrders, "delete_quote")
         for side in ("bid", "ask"):
             self._quoteSide(engine, book, quote, side, None, self._liveHouse(engine, quote.orderIds.get(side)))
         del self.quotes[quote_id]
@@ -527,7 +535,7 @@ class Simulator(service.MultiService):
             quantity = _quantity(quantity, "quantity")
         if price is not None:
             price = _price(book.instrument, price, "price")
-        return engine.matchOrders(a, b, quantity, price)
+        return roleOf(engine, IHouseOrders, "match_orders").matchOrders(a, b, quantity, price)
 
     def _managed(self, order_id, engine):
         """
@@ -540,7 +548,7 @@ class Simulator(service.MultiService):
             order = eng.getOrder(orderId)
             if order is None:
                 raise UnknownName("engine %r has no live order %r" % (engine, order_id))
-            return eng, order
+            return roleOf(eng, IManagedOrders, "a managed-mode answer"), order
         found = [(n, e) for n, e in sorted(self.engines.items()) if e.getOrder(orderId) is not None]
         if not found:
             raise UnknownName("no engine has a live order %r" % (order_id,))
@@ -550,7 +558,7 @@ class Simulator(service.MultiService):
                 % (order_id, ", ".join(n for n, _ in found))
             )
         engine = found[0][1]
-        return engine, engine.getOrder(orderId)
+        return roleOf(engine, IManagedOrders, "a managed-mode answer"), engine.getOrder(orderId)
 
     def _requestOf(self, engine, order, kind):
         if kind not in engine.pendingKinds(order.orderId):

@@ -60,6 +60,9 @@ class Application:
     def sessionLoggedOut(self, session):
         self.loggedOut.append(session)
 
+    def shutdown(self):
+        self.stopped = True
+
     def fromApp(self, session, message):
         if self.fail:
             raise RuntimeError("application bug")

@@ -7,19 +7,26 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock
 from twisted.trial.unittest import TestCase
 from zope.interface import implementer
+from zope.interface.verify import verifyObject
 
 from exsim import registry
+from exsim.endpoint import PlainFactory
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
-from exsim.interfaces import IProtocolFamily
+from exsim.interfaces import IEndpointFactory, IProtocolFamily
 from exsim.service import Simulator
 
 
+@implementer(IEndpointFactory)
 class EchoFactory(Factory):
     protocol = Protocol
 
     def __init__(self, endpoint):
         self.endpoint = endpoint
         self.shutdowns = 0
+        self.changes = []
+
+    def propertyChanged(self, name, value):
+        self.changes.append((name, value))
 
     def shutdown(self):
         self.shutdowns += 1
@@ -204,6 +211,28 @@ class EndpointOpsTests(SimulatorTestCase):
         e = self.assertRaises(BadValue, self.simulator.create_endpoint, "x", "e1", "smoke")
         self.assertIn("fix", str(e))
         self.assertEqual(self.simulator.endpoints, {})
+
+    def test_factoryInterface(self):
+        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.start_endpoint("x")
+        [factory] = self.family.factories
+        self.assertTrue(verifyObject(IEndpointFactory, factory))
+        self.simulator.set_protocol_property("x", "colour", "blue")
+        self.assertEqual(factory.changes, [("colour", "blue")])
+
+    def test_plainFactoryAdapted(self):
+        """
+        A family that builds a plain Twisted factory still works: the
+        factory is adapted to IEndpointFactory.
+        """
+        self.family.buildFactory = lambda endpoint: Factory.forProtocol(Protocol)
+        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.start_endpoint("x")
+        factory = self.reactor.tcpServers[0][1]
+        self.assertIsInstance(factory, PlainFactory)
+        self.assertTrue(verifyObject(IEndpointFactory, factory))
+        self.simulator.set_protocol_property("x", "colour", "red")
+        self.successResultOf(self.simulator.delete_endpoint("x"))
 
     def test_delete(self):
         self.simulator.create_endpoint("x", "e1", "test_fake")

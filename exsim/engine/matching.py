@@ -1311,6 +1311,29 @@ class MatchingEngine:
         self._cancel(order, reason)
         self._flush()
 
+    def cancelAll(self, owner=None, symbol=None, reason=None):
+        """
+        Cancel every live order of C{owner} (every owner if None) on the
+        book of C{symbol} (every book if None), held ones included, in one
+        batch of events.
+
+        @return: how many orders were cancelled.
+        """
+        if reason is None:
+            reason = CancelReason.UNSOLICITED
+        if symbol is not None:
+            self.getBook(symbol)
+        cancelled = 0
+        with self.batch():
+            for order in self.liveOrders():
+                if (owner is None or order.owner == owner) and (
+                    symbol is None or order.symbol == symbol
+                ):
+                    self._pending.pop(order.orderId, None)
+                    self._cancel(order, reason)
+                    cancelled += 1
+        return cancelled
+
     def _takePending(self, orderId, kind):
         pending = self._pending.get(orderId)
         if pending is None or pending[0] != kind:

@@ -22,7 +22,8 @@ from zope.interface import implementer
 from exsim.engine.delivery import Failures
 from exsim.events import ACTIVITY_OWNER
 from exsim.fix.orders import ER_BUILDERS, profileFor
-from exsim.interfaces import IEngineListener, IFixApplication
+from exsim.interfaces import IEngineEvents, IEngineListener, IFixApplication
+from exsim.roles import roleOf
 
 
 @implementer(IFixApplication, IEngineListener)
@@ -38,7 +39,7 @@ class DropCopy:
     def __init__(self, endpoint):
         self.failures = Failures(self)
         self.endpoint = endpoint
-        self.engine = endpoint.engine
+        self.engine = roleOf(endpoint.engine, IEngineEvents, "a FIX drop copy")
         self.reactor = endpoint.reactor
         self.sessions = {}
         self._targets = ()

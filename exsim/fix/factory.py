@@ -9,13 +9,16 @@ import time
 
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from exsim.fix import settings
 from exsim.fix.codec import millisecondInterior
 from exsim.fix.session import FixConnection, FixSession
 from exsim.fix.store import StoreFactory
+from exsim.interfaces import IEndpointFactory
 
 
+@implementer(IEndpointFactory)
 class FixFactory(ServerFactory):
     """
     Serves the FIX sessions of one endpoint.
@@ -32,6 +35,8 @@ class FixFactory(ServerFactory):
     def __init__(self, endpoint, application):
         self.endpoint = endpoint
         self.application = application
+        # The application until shutdown detaches it.
+        self._liveApplication = application
         self.reactor = endpoint.reactor
         self.connections = set()
         self.sessions = {}
@@ -91,8 +96,12 @@ class FixFactory(ServerFactory):
 
     def shutdown(self):
         """
-        Log out and drop every connection; close the stores.
+        Detach the application from the engine (once), log out and drop
+        every connection; close the stores.
         """
+        application, self._liveApplication = self._liveApplication, None
+        if application is not None:
+            application.shutdown()
         for connection in list(self.connections):
             connection.shutdown("exsim endpoint %s is closing" % (self.endpoint.name,))
         for session in self.sessions.values():

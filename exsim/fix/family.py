@@ -98,29 +98,7 @@ class FixFamily:
     def buildFactory(self, endpoint):
         from exsim.fix.factory import FixFactory
 
-        application = buildApplication(endpoint)
-        factory = FixFactory(endpoint, application)
-        _chainShutdown(factory, application)
-        return factory
-
-
-def _chainShutdown(factory, application):
-    """
-    Make the factory's C{shutdown} also detach the application from the
-    engine (once), whatever the factory itself does.
-    """
-    original = getattr(factory, "shutdown", None)
-
-    def shutdown():
-        stop = getattr(application, "shutdown", None)
-        if stop is not None:
-            application.shutdown = lambda: None
-            stop()
-        if original is not None:
-            return original()
-        return None
-
-    factory.shutdown = shutdown
+        return FixFactory(endpoint, buildApplication(endpoint))
 
 
 #: The family registered as C{"fix"}.

@@ -17,7 +17,8 @@ from zope.interface import implementer
 
 from exsim.engine.events import BookChanged, Trade
 from exsim.fix.orders import formatPrice, profileFor
-from exsim.interfaces import IEngineListener, IFixApplication
+from exsim.interfaces import IEngineEvents, IEngineListener, IFixApplication
+from exsim.roles import roleOf
 
 #: MDReqRejReason (281) codes.
 UNKNOWN_SYMBOL = "0"
@@ -63,7 +64,7 @@ class MarketData:
 
     def __init__(self, endpoint):
         self.endpoint = endpoint
-        self.engine = endpoint.engine
+        self.engine = roleOf(endpoint.engine, IEngineEvents, "FIX market data")
         self.reactor = endpoint.reactor
         #: {symbol: [Subscription]}
         self._bySymbol = {}

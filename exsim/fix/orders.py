@@ -32,7 +32,12 @@ from exsim.engine.events import (
 )
 from exsim.errors import BadValue
 from exsim.fix import codec
-from exsim.interfaces import IEngineListener, IFixApplication, IFixEncodedSession
+from exsim.interfaces import (
+    IEngineListener,
+    IFixApplication,
+    IFixEncodedSession,
+    IOrderEntry,
+)
 from exsim.model import (
     CancelReason,
     OrdStatus,
@@ -44,6 +49,7 @@ from exsim.model import (
     Side,
     TimeInForce,
 )
+from exsim.roles import roleOf
 
 #: ApplVerID (1128) codes and the version name they stand for.
 APPL_VER_IDS = {
@@ -1229,7 +1235,7 @@ class OrderEntry:
     def __init__(self, endpoint, marketData=None):
         self.failures = Failures(self)
         self.endpoint = endpoint
-        self.engine = endpoint.engine
+        self.engine = roleOf(endpoint.engine, IOrderEntry, "FIX order entry")
         self.reactor = endpoint.reactor
         self.marketData = marketData
         self.sessions = {}
@@ -1282,19 +1288,7 @@ class OrderEntry:
         """
         Cancel every live order of C{owner} (cancel on disconnect).
         """
-        engine = self.engine
-        live = getattr(engine, "liveOrders", None)
-        if live is None:
-            return
-        for order in live():
-            if order.owner == owner and not order.isDone:
-                try:
-                    engine.cancelUnsolicited(order.orderId, CancelReason.DISCONNECT)
-                except Exception:
-                    self.log.failure(
-                        "cancel on disconnect of order {orderId} failed",
-                        orderId=order.orderId,
-                    )
+        self.engine.cancelAll(owner, reason=CancelReason.DISCONNECT)
 
     def fromApp(self, session, message):
         handler = self._handlers.get(message.msgType)

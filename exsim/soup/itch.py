@@ -30,7 +30,8 @@ from zope.interface import implementer
 
 from exsim.engine import events as ev
 from exsim.engine.delivery import Failures
-from exsim.interfaces import IEngineListener, IProtocolFamily
+from exsim.interfaces import IEngineEvents, IEngineListener, IProtocolFamily
+from exsim.roles import roleOf
 from exsim.soup import itch50, packets
 from exsim.soup.ouch import SOUP_PROPERTIES, parseSoupProperty, venueClock
 from exsim.soup.session import SoupServerFactory, SoupStream
@@ -77,7 +78,7 @@ class ItchFactory(SoupServerFactory):
     def __init__(self, endpoint):
         self.failures = Failures(self)
         SoupServerFactory.__init__(self, endpoint)
-        self.engine = endpoint.engine
+        self.engine = roleOf(endpoint.engine, IEngineEvents, "an ITCH feed")
         self.venueClock = venueClock(endpoint)
         name = endpoint.properties.get("session") or "1"
         self.stream = SoupStream(name)

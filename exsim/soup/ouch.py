@@ -18,8 +18,9 @@ from zope.interface import implementer
 from exsim.engine import events as ev
 from exsim.engine.delivery import Failures
 from exsim.errors import BadValue
+from exsim.roles import roleOf
 from exsim.values import parseBoolean
-from exsim.interfaces import IEngineListener, IProtocolFamily
+from exsim.interfaces import IEngineListener, IOrderEntry, IProtocolFamily
 from exsim.model import CancelReason, Order, OrdType, RejectReason, Side, TimeInForce
 from exsim.soup import ouch42, packets
 from exsim.soup.packets import SoupProtocolError
@@ -216,7 +217,7 @@ class OuchFactory(SoupServerFactory):
     def __init__(self, endpoint):
         self.failures = Failures(self)
         SoupServerFactory.__init__(self, endpoint)
-        self.engine = endpoint.engine
+        self.engine = roleOf(endpoint.engine, IOrderEntry, "OUCH order entry")
         self.venueClock = venueClock(endpoint)
         self.sessions = {}
         self._byOwner = {}
@@ -454,9 +455,7 @@ class OuchSession:
         """
         Cancel every live order of this session (cancel on disconnect).
         """
-        for order in list(self.engine.liveOrders()):
-            if order.owner == self.owner:
-                self.engine.cancelUnsolicited(order.orderId, CancelReason.DISCONNECT)
+        self.engine.cancelAll(self.owner, reason=CancelReason.DISCONNECT)
 
     # -- events ------------------------------------------------------------
 

@@ -20,7 +20,9 @@ why.
 
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
+from zope.interface import implementer
 
+from exsim.interfaces import IEndpointFactory
 from exsim.listening import noDelay
 from exsim.soup import packets
 from exsim.soup.packets import SoupProtocolError
@@ -320,6 +322,7 @@ class SoupServerProtocol(Protocol):
             return "?"
 
 
+@implementer(IEndpointFactory)
 class SoupServerFactory(Factory):
     """
     Base of the OUCH and ITCH factories: credentials, timers, the live
@@ -388,6 +391,11 @@ class SoupServerFactory(Factory):
 
     def loggedOut(self, connection):
         pass
+
+    def propertyChanged(self, name, value):
+        """
+        Properties are read when used: nothing to do.
+        """
 
     def shutdown(self):
         """
