@@ -35,6 +35,12 @@ class UnknownName(ExsimError, KeyError):
         return self.args[0]
 
 
+class UnknownSession(UnknownName, BadValue):
+    """
+    No session has this id (a L{BadValue} too: the argument is wrong).
+    """
+
+
 class DuplicateName(ExsimError):
     """
     A name that must be unique is already taken.

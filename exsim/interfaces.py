@@ -533,3 +533,51 @@ class IFixApplication(Interface):
         """
         The endpoint is closing: stop following the engine.  Called once.
         """
+
+class IControlledSession(Interface):
+    """
+    One session of an endpoint, as the session-control management
+    operations see it (C{list_sessions}, C{disconnect_session},
+    C{logout_session}, C{send_raw}, C{inject_fault},
+    C{set_session_property}).  Arguments reach these methods checked.
+    """
+
+    sessionId = Attribute("The session's id: stable for its life, e.g. 'fix1/CLIENT'.")
+    protocol = Attribute("The protocol family's name: 'fix', 'ouch', 'itch'.")
+    state = Attribute("'logging_on', 'active', 'logging_out' or 'disconnected'.")
+
+    def describe():
+        """
+        The session as a plain dict (what C{list_sessions} returns).
+        """
+
+    def disconnect():
+        """
+        Close the connection at once, without a logout.
+        """
+
+    def logout(text=None):
+        """
+        Log out on the venue's initiative (FIX Logout with C{text};
+        SoupBinTCP End of Session), then close.
+        """
+
+    def sendRaw(data):
+        """
+        Write C{data} (bytes or text, see L{exsim.sessioncontrol.rawBytes})
+        as it is: no framing, no sequencing.
+        """
+
+    def injectFault(fault, count):
+        """
+        Make the session misbehave: one of L{exsim.sessioncontrol.FAULTS}.
+
+        @raise BadValue: for a fault this protocol does not have, or a
+            count the session cannot honour.
+        """
+
+    def setProperty(name, value):
+        """
+        Set a session property (L{exsim.sessioncontrol.SESSION_PROPERTIES},
+        its value already parsed).
+        """

@@ -13,7 +13,7 @@ from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from exsim import registry
+from exsim import registry, sessioncontrol
 from exsim.endpoint import Endpoint
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.events import PAGE_SIZE, EventQueue, formatPrice
@@ -278,6 +278,64 @@ class Simulator(service.MultiService):
         d = defer.maybeDeferred(endpoint.disownServiceParent)
         d.addCallback(lambda _: endpoint.close())
         return d.addCallback(lambda _: None)
+
+    # -- sessions ------------------------------------------------------------
+
+    def list_sessions(self, endpoint=None):
+        """
+        Every session of every endpoint (or of C{endpoint}): one dict
+        each, sorted by C{session} id; logged-out sessions remembered by
+        a store are listed as C{disconnected}.
+        """
+        if endpoint is None:
+            endpoints = [self.endpoints[name] for name in sorted(self.endpoints)]
+        else:
+            endpoints = [self.endpoint(endpoint)]
+        return sessioncontrol.listSessions(endpoints)
+
+    def _session(self, session):
+        return sessioncontrol.findSession(list(self.endpoints.values()), session)
+
+    def disconnect_session(self, session):
+        """
+        Close the session's connection at once, without a logout.
+        """
+        self._session(session).disconnect()
+
+    def logout_session(self, session, text=None):
+        """
+        Log the session out: FIX Logout with C{text}, closed after the
+        counterparty's Logout or a timeout; SoupBinTCP End of Session,
+        then close.
+        """
+        handle = self._session(session)
+        if text is not None and (not isinstance(text, str) or not text.isprintable()):
+            raise BadValue("logout text must be printable text, not %r" % (text,))
+        handle.logout(text or None)
+
+    def send_raw(self, session, data):
+        """
+        Send C{data} on the session's connection exactly as given: no
+        framing, no sequencing (text, where C{|} stands for SOH in FIX;
+        or bytes).
+        """
+        self._session(session).sendRaw(data)
+
+    def inject_fault(self, session, fault, count=1):
+        """
+        Make a session misbehave: C{gap}, C{drop}, C{duplicate},
+        C{garble} or C{resend_request}, C{count} times (see README).
+        """
+        handle = self._session(session)
+        handle.injectFault(sessioncontrol.parseFault(fault), sessioncontrol.parseCount(count))
+
+    def set_session_property(self, session, name, value):
+        """
+        Set a property of one session: C{next_in_seq}, C{next_out_seq},
+        C{hold}, C{heartbeats} or C{latency}.
+        """
+        handle = self._session(session)
+        handle.setProperty(name, sessioncontrol.parseSessionProperty(name, value))
 
     # -- events --------------------------------------------------------------
 

@@ -27,3 +27,12 @@ def parseBoolean(name, value):
     if text in _FALSE:
         return False
     raise BadValue("%s must be yes or no, not %r" % (name, value))
+
+
+def formatSeconds(seconds):
+    """
+    A number of seconds as the shortest text that parses back to it
+    (C{2}, C{0.005}).
+    """
+    text = repr(float(seconds))
+    return text[:-2] if text.endswith(".0") else text

@@ -98,7 +98,7 @@ class LogonTests(SessionTestMixin, unittest.TestCase):
         self.assertIsNone(reply.get(141))
         self.assertEqual(reply.get(52), "20240301-12:00:00.000")
         self.assertEqual(len(self.app.loggedOn), 1)
-        [event] = self.endpoint.reported("logon")
+        [event] = self.endpoint.reported("session_logon")
         self.assertEqual(event["session"], "fix1/CLIENT")
         self.assertEqual(event["begin_string"], "FIX.4.4")
 
@@ -887,11 +887,11 @@ class LogoutTests(SessionTestMixin, unittest.TestCase):
         [reply] = client.send("5", [(58, "bye")])
         self.assertEqual(reply.msgType, "5")
         self.assertTrue(client.disconnected)
-        [event] = self.endpoint.reported("logout")
+        [event] = self.endpoint.reported("session_logout")
         self.assertEqual(event["text"], "bye")
         client.close()
         self.assertEqual(len(self.app.loggedOut), 1)
-        [event] = self.endpoint.reported("disconnect")
+        [event] = self.endpoint.reported("session_disconnected")
         self.assertEqual(event["session"], "fix1/CLIENT")
 
     def test_venueLogout(self):

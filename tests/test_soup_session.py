@@ -145,7 +145,12 @@ class SessionTests(TestCase):
     def test_loginAccepted(self):
         client, reply = self.login(sequence=1)
         self.assertEqual(reply, [(b"A", b"      ECHO" + b"1".rjust(20))])
-        self.assertEqual(self.endpoint.simulator.types(), ["logon"])
+        self.assertEqual(self.endpoint.simulator.types(), ["session_logon"])
+        [event] = self.endpoint.simulator.events
+        self.assertEqual(
+            (event["session"], event["username"], event["session_name"], event["sequence"]),
+            ("ep1/alice", "alice", "ECHO", 1),
+        )
         self.assertFalse(client.closed)
 
     def test_badPassword(self):
@@ -250,12 +255,16 @@ class SessionTests(TestCase):
         client.send(packets.LOGOUT_REQUEST_PACKET)
         self.assertTrue(client.closed)
         client.lose()
-        self.assertEqual(self.endpoint.simulator.types(), ["logon", "logout"])
+        self.assertEqual(
+            self.endpoint.simulator.types(), ["session_logon", "session_logout", "session_disconnected"]
+        )
+        self.assertEqual(self.endpoint.simulator.events[-1]["reason"], "logged out")
 
     def test_disconnectReported(self):
         client, _ = self.login()
         client.lose()
-        self.assertEqual(self.endpoint.simulator.types(), ["logon", "disconnect"])
+        self.assertEqual(self.endpoint.simulator.types(), ["session_logon", "session_disconnected"])
+        self.assertEqual(self.endpoint.simulator.events[-1]["reason"], "connection lost")
         self.assertEqual(self.factory.stream.listeners, [])
         self.assertEqual(self.factory.connections, [])
 

@@ -39,5 +39,11 @@ OPERATIONS = (
     "reject_cancel",
     "accept_replace",
     "reject_replace",
+    "list_sessions",
+    "disconnect_session",
+    "logout_session",
+    "send_raw",
+    "inject_fault",
+    "set_session_property",
     "get_events",
 )

@@ -11,9 +11,9 @@ from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from exsim.fix import settings
+from exsim.fix import control, settings
 from exsim.fix.codec import millisecondInterior
-from exsim.fix.session import FixConnection, FixSession
+from exsim.fix.session import CONNECTED, FixConnection, FixSession
 from exsim.fix.store import StoreFactory
 from exsim.interfaces import IEndpointFactory
 
@@ -42,7 +42,7 @@ class FixFactory(ServerFactory):
         self.sessions = {}
         self._stores = StoreFactory(settings.get(endpoint, "store"))
         for compId, store in self._stores.check().items():
-            self.sessions[compId] = FixSession(self, compId, store)
+            self.sessions[compId] = self._controlled(FixSession(self, compId, store))
         self._second = None
         self._secondText = b""
         self._milli = None
@@ -61,8 +61,28 @@ class FixFactory(ServerFactory):
         session = self.sessions.get(counterparty)
         if session is None:
             session = FixSession(self, counterparty, self._stores.open(counterparty))
-            self.sessions[counterparty] = session
+            self.sessions[counterparty] = self._controlled(session)
         return session
+
+    def _controlled(self, session):
+        """
+        Give a new session the control its endpoint's latency or throttle
+        asks for.
+        """
+        if control.endpointHasControl(self.endpoint):
+            control.refresh(session)
+        return session
+
+    def controlledSessions(self):
+        """
+        Handles of every session (logged on, or remembered) and of every
+        connection not logged on yet, for the session-control operations.
+        """
+        handles = [control.FixSessionHandle(self, session=s) for s in self.sessions.values()]
+        for connection in self.connections:
+            if connection.session is None and connection.state == CONNECTED:
+                handles.append(control.FixSessionHandle(self, connection=connection))
+        return handles
 
     def timestamp(self, millis=True):
         """
@@ -93,6 +113,9 @@ class FixFactory(ServerFactory):
         """
         if name == "store":
             self._stores = StoreFactory(value)
+        elif name in control.CONTROL_PROPERTIES:
+            for session in self.sessions.values():
+                control.refresh(session)
 
     def shutdown(self):
         """
@@ -105,4 +128,6 @@ class FixFactory(ServerFactory):
         for connection in list(self.connections):
             connection.shutdown("exsim endpoint %s is closing" % (self.endpoint.name,))
         for session in self.sessions.values():
+            if session.control is not None:
+                session.control.stop()
             session.store.close()

@@ -1406,6 +1406,34 @@ class OrderEntry:
         _tail(profile, fields, 0, 0, 0, 10000, stamp, text)
         session.sendApp("8", fields)
 
+    def refuse(self, session, message, text):
+        """
+        Answer a request the venue will not act on (over the session's
+        throttle): a NewOrderSingle with an ExecutionReport Rejected, a
+        cancel or replace with an OrderCancelReject, each with C{text}.
+
+        @return: True if answered; False for any other message (the
+            session layer sends a BusinessMessageReject).
+        """
+        msgType = message.msgType
+        clOrdId = message.get(11)
+        if not clOrdId or msgType not in ("D", "F", "G"):
+            return False
+        if msgType == "D":
+            symbol, sideCode, qtyText = message.get(55), message.get(54), message.get(38)
+            if not symbol or not sideCode:
+                return False
+            self._localReject(session, message, clOrdId, symbol, sideCode, _qtyValue(qtyText), text)
+            return True
+        order, origClOrdId, orderId = self._target(session, message)
+        event = CancelRejected(
+            session.key, clOrdId, origClOrdId, orderId, order, RejectReason.OTHER, text,
+            "cancel" if msgType == "F" else "replace",
+        )
+        profile = self._profile(session)
+        session.sendApp("9", cancelReject(profile, event, profile.stamp(self.reactor.seconds())))
+        return True
+
     def _target(self, session, message):
         """
         The live order a cancel, replace or status request names (by

@@ -109,6 +109,10 @@ class FixSession:
         self._prefix = b""
         self._compIds = b""
         self._millis = True
+        #: The session's L{exsim.fix.control.FixControl} while it has
+        #: latency, holding, throttling or faults to come; else None (the
+        #: hot paths test this and go on).
+        self.control = None
 
     def __repr__(self):
         return "<FixSession %s>" % (self.key,)
@@ -170,6 +174,8 @@ class FixSession:
             a gap fill.
         @return: the MsgSeqNum used.
         """
+        if keep and self.control is not None:
+            return self.control.app(msgType, body)
         store = self.store
         seq = store.nextSenderSeq
         ts = self.timestamp()
@@ -195,6 +201,8 @@ class FixSession:
         See L{IFixEncodedSession.sendEncoded}.  (L{_send} for an
         application message, inline: this is the hot path.)
         """
+        if self.control is not None:
+            return self.control.app(msgType, body)
         store = self.store
         seq = store.nextSenderSeq
         ts = self.factory.timestamp(self._millis)
@@ -444,7 +452,7 @@ class FixConnection(Protocol):
         if session is not None and session.connection is self:
             session.detach()
             self.factory.endpoint.report(
-                "disconnect", session=session.key, peer=self._peer, reason=reason
+                "session_disconnected", session=session.key, peer=self._peer, reason=reason
             )
             if settings.get(self.factory.endpoint, "reset_on_disconnect"):
                 session.reset()
@@ -454,7 +462,7 @@ class FixConnection(Protocol):
                 self.log.failure("application failed on sessionLoggedOut")
         else:
             self.factory.endpoint.report(
-                "disconnect", session=None, peer=self._peer, reason=reason
+                "session_disconnected", session=None, peer=self._peer, reason=reason
             )
 
     def shutdown(self, text):
@@ -500,7 +508,7 @@ class FixConnection(Protocol):
             elif now - self.lastReceived >= grace:
                 self._testRequestAt = now
                 self.session.sendAdmin("1", [(112, "TEST%d" % (int(now),))])
-            if now - self.lastSent >= hb:
+            if now - self.lastSent >= hb and _heartbeats(self.session):
                 self.session.sendAdmin("0", [])
         self._schedule(1.0)
 
@@ -614,6 +622,9 @@ class FixConnection(Protocol):
             )
             self.disconnect("first message is not a Logon")
             return
+        if not settings.get(endpoint, "accept_logons"):
+            self._refuse(message, "logons are not accepted now (accept_logons = no)")
+            return
         begin = message.beginString
         allowed = settings.get(endpoint, "begin_string")
         if begin not in allowed:
@@ -726,7 +737,8 @@ class FixConnection(Protocol):
             hb=hb,
         )
         endpoint.report(
-            "logon", session=session.key, begin_string=begin, heartbeat_interval=hb, peer=self._peer
+            "session_logon", session=session.key, begin_string=begin, heartbeat_interval=hb,
+            peer=self._peer,
         )
         if seq == expected:
             store.setNextTargetSeq(seq + 1)
@@ -938,6 +950,9 @@ class FixConnection(Protocol):
         if handler is not None:
             handler(self, message)
             return
+        control = session.control
+        if control is not None and not control.inbound(message):
+            return  # throttled (exsim.fix.control)
         self._fromApp(message)
 
     def _fromApp(self, message):
@@ -967,7 +982,8 @@ class FixConnection(Protocol):
         pass
 
     def _onTestRequest(self, message):
-        self.session.sendAdmin("0", [(112, message.getBytes(112))])
+        if _heartbeats(self.session):
+            self.session.sendAdmin("0", [(112, message.getBytes(112))])
 
     def _onResendRequest(self, message):
         begin = int(message.get(7))
@@ -1051,7 +1067,7 @@ class FixConnection(Protocol):
 
     def _loggedOut(self, text):
         session = self.session
-        self.factory.endpoint.report("logout", session=session.key, text=text)
+        self.factory.endpoint.report("session_logout", session=session.key, text=text)
         if settings.get(self.factory.endpoint, "reset_on_logout"):
             session.reset()
 
@@ -1085,6 +1101,14 @@ class FixConnection(Protocol):
         Start a logout on the venue's initiative.
         """
         self._sendLogout(text)
+
+
+def _heartbeats(session):
+    """
+    Whether C{session} sends Heartbeats (set_session_property heartbeats).
+    """
+    control = session.control
+    return control is None or control.heartbeats
 
 
 _ADMIN = {

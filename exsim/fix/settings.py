@@ -8,6 +8,7 @@ raising L{exsim.errors.BadValue} with a clear message.  Values already
 normalised parse to themselves.
 """
 
+from exsim import sessioncontrol
 from exsim.errors import BadValue
 from exsim.values import parseBoolean
 from exsim.fix.dictionary import APPL_VER_IDS, APPL_VER_NAMES, BEGIN_STRINGS
@@ -140,6 +141,8 @@ PROPERTIES = {
     "logon_timeout": parseNumber("logon_timeout"),
     "logout_timeout": parseNumber("logout_timeout"),
 }
+# Session control: latency, seed, throttle, throttle_action, accept_logons.
+PROPERTIES.update(sessioncontrol.ENDPOINT_PROPERTIES)
 
 DEFAULTS = {
     "sender_comp_id": "EXSIM",
@@ -160,6 +163,7 @@ DEFAULTS = {
     "logon_timeout": 10,
     "logout_timeout": 2,
 }
+DEFAULTS.update(sessioncontrol.ENDPOINT_DEFAULTS)
 
 
 def get(endpoint, name):

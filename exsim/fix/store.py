@@ -87,6 +87,25 @@ class MemoryStore:
         times = self._times
         return [(seq, types[seq], times[seq], messages[seq]) for seq in seqs]
 
+    def lastMessages(self, count):
+        """
+        The last C{count} stored messages below C{nextSenderSeq} (fewer if
+        there are not so many), oldest first, as L{getMessages} gives
+        them.
+        """
+        messages = self._messages
+        seqs = []
+        seq = self.nextSenderSeq - 1
+        if len(messages) <= count:
+            seqs = sorted(s for s in messages if s <= seq)[-count:]
+        else:
+            while seq >= 1 and len(seqs) < count:
+                if seq in messages:
+                    seqs.append(seq)
+                seq -= 1
+            seqs.reverse()
+        return [(s, self._types[s], self._times[s], messages[s]) for s in seqs]
+
     def reset(self):
         """
         Start again from sequence number 1 both ways, forgetting the

@@ -32,8 +32,8 @@ from exsim.engine import events as ev
 from exsim.engine.delivery import Failures
 from exsim.interfaces import IEngineEvents, IEngineListener, IProtocolFamily
 from exsim.roles import roleOf
-from exsim.soup import itch50, packets
-from exsim.soup.ouch import SOUP_PROPERTIES, parseSoupProperty, venueClock
+from exsim.soup import control, itch50, packets
+from exsim.soup.ouch import FEED_CONTROL_PROPERTIES, SOUP_PROPERTIES, parseSoupProperty, venueClock
 from exsim.soup.session import SoupServerFactory, SoupStream
 
 
@@ -44,7 +44,7 @@ class ItchFamily:
     """
 
     name = "itch"
-    properties = dict(SOUP_PROPERTIES)
+    properties = dict(SOUP_PROPERTIES, **FEED_CONTROL_PROPERTIES)
     #: Shares and Price(4) fields are 32 bits unsigned.
     maxQuantity = 2**32 - 1
     maxPrice = 2**32 - 1
@@ -145,6 +145,34 @@ class ItchFactory(SoupServerFactory):
     def unsequencedData(self, connection, payload):
         # A feed takes no input: ignore it, as a feed server would.
         self.log.debug("itch {name}: unsequenced data ignored", name=self.name)
+
+    def loggedIn(self, connection):
+        if control.endpointHasControl(self.endpoint):
+            self._controlOf(connection).refresh()
+
+    def loggedOut(self, connection):
+        if connection.control is not None:
+            connection.control.detach(connection)
+
+    def _controlOf(self, connection):
+        if connection.control is not None:
+            return connection.control
+        return control.SoupControl(self.endpoint, connection.sessionId, connection=connection)
+
+    def controlledSessions(self):
+        """
+        Handles of every connection (each is one session of the feed),
+        for the session-control operations.
+        """
+        return [
+            control.SoupSessionHandle(self, connection=c) for c in self.connections if not c._closing
+        ]
+
+    def propertyChanged(self, name, value):
+        if name in control.CONTROL_PROPERTIES:
+            for connection in self.connections:
+                if connection.stream is not None and not connection._closing:
+                    self._controlOf(connection).refresh()
 
     # -- engine ------------------------------------------------------------
 

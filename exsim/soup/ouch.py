@@ -15,6 +15,7 @@ import zoneinfo
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim import sessioncontrol
 from exsim.engine import events as ev
 from exsim.engine.delivery import Failures
 from exsim.errors import BadValue
@@ -22,7 +23,7 @@ from exsim.roles import roleOf
 from exsim.values import parseBoolean
 from exsim.interfaces import IEngineListener, IOrderEntry, IProtocolFamily
 from exsim.model import CancelReason, Order, OrdType, RejectReason, Side, TimeInForce
-from exsim.soup import ouch42, packets
+from exsim.soup import control, ouch42, packets
 from exsim.soup.packets import SoupProtocolError
 from exsim.soup.session import SoupServerFactory, SoupStream
 
@@ -106,6 +107,20 @@ SOUP_PROPERTIES = {
 }
 
 
+def _controlParser(parse):
+    return lambda name, value: parse(value)
+
+
+#: Session control of an order-entry endpoint: latency, seed, throttle,
+#: throttle_action, accept_logons.
+CONTROL_PROPERTIES = {
+    name: _controlParser(parse) for name, parse in sessioncontrol.ENDPOINT_PROPERTIES.items()
+}
+
+#: Session control of a feed (no inbound messages to throttle).
+FEED_CONTROL_PROPERTIES = {name: CONTROL_PROPERTIES[name] for name in sessioncontrol.FEED_PROPERTIES}
+
+
 def parseSoupProperty(properties, name, value):
     """
     Check a property of a SoupBinTCP endpoint.
@@ -160,7 +175,7 @@ class OuchFamily:
     """
 
     name = "ouch"
-    properties = dict(SOUP_PROPERTIES, cancel_on_disconnect=_boolean)
+    properties = dict(SOUP_PROPERTIES, cancel_on_disconnect=_boolean, **CONTROL_PROPERTIES)
     #: Shares and Price(4) fields are 32 bits unsigned; an order's price
     #: must stay below the market-order price (214748.3647).
     maxQuantity = 2**32 - 1
@@ -245,7 +260,30 @@ class OuchFactory(SoupServerFactory):
         if session is None:
             session = self.sessions[username] = OuchSession(self, username)
             self._byOwner[session.owner] = session
+            if control.endpointHasControl(self.endpoint):
+                control.controlOfOuch(session).refresh()
         return session
+
+    def sessionIdOf(self, connection, username, session):
+        return session.owner
+
+    def controlledSessions(self):
+        """
+        Handles of every OUCH session and of every connection not logged
+        in yet, for the session-control operations.
+        """
+        handles = [control.SoupSessionHandle(self, owner=s) for s in self.sessions.values()]
+        handles.extend(
+            control.SoupSessionHandle(self, connection=c)
+            for c in self.connections
+            if c.stream is None and not c._closing
+        )
+        return handles
+
+    def propertyChanged(self, name, value):
+        if name in control.CONTROL_PROPERTIES:
+            for session in self.sessions.values():
+                control.controlOfOuch(session).refresh()
 
     # -- SoupBinTCP --------------------------------------------------------
 
@@ -261,6 +299,8 @@ class OuchFactory(SoupServerFactory):
         if session.connection is not None:
             return packets.SESSION_NOT_AVAILABLE
         session.connection = connection
+        if session.control is not None:
+            session.control.attach(connection)
         return session.stream, session
 
     def loggedOut(self, connection):
@@ -268,10 +308,15 @@ class OuchFactory(SoupServerFactory):
         if session is None or session.connection is not connection:
             return
         session.connection = None
+        if session.control is not None:
+            session.control.detach(connection)
         if self.endpoint.properties.get("cancel_on_disconnect"):
             session.cancelAll()
 
     def unsequencedData(self, connection, payload):
+        control = connection.control
+        if control is not None and not control.inbound(payload):
+            return  # throttled (exsim.soup.control)
         connection.session.handle(payload)
 
     # -- engine ------------------------------------------------------------
@@ -308,6 +353,9 @@ class OuchFactory(SoupServerFactory):
     def shutdown(self):
         self.engine.unsubscribe(self)
         SoupServerFactory.shutdown(self)
+        for session in self.sessions.values():
+            if session.control is not None:
+                session.control.stop()
 
 
 class OuchSession:
@@ -317,6 +365,9 @@ class OuchSession:
     """
 
     log = Logger()
+
+    #: The session's L{exsim.soup.control.SoupControl} while it has one.
+    control = None
 
     def __init__(self, factory, username):
         self.factory = factory
@@ -352,6 +403,27 @@ class OuchSession:
         else:
             fields = ouch42.decode(payload)
             self._ignore(fields[1], "Modify Order is not supported")
+
+    def refuse(self, payload, text):
+        """
+        Answer a request the venue will not act on (over the session's
+        throttle): an Enter Order or Replace Order with Rejected, a
+        Cancel Order with Cancel Reject.  (OUCH has no field for
+        C{text}: it is logged.)
+
+        @raise SoupProtocolError: if the payload is malformed.
+        """
+        kind = payload[:1]
+        fields = ouch42.decode(payload)
+        self.log.info("ouch {owner}: refused a {kind!r} message: {text}", owner=self.owner, kind=kind, text=text)
+        if kind == b"O":
+            self._reject(ouch42.text(fields[1]), ouch42.REJECT_OTHER)
+        elif kind == b"U":
+            self._reject(ouch42.text(fields[2]), ouch42.REJECT_OTHER)
+        elif kind == b"X":
+            self.stream.append(ouch42.cancelReject(self._now(), ouch42.text(fields[1])))
+        else:
+            self._ignore(fields[1], text)
 
     def _ignore(self, token, why):
         self.log.info(

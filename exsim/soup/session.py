@@ -38,7 +38,11 @@ class SoupStream:
 
     @ivar name: the session name (at most 10 characters).
     @ivar listeners: the logged-in connections receiving live messages.
+    @ivar control: an L{exsim.soup.control.SoupControl} while messages
+        wait (latency, holding) before they are numbered, else None.
     """
+
+    control = None
 
     def __init__(self, name):
         self.name = name
@@ -54,12 +58,31 @@ class SoupStream:
 
     def append(self, payload):
         """
-        Number and store one message; send it to every listener.
+        Number and store one message; send it to every listener (through
+        the session's control, if any).
+        """
+        if self.control is not None:
+            self.control.put(payload)
+            return
+        framed = packets.sequenced(payload)
+        self.packets.append(framed)
+        for listener in self.listeners:
+            if listener.control is None:
+                listener.sendPacket(framed)
+            else:
+                listener.control.sequenced(listener, framed)
+
+    def publish(self, payload):
+        """
+        L{append}, once the session's control lets the message go.
         """
         framed = packets.sequenced(payload)
         self.packets.append(framed)
         for listener in self.listeners:
-            listener.sendPacket(framed)
+            if listener.control is None:
+                listener.sendPacket(framed)
+            else:
+                listener.control.sequenced(listener, framed)
 
     def messages(self, first=1):
         """
@@ -76,6 +99,9 @@ class SoupServerProtocol(Protocol):
     @ivar username: the username logged in with, or C{None}.
     @ivar session: whatever the factory's C{login} attached (the OUCH
         session object), or C{None}.
+    @ivar sessionId: the session's id once logged in (C{<endpoint>/<username>}).
+    @ivar control: an L{exsim.soup.control.SoupControl} while the session
+        has faults to come, holding, latency or throttling, else C{None}.
     """
 
     log = Logger()
@@ -83,6 +109,9 @@ class SoupServerProtocol(Protocol):
     stream = None
     username = None
     session = None
+    sessionId = None
+    control = None
+    _disconnectReason = None
     _batch = None
     _heartbeatCall = None
     _timeoutCall = None
@@ -136,25 +165,37 @@ class SoupServerProtocol(Protocol):
         )
         self.factory.report("protocol_error", username=self.username, text=text)
         self.sendPacket(packets.debug(text))
-        self.disconnect()
+        self.disconnect("protocol error: %s" % (text,))
 
-    def disconnect(self):
+    def disconnect(self, reason=None):
         """
         Flush what is queued and close the connection.
+
+        @param reason: why, for the C{session_disconnected} event.
         """
         if self._closing:
             return
+        if self._disconnectReason is None:
+            self._disconnectReason = reason
         self._flush()
         self._closing = True
         self._detach()
         self.transport.loseConnection()
 
-    def endSession(self):
+    def endSession(self, text=None):
         """
-        Send End of Session and close.
+        Send End of Session (after a Debug packet with C{text}, if given)
+        and close.
         """
+        if self.stream is not None and not self._closing and not self._loggedOut:
+            self._loggedOut = True
+            self.factory.report(
+                "session_logout", session=self.sessionId, username=self.username, text=text
+            )
+        if text:
+            self.sendPacket(packets.debug(text))
         self.sendPacket(packets.END_OF_SESSION_PACKET)
-        self.disconnect()
+        self.disconnect("end of session")
 
     # -- input -------------------------------------------------------------
 
@@ -187,9 +228,11 @@ class SoupServerProtocol(Protocol):
             if packetType == b"R" or packetType == b"+":
                 return
             if packetType == b"O":
-                self.factory.report("logout", username=self.username)
+                self.factory.report(
+                    "session_logout", session=self.sessionId, username=self.username, text=None
+                )
                 self._loggedOut = True
-                self.disconnect()
+                self.disconnect("logged out")
                 return
             if packetType == b"L":
                 self.protocolError("Login Request received while logged in")
@@ -212,7 +255,12 @@ class SoupServerProtocol(Protocol):
             )
 
     def _login(self, request):
-        result = self.factory.login(self, request)
+        if not self.factory.endpoint.properties.get("accept_logons", True):
+            result = packets.SESSION_NOT_AVAILABLE
+            why = "logons are not accepted now (accept_logons = no)"
+        else:
+            result = self.factory.login(self, request)
+            why = None
         if isinstance(result, bytes):
             self.log.info(
                 "soup {endpoint}: login of {username!r} rejected ({reason})",
@@ -224,13 +272,15 @@ class SoupServerProtocol(Protocol):
                 "login_rejected",
                 username=request.username,
                 reason=result.decode("ascii"),
+                text=why,
             )
             self.sendPacket(packets.loginRejected(result))
-            self.disconnect()
+            self.disconnect("login rejected")
             return
         stream, session = result
         self.username = request.username
         self.session = session
+        self.sessionId = self.factory.sessionIdOf(self, request.username, session)
         nextSequence = stream.nextSequence
         requested = request.sequenceNumber
         if requested == 0 or requested > nextSequence:
@@ -250,7 +300,12 @@ class SoupServerProtocol(Protocol):
             seq=start,
         )
         self.factory.report(
-            "logon", username=self.username, session=stream.name, sequence=start
+            "session_logon",
+            session=self.sessionId,
+            username=self.username,
+            session_name=stream.name,
+            sequence=start,
+            peer=self._peer(),
         )
         self.factory.loggedIn(self)
         self._heartbeatCall = self.reactor.callLater(
@@ -266,7 +321,9 @@ class SoupServerProtocol(Protocol):
         interval = self.factory.heartbeatInterval
         idle = self.reactor.seconds() - self._lastSent
         if idle >= interval - 1e-6:
-            self.sendPacket(packets.SERVER_HEARTBEAT_PACKET)
+            control = self.control
+            if control is None or control.heartbeats:
+                self.sendPacket(packets.SERVER_HEARTBEAT_PACKET)
             delay = interval
         else:
             delay = interval - idle
@@ -286,7 +343,7 @@ class SoupServerProtocol(Protocol):
                 silence=silence,
             )
             self.factory.report("timeout", username=self.username)
-            self.disconnect()
+            self.disconnect("idle timeout")
             return
         self._timeoutCall = self.reactor.callLater(timeout - silence, self._checkIdle)
 
@@ -310,8 +367,12 @@ class SoupServerProtocol(Protocol):
         if self in self.factory.connections:
             self.factory.connections.remove(self)
         if self.stream is not None:
-            if not self._loggedOut:
-                self.factory.report("disconnect", username=self.username)
+            self.factory.report(
+                "session_disconnected",
+                session=self.sessionId,
+                username=self.username,
+                reason=self._disconnectReason or "connection lost",
+            )
             self.factory.loggedOut(self)
 
     def _peer(self):
@@ -354,6 +415,20 @@ class SoupServerFactory(Factory):
 
     def report(self, eventType, **fields):
         self.endpoint.report(eventType, **fields)
+
+    def sessionIdOf(self, connection, username, session):
+        """
+        The id of a session logging in: C{<endpoint>/<username>}, with
+        C{#2}, C{#3}... while others of that username are logged in.
+        """
+        base = "%s/%s" % (self.name, username)
+        taken = {c.sessionId for c in self.connections if c is not connection}
+        sessionId = base
+        n = 1
+        while sessionId in taken:
+            n += 1
+            sessionId = "%s#%d" % (base, n)
+        return sessionId
 
     def checkCredentials(self, request):
         """
