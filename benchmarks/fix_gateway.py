@@ -12,7 +12,12 @@ over loopback.
 Each figure is the median of 3 runs, each run on a fresh simulator.
 
     .venv/bin/python benchmarks/fix_gateway.py [--orders 200000] [--seconds 5] [--runs 3]
-        [--rates 2000,10000] [--in-process]
+        [--rates 2000,10000] [--in-process] [--latency 0.001]
+
+C{--latency SECONDS} adds a second FIX endpoint with that C{latency}
+property: each paced rate is measured on both endpoints, one after the
+other, and the difference of their p50 printed (the delay the property
+adds, as the client sees it).
 
 C{--in-process} first feeds the same pipelined orders straight into a FIX
 endpoint's protocol in this process (no sockets, no simulator event queue),
@@ -50,6 +55,16 @@ engine = e1
 protocol = fix
 listen = tcp:{port}:interface=127.0.0.1
 begin_string = FIX.4.4
+"""
+
+#: The second endpoint of --latency.
+LATENCY_CONFIG = """
+[endpoint:fix2]
+engine = e1
+protocol = fix
+listen = tcp:{port}:interface=127.0.0.1
+begin_string = FIX.4.4
+latency = {latency}
 """
 
 SOH = b"\x01"
@@ -96,12 +111,16 @@ class Server:
     exsim in its own process.
     """
 
-    def __init__(self):
+    def __init__(self, latency=None):
         self.port = freePort()
+        self.latencyPort = None
         self.dir = tempfile.mkdtemp(prefix="exsim-bench-")
         path = os.path.join(self.dir, "bench.ini")
         with open(path, "w") as f:
             f.write(CONFIG.format(port=self.port))
+            if latency is not None:
+                self.latencyPort = freePort()
+                f.write(LATENCY_CONFIG.format(port=self.latencyPort, latency=latency))
         twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
         self.log = open(os.path.join(self.dir, "twistd.log"), "w")
         env = dict(os.environ)
@@ -353,6 +372,10 @@ def main():
         "--in-process", action="store_true",
         help="also feed the orders straight into the protocol in this process",
     )
+    parser.add_argument(
+        "--latency", default=None, metavar="SECONDS",
+        help="also measure each paced rate on an endpoint with this latency property",
+    )
     args = parser.parse_args()
     if args.in_process:
         figures = sorted(inProcess(args.orders) for _ in range(args.runs))
@@ -364,8 +387,9 @@ def main():
     for rate in rates:
         for p in ("p50", "p99", "p99.9"):
             results["%d %s" % (rate, p)] = []
+        results["%d latency p50" % rate] = []
     for run in range(args.runs):
-        server = Server()
+        server = Server(args.latency)
         try:
             tput = throughput(server.port, args.orders)
             results["throughput"].append(tput)
@@ -377,6 +401,10 @@ def main():
                 line += "; %d/s p50 %.0f p99 %.0f p99.9 %.0f us" % (
                     rate, percentile(lat, 0.5), percentile(lat, 0.99), percentile(lat, 0.999),
                 )
+                if server.latencyPort is not None:
+                    delayed = latency(server.latencyPort, rate, args.seconds)
+                    results["%d latency p50" % rate].append(percentile(delayed, 0.5))
+                    line += " (latency %s: p50 %.0f us)" % (args.latency, percentile(delayed, 0.5))
             print(line, flush=True)
         finally:
             server.stop()
@@ -390,6 +418,11 @@ def main():
             statistics.median(results["%d p99" % rate]),
             statistics.median(results["%d p99.9" % rate]),
         ))
+        if args.latency is not None:
+            plain = statistics.median(results["%d p50" % rate])
+            delayed = statistics.median(results["%d latency p50" % rate])
+            print("  %6d orders/s with latency = %s: NewOrderSingle -> ExecutionReport p50 %.0f us "
+                  "(%+.0f us over the endpoint without)" % (rate, args.latency, delayed, delayed - plain))
 
 
 if __name__ == "__main__":
