@@ -534,6 +534,7 @@ class IFixApplication(Interface):
         The endpoint is closing: stop following the engine.  Called once.
         """
 
+
 class IControlledSession(Interface):
     """
     One session of an endpoint, as the session-control management
