@@ -329,7 +329,9 @@ class HeartbeatTests(SessionTestMixin, unittest.TestCase):
         [testRequest] = client.received()
         self.assertEqual(testRequest.msgType, "1")
         self.assertTrue(testRequest.get(112))
-        for _ in range(11):
+        # Unanswered: disconnected one HeartBtInt later (Heartbeats
+        # meanwhile are fine).
+        for _ in range(9):
             self.reactor.advance(1)
         self.assertFalse(client.disconnected)
         self.reactor.advance(1)
@@ -1011,3 +1013,151 @@ class SessionObjectTests(SessionTestMixin, unittest.TestCase):
         self.factory.sessions["CLIENT"].sendApp("8", [(17, "x")])
         [m] = client.received()
         self.assertEqual([t for t, _ in m.pairs][:7], [8, 9, 35, 49, 56, 34, 52])
+
+
+class ConformanceTests(SessionTestMixin, unittest.TestCase):
+    """
+    Session rules found by running public session-level acceptance
+    scripts (QuickFIX's) against exsim.
+    """
+
+    def header(self, client, seq, extra=()):
+        return [(49, "CLIENT"), (56, "EXSIM"), (34, seq), (52, stamp(self.reactor.seconds()))] + list(extra)
+
+    def test_tooLowResendRequestAnswered(self):
+        """
+        A ResendRequest with too low a MsgSeqNum is still answered, and
+        no Logout follows.
+        """
+        client = self.loggedOn()
+        client.send("D", order(client))
+        reply = client.sendRaw(client.build("2", [(7, 1), (16, 0)], header=self.header(client, 1)))
+        self.assertNotIn("5", types(reply))
+        self.assertFalse(client.disconnected)
+        self.assertEqual(reply[0].msgType, "4")
+        self.assertEqual(reply[0].get(123), "Y")
+        # The session goes on with the expected number.
+        self.assertEqual(client.send("0"), [])
+        self.assertFalse(client.disconnected)
+
+    def test_tooLowLogoutActedOn(self):
+        client = self.loggedOn()
+        client.send("0")
+        [logout] = client.sendRaw(client.build("5", [(58, "bye")], header=self.header(client, 1)))
+        self.assertEqual(logout.msgType, "5")
+        self.assertNotIn("too low", logout.get(58) or "")
+        self.assertTrue(client.disconnected)
+        [event] = self.endpoint.reported("session_logout")
+        self.assertEqual(event["text"], "bye")
+
+    def test_tooHighResendRequestAnsweredFirst(self):
+        client = self.loggedOn()
+        reply = client.sendRaw(client.build("2", [(7, 1), (16, 0)], header=self.header(client, 5)))
+        self.assertEqual(types(reply), ["4", "2"])
+        self.assertEqual(reply[1].get(7), "2")
+
+    def test_reverseRouteOnReject(self):
+        client = self.loggedOn()
+        for tags, expected in (
+            ([(115, "JCD")], {128: "JCD"}),
+            ([(128, "JCD")], {115: "JCD"}),
+            ([(115, "A"), (116, "B"), (144, "C")], {128: "A", 129: "B", 145: "C"}),
+            ([(128, "X"), (129, "Y"), (145, "Z")], {115: "X", 116: "Y", 144: "Z"}),
+        ):
+            header = self.header(client, client.seq, tags)
+            client.seq += 1
+            body = [(t, v) for t, v in order(client) if t != 40] + [(40, "w")]
+            [reject] = client.sendRaw(client.build("D", body, header=header))
+            self.assertEqual(reject.msgType, "3")
+            self.assertEqual(reject.get(373), "5")
+            for tag, value in expected.items():
+                self.assertEqual(reject.get(tag), value, (tags, reject))
+            for tag in (115, 116, 144, 128, 129, 145):
+                if tag not in expected:
+                    self.assertIsNone(reject.get(tag))
+
+    def test_emptyRoutingFieldNotCopied(self):
+        client = self.loggedOn()
+        header = self.header(client, client.seq, [(115, "")])
+        client.seq += 1
+        [reject] = client.sendRaw(client.build("D", order(client), header=header))
+        self.assertEqual((reject.get(373), reject.get(371)), ("4", "115"))
+        self.assertIsNone(reject.get(128))
+
+    def test_reverseRouteOnLogoutHeartbeatAndBusinessReject(self):
+        client = self.loggedOn()
+        [hb] = client.sendRaw(client.build("1", [(112, "t")], header=self.header(client, 2, [(115, "JCD")])))
+        self.assertEqual((hb.msgType, hb.get(128)), ("0", "JCD"))
+        [bmr] = client.sendRaw(client.build("R", [(131, "q1"), (146, 1), (55, "AAPL")], header=self.header(client, 3, [(128, "DEST")])))
+        self.assertEqual((bmr.msgType, bmr.get(115)), ("j", "DEST"))
+        # Nothing routed on what is not a reply.
+        self.reactor.advance(31)
+        [beat] = client.received()
+        self.assertIsNone(beat.get(128))
+        [logout] = client.sendRaw(client.build("5", [], header=self.header(client, 4, [(115, "JCD"), (116, "DESK")])))
+        self.assertEqual((logout.msgType, logout.get(128), logout.get(129)), ("5", "JCD", "DESK"))
+
+    def test_reverseRouteOnRefusedLogon(self):
+        client = self.connect(target_comp_id=("OTHER",))
+        [logout] = client.sendRaw(
+            client.build("A", [(98, 0), (108, 30)], header=self.header(client, 1, [(115, "JCD")]))
+        )
+        self.assertEqual((logout.msgType, logout.get(128)), ("5", "JCD"))
+
+    def test_emptyCompIdIsTagWithoutValue(self):
+        client = self.loggedOn()
+        header = [(49, "CLIENT"), (56, ""), (34, 2), (52, stamp(self.reactor.seconds()))]
+        [reject] = client.sendRaw(client.build("D", order(client), header=header))
+        self.assertEqual((reject.msgType, reject.get(373), reject.get(371)), ("3", "4", "56"))
+        self.assertFalse(client.disconnected)
+        # MsgSeqNum 2 was taken.
+        client.seq = 3
+        self.assertEqual(client.send("0"), [])
+
+    def test_emptyCompIdUnchecked(self):
+        client = self.loggedOn(check_fields_have_values=False)
+        header = [(49, "CLIENT"), (56, ""), (34, 2), (52, stamp(self.reactor.seconds()))]
+        reply = client.sendRaw(client.build("D", order(client), header=header))
+        self.assertEqual(types(reply), ["3", "5"])
+        self.assertEqual(reply[0].get(373), "9")
+
+    def test_emptyCompIdOnLogon(self):
+        client = self.connect()
+        header = [(49, "CLIENT"), (56, ""), (34, 1), (52, stamp(self.reactor.seconds()))]
+        [logout] = client.sendRaw(client.build("A", [(98, 0), (108, 30)], header=header))
+        self.assertEqual(logout.msgType, "5")
+        self.assertIn("Tag specified without a value: TargetCompID (56)", logout.get(58))
+
+    def test_headerFieldAfterBody(self):
+        client = self.loggedOn()
+        header = [(49, "CLIENT"), (56, "EXSIM"), (34, 2)]
+        body = order(client) + [(52, stamp(self.reactor.seconds()))]
+        [reject] = client.sendRaw(client.build("D", body, header=header))
+        self.assertEqual((reject.get(373), reject.get(371)), ("14", "52"))
+        self.assertIn("out of required order", reject.get(58))
+
+    def test_headerFieldAfterBodyFIX42(self):
+        """
+        FIX 4.2 has no reason 14: the Reject says it in its Text.
+        """
+        client = self.loggedOn(beginString="FIX.4.2")
+        header = [(49, "CLIENT"), (56, "EXSIM"), (34, 2)]
+        body = order(client) + [(52, stamp(self.reactor.seconds()))]
+        [reject] = client.sendRaw(client.build("D", body, header=header))
+        self.assertIsNone(reject.get(373))
+        self.assertIn("out of required order", reject.get(58))
+
+    def test_headerFieldAfterBodyUnchecked(self):
+        client = self.loggedOn(check_field_order=False)
+        header = [(49, "CLIENT"), (56, "EXSIM"), (34, 2)]
+        body = order(client) + [(52, stamp(self.reactor.seconds()))]
+        self.assertEqual(client.sendRaw(client.build("D", body, header=header)), [])
+        self.assertEqual(types(self.app.messages), ["D"])
+
+    def test_fixtResetLogonCarriesDefaultApplVerId(self):
+        client = self.connect(beginString="FIXT.1.1")
+        [reply] = client.logon(extra=[(141, "Y")])
+        self.assertEqual((reply.get(141), reply.get(1137)), ("Y", "9"))
+        client.seq = 1
+        [again] = client.send("A", [(98, 0), (108, 30), (141, "Y"), (1137, "9")])
+        self.assertEqual((again.msgType, again.get(141), again.get(1137)), ("A", "Y", "9"))

@@ -663,6 +663,19 @@ class Dictionary:
                 i += 1
             missing = self.headerRequired - seen
             if missing:
+                # A required header field after the body is out of order,
+                # not missing.
+                later = [t for t, _ in pairs[i:n] if t in missing]
+                if later:
+                    missing = missing.difference(later)
+                    if checkOrder:
+                        yield Problem(
+                            TAG_OUT_OF_ORDER,
+                            later[0],
+                            "Tag specified out of required order: header field %s (%d) "
+                            "after the body" % (self._name(later[0]), later[0]),
+                        )
+            if missing:
                 tag = min(missing)
                 yield Problem(
                     REQUIRED_TAG_MISSING,

@@ -29,6 +29,7 @@ from exsim.fix.dictionary import (
     INVALID_APPL_VER_ID,
     REQUIRED_TAG_MISSING,
     SENDING_TIME_ACCURACY,
+    TAG_WITHOUT_VALUE,
     VALUE_OUT_OF_RANGE,
 )
 from exsim.interfaces import IFixEncodedSession, IFixSession
@@ -58,6 +59,37 @@ INFINITY_OLD = 999999
 #: The header fields every message is checked for: SenderCompID,
 #: TargetCompID, SendingTime, PossDupFlag, ApplVerID.
 _PROCESS_TAGS = (49, 56, 52, 43, 1128)
+
+
+#: Routing fields and their reverse: OnBehalfOfCompID/SubID/LocationID
+#: (115/116/144) <-> DeliverToCompID/SubID/LocationID (128/129/145).
+_REVERSE_ROUTE = (
+    (115, b"128"),
+    (116, b"129"),
+    (144, b"145"),
+    (128, b"115"),
+    (129, b"116"),
+    (145, b"144"),
+)
+
+#: The messages that answer the one being handled carry its routing
+#: reversed: Heartbeat (to a TestRequest), Reject, Logout, Logon,
+#: BusinessMessageReject.
+_ROUTED_REPLIES = frozenset([b"0", b"3", b"5", b"A", b"j"])
+
+
+def reverseRoute(message):
+    """
+    The routing fields of C{message} reversed, encoded (C{128=X SOH} for a
+    received C{115=X}, and so on); empty values are not copied.
+    """
+    get = message.getBytes
+    return b"".join(
+        b"%s=%s\x01" % (reverse, value)
+        for tag, reverse in _REVERSE_ROUTE
+        for value in (get(tag),)
+        if value
+    )
 
 
 def _utcSeconds(text, _cache={}):
@@ -174,6 +206,9 @@ class FixSession:
             a gap fill.
         @return: the MsgSeqNum used.
         """
+        c = self.connection
+        if c is not None and c.current is not None and msgType in _ROUTED_REPLIES:
+            body = reverseRoute(c.current) + body
         if keep and self.control is not None:
             return self.control.app(msgType, body)
         store = self.store
@@ -381,6 +416,8 @@ class FixConnection(Protocol):
         self._applVerId = None
         self._lastSendingTime = None
         self._lastSendingSeconds = None
+        #: The message being handled (replies to it are routed back).
+        self.current = None
 
     # -- transport -----------------------------------------------------------
 
@@ -501,7 +538,8 @@ class FixConnection(Protocol):
             hb = self.heartBtInt
             grace = hb + max(TRANSMISSION_MINIMUM, hb * TRANSMISSION_FRACTION)
             if self._testRequestAt is not None:
-                if now - self._testRequestAt >= grace:
+                # Unanswered for one more heartbeat interval: gone.
+                if now - self._testRequestAt >= hb:
                     self._sendLogout("heartbeat timeout: TestRequest not answered")
                     self.disconnect("heartbeat timeout")
                     return
@@ -510,6 +548,10 @@ class FixConnection(Protocol):
                 self.session.sendAdmin("1", [(112, "TEST%d" % (int(now),))])
             if now - self.lastSent >= hb and _heartbeats(self.session):
                 self.session.sendAdmin("0", [])
+            if self._testRequestAt is not None:
+                # Wake at the deadline, not up to a second after it.
+                self._schedule(min(1.0, max(0.0, self._testRequestAt + hb - now)))
+                return
         self._schedule(1.0)
 
     # -- receiving -----------------------------------------------------------
@@ -567,6 +609,7 @@ class FixConnection(Protocol):
                 continue
             self.lastReceived = self.reactor.seconds()
             self._testRequestAt = None
+            self.current = message
             try:
                 if self.session is None:
                     self._handleFirst(message)
@@ -576,6 +619,7 @@ class FixConnection(Protocol):
                 self.log.failure(
                     "{name}: error handling {message!r}", name=self._name(), message=message
                 )
+            self.current = None
 
     # -- logon ---------------------------------------------------------------
 
@@ -603,7 +647,7 @@ class FixConnection(Protocol):
         body = codec.encodeFields(fields)
         msg = (
             b"35=5\x0149=" + sender + b"\x0156=" + target + b"\x0134=%d\x0152=" % (seq,)
-            + self.factory.timestamp(millis) + b"\x01" + body
+            + self.factory.timestamp(millis) + b"\x01" + reverseRoute(message) + body
         )
         if store is not None:
             store.setNextSenderSeq(seq + 1)
@@ -635,6 +679,11 @@ class FixConnection(Protocol):
             return
         ours = settings.get(endpoint, "sender_comp_id")
         target = message.get(56)
+        if settings.get(endpoint, "check_fields_have_values"):
+            for tag, name in ((49, "SenderCompID"), (56, "TargetCompID")):
+                if message.getBytes(tag) == b"":
+                    self._refuse(message, "Tag specified without a value: %s (%d)" % (name, tag))
+                    return
         if ours != settings.ANY and target != ours:
             self._refuse(
                 message, "TargetCompID %s is unknown: this venue is %s" % (target, ours)
@@ -810,6 +859,11 @@ class FixConnection(Protocol):
             self._requestResend(expected)
             return
         if seq < expected:
+            if msgType == "2" or msgType == "5":
+                # Acted on whatever their MsgSeqNum, as QuickFIX does: a
+                # ResendRequest is answered, a Logout ends the session.
+                self._process(message, inSequence=False)
+                return
             if message.getBytes(43) == b"Y":
                 self.log.debug(
                     "{name}: ignored PossDup duplicate {seq}", name=session.key, seq=seq
@@ -832,6 +886,7 @@ class FixConnection(Protocol):
                 # Already served when it arrived.
                 store.setNextTargetSeq(expected + 1)
                 continue
+            self.current = queued
             self._handle(queued)
         if self._resendEnd is not None and not queue:
             if self._resendEnd == 0 or store.nextTargetSeq > self._resendEnd:
@@ -874,6 +929,17 @@ class FixConnection(Protocol):
         if (sender is not None and sender != self._theirCompId) or (
             target is not None and target != self._ourCompId
         ):
+            if self._checkValues and (sender == b"" or target == b""):
+                # An empty value is that, before it is a wrong CompID.
+                tag = 49 if sender == b"" else 56
+                self._reject(
+                    message, TAG_WITHOUT_VALUE, tag,
+                    "Tag specified without a value: %s (%d)"
+                    % ("SenderCompID" if tag == 49 else "TargetCompID", tag),
+                )
+                if inSequence:
+                    store.setNextTargetSeq(seq + 1)
+                return
             self._reject(
                 message,
                 COMPID_PROBLEM,
@@ -1080,7 +1146,10 @@ class FixConnection(Protocol):
             self._resendEnd = None
             session.reset()
             session.store.setNextTargetSeq(message.seqNum + 1)
-            session.sendAdmin("A", [(98, 0), (108, self.heartBtInt), (141, "Y")])
+            fields = [(98, 0), (108, self.heartBtInt), (141, "Y")]
+            if session.applVerId is not None:
+                fields.append((1137, session.applVerId))
+            session.sendAdmin("A", fields)
             return
         self._reject(message, 99, None, "Logon received while already logged on")
 
