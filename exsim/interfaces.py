@@ -103,9 +103,10 @@ class IEngineEvents(Interface):
         "(price scale) and depth."
     )
 
-    def subscribe(listener):
+    def subscribe(listener, first=False):
         """
-        Deliver every later batch of events to an L{IEngineListener}.
+        Deliver every later batch of events to an L{IEngineListener}
+        (before every other listener if C{first}: the engine journal).
         """
 
     def unsubscribe(listener):
@@ -344,6 +345,15 @@ class IEngineAdmin(Interface):
     def liveOrders():
         """
         Every live order (resting or held), oldest first.
+        """
+
+    def restoreOrders(orders, usedIds=(), nextIds=(0, 0, 0)):
+        """
+        Put back what an engine journal recorded: live C{orders} (resting
+        ones in time priority first; they rest again, with C{Added} and
+        C{BookChanged} events), the client order ids used (C{usedIds}:
+        (owner, client order id, order id)), and the highest (order,
+        execution, trade) ids used.
         """
 
     def expireDay():

@@ -18,6 +18,7 @@ from exsim.endpoint import Endpoint
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.events import PAGE_SIZE, EventQueue, formatPrice
 from exsim.interfaces import IEngineAdmin, IEngineEvents, IHouseOrders, IManagedOrders
+from exsim.journal import Journal, orderOf, parseSync
 from exsim.model import (
     Instrument,
     Order,
@@ -80,6 +81,9 @@ class Simulator(service.MultiService):
         #: {quote id: L{Quote}}
         self.quotes = {}
         self._houseSerial = 0
+        #: {engine name: L{exsim.journal.Journal}}
+        self.journals = {}
+        self._journalSync = {}
 
     gcPolicy = False
     _gcCall = None
@@ -112,7 +116,10 @@ class Simulator(service.MultiService):
         # Background activity and market makers leave no timer behind.
         for engine in self.engines.values():
             stopAll(engine)
-        return service.MultiService.stopService(self)
+        d = service.MultiService.stopService(self)
+        for journal in self.journals.values():
+            journal.close()
+        return d
 
     def reportEvent(self, eventType, **fields):
         """
@@ -159,10 +166,67 @@ class Simulator(service.MultiService):
         for book in [b for b, e in self.bookEngines.items() if e == name]:
             self.delete_book(book, name)
         self.events.unwatchEngine(name)
+        journal = self.journals.pop(name, None)
+        if journal is not None:
+            engine.unsubscribe(journal)
+            journal.close()
         del self.engines[name]
 
     def set_engine_property(self, engine, name, value):
-        self.engine(engine).setProperty(name, value)
+        """
+        Set an engine property: C{mode}, C{journal} (a directory: the
+        engine's orders survive a restart), C{journal_sync} (C{none},
+        C{batch}, C{always}), or one the engine class knows.
+        """
+        eng = self.engine(engine)
+        if name == "journal":
+            self._openJournal(engine, eng, value)
+        elif name == "journal_sync":
+            sync = parseSync(value)
+            self._journalSync[engine] = sync
+            journal = self.journals.get(engine)
+            if journal is not None:
+                journal.sync = sync
+        else:
+            eng.setProperty(name, value)
+
+    def _openJournal(self, name, engine, directory):
+        if name in self.journals:
+            raise WrongState("engine %r has a journal already" % (name,))
+        journal = Journal(engine, directory, self._journalSync.get(name, "none"))
+        self.journals[name] = journal
+        engine.subscribe(journal, first=True)
+        self._restoreFromJournal(name, engine)
+
+    def _restoreFromJournal(self, name, engine):
+        """
+        Restore what the engine's journal holds of the books it has now
+        (books created later are restored when they are).
+        """
+        journal = self.journals.get(name)
+        if journal is None:
+            return
+        state = journal.restored
+        usedIds = state.usedIds() if not journal.restoredIds else ()
+        journal.restoredIds = True
+        orders = []
+        for symbol in list(engine.books):
+            if symbol in journal.restoredBooks:
+                continue
+            journal.restoredBooks.add(symbol)
+            orders.extend(orderOf(record) for record in state.live(symbol))
+        journal.muted = True
+        try:
+            engine.restoreOrders(
+                orders, usedIds, (state.maxOrderId, state.maxExecId, state.maxTradeId)
+            )
+        finally:
+            journal.muted = False
+        if orders:
+            self.log.info(
+                "engine {engine}: {count} live orders restored from {path}",
+                engine=name, count=len(orders), path=journal.path,
+            )
 
     # -- books ---------------------------------------------------------------
 
@@ -178,6 +242,7 @@ class Simulator(service.MultiService):
         self.bookEngines[name] = engine
         self.bookSymbols[name] = symbol
         self._tell("book", name, book)
+        self._restoreFromJournal(engine, eng)
 
     def book(self, name):
         """

@@ -128,6 +128,9 @@ class AdminOnlyEngine:
     def liveOrders(self):
         return []
 
+    def restoreOrders(self, orders, usedIds=(), nextIds=(0, 0, 0)):
+        pass
+
     def expireDay(self):
         pass
 

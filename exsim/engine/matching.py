@@ -301,9 +301,12 @@ class MatchingEngine:
         except KeyError:
             raise UnknownName("engine %r has no book %r" % (self.name, symbol))
 
-    def subscribe(self, listener):
+    def subscribe(self, listener, first=False):
         if listener not in self._listeners:
-            self._listeners.append(listener)
+            if first:
+                self._listeners.insert(0, listener)
+            else:
+                self._listeners.append(listener)
             self._listenerTuple = tuple(self._listeners)
 
     def unsubscribe(self, listener):
@@ -1333,6 +1336,68 @@ class MatchingEngine:
                     self._cancel(order, reason)
                     cancelled += 1
         return cancelled
+
+    def restoreOrders(self, orders, usedIds=(), nextIds=(0, 0, 0)):
+        """
+        Put back orders a journal recorded: live C{orders} (resting ones
+        in time priority first), the client order ids their owners used
+        (C{usedIds}: (owner, client order id, order id)), and the highest
+        order, execution and trade ids used (C{nextIds} continue after
+        them).  Resting orders rest again: their C{Added} and the books'
+        C{BookChanged} events go out in one batch, so that every feed shows
+        them; order entry reports nothing.
+
+        @raise WrongState: if an order id is live already.
+        """
+        for order in orders:
+            if self.getOrder(order.orderId) is not None:
+                raise WrongState("order %d is live already" % (order.orderId,))
+        maxOrderId, maxExecId, maxTradeId = nextIds
+        highest = max([maxOrderId] + [order.orderId for order in orders])
+        self._nextOrderId = max(self._nextOrderId, highest + 1)
+        self._nextExecId = max(self._nextExecId, maxExecId + 1)
+        self._nextTradeId = max(self._nextTradeId, maxTradeId + 1)
+        owners = self._owners
+        for owner, clOrdId, orderId in usedIds:
+            record = owners.get(owner)
+            if record is None:
+                record = owners[owner] = _Owner()
+            record.ids.setdefault(clOrdId, orderId)
+        keys = set()
+        touched = {}
+        with self.batch():
+            for order in orders:
+                book = self.getBook(order.symbol)
+                orderId = order.orderId
+                key = orderId >> CHUNK_BITS
+                chunk = self._chunks.get(key)
+                if chunk is None:
+                    chunk = self._chunks[key] = [None] * CHUNK + [0]
+                chunk[orderId & CHUNK_MASK] = order
+                keys.add(key)
+                record = owners.get(order.owner)
+                if record is None:
+                    record = owners[order.owner] = _Owner()
+                record.ids[order.clOrdId] = orderId
+                if order.timeInForce is GTD and order.expireTime is not None:
+                    self._scheduleExpiry(order)
+                if order.status in (NEW, PARTIALLY_FILLED) and order.ordType is LIMIT and (
+                    order.leavesQty
+                ):
+                    level = book.add(order)
+                    self._events.append(Added(order))
+                    touched[(book.symbol, order.isBuy, level.price)] = level
+            for (symbol, isBuy, price), level in sorted(touched.items(), key=lambda i: i[0][:2]):
+                self._events.append(BookChanged(symbol, isBuy, price, level.quantity, level.count))
+            # Each chunk counts its ids gone: those below the next id that
+            # no live order holds.
+            newest = self._nextOrderId >> CHUNK_BITS
+            for key in keys:
+                chunk = self._chunks[key]
+                used = CHUNK if key < newest else self._nextOrderId & CHUNK_MASK
+                chunk[CHUNK] = used - sum(1 for o in chunk[:CHUNK] if o is not None)
+            self._newestChunk = None
+            self._knownTerms.clear()
 
     def _takePending(self, orderId, kind):
         pending = self._pending.get(orderId)

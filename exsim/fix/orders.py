@@ -38,6 +38,7 @@ from exsim.interfaces import (
     IFixEncodedSession,
     IOrderEntry,
 )
+from exsim.journal import registerUserData
 from exsim.model import (
     CancelReason,
     OrdStatus,
@@ -410,6 +411,7 @@ def _code(value):
     return value.value if hasattr(value, "value") else str(value)
 
 
+@registerUserData
 class OrderData:
     """
     What a FIX order keeps beside the engine's model, in C{Order.userData}:

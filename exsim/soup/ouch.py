@@ -22,6 +22,7 @@ from exsim.errors import BadValue
 from exsim.roles import roleOf
 from exsim.values import parseBoolean
 from exsim.interfaces import IEngineListener, IOrderEntry, IProtocolFamily
+from exsim.journal import registerUserData
 from exsim.model import CancelReason, Order, OrdType, RejectReason, Side, TimeInForce
 from exsim.soup import control, ouch42, packets
 from exsim.soup.packets import SoupProtocolError
@@ -194,6 +195,7 @@ class OuchFamily:
 family = OuchFamily()
 
 
+@registerUserData
 class OrderExtra:
     """
     What an OUCH order carries that the engine does not use, echoed on
