@@ -461,6 +461,73 @@ class QuickFixTests(TestCase):
         self.assertEqual((state[150], state[39], state[103]), ("I", "8", "5"))
         self.assertNoRejects()
 
+    # -- session control: QuickFIX recovers by itself ----------------------
+
+    @defer.inlineCallbacks
+    def _recovery(self, fault, count, orders):
+        """
+        Inject C{fault} on A's session, then enter C{orders} (ClOrdIDs):
+        QuickFIX gets every ExecutionReport New exactly once, in order,
+        without a reject or a logout, and the session goes on.
+        """
+        self.startClient([("A", "FIX.4.4", self.port)], "a")
+        yield self.waitEvents([("logon", "A")])
+        self.newOrder("A", "warmup", "1", 1, "1.00")
+        yield self.receive("A")
+        self.simulator.inject_fault("fix1/A", fault, count)
+        for clOrdId in orders:
+            self.newOrder("A", clOrdId, "1", 10, "9.00")
+        received = yield self.receive("A", len(orders))
+        self.assertEqual([(m[11], m[150]) for m in received], [(c, "0") for c in orders])
+        # Still up, nothing left over: the next answer is the next order's.
+        self.newOrder("A", "after", "1", 10, "9.00")
+        [after] = yield self.receive("A")
+        self.assertEqual(after[11], "after")
+        self.assertTrue(self.app.events.empty(), "QuickFIX logged out or on again")
+        self.assertEqual(self.simulator.list_sessions("fix1")[0]["state"], "active")
+        self.assertNoRejects()
+        return received
+
+    @defer.inlineCallbacks
+    def test_recoversFromGap(self):
+        """
+        Skipped MsgSeqNums: QuickFIX asks for them and gets a gap fill.
+        """
+        [report] = yield self._recovery("gap", 3, ["g1"])
+        # Logon 1, warm-up report 2, 3 to 5 skipped: never messages.
+        self.assertEqual(int(report[34]), 6)
+        store = self.simulator.endpoint("fix1").factory.sessions["A"].store
+        self.assertEqual(store.getMessages(3, 5), [])
+
+    @defer.inlineCallbacks
+    def test_recoversFromDrop(self):
+        """
+        Dropped reports: the next one reveals the gap and QuickFIX gets
+        them by resend.
+        """
+        received = yield self._recovery("drop", 2, ["d1", "d2", "d3"])
+        self.assertEqual([m.get(43) for m in received[:2]], ["Y", "Y"])
+
+    @defer.inlineCallbacks
+    def test_recoversFromGarble(self):
+        """
+        A report with a wrong CheckSum is discarded by QuickFIX; the next
+        one reveals the gap and the resend recovers it.
+        """
+        received = yield self._recovery("garble", 1, ["x1", "x2"])
+        self.assertEqual(received[0].get(43), "Y")
+
+    @defer.inlineCallbacks
+    def test_reconnectsAfterDisconnectSession(self):
+        self.startClient([("A", "FIX.4.4", self.port)], "a")
+        yield self.waitEvents([("logon", "A")])
+        self.simulator.disconnect_session("fix1/A")
+        yield self.waitEvents([("logout", "A"), ("logon", "A")])
+        self.newOrder("A", "r1", "1", 10, "9.00")
+        [new] = yield self.receive("A")
+        self.assertEqual((new[11], new[150]), ("r1", "0"))
+        self.assertNoRejects()
+
 
 def _now():
     import time

@@ -268,6 +268,56 @@ class NasdaqProtocolsTests(TestCase):
 
         return d.addCallback(check)
 
+    def test_reloginAfterDrop(self):
+        """
+        inject_fault drop: the Accepted is not sent; the client logs in
+        again asking for the sequence number after the last it got and
+        receives it.
+        """
+        port = self.port
+        simulator = self.simulator
+
+        async def scenario():
+            alice = await connect(port, "alice", "pw1", sequence=1)
+            [event] = await receive(alice, 1)
+            threads.blockingCallFromThread(reactor, simulator.inject_fault, "ouch1/alice", "drop", 1)
+            alice.send_message(enterOrder("D1", "B", 10, 1500000))
+            # The order reaches the engine; its Accepted does not reach
+            # the client.
+            for _ in range(100):
+                order = threads.blockingCallFromThread(
+                    reactor, lambda: simulator.engines["e1"].findOrder("ouch1/alice", "D1")
+                )
+                if order is not None:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.3)
+            missing = alice._message_queue.get_nowait()
+            await alice.close()
+            again = await connect(port, "alice", "pw1", sequence=2)
+            try:
+                [accepted] = await receive(again, 1)
+                again.send_message(enterOrder("D2", "B", 10, 1500000))
+                [live] = await receive(again, 1)
+                return event, order, missing, accepted, live
+            finally:
+                await again.close()
+
+        d = threads.deferToThread(asyncio.run, scenario())
+
+        def check(result):
+            event, order, missing, accepted, live = result
+            self.assertIsInstance(event, SystemEvent)
+            self.assertIsNotNone(order)
+            self.assertIsNone(missing)
+            [listed] = self.simulator.list_sessions("ouch1")
+            self.assertEqual(listed["pending_drop"], 0)
+            self.assertIsInstance(accepted, Accepted)
+            self.assertEqual(accepted.order_token, "D1")
+            self.assertEqual((type(live), live.order_token), (Accepted, "D2"))
+
+        return d.addCallback(check)
+
 
 class ItchSocketTests(TestCase):
     """
