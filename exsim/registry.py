@@ -87,9 +87,10 @@ def _loadBuiltins():
     if _builtinsLoaded:
         return
     _builtinsLoaded = True
-    from exsim.engine import behaviours, matching
+    from exsim.engine import behaviours, matching, reference
 
     _registry["engine"].setdefault("matching", matching.MatchingEngine)
+    _registry["engine"].setdefault("reference", reference.ReferenceEngine)
     for cls in behaviours.BUILTIN:
         _registry["behaviour"].setdefault(cls.name, cls)
     from exsim import protocols

@@ -30,8 +30,14 @@ class Recorder:
         return [e for e in self.events if e.type == type]
 
 
-def engineWithBook(symbol="AAPL", clock=None, tick=100):
-    engine = MatchingEngine("e1", clock)
+def engineWithBook(symbol="AAPL", clock=None, tick=100, engineClass=MatchingEngine):
+    """
+    An engine of C{engineClass} (the fast engine by default) with one book
+    and a L{Recorder} subscribed.
+
+    @return: (engine, book, recorder)
+    """
+    engine = engineClass("e1", clock)
     book = engine.addBook(Instrument(symbol, tickSize=tick))
     recorder = Recorder()
     engine.subscribe(recorder)

@@ -1,14 +1,20 @@
 # -*- test-case-name: tests.test_matching -*-
 """
-The matching engine, rule by rule.
+The engines, rule by rule: L{EngineRules} runs against the fast engine
+(L{exsim.engine.matching.MatchingEngine}) and the reference engine
+(L{exsim.engine.reference.ReferenceEngine}); tests of the fast engine's
+own structures (its order id index, client order id generations, level
+compaction and inline events) follow.
 """
 
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
 
-from exsim.engine.events import Accepted, Cancelled, CancelRejected, Filled, Trade
+from exsim import registry
+from exsim.engine.events import Accepted, Cancelled, Filled, Trade
 from exsim.engine.matching import MatchingEngine
+from exsim.engine.reference import ReferenceEngine
 from exsim.errors import BadValue, UnknownName, WrongState
 from exsim.interfaces import IBook, IEngine
 from exsim.model import (
@@ -21,30 +27,67 @@ from exsim.model import (
 from tests.helpers import P, engineWithBook, limit, market
 
 
-class EngineTestCase(TestCase):
+class EngineRules:
+    """
+    Every rule of an engine, for any engine class: a subclass names it in
+    C{engineClass}.  After each test the book's (and, if the engine has
+    one, the engine's) C{validateInternalState} must pass.
+    """
+
+    engineClass = None
+
     def setUp(self):
         self.clock = Clock()
-        self.engine, self.book, self.recorder = engineWithBook(clock=self.clock)
+        self.engine, self.book, self.recorder = engineWithBook(
+            clock=self.clock, engineClass=self.engineClass
+        )
 
     def tearDown(self):
+        self.validate()
+
+    def validate(self):
         self.book.validateInternalState()
+        check = getattr(self.engine, "validateInternalState", None)
+        if check is not None:
+            check()
 
     def submit(self, order):
         self.engine.submitNew(order)
-        self.book.validateInternalState()
+        self.validate()
         return order
 
+    def managed(self):
+        self.engine.setProperty("mode", "managed")
 
-class InterfaceTests(TestCase):
-    def test_engine(self):
-        self.assertTrue(verifyObject(IEngine, MatchingEngine("x")))
+    def useBehaviour(self, name):
+        self.engine.setBookProperty("AAPL", "behaviour", name)
 
-    def test_book(self):
-        engine = MatchingEngine("x")
-        self.assertTrue(verifyObject(IBook, engine.addBook(Instrument("A"))))
+    def holdNewAndCancel(self):
+        """
+        Managed mode: a new order held, and a cancel of it held too.
+        """
+        self.managed()
+        self.order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.submitCancel("s1", "c", origClOrdId="a")
+        self.recorder.take()
+        return self.order
 
+    def rejectReason(self, order):
+        self.submit(order)
+        rejected = self.recorder.of("rejected")
+        self.assertEqual(len(rejected), 1)
+        self.assertEqual(order.status, OrdStatus.REJECTED)
+        return rejected[0].reason
 
-class PriorityTests(EngineTestCase):
+    # -- interfaces ---------------------------------------------------------
+
+    def test_interfaces(self):
+        self.assertTrue(verifyObject(IEngine, self.engine))
+        self.assertTrue(verifyObject(IBook, self.book))
+        self.assertTrue(verifyObject(IBook, self.engine.addBook(Instrument("A"))))
+
+    # -- priority ----------------------------------------------------------
+
     def test_priceThenTime(self):
         """
         A buy takes the lowest ask first, and at one price the oldest order.
@@ -146,8 +189,8 @@ class PriorityTests(EngineTestCase):
         self.assertEqual(other.types(), ["accepted", "added", "book_changed"])
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
 
+    # -- market orders and time in force -----------------------------------
 
-class MarketAndTifTests(EngineTestCase):
     def test_marketSweepsAndNeverRests(self):
         self.submit(limit("s1", "a", "sell", 100, "10.00"))
         self.submit(limit("s1", "b", "sell", 100, "10.05"))
@@ -194,8 +237,8 @@ class MarketAndTifTests(EngineTestCase):
         order = self.submit(limit("s1", "a", "buy", 10, "10.00", TimeInForce.GTC))
         self.assertTrue(order.resting)
 
+    # -- cancel ------------------------------------------------------------
 
-class CancelTests(EngineTestCase):
     def test_cancelResting(self):
         order = self.submit(limit("s1", "a", "buy", 100, "10.00"))
         self.recorder.take()
@@ -248,16 +291,8 @@ class CancelTests(EngineTestCase):
         self.submit(limit("s2", "d", "buy", 200, "10.00"))
         self.assertEqual((a.status, b.status, c.status), (OrdStatus.FILLED, OrdStatus.CANCELLED, OrdStatus.FILLED))
 
-    def test_manyCancelsCompactQueue(self):
-        orders = [self.submit(limit("s1", "o%d" % i, "sell", 1, "10.00")) for i in range(200)]
-        for order in orders[:-1]:
-            self.engine.submitCancel("s1", "c" + order.clOrdId, origClOrdId=order.clOrdId)
-        level = self.book.asks[P("10.00")]
-        self.assertLess(len(level.orders), 100)
-        self.assertEqual(level.count, 1)
+    # -- replace -----------------------------------------------------------
 
-
-class ReplaceTests(EngineTestCase):
     def test_decreaseKeepsPriority(self):
         a = self.submit(limit("s1", "a", "sell", 100, "10.00"))
         b = self.submit(limit("s1", "b", "sell", 100, "10.00"))
@@ -329,14 +364,7 @@ class ReplaceTests(EngineTestCase):
         self.engine.submitCancel("s1", "a3", origClOrdId="a2")
         self.assertEqual(a.status, OrdStatus.CANCELLED)
 
-
-class ValidationTests(EngineTestCase):
-    def rejectReason(self, order):
-        self.submit(order)
-        rejected = self.recorder.of("rejected")
-        self.assertEqual(len(rejected), 1)
-        self.assertEqual(order.status, OrdStatus.REJECTED)
-        return rejected[0].reason
+    # -- validation --------------------------------------------------------
 
     def test_unknownSymbol(self):
         self.assertEqual(self.rejectReason(limit("s1", "a", "buy", 1, "1", symbol="ZZZ")), RejectReason.UNKNOWN_SYMBOL)
@@ -376,8 +404,8 @@ class ValidationTests(EngineTestCase):
             RejectReason.UNSUPPORTED_TIME_IN_FORCE,
         )
 
+    # -- expiry ------------------------------------------------------------
 
-class ExpiryTests(EngineTestCase):
     def test_expireDay(self):
         day = self.submit(limit("s1", "a", "buy", 1, "10"))
         gtc = self.submit(limit("s1", "b", "buy", 1, "10", TimeInForce.GTC))
@@ -418,13 +446,10 @@ class ExpiryTests(EngineTestCase):
         order = self.submit(limit("s1", "a", "buy", 1, "10", TimeInForce.GTD, expireTime=999.0))
         self.assertEqual(order.status, OrdStatus.REJECTED)
 
-
-class ManagedTests(EngineTestCase):
-    def setUp(self):
-        EngineTestCase.setUp(self)
-        self.engine.setProperty("mode", "managed")
+    # -- managed mode ------------------------------------------------------
 
     def test_newIsHeld(self):
+        self.managed()
         order = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.assertEqual(self.recorder.types(), ["order_request"])
         self.assertEqual(order.status, OrdStatus.PENDING_NEW)
@@ -432,6 +457,7 @@ class ManagedTests(EngineTestCase):
         self.assertEqual(self.engine.pendingRequests(), {order.orderId: "new"})
 
     def test_acceptThenPartialFills(self):
+        self.managed()
         order = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.recorder.take()
         self.engine.acceptOrder(order.orderId)
@@ -444,7 +470,8 @@ class ManagedTests(EngineTestCase):
         self.assertEqual(self.book.depth(True), [])
         self.assertRaises(UnknownName, self.engine.fillOrder, order.orderId, 1, P("10"))
 
-    def test_reject(self):
+    def test_managedReject(self):
+        self.managed()
         order = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.engine.rejectOrder(order.orderId, "no")
         self.assertEqual(order.status, OrdStatus.REJECTED)
@@ -452,18 +479,21 @@ class ManagedTests(EngineTestCase):
         self.assertRaises(UnknownName, self.engine.rejectOrder, order.orderId, "again")
 
     def test_answerTwice(self):
+        self.managed()
         order = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.engine.acceptOrder(order.orderId)
         self.assertRaises(WrongState, self.engine.acceptOrder, order.orderId)
         self.assertRaises(WrongState, self.engine.rejectOrder, order.orderId, "x")
 
     def test_fillTooMuch(self):
+        self.managed()
         order = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.assertRaises(BadValue, self.engine.fillOrder, order.orderId, 101, P("10"))
         self.assertRaises(BadValue, self.engine.fillOrder, order.orderId, 0, P("10"))
         self.assertEqual(order.status, OrdStatus.PENDING_NEW)
 
     def test_cancelHeldThenAccepted(self):
+        self.managed()
         order = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.engine.acceptOrder(order.orderId)
         self.recorder.take()
@@ -475,6 +505,7 @@ class ManagedTests(EngineTestCase):
         self.assertEqual(self.recorder.of("cancelled")[0].cancelClOrdId, "c")
 
     def test_cancelRejected(self):
+        self.managed()
         order = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.engine.acceptOrder(order.orderId)
         self.engine.submitCancel("s1", "c", origClOrdId="a")
@@ -485,6 +516,7 @@ class ManagedTests(EngineTestCase):
         self.assertRaises(WrongState, self.engine.acceptCancel, order.orderId)
 
     def test_replaceHeld(self):
+        self.managed()
         order = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.engine.acceptOrder(order.orderId)
         self.engine.submitReplace("s1", "a2", origClOrdId="a", quantity=50, price=P("10.01"))
@@ -494,17 +526,20 @@ class ManagedTests(EngineTestCase):
         self.assertEqual(self.book.depth(True), [(P("10.01"), 50, 1)])
 
     def test_unsolicitedCancel(self):
+        self.managed()
         order = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.engine.acceptOrder(order.orderId)
         self.engine.cancelUnsolicited(order.orderId)
         self.assertEqual(self.recorder.of("cancelled")[0].reason, CancelReason.UNSOLICITED)
 
     def test_houseOrdersNotHeld(self):
+        self.managed()
         order = limit("house", "h1", "sell", 10, "10")
         self.engine.submitNew(order, direct=True)
         self.assertEqual(order.status, OrdStatus.NEW)
 
     def test_matchOrders(self):
+        self.managed()
         buy = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.engine.acceptOrder(buy.orderId)
         sell = limit("house", "h1", "sell", 60, "10.05")
@@ -515,8 +550,36 @@ class ManagedTests(EngineTestCase):
         self.assertEqual((buy.leavesQty, sell.leavesQty), (60, 20))
         self.assertRaises(BadValue, self.engine.matchOrders, buy.orderId, sell.orderId, 21)
 
+    # -- a cancel held before the new order is answered --------------------
 
-class PropertyTests(EngineTestCase):
+    def test_bothHeld(self):
+        self.holdNewAndCancel()
+        self.assertEqual(self.engine.pendingKinds(self.order.orderId), {"new", "cancel"})
+
+    def test_acceptThenAcceptCancel(self):
+        self.holdNewAndCancel()
+        self.engine.acceptOrder(self.order.orderId)
+        self.assertEqual(self.engine.pendingKinds(self.order.orderId), {"cancel"})
+        self.assertEqual(self.recorder.types(), ["accepted", "added", "book_changed"])
+        self.engine.acceptCancel(self.order.orderId)
+        self.assertEqual(self.order.status, OrdStatus.CANCELLED)
+
+    def test_acceptThenRejectCancel(self):
+        self.holdNewAndCancel()
+        self.engine.acceptOrder(self.order.orderId)
+        self.engine.rejectCancel(self.order.orderId, "no")
+        self.assertEqual(self.order.status, OrdStatus.NEW)
+
+    def test_rejectNewRejectsCancel(self):
+        self.holdNewAndCancel()
+        self.engine.rejectOrder(self.order.orderId, "no")
+        self.assertEqual(self.recorder.types(), ["rejected", "cancel_rejected"])
+        reject = self.recorder.of("cancel_rejected")[0]
+        self.assertEqual((reject.reason, reject.clOrdId), (RejectReason.TOO_LATE, "c"))
+        self.assertEqual(self.engine.pendingKinds(self.order.orderId), set())
+
+    # -- properties and books ----------------------------------------------
+
     def test_mode(self):
         self.assertRaises(BadValue, self.engine.setProperty, "mode", "chaos")
         self.assertRaises(BadValue, self.engine.setProperty, "nope", "auto")
@@ -560,8 +623,282 @@ class PropertyTests(EngineTestCase):
         self.engine.addBook(Instrument("AAPL"))
         self.book = self.engine.getBook("AAPL")
 
+    # -- batches -----------------------------------------------------------
 
-class OrderIndexTests(EngineTestCase):
+    def test_batch(self):
+        with self.engine.batch():
+            self.engine.submitNew(limit("s1", "a", "buy", 1, "10"))
+            self.engine.submitNew(limit("s1", "b", "sell", 1, "11"))
+            self.assertEqual(self.recorder.batches, [])
+        self.assertEqual(len(self.recorder.batches), 1)
+        self.assertEqual(len(self.recorder.batches[0]), 6)
+
+    def test_nestedBehaviourInBatch(self):
+        self.engine.setBookProperty("AAPL", "behaviour", "auto_fill")
+        with self.engine.batch():
+            self.engine.submitNew(limit("s1", "a", "buy", 1, "10"))
+            self.engine.submitNew(limit("s1", "b", "buy", 1, "10"))
+        self.assertEqual(len(self.recorder.batches), 1)
+        self.assertEqual(self.recorder.types().count("filled"), 2)
+
+    # -- client order ids --------------------------------------------------
+
+    def test_endOfDayForgetsFinishedIds(self):
+        """
+        At the end of the day finished ids are forgotten; a GTC order that
+        survives keeps its id.
+        """
+        self.submit(limit("s1", "a", "buy", 1, "10"))
+        self.engine.submitCancel("s1", "x", origClOrdId="a")
+        gtc = self.submit(limit("s1", "g", "buy", 1, "10", tif=TimeInForce.GTC))
+        self.engine.expireDay()
+        self.assertEqual(self.submit(limit("s1", "a", "buy", 1, "10")).status, OrdStatus.NEW)
+        self.assertIs(self.engine.findOrder("s1", "g"), gtc)
+        self.assertEqual(self.rejectReason(limit("s1", "g", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
+
+    def test_replacedIdRemembered(self):
+        """
+        The client order id an order had before a replace is finished: a
+        duplicate for a new order, too late for a cancel.
+        """
+        self.submit(limit("s1", "a", "buy", 5, "10"))
+        self.engine.submitReplace("s1", "b", origClOrdId="a", quantity=4)
+        self.assertEqual(self.rejectReason(limit("s1", "a", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
+        self.engine.submitCancel("s1", "c", origClOrdId="a")
+        self.assertEqual(self.recorder.of("cancel_rejected")[-1].reason, RejectReason.TOO_LATE)
+        self.assertEqual(self.engine.findOrder("s1", "b").quantity, 4)
+
+    # -- behaviour auto_fill -----------------------------------------------
+
+    def test_limitFillsAtLimit(self):
+        self.useBehaviour('auto_fill')
+        order = self.engine.submitNew(limit("s1", "a", "buy", 100, "10.05"))
+        self.assertEqual(order.status, OrdStatus.FILLED)
+        self.assertEqual(self.recorder.types(), ["accepted", "filled", "trade"])
+        fill = self.recorder.of("filled")[0]
+        self.assertEqual((fill.price, fill.quantity, fill.leavesQty), (P("10.05"), 100, 0))
+        self.assertEqual(self.book.lastPrice, P("10.05"))
+        self.assertEqual(self.book.depth(True), [])
+
+    def test_marketUsesReference(self):
+        self.useBehaviour('auto_fill')
+        self.engine.setBookProperty("AAPL", "reference_price", "150.25")
+        order = self.engine.submitNew(market("s1", "m", "sell", 10))
+        self.assertEqual(order.status, OrdStatus.FILLED)
+        self.assertEqual(self.recorder.of("filled")[0].price, P("150.25"))
+
+    def test_marketWithoutReference(self):
+        self.useBehaviour('auto_fill')
+        order = self.engine.submitNew(market("s1", "m", "sell", 10))
+        self.assertEqual(order.status, OrdStatus.REJECTED)
+        self.assertEqual(self.recorder.of("rejected")[0].reason, RejectReason.BEHAVIOUR)
+
+    def test_validationStillApplies(self):
+        self.useBehaviour('auto_fill')
+        order = self.engine.submitNew(limit("s1", "a", "buy", 100, "10.001"))
+        self.assertEqual(self.recorder.of("rejected")[0].reason, RejectReason.BAD_PRICE)
+        self.assertEqual(order.status, OrdStatus.REJECTED)
+
+    # -- behaviour auto_partial --------------------------------------------
+
+    def test_defaultHalf(self):
+        self.useBehaviour('auto_partial')
+        order = self.engine.submitNew(limit("s1", "a", "buy", 100, "10"))
+        self.assertEqual((order.cumQty, order.leavesQty, order.status), (50, 50, OrdStatus.PARTIALLY_FILLED))
+        self.assertEqual(self.book.depth(True), [(P("10"), 50, 1)])
+
+    def test_fraction(self):
+        self.useBehaviour('auto_partial')
+        self.engine.setBookProperty("AAPL", "fill_fraction", "0.3")
+        order = self.engine.submitNew(limit("s1", "a", "buy", 10, "10"))
+        self.assertEqual(order.cumQty, 3)
+        self.assertRaises(BadValue, self.engine.setBookProperty, "AAPL", "fill_fraction", "1.5")
+        self.assertRaises(BadValue, self.engine.setBookProperty, "AAPL", "fill_fraction", "x")
+
+    def test_remainderMatches(self):
+        """
+        The remainder goes through normal matching.
+        """
+        self.useBehaviour('auto_partial')
+        sell = self.engine.submitNew(limit("s1", "a", "sell", 100, "10"))
+        self.assertEqual(sell.cumQty, 50)
+        buy = self.engine.submitNew(limit("s2", "b", "buy", 100, "10"))
+        self.assertEqual(sell.status, OrdStatus.FILLED)
+        self.assertEqual(buy.cumQty, 100)
+
+    # -- behaviour auto_reject ---------------------------------------------
+
+    def test_autoReject(self):
+        self.useBehaviour('auto_reject')
+        self.engine.setBookProperty("AAPL", "reject_text", "market closed")
+        order = self.engine.submitNew(limit("s1", "a", "buy", 100, "10"))
+        self.assertEqual(order.status, OrdStatus.REJECTED)
+        rejected = self.recorder.of("rejected")[0]
+        self.assertEqual((rejected.reason, rejected.text), (RejectReason.BEHAVIOUR, "market closed"))
+
+    # -- behaviour auto_cancel ---------------------------------------------
+
+    def test_cancelledAfterDelay(self):
+        self.useBehaviour('auto_cancel')
+        self.engine.setBookProperty("AAPL", "cancel_delay", "2.5")
+        order = self.engine.submitNew(limit("s1", "a", "buy", 100, "10"))
+        self.assertEqual(order.status, OrdStatus.NEW)
+        self.clock.advance(2.4)
+        self.assertEqual(order.status, OrdStatus.NEW)
+        self.clock.advance(0.1)
+        self.assertEqual(order.status, OrdStatus.CANCELLED)
+        self.assertEqual(self.recorder.of("cancelled")[0].reason, CancelReason.UNSOLICITED)
+        self.assertEqual(self.book.depth(True), [])
+
+    def test_filledBeforeDelay(self):
+        self.useBehaviour('auto_cancel')
+        order = self.engine.submitNew(limit("s1", "a", "buy", 100, "10"))
+        self.engine.submitNew(limit("s2", "b", "sell", 100, "10"))
+        self.clock.advance(5)
+        self.assertEqual(order.status, OrdStatus.FILLED)
+        self.assertEqual(self.recorder.of("cancelled"), [])
+
+    def test_badDelay(self):
+        self.useBehaviour('auto_cancel')
+        self.assertRaises(BadValue, self.engine.setBookProperty, "AAPL", "cancel_delay", "-1")
+
+    # -- behaviour partial_then_cancel -------------------------------------
+
+    def test_immediate(self):
+        self.useBehaviour('partial_then_cancel')
+        order = self.engine.submitNew(limit("s1", "a", "buy", 100, "10"))
+        self.assertEqual((order.cumQty, order.status), (50, OrdStatus.CANCELLED))
+        self.assertEqual(self.recorder.types(), ["accepted", "filled", "trade", "cancelled"])
+        self.assertEqual(len(self.recorder.batches), 1)
+        self.assertEqual(self.recorder.of("cancelled")[0].cancelledQty, 50)
+        self.assertEqual(self.book.depth(True), [])
+
+    def test_delayed(self):
+        self.useBehaviour('partial_then_cancel')
+        self.engine.setBookProperty("AAPL", "cancel_delay", "1")
+        self.engine.setBookProperty("AAPL", "fill_fraction", "0.25")
+        order = self.engine.submitNew(limit("s1", "a", "buy", 100, "10"))
+        self.assertEqual((order.cumQty, order.status), (25, OrdStatus.PARTIALLY_FILLED))
+        self.assertEqual(self.book.depth(True), [(P("10"), 75, 1)])
+        self.clock.advance(1)
+        self.assertEqual(order.status, OrdStatus.CANCELLED)
+        self.assertEqual(self.book.depth(True), [])
+
+    # -- behaviour switching -----------------------------------------------
+
+    def test_paramsKeptAcrossSwitch(self):
+        """
+        A parameter set before its behaviour is chosen is kept for it.
+        """
+        self.engine.setBookProperty("AAPL", "fill_fraction", "0.2")
+        self.engine.setBookProperty("AAPL", "behaviour", "auto_partial")
+        order = self.engine.submitNew(limit("s1", "a", "buy", 10, "10"))
+        self.assertEqual(order.cumQty, 2)
+
+    def test_unknownBehaviour(self):
+        e = self.assertRaises(BadValue, self.engine.setBookProperty, "AAPL", "behaviour", "chaos")
+        self.assertIn("auto_fill", str(e))
+
+    def test_registeredBehaviour(self):
+        from exsim.engine.behaviours import Behaviour
+
+        class HalfPrice(Behaviour):
+            name = "test_half_price"
+            parameters = {}
+
+            def handleNew(self, engine, book, order):
+                engine.acceptOrder(order.orderId, rest=False)
+                engine.fillOrder(order.orderId, order.leavesQty, order.price // 2, aggressor=True)
+
+        registry.register("behaviour", "test_half_price", HalfPrice)
+        self.addCleanup(registry.unregister, "behaviour", "test_half_price")
+        self.engine.setBookProperty("AAPL", "behaviour", "test_half_price")
+        order = self.engine.submitNew(limit("s1", "a", "buy", 10, "10"))
+        self.assertEqual(order.avgPx, P("5"))
+
+
+class FastEngineRulesTests(EngineRules, TestCase):
+    engineClass = MatchingEngine
+
+
+class ReferenceEngineRulesTests(EngineRules, TestCase):
+    engineClass = ReferenceEngine
+
+
+class ReferenceEngineTests(TestCase):
+    """
+    What only the reference engine has.
+    """
+
+    def test_registered(self):
+        self.assertIs(registry.lookup("engine", "reference"), ReferenceEngine)
+
+    def test_validateCatchesCorruption(self):
+        """
+        C{validateInternalState} fails on a book or engine that breaks an
+        invariant.
+        """
+        engine, book, recorder = engineWithBook(engineClass=ReferenceEngine)
+        order = engine.submitNew(limit("s1", "a", "buy", 10, "10"))
+        engine.validateInternalState()
+        order.leavesQty = 9
+        self.assertRaises(AssertionError, engine.validateInternalState)
+        order.leavesQty = 10
+        engine.submitNew(limit("s1", "b", "sell", 10, "11"))
+        engine.validateInternalState()
+        book.asks[P("11")].price = P("9")
+        self.assertRaises(AssertionError, engine.validateInternalState)
+        book.asks[P("11")].price = P("11")
+        del engine._live[order.orderId]
+        self.assertRaises(AssertionError, engine.validateInternalState)
+
+    def test_clientOrderIdsAllDay(self):
+        """
+        The reference engine remembers every client order id of the day
+        (the fast engine, bounded generations of them).
+        """
+        engine, book, recorder = engineWithBook(engineClass=ReferenceEngine)
+        for i in range(50):
+            engine.submitNew(limit("s1", "o%d" % i, "buy", 1, "10"))
+            engine.submitCancel("s1", "x%d" % i, origClOrdId="o%d" % i)
+        again = engine.submitNew(limit("s1", "o0", "buy", 1, "10"))
+        self.assertEqual(recorder.of("rejected")[-1].reason, RejectReason.DUPLICATE_ORDER)
+        self.assertEqual(again.status, OrdStatus.REJECTED)
+
+
+class FastEngineTestCase(TestCase):
+    """
+    Tests of the fast engine's own structures.
+    """
+
+    def setUp(self):
+        self.engine, self.book, self.recorder = engineWithBook()
+
+    def tearDown(self):
+        self.book.validateInternalState()
+
+    def submit(self, order):
+        self.engine.submitNew(order)
+        self.book.validateInternalState()
+        return order
+
+
+class FastBookTests(FastEngineTestCase):
+    """
+    The fast engine's book: a cancel marks an order dead in its level's
+    queue; a queue with many dead entries is compacted.
+    """
+
+    def test_manyCancelsCompactQueue(self):
+        orders = [self.submit(limit("s1", "o%d" % i, "sell", 1, "10.00")) for i in range(200)]
+        for order in orders[:-1]:
+            self.engine.submitCancel("s1", "c" + order.clOrdId, origClOrdId=order.clOrdId)
+        level = self.book.asks[P("10.00")]
+        self.assertLess(len(level.orders), 100)
+        self.assertEqual(level.count, 1)
+
+
+class OrderIndexTests(FastEngineTestCase):
     def test_rejectedIdsCounted(self):
         """
         Order ids of rejected orders are never used: a chunk whose other
@@ -622,7 +959,7 @@ class OrderIndexTests(EngineTestCase):
         self.assertEqual(self.recorder.of("cancel_rejected")[-1].reason, RejectReason.TOO_LATE)
 
 
-class FinishedIdsTests(EngineTestCase):
+class FinishedIdsTests(FastEngineTestCase):
     def rejected(self, order):
         self.submit(order)
         self.assertEqual(order.status, OrdStatus.REJECTED)
@@ -734,31 +1071,6 @@ class FinishedIdsTests(EngineTestCase):
         self.assertEqual(record.old, {})
         for order in orders:
             self.assertIs(self.engine.findOrder("s1", order.clOrdId), order)
-
-    def test_endOfDayForgetsFinishedIds(self):
-        """
-        At the end of the day finished ids are forgotten; a GTC order that
-        survives keeps its id.
-        """
-        self.submit(limit("s1", "a", "buy", 1, "10"))
-        self.engine.submitCancel("s1", "x", origClOrdId="a")
-        gtc = self.submit(limit("s1", "g", "buy", 1, "10", tif=TimeInForce.GTC))
-        self.engine.expireDay()
-        self.assertEqual(self.submit(limit("s1", "a", "buy", 1, "10")).status, OrdStatus.NEW)
-        self.assertIs(self.engine.findOrder("s1", "g"), gtc)
-        self.assertEqual(self.rejected(limit("s1", "g", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
-
-    def test_replacedIdRemembered(self):
-        """
-        The client order id an order had before a replace is finished: a
-        duplicate for a new order, too late for a cancel.
-        """
-        self.submit(limit("s1", "a", "buy", 5, "10"))
-        self.engine.submitReplace("s1", "b", origClOrdId="a", quantity=4)
-        self.assertEqual(self.rejected(limit("s1", "a", "buy", 1, "10")), RejectReason.DUPLICATE_ORDER)
-        self.engine.submitCancel("s1", "c", origClOrdId="a")
-        self.assertEqual(self.recorder.of("cancel_rejected")[-1].reason, RejectReason.TOO_LATE)
-        self.assertEqual(self.engine.findOrder("s1", "b").quantity, 4)
 
 
 class FastEventTests(TestCase):
@@ -876,56 +1188,3 @@ class FastEventTests(TestCase):
                     ),
                 ],
             )
-
-
-class BatchTests(EngineTestCase):
-    def test_batch(self):
-        with self.engine.batch():
-            self.engine.submitNew(limit("s1", "a", "buy", 1, "10"))
-            self.engine.submitNew(limit("s1", "b", "sell", 1, "11"))
-            self.assertEqual(self.recorder.batches, [])
-        self.assertEqual(len(self.recorder.batches), 1)
-        self.assertEqual(len(self.recorder.batches[0]), 6)
-
-    def test_nestedBehaviourInBatch(self):
-        self.engine.setBookProperty("AAPL", "behaviour", "auto_fill")
-        with self.engine.batch():
-            self.engine.submitNew(limit("s1", "a", "buy", 1, "10"))
-            self.engine.submitNew(limit("s1", "b", "buy", 1, "10"))
-        self.assertEqual(len(self.recorder.batches), 1)
-        self.assertEqual(self.recorder.types().count("filled"), 2)
-
-
-class ManagedCancelBeforeAcceptTests(EngineTestCase):
-    """
-    A cancel (or replace) that arrives while the new order is still held.
-    """
-
-    def setUp(self):
-        EngineTestCase.setUp(self)
-        self.engine.setProperty("mode", "managed")
-        self.order = self.submit(limit("s1", "a", "buy", 100, "10"))
-        self.engine.submitCancel("s1", "c", origClOrdId="a")
-        self.recorder.take()
-
-    def test_bothHeld(self):
-        self.assertEqual(self.engine.pendingKinds(self.order.orderId), {"new", "cancel"})
-
-    def test_acceptThenAcceptCancel(self):
-        self.engine.acceptOrder(self.order.orderId)
-        self.assertEqual(self.engine.pendingKinds(self.order.orderId), {"cancel"})
-        self.assertEqual(self.recorder.types(), ["accepted", "added", "book_changed"])
-        self.engine.acceptCancel(self.order.orderId)
-        self.assertEqual(self.order.status, OrdStatus.CANCELLED)
-
-    def test_acceptThenRejectCancel(self):
-        self.engine.acceptOrder(self.order.orderId)
-        self.engine.rejectCancel(self.order.orderId, "no")
-        self.assertEqual(self.order.status, OrdStatus.NEW)
-
-    def test_rejectNewRejectsCancel(self):
-        self.engine.rejectOrder(self.order.orderId, "no")
-        self.assertEqual(self.recorder.types(), ["rejected", "cancel_rejected"])
-        reject = self.recorder.of("cancel_rejected")[0]
-        self.assertEqual((reject.reason, reject.clOrdId), (RejectReason.TOO_LATE, "c"))
-        self.assertEqual(self.engine.pendingKinds(self.order.orderId), set())

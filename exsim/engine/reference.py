@@ -1,0 +1,1174 @@
+# -*- test-case-name: tests.test_matching -*-
+"""
+The reference engine: the rules of L{exsim.engine.matching.MatchingEngine}
+written plainly, to check the fast engine against (engine class
+C{reference}).
+
+It takes the same commands and emits the same events (same classes, same
+fields, same order, same batches): tests.test_engine_model runs both on
+random command sequences and compares every event.  Nothing here is
+optimised: a book side is a dict of price levels, each a plain list of
+orders in time order; best prices, level totals and live orders are
+computed when asked for.  Read it to know what a rule is; change a rule
+here and in the fast engine together.
+
+One difference is deliberate: a client order id is remembered for the
+whole trading day here, where the fast engine keeps bounded generations of
+them (a finished id is a duplicate for at least
+L{exsim.engine.matching.ID_GENERATION} later new orders of its owner).
+"""
+
+from contextlib import contextmanager
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from exsim.engine.behaviours import Standard, parameterNames
+from exsim.engine.events import (
+    Accepted,
+    Added,
+    BookChanged,
+    Cancelled,
+    CancelRejected,
+    DayEnded,
+    Expired,
+    Filled,
+    OrderRequest,
+    PendingChange,
+    Rejected,
+    Replaced,
+    Trade,
+)
+from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
+from exsim.interfaces import IBook, IEngine
+from exsim.model import (
+    CancelReason,
+    OrdStatus,
+    OrdType,
+    RejectReason,
+    Side,
+    TimeInForce,
+)
+
+MODES = ("auto", "managed")
+
+#: The statuses of an order whose cancel or replace is held.
+_PENDING_CHANGE = (OrdStatus.PENDING_CANCEL, OrdStatus.PENDING_REPLACE)
+
+#: The text of a cancel reject, when the engine gives none of its own.
+_REJECT_TEXT = {
+    RejectReason.UNKNOWN_ORDER: "unknown order",
+    RejectReason.TOO_LATE: "too late to cancel",
+    RejectReason.DUPLICATE_ORDER: "duplicate client order id",
+}
+
+
+class ReferenceLevel:
+    """
+    One price level: its resting orders, oldest first.
+    """
+
+    def __init__(self, price):
+        self.price = price
+        self.orders = []
+
+    @property
+    def quantity(self):
+        return sum(order.leavesQty for order in self.orders)
+
+    @property
+    def count(self):
+        return len(self.orders)
+
+    def live(self):
+        return list(self.orders)
+
+
+@implementer(IBook)
+class ReferenceBook:
+    """
+    The resting orders of one instrument: C{bids} and C{asks} map a price
+    to a L{ReferenceLevel}.
+    """
+
+    def __init__(self, instrument, behaviour):
+        self.instrument = instrument
+        self.symbol = instrument.symbol
+        self.behaviour = behaviour
+        self.bids = {}
+        self.asks = {}
+        self.lastPrice = None
+        self.lastQuantity = None
+        self.referencePrice = None
+        self.volume = 0
+        self.tradeCount = 0
+        self.properties = {}
+
+    def side(self, isBuy):
+        return self.bids if isBuy else self.asks
+
+    def bestBid(self):
+        return max(self.bids) if self.bids else None
+
+    def bestAsk(self):
+        return min(self.asks) if self.asks else None
+
+    def best(self, isBuy):
+        return self.bestBid() if isBuy else self.bestAsk()
+
+    def level(self, isBuy, price):
+        return self.side(isBuy).get(price)
+
+    def levelsFrom(self, isBuy):
+        """
+        The levels of one side, best first.
+        """
+        side = self.side(isBuy)
+        return [side[price] for price in sorted(side, reverse=isBuy)]
+
+    def add(self, order):
+        """
+        Queue C{order} at the back of its price level.
+        """
+        side = self.side(order.isBuy)
+        if order.price not in side:
+            side[order.price] = ReferenceLevel(order.price)
+        side[order.price].orders.append(order)
+        order.resting = True
+
+    def remove(self, order):
+        """
+        Take a resting order out of its level (an emptied level goes).
+
+        @return: (quantity, count) of the level now.
+        """
+        side = self.side(order.isBuy)
+        level = side[order.price]
+        level.orders.remove(order)
+        order.resting = False
+        if not level.orders:
+            del side[order.price]
+        return self.totals(order.isBuy, order.price)
+
+    def totals(self, isBuy, price):
+        """
+        (quantity, count) of a level, (0, 0) if there is none.
+        """
+        level = self.level(isBuy, price)
+        if level is None:
+            return 0, 0
+        return level.quantity, level.count
+
+    def depth(self, isBuy, levels=10):
+        result = [(level.price, level.quantity, level.count) for level in self.levelsFrom(isBuy)]
+        if levels is not None:
+            result = result[:levels]
+        return result
+
+    def orders(self, isBuy=None):
+        result = []
+        for buy in ([True, False] if isBuy is None else [isBuy]):
+            for level in self.levelsFrom(buy):
+                result.extend(level.orders)
+        return result
+
+    def orderCount(self):
+        return len(self.orders())
+
+    def validateInternalState(self):
+        for isBuy, side in ((True, self.bids), (False, self.asks)):
+            for price, level in side.items():
+                assert level.price == price, (level.price, price)
+                assert level.orders, "empty level %s left in book" % (price,)
+                for order in level.orders:
+                    assert order.resting, order
+                    assert order.isBuy == isBuy, order
+                    assert order.price == price, order
+                    assert order.leavesQty > 0, order
+                    assert order.cumQty + order.leavesQty == order.quantity, order
+                    assert not order.isDone, order
+        everything = self.orders()
+        assert len(set(map(id, everything))) == len(everything), "an order rests twice"
+        bid, ask = self.bestBid(), self.bestAsk()
+        if bid is not None and ask is not None:
+            assert bid < ask, "crossed book %s >= %s" % (bid, ask)
+
+
+class _Pending:
+    """
+    A cancel or replace held in managed mode until a test answers it.
+    """
+
+    def __init__(self, kind, clOrdId, price, quantity):
+        self.kind = kind
+        self.clOrdId = clOrdId
+        self.price = price
+        self.quantity = quantity
+
+
+@implementer(IEngine)
+class ReferenceEngine:
+    """
+    A price-time priority matching engine over any number of books, with
+    the rules and events of L{exsim.engine.matching.MatchingEngine}.
+    """
+
+    log = Logger()
+
+    def __init__(self, name="engine", clock=None):
+        self.name = name
+        self.mode = "auto"
+        self.books = {}
+        self._clock = clock
+        self._listeners = []
+        # Events wait here while a command, a batch or a delivery runs.
+        self._events = []
+        self._busy = False
+        # {order id: order} of live orders (held ones included).
+        self._live = {}
+        # Order ids of live orders not accepted yet.
+        self._unaccepted = set()
+        # {owner: {client order id: order id}}: every client order id of
+        # a valid new order or a replace, since the start of the day.
+        self._clOrdIds = {}
+        # {order id: _Pending} of held cancels and replaces.
+        self._pending = {}
+        self._nextOrderId = 1
+        self._nextExecId = 1
+        self._nextTradeId = 1
+        self._expiryCall = None
+
+    # -- configuration -----------------------------------------------------
+
+    def setProperty(self, name, value):
+        if name == "mode":
+            value = str(value).strip().lower()
+            if value not in MODES:
+                raise BadValue("mode must be one of auto, managed, not %r" % (value,))
+            self.mode = value
+        else:
+            raise BadValue("unknown engine property %r (known: mode)" % (name,))
+
+    def properties(self):
+        return {"mode": self.mode}
+
+    def addBook(self, instrument, behaviour=None):
+        if instrument.symbol in self.books:
+            raise DuplicateName(
+                "engine %r already has a book for %r" % (self.name, instrument.symbol)
+            )
+        book = ReferenceBook(instrument, behaviour if behaviour is not None else Standard())
+        self.books[instrument.symbol] = book
+        return book
+
+    def removeBook(self, symbol):
+        book = self.getBook(symbol)
+        for order in self.liveOrders():
+            if order.symbol == symbol:
+                self._cancel(order, CancelReason.UNSOLICITED)
+        self._deliver()
+        activity = getattr(book, "activity", None)
+        if activity is not None:
+            activity.stop()
+        del self.books[symbol]
+
+    def setBookProperty(self, symbol, name, value):
+        """
+        Set a book property: C{behaviour}, C{tick_size}, C{reference_price},
+        a parameter of any behaviour, or one a plugin registered
+        (C{book_property}, e.g. C{activity}).
+        """
+        from exsim import registry
+
+        book = self.getBook(symbol)
+        if name == "behaviour":
+            behaviour = registry.lookup("behaviour", str(value).strip())()
+            # Parameters set before apply to the new behaviour.
+            for param, stored in book.properties.items():
+                if param in getattr(behaviour, "parameters", {}):
+                    behaviour.setProperty(param, stored)
+            book.behaviour = behaviour
+            value = behaviour.name
+        elif name == "tick_size":
+            book.instrument.tickSize = _positivePrice(book.instrument, name, value)
+        elif name == "reference_price":
+            book.referencePrice = _positivePrice(book.instrument, name, value)
+        elif name in parameterNames():
+            if name in getattr(book.behaviour, "parameters", {}):
+                book.behaviour.setProperty(name, value)
+            else:
+                # Kept for when the book switches to a behaviour that has
+                # it; checked now by one that has it.
+                for factory in registry.entries("behaviour").values():
+                    if name in getattr(factory, "parameters", {}):
+                        factory().setProperty(name, value)
+                        break
+        else:
+            handler = registry.entries("book_property").get(name)
+            if handler is None:
+                known = ["behaviour", "tick_size", "reference_price"]
+                known += sorted(parameterNames()) + sorted(registry.entries("book_property"))
+                raise BadValue(
+                    "unknown book property %r (known: %s)" % (name, ", ".join(known))
+                )
+            handler(self, book, name, value)
+        book.properties[name] = value
+
+    def getBook(self, symbol):
+        if symbol not in self.books:
+            raise UnknownName("engine %r has no book %r" % (self.name, symbol))
+        return self.books[symbol]
+
+    def subscribe(self, listener):
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener):
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    @property
+    def clock(self):
+        return self._clock
+
+    def now(self):
+        return self._clock.seconds() if self._clock is not None else 0.0
+
+    def callLater(self, delay, f, *args):
+        """
+        Run C{f(*args)} after C{delay} seconds (at once without a clock),
+        then deliver the events it produced.
+        """
+        if self._clock is None:
+            self._runLater(f, args)
+            return None
+        return self._clock.callLater(delay, self._runLater, f, args)
+
+    def _runLater(self, f, args):
+        try:
+            f(*args)
+        except (UnknownName, WrongState):
+            # The order finished meanwhile: nothing to do.
+            pass
+        self._deliver()
+
+    # -- delivery ----------------------------------------------------------
+
+    @contextmanager
+    def batch(self):
+        """
+        Deliver the events of every command run in this context as one
+        batch, at its end.
+        """
+        outer = self._busy
+        self._busy = True
+        try:
+            yield
+        finally:
+            self._busy = outer
+            self._deliver()
+
+    def _deliver(self):
+        """
+        Give the events queued so far to every listener, as one batch;
+        events queued meanwhile (by listeners) go out next, as another.
+        Nothing goes out while a command, batch or delivery is running.
+        """
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            while self._events:
+                events, self._events = self._events, []
+                for listener in list(self._listeners):
+                    try:
+                        listener.engineEvents(events)
+                    except Exception:
+                        self.log.failure(
+                            "engine {engine} listener {listener} failed",
+                            engine=self.name,
+                            listener=listener,
+                        )
+        finally:
+            self._busy = False
+
+    def _newExecId(self):
+        execId = self._nextExecId
+        self._nextExecId += 1
+        return execId
+
+    def _newTradeId(self):
+        tradeId = self._nextTradeId
+        self._nextTradeId += 1
+        return tradeId
+
+    # -- lookups -----------------------------------------------------------
+
+    def getOrder(self, orderId):
+        if type(orderId) is not int:
+            try:
+                orderId = int(orderId)
+            except (TypeError, ValueError):
+                return None
+        return self._live.get(orderId)
+
+    def findOrder(self, owner, clOrdId):
+        orderId = self._clOrdIds.get(owner, {}).get(clOrdId)
+        order = self._live.get(orderId)
+        if order is not None and order.clOrdId == clOrdId:
+            return order
+        return None
+
+    def liveOrders(self):
+        return [self._live[orderId] for orderId in sorted(self._live)]
+
+    def liveCount(self):
+        return len(self._live)
+
+    def _wasUsed(self, owner, clOrdId):
+        """
+        Whether C{owner} used C{clOrdId} today (live or finished).
+        """
+        return clOrdId in self._clOrdIds.get(owner, {})
+
+    def _finish(self, order):
+        """
+        Forget a finished order (its client order id stays used).
+        """
+        if order.orderId in self._live:
+            del self._live[order.orderId]
+            self._pending.pop(order.orderId, None)
+            self._unaccepted.discard(order.orderId)
+
+    def _locate(self, owner, origClOrdId, orderId):
+        """
+        Find the live order a cancel or replace names (by order id if
+        given, else by client order id), of C{owner} unless that is None.
+
+        @return: (order, None) or (None, L{RejectReason}).
+        """
+        if orderId is not None:
+            order = self.getOrder(orderId)
+            if order is not None and (owner is None or order.owner == owner):
+                return order, None
+            if order is None and isinstance(orderId, int) and 0 < orderId < self._nextOrderId:
+                return None, RejectReason.TOO_LATE
+            return None, RejectReason.UNKNOWN_ORDER
+        order = self.findOrder(owner, origClOrdId)
+        if order is not None:
+            return order, None
+        if self._wasUsed(owner, origClOrdId):
+            return None, RejectReason.TOO_LATE
+        return None, RejectReason.UNKNOWN_ORDER
+
+    # -- requests from the wire --------------------------------------------
+
+    def submitNew(self, order, direct=False):
+        """
+        A new order.  In managed mode it is held (an L{OrderRequest} event)
+        unless C{direct} is true (house orders from the control service).
+
+        @return: C{order}, with its C{orderId} set.
+        """
+        order.orderId = self._nextOrderId
+        self._nextOrderId += 1
+        book = self.books.get(order.symbol)
+        problem = self._validateNew(book, order)
+        if problem is not None:
+            reason, text = problem
+            order.status = OrdStatus.REJECTED
+            order.leavesQty = 0
+            self._events.append(Rejected(order, self._newExecId(), reason, text))
+        else:
+            self._live[order.orderId] = order
+            self._unaccepted.add(order.orderId)
+            self._clOrdIds.setdefault(order.owner, {})[order.clOrdId] = order.orderId
+            if self.mode == "managed" and not direct:
+                self._events.append(
+                    OrderRequest(
+                        "new", order, order.orderId, order.clOrdId, order.price, order.quantity
+                    )
+                )
+            else:
+                with self._holdingEvents():
+                    book.behaviour.handleNew(self, book, order)
+        self._deliver()
+        return order
+
+    @contextmanager
+    def _holdingEvents(self):
+        """
+        Run a behaviour: the primitives it calls deliver nothing on their
+        own; the whole command's events go out together.
+        """
+        outer = self._busy
+        self._busy = True
+        try:
+            yield
+        finally:
+            self._busy = outer
+
+    def _validateNew(self, book, order):
+        """
+        @return: None for a valid new order, else (L{RejectReason}, text).
+        """
+        if book is None:
+            return RejectReason.UNKNOWN_SYMBOL, "unknown symbol %r" % (order.symbol,)
+        if type(order.quantity) is not int or order.quantity <= 0:
+            return RejectReason.BAD_QUANTITY, "quantity must be a positive integer"
+        if order.ordType is OrdType.LIMIT:
+            if type(order.price) is not int or order.price <= 0:
+                return RejectReason.BAD_PRICE, "limit price must be positive"
+            if order.price % book.instrument.tickSize:
+                return RejectReason.BAD_PRICE, "price is not on the tick grid"
+        elif order.ordType is OrdType.MARKET:
+            # A market order has no price, whatever it came with.
+            order.price = None
+            if order.timeInForce in (TimeInForce.GTC, TimeInForce.GTD):
+                return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "a market order cannot rest"
+        else:
+            return RejectReason.UNSUPPORTED_ORDER_TYPE, "unsupported order type"
+        if order.timeInForce is TimeInForce.GTD:
+            if order.expireTime is None:
+                return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "GTD needs an expire time"
+            if order.expireTime <= self.now():
+                return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "expire time has passed"
+        elif order.timeInForce not in (
+            TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
+        ):
+            return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "unsupported time in force"
+        if self._wasUsed(order.owner, order.clOrdId):
+            return RejectReason.DUPLICATE_ORDER, "duplicate client order id %r" % (
+                order.clOrdId,
+            )
+        return None
+
+    def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, direct=False):
+        order, reason = self._locate(owner, origClOrdId, orderId)
+        if order is None:
+            self._cancelReject(owner, clOrdId, origClOrdId, orderId, None, reason, "cancel")
+        elif order.orderId in self._pending:
+            self._cancelReject(
+                owner, clOrdId, origClOrdId, orderId, order, RejectReason.OTHER,
+                "cancel", "a cancel or replace is already pending",
+            )
+        elif self.mode == "managed" and not direct:
+            self._hold(order, "cancel", clOrdId, None, None)
+        else:
+            self._cancel(order, CancelReason.USER, clOrdId)
+        self._deliver()
+
+    def submitReplace(
+        self, owner, clOrdId, origClOrdId=None, orderId=None, price=None,
+        quantity=None, direct=False,
+    ):
+        order, reason = self._locate(owner, origClOrdId, orderId)
+        text = None
+        if order is not None:
+            tick = self.books[order.symbol].instrument.tickSize
+            if clOrdId != order.clOrdId and self._wasUsed(order.owner, clOrdId):
+                reason, text = RejectReason.DUPLICATE_ORDER, "duplicate client order id"
+            elif order.orderId in self._pending:
+                reason, text = RejectReason.OTHER, "a cancel or replace is already pending"
+            elif order.orderId in self._unaccepted:
+                reason, text = RejectReason.OTHER, "the order is not yet accepted"
+            elif quantity is not None and (type(quantity) is not int or quantity <= 0):
+                reason, text = RejectReason.BAD_QUANTITY, "quantity must be a positive integer"
+            elif price is not None and (type(price) is not int or price <= 0 or price % tick):
+                reason, text = RejectReason.BAD_PRICE, "price must be positive and on the tick grid"
+            elif price is not None and order.ordType is OrdType.MARKET:
+                reason, text = RejectReason.BAD_PRICE, "a market order has no price"
+        if reason is not None:
+            self._cancelReject(owner, clOrdId, origClOrdId, orderId, order, reason, "replace", text)
+        elif self.mode == "managed" and not direct:
+            self._hold(order, "replace", clOrdId, price, quantity)
+        else:
+            self._replace(order, clOrdId, price, quantity, match=True)
+        self._deliver()
+
+    def _cancelReject(self, owner, clOrdId, origClOrdId, orderId, order, reason, responseTo, text=None):
+        if text is None:
+            text = _REJECT_TEXT.get(reason, reason.value)
+        self._events.append(
+            CancelRejected(
+                owner, clOrdId, origClOrdId,
+                orderId if order is None else order.orderId,
+                order, reason, text, responseTo,
+            )
+        )
+
+    def _hold(self, order, kind, clOrdId, price, quantity):
+        self._pending[order.orderId] = _Pending(kind, clOrdId, price, quantity)
+        if kind == "cancel":
+            order.status = OrdStatus.PENDING_CANCEL
+        else:
+            order.status = OrdStatus.PENDING_REPLACE
+        self._events.append(PendingChange(order, self._newExecId(), kind, clOrdId))
+        self._events.append(OrderRequest(kind, order, order.orderId, clOrdId, price, quantity))
+
+    # -- matching ----------------------------------------------------------
+
+    def _accept(self, order):
+        """
+        Accept an order: an L{Accepted} event; a GTD order's expiry time
+        now counts.  A cancel held meanwhile stays held (and the order's
+        status pending).
+        """
+        self._unaccepted.discard(order.orderId)
+        if order.orderId not in self._pending:
+            order.status = OrdStatus.NEW
+        self._events.append(Accepted(order, self._newExecId()))
+        if order.timeInForce is TimeInForce.GTD:
+            self._scheduleExpiry(order.expireTime)
+
+    def _crosses(self, order, price):
+        """
+        Whether C{order} may trade at C{price} (a contra order's).
+        """
+        if order.price is None:
+            return True
+        if order.isBuy:
+            return price <= order.price
+        return price >= order.price
+
+    def matchNew(self, book, order, accept=True):
+        """
+        Accept C{order} (unless C{accept} is false) and match it in C{book}
+        by price-time priority; rest, cancel or kill what is left as its
+        type and time in force say.
+        """
+        if accept:
+            self._accept(order)
+        if order.timeInForce is TimeInForce.FOK and not self._canFill(book, order):
+            self._cancel(order, CancelReason.FILL_OR_KILL)
+            return
+        self._match(book, order)
+        self._settle(book, order)
+
+    def _canFill(self, book, order):
+        """
+        Whether the book holds enough at acceptable prices to fill all of
+        C{order} at once.
+        """
+        available = 0
+        for level in book.levelsFrom(not order.isBuy):
+            if self._crosses(order, level.price):
+                available += level.quantity
+        return available >= order.leavesQty
+
+    def _match(self, book, order):
+        """
+        Trade C{order} against the book's other side, best price first,
+        oldest order first at each price, while prices cross.
+        """
+        contraIsBuy = not order.isBuy
+        while order.leavesQty:
+            price = book.best(contraIsBuy)
+            if price is None or not self._crosses(order, price):
+                break
+            level = book.level(contraIsBuy, price)
+            while order.leavesQty and level.orders:
+                self._trade(book, order, level.orders[0], price)
+            quantity, count = book.totals(contraIsBuy, price)
+            self._events.append(BookChanged(book.symbol, contraIsBuy, price, quantity, count))
+        if not order.leavesQty:
+            self._finish(order)
+
+    def _trade(self, book, order, resting, price):
+        """
+        One execution between an incoming order and the oldest order of a
+        level, at that level's price.
+        """
+        quantity = min(order.leavesQty, resting.leavesQty)
+        for o in (resting, order):
+            o.cumQty += quantity
+            o.leavesQty -= quantity
+            o.notional += quantity * price
+            o.status = OrdStatus.PARTIALLY_FILLED if o.leavesQty else OrdStatus.FILLED
+        if not resting.leavesQty:
+            book.remove(resting)
+            self._finish(resting)
+        tradeId = self._newTradeId()
+        self._events.append(
+            Filled(resting, self._newExecId(), tradeId, price, quantity, False, order.orderId, True)
+        )
+        self._events.append(
+            Filled(order, self._newExecId(), tradeId, price, quantity, True, resting.orderId, False)
+        )
+        buy, sell = (order, resting) if order.isBuy else (resting, order)
+        aggressorSide = Side.BUY if order.isBuy else Side.SELL
+        self._events.append(
+            Trade(book.symbol, tradeId, price, quantity, buy.orderId, sell.orderId, aggressorSide)
+        )
+        self._printed(book, price, quantity)
+
+    def _printed(self, book, price, quantity):
+        book.lastPrice = price
+        book.lastQuantity = quantity
+        book.volume += quantity
+        book.tradeCount += 1
+
+    def _settle(self, book, order):
+        """
+        After matching: rest what is left, or cancel it (market, IOC, FOK).
+        """
+        if not order.leavesQty or order.isDone:
+            return
+        if order.ordType is OrdType.MARKET:
+            self._cancel(order, CancelReason.NO_LIQUIDITY)
+        elif order.timeInForce in (TimeInForce.IOC, TimeInForce.FOK):
+            self._cancel(order, CancelReason.IMMEDIATE_OR_CANCEL)
+        else:
+            self._rest(book, order)
+
+    def _rest(self, book, order):
+        book.add(order)
+        self._events.append(Added(order))
+        self._bookChanged(book, order)
+
+    def _bookChanged(self, book, order):
+        """
+        The L{BookChanged} of the level of C{order}'s side and price.
+        """
+        quantity, count = book.totals(order.isBuy, order.price)
+        self._events.append(BookChanged(book.symbol, order.isBuy, order.price, quantity, count))
+
+    def _restIfUncrossed(self, book, order):
+        """
+        Put a limit order in the book without matching, unless it would
+        cross it (then it stays off the book).
+        """
+        if order.ordType is not OrdType.LIMIT:
+            return
+        best = book.best(not order.isBuy)
+        if best is None or not self._crosses(order, best):
+            self._rest(book, order)
+
+    def _cancel(self, order, reason, cancelClOrdId=None):
+        book = self.books[order.symbol]
+        quantity = order.leavesQty
+        wasResting = order.resting
+        if wasResting:
+            book.remove(order)
+        order.leavesQty = 0
+        order.status = OrdStatus.CANCELLED
+        if wasResting:
+            self._bookChanged(book, order)
+        self._events.append(
+            Cancelled(order, self._newExecId(), reason, quantity, wasResting, cancelClOrdId)
+        )
+        self._finish(order)
+
+    def _replace(self, order, clOrdId, price, quantity, match):
+        """
+        Change an order's client order id, price and quantity.  It keeps
+        its place in the queue when only its quantity goes down; else it
+        goes to the back (and, with C{match}, trades if it now crosses).
+        """
+        book = self.books[order.symbol]
+        origClOrdId = order.clOrdId
+        oldPrice = order.price
+        oldQuantity = order.quantity
+        oldLeaves = order.leavesQty
+        newPrice = oldPrice if price is None else price
+        newQuantity = oldQuantity if quantity is None else quantity
+        if clOrdId != origClOrdId:
+            self._clOrdIds[order.owner][clOrdId] = order.orderId
+            order.clOrdId = clOrdId
+        wasResting = order.resting
+        newLeaves = newQuantity - order.cumQty
+        if newLeaves <= 0:
+            # Lowered to what is filled already: the order is finished.
+            if wasResting:
+                book.remove(order)
+                self._bookChanged(book, order)
+            order.quantity = max(newQuantity, order.cumQty)
+            order.leavesQty = 0
+            order.status = OrdStatus.FILLED
+            self._replaced(order, origClOrdId, oldPrice, oldQuantity, oldLeaves, False, wasResting)
+            self._finish(order)
+        elif newPrice == oldPrice and newQuantity <= oldQuantity:
+            # A decrease keeps time priority.
+            order.leavesQty = newLeaves
+            order.quantity = newQuantity
+            self._replaced(order, origClOrdId, oldPrice, oldQuantity, oldLeaves, False, wasResting)
+            if wasResting:
+                self._bookChanged(book, order)
+        else:
+            if wasResting:
+                book.remove(order)
+                self._bookChanged(book, order)
+            order.price = newPrice
+            order.quantity = newQuantity
+            order.leavesQty = newLeaves
+            self._replaced(order, origClOrdId, oldPrice, oldQuantity, oldLeaves, True, wasResting)
+            if wasResting and match:
+                self._match(book, order)
+                self._settle(book, order)
+            elif wasResting:
+                self._restIfUncrossed(book, order)
+
+    def _replaced(self, order, origClOrdId, oldPrice, oldQuantity, oldLeaves, lostPriority, wasResting):
+        self._events.append(
+            Replaced(
+                order, self._newExecId(), origClOrdId, oldPrice, oldQuantity, oldLeaves,
+                lostPriority, wasResting,
+            )
+        )
+
+    # -- primitives (behaviours and managed mode) --------------------------
+
+    def _liveOrder(self, orderId):
+        order = self.getOrder(orderId)
+        if order is None:
+            raise UnknownName("engine %r has no live order %r" % (self.name, orderId))
+        return order
+
+    def acceptOrder(self, orderId, rest=True):
+        """
+        Accept a held (pending new) order.  With C{rest}, a limit order
+        joins the book without matching (unless it would cross it: then it
+        stays off the book until filled or cancelled).
+        """
+        order = self._liveOrder(orderId)
+        if order.orderId not in self._unaccepted:
+            raise WrongState("order %r is already accepted" % (orderId,))
+        self._accept(order)
+        if rest:
+            self._restIfUncrossed(self.books[order.symbol], order)
+        self._deliver()
+
+    def pendingKinds(self, orderId):
+        """
+        What is held for a live order in managed mode: a subset of
+        C{{"new", "cancel", "replace"}}.
+        """
+        order = self.getOrder(orderId)
+        if order is None:
+            return set()
+        kinds = set()
+        if order.orderId in self._unaccepted:
+            kinds.add("new")
+        if order.orderId in self._pending:
+            kinds.add(self._pending[order.orderId].kind)
+        return kinds
+
+    def pendingRequests(self):
+        """
+        {order id: kind} of the requests held in managed mode.
+        """
+        result = {}
+        for order in self.liveOrders():
+            kinds = self.pendingKinds(order.orderId)
+            if "new" in kinds:
+                result[order.orderId] = "new"
+            elif kinds:
+                (result[order.orderId],) = kinds
+        return result
+
+    def restOrder(self, orderId):
+        """
+        Put an accepted limit order that is not in the book into it,
+        without matching (unless it would cross the book).
+        """
+        order = self._liveOrder(orderId)
+        if order.resting:
+            raise WrongState("order %r already rests in the book" % (orderId,))
+        if order.orderId in self._unaccepted:
+            raise WrongState("order %r is not accepted yet" % (orderId,))
+        self._restIfUncrossed(self.books[order.symbol], order)
+        self._deliver()
+
+    def rejectOrder(self, orderId, text=None, reason=RejectReason.OTHER):
+        order = self._liveOrder(orderId)
+        if order.orderId not in self._unaccepted:
+            raise WrongState("order %r is already accepted; cancel it instead" % (orderId,))
+        pending = self._pending.get(order.orderId)
+        order.status = OrdStatus.REJECTED
+        order.leavesQty = 0
+        self._events.append(Rejected(order, self._newExecId(), reason, text or "rejected"))
+        if pending is not None:
+            # The cancel held behind it can never happen now.
+            self._cancelReject(
+                order.owner, pending.clOrdId, order.clOrdId, None, order,
+                RejectReason.TOO_LATE, pending.kind,
+            )
+        self._finish(order)
+        self._deliver()
+
+    def fillOrder(self, orderId, quantity, price, aggressor=False):
+        """
+        Execute C{quantity} of a live order at C{price} against the house.
+        A held order is accepted first.
+        """
+        order = self._liveOrder(orderId)
+        if type(quantity) is not int or quantity <= 0:
+            raise BadValue("fill quantity must be a positive integer, not %r" % (quantity,))
+        if type(price) is not int or price <= 0:
+            raise BadValue("fill price must be positive, not %r" % (price,))
+        if quantity > order.leavesQty:
+            raise BadValue(
+                "fill quantity %d exceeds the order's leaves quantity %d"
+                % (quantity, order.leavesQty)
+            )
+        if order.orderId in self._unaccepted:
+            self.acceptOrder(orderId, rest=False)
+        book = self.books[order.symbol]
+        tradeId = self._newTradeId()
+        wasResting = self._execute(book, order, quantity, price)
+        self._events.append(
+            Filled(order, self._newExecId(), tradeId, price, quantity, aggressor, None, wasResting)
+        )
+        if aggressor:
+            aggressorSide = order.side
+        else:
+            aggressorSide = Side.SELL if order.isBuy else Side.BUY
+        self._events.append(
+            Trade(
+                book.symbol, tradeId, price, quantity,
+                order.orderId if order.isBuy else None,
+                None if order.isBuy else order.orderId,
+                aggressorSide,
+            )
+        )
+        self._printed(book, price, quantity)
+        if wasResting:
+            self._bookChanged(book, order)
+        if not order.leavesQty:
+            self._finish(order)
+        self._deliver()
+
+    def _execute(self, book, order, quantity, price):
+        """
+        Fill C{quantity} of C{order} at C{price} (a fill against the house
+        or a trade the test matched); a filled order leaves the book.
+
+        @return: whether the order was resting.
+        """
+        wasResting = order.resting
+        order.cumQty += quantity
+        order.notional += quantity * price
+        order.leavesQty -= quantity
+        order.status = OrdStatus.PARTIALLY_FILLED if order.leavesQty else OrdStatus.FILLED
+        if wasResting and not order.leavesQty:
+            book.remove(order)
+        return wasResting
+
+    def cancelUnsolicited(self, orderId, reason=CancelReason.UNSOLICITED):
+        order = self._liveOrder(orderId)
+        self._pending.pop(order.orderId, None)
+        self._cancel(order, reason)
+        self._deliver()
+
+    def _takePending(self, orderId, kind):
+        """
+        Take the held request of C{kind} of an order; the order's status is
+        what it would be without the request.
+        """
+        order = self.getOrder(orderId)
+        pending = self._pending.get(order.orderId) if order is not None else None
+        if pending is None or pending.kind != kind:
+            raise WrongState("order %r has no pending %s request" % (orderId, kind))
+        del self._pending[order.orderId]
+        if order.status in _PENDING_CHANGE:
+            # (A fill meanwhile set the status already.)
+            if order.orderId in self._unaccepted:
+                order.status = OrdStatus.PENDING_NEW
+            elif order.cumQty:
+                order.status = OrdStatus.PARTIALLY_FILLED
+            else:
+                order.status = OrdStatus.NEW
+        return order, pending
+
+    def acceptCancel(self, orderId):
+        order, pending = self._takePending(orderId, "cancel")
+        self._cancel(order, CancelReason.USER, pending.clOrdId)
+        self._deliver()
+
+    def rejectCancel(self, orderId, text=None):
+        order, pending = self._takePending(orderId, "cancel")
+        self._cancelReject(
+            order.owner, pending.clOrdId, order.clOrdId, None, order, RejectReason.OTHER,
+            "cancel", text,
+        )
+        self._deliver()
+
+    def acceptReplace(self, orderId):
+        order, pending = self._takePending(orderId, "replace")
+        self._replace(order, pending.clOrdId, pending.price, pending.quantity, match=False)
+        self._deliver()
+
+    def rejectReplace(self, orderId, text=None):
+        order, pending = self._takePending(orderId, "replace")
+        self._cancelReject(
+            order.owner, pending.clOrdId, order.clOrdId, None, order, RejectReason.OTHER,
+            "replace", text,
+        )
+        self._deliver()
+
+    # -- house trades --------------------------------------------------------
+
+    def matchOrders(self, orderIdA, orderIdB, quantity=None, price=None):
+        """
+        Trade two live orders of opposite sides against each other, as the
+        test says (C{match_orders}).  Defaults: the smaller leaves quantity,
+        at the price of the order that came first (of the other if that is
+        a market order).  The order that came last is the aggressor.
+
+        @return: the trade id.
+        """
+        a = self._liveOrder(orderIdA)
+        b = self._liveOrder(orderIdB)
+        if a.symbol != b.symbol:
+            raise BadValue("orders %r and %r are on different books" % (orderIdA, orderIdB))
+        if a.isBuy == b.isBuy:
+            raise BadValue("orders %r and %r are on the same side" % (orderIdA, orderIdB))
+        older, newer = (a, b) if a.orderId < b.orderId else (b, a)
+        maxQty = min(a.leavesQty, b.leavesQty)
+        if quantity is None:
+            quantity = maxQty
+        if type(quantity) is not int or not 0 < quantity <= maxQty:
+            raise BadValue("match quantity must be between 1 and %d" % (maxQty,))
+        if price is None:
+            price = older.price if older.price is not None else newer.price
+            if price is None:
+                raise BadValue("two market orders: give a price")
+        if type(price) is not int or price <= 0:
+            raise BadValue("match price must be positive")
+        book = self.books[a.symbol]
+        for order in (a, b):
+            if order.orderId in self._unaccepted:
+                self._accept(order)
+        tradeId = self._newTradeId()
+        buy, sell = (a, b) if a.isBuy else (b, a)
+        for order, contra in ((buy, sell), (sell, buy)):
+            wasResting = self._execute(book, order, quantity, price)
+            self._events.append(
+                Filled(
+                    order, self._newExecId(), tradeId, price, quantity, order is newer,
+                    contra.orderId, wasResting,
+                )
+            )
+            if wasResting:
+                self._bookChanged(book, order)
+        self._events.append(
+            Trade(book.symbol, tradeId, price, quantity, buy.orderId, sell.orderId, newer.side)
+        )
+        self._printed(book, price, quantity)
+        for order in (buy, sell):
+            if not order.leavesQty:
+                self._finish(order)
+        self._deliver()
+        return tradeId
+
+    # -- expiry --------------------------------------------------------------
+
+    def _expire(self, order):
+        book = self.books[order.symbol]
+        quantity = order.leavesQty
+        wasResting = order.resting
+        if wasResting:
+            book.remove(order)
+            self._bookChanged(book, order)
+        order.leavesQty = 0
+        order.status = OrdStatus.EXPIRED
+        self._events.append(Expired(order, self._newExecId(), quantity, wasResting))
+        self._finish(order)
+
+    def expireDay(self):
+        """
+        End of day: every DAY order expires; finished client order ids are
+        forgotten (a new day may use them again).
+        """
+        for order in self.liveOrders():
+            if order.timeInForce is TimeInForce.DAY:
+                self._expire(order)
+        self._clOrdIds = {}
+        for order in self.liveOrders():
+            self._clOrdIds.setdefault(order.owner, {})[order.clOrdId] = order.orderId
+        self._events.append(DayEnded())
+        self._deliver()
+
+    def _scheduleExpiry(self, expireTime):
+        """
+        Make sure an expiry check runs by C{expireTime}.
+        """
+        if self._clock is None:
+            return
+        call = self._expiryCall
+        if call is not None and call.active():
+            if call.getTime() <= expireTime:
+                return
+            call.cancel()
+        self._expiryCall = self._clock.callLater(
+            max(0, expireTime - self.now()), self.expireDue
+        )
+
+    def expireDue(self, now=None):
+        """
+        Expire every accepted GTD order whose time has come, soonest first.
+        """
+        if now is None:
+            now = self.now()
+        self._expiryCall = None
+        due = [
+            order for order in self.liveOrders()
+            if order.timeInForce is TimeInForce.GTD
+            and order.orderId not in self._unaccepted
+            and order.expireTime <= now
+        ]
+        due.sort(key=lambda order: (order.expireTime, order.orderId))
+        for order in due:
+            self._expire(order)
+        later = [
+            order.expireTime for order in self.liveOrders()
+            if order.timeInForce is TimeInForce.GTD and order.orderId not in self._unaccepted
+        ]
+        if later and self._clock is not None:
+            self._expiryCall = self._clock.callLater(max(0, min(later) - now), self.expireDue)
+        self._deliver()
+
+    # -- checks --------------------------------------------------------------
+
+    def validateInternalState(self):
+        """
+        Check every invariant of the engine and its books; raise
+        C{AssertionError} if one does not hold.  Used by tests after every
+        operation.
+        """
+        resting = set()
+        for symbol, book in self.books.items():
+            assert book.symbol == symbol, (book.symbol, symbol)
+            book.validateInternalState()
+            for order in book.orders():
+                assert self._live.get(order.orderId) is order, order
+                assert order.symbol == symbol, order
+                resting.add(order.orderId)
+        for orderId, order in self._live.items():
+            assert order.orderId == orderId, (order, orderId)
+            assert 0 < orderId < self._nextOrderId, order
+            assert not order.isDone, order
+            assert order.symbol in self.books, order
+            assert order.resting == (orderId in resting), order
+            assert order.leavesQty > 0, order
+            assert order.cumQty + order.leavesQty == order.quantity, order
+            assert self.findOrder(order.owner, order.clOrdId) is order, order
+            if orderId in self._unaccepted:
+                assert not order.resting and not order.cumQty, order
+            if orderId in self._pending:
+                assert self._pending[orderId].kind in ("cancel", "replace"), order
+        assert self._unaccepted <= set(self._live), self._unaccepted
+        assert set(self._pending) <= set(self._live), self._pending
+
+
+def _positivePrice(instrument, name, value):
+    try:
+        price = instrument.toInternal(value)
+    except BadValue:
+        price = 0
+    if price <= 0:
+        raise BadValue(
+            "%s must be a positive decimal with at most %d decimal places, not %r"
+            % (name, len(str(instrument.priceScale)) - 1, value)
+        )
+    return price
