@@ -550,6 +550,118 @@ class EngineRules:
         self.assertEqual((buy.leavesQty, sell.leavesQty), (60, 20))
         self.assertRaises(BadValue, self.engine.matchOrders, buy.orderId, sell.orderId, 21)
 
+    def test_matchOrdersAcceptsHeld(self):
+        """
+        A held new order that C{matchOrders} trades is accepted first (an
+        L{Accepted} before its fill).
+        """
+        self.managed()
+        buy = self.submit(limit("s1", "a", "buy", 100, "10"))
+        sell = self.engine.submitNew(limit("house", "h1", "sell", 60, "10"), direct=True)
+        self.recorder.take()
+        self.engine.matchOrders(buy.orderId, sell.orderId)
+        events = self.recorder.events
+        self.assertEqual(
+            [e.type for e in events], ["accepted", "filled", "filled", "book_changed", "trade"]
+        )
+        self.assertEqual([e.order for e in events[:3]], [buy, buy, sell])
+        self.assertEqual(buy.status, OrdStatus.PARTIALLY_FILLED)
+        self.assertEqual(self.engine.pendingKinds(buy.orderId), set())
+        self.assertRaises(WrongState, self.engine.acceptOrder, buy.orderId)
+
+    def test_matchOrdersAcceptsHeldWithCancelHeld(self):
+        """
+        A held new order whose cancel is held too is accepted before
+        C{matchOrders} fills it; the cancel stays held.
+        """
+        order = self.holdNewAndCancel()
+        sell = self.engine.submitNew(limit("house", "h1", "sell", 60, "10"), direct=True)
+        self.recorder.take()
+        self.engine.matchOrders(order.orderId, sell.orderId)
+        accepted = self.recorder.of("accepted")
+        self.assertEqual([e.order for e in accepted], [order])
+        self.assertEqual(accepted[0].status, OrdStatus.PENDING_CANCEL)
+        self.assertEqual(self.engine.pendingKinds(order.orderId), {"cancel"})
+        self.assertRaises(WrongState, self.engine.acceptOrder, order.orderId)
+        self.engine.acceptCancel(order.orderId)
+        self.assertEqual((order.status, order.cumQty), (OrdStatus.CANCELLED, 60))
+
+    def test_statusAfterFillWhileCancelHeld(self):
+        """
+        A fill while a cancel is held sets the order's status; rejecting
+        the cancel then leaves it partially filled (not the status it had
+        when the cancel came).
+        """
+        self.managed()
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.acceptOrder(order.orderId)
+        self.engine.submitCancel("s1", "c", origClOrdId="a")
+        self.engine.fillOrder(order.orderId, 30, P("10"))
+        self.assertEqual(order.status, OrdStatus.PARTIALLY_FILLED)
+        self.engine.rejectCancel(order.orderId, "no")
+        self.assertEqual(order.status, OrdStatus.PARTIALLY_FILLED)
+        self.assertEqual(self.recorder.of("cancel_rejected")[0].status, OrdStatus.PARTIALLY_FILLED)
+
+    def test_statusAfterCancelHeldAndRejected(self):
+        """
+        Without a fill meanwhile, a rejected cancel gives the order back
+        the status it had.
+        """
+        self.managed()
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.engine.acceptOrder(order.orderId)
+        self.engine.fillOrder(order.orderId, 30, P("10"))
+        self.engine.submitReplace("s1", "b", origClOrdId="a", quantity=50)
+        self.assertEqual(order.status, OrdStatus.PENDING_REPLACE)
+        self.engine.rejectReplace(order.orderId)
+        self.assertEqual(order.status, OrdStatus.PARTIALLY_FILLED)
+
+    def test_gtdOffBookExpires(self):
+        """
+        An accepted GTD order expires at its time, in the book or not (an
+        order accepted in managed mode stays off a book it would cross).
+        """
+        self.managed()
+        self.engine.submitNew(limit("house", "h1", "sell", 60, "10"), direct=True)
+        order = self.submit(
+            limit("s1", "a", "buy", 100, "10", TimeInForce.GTD, expireTime=self.clock.seconds() + 5)
+        )
+        self.engine.acceptOrder(order.orderId)
+        self.assertFalse(order.resting)
+        self.clock.advance(5)
+        self.assertEqual(order.status, OrdStatus.EXPIRED)
+        expired = self.recorder.of("expired")
+        self.assertEqual([(e.order, e.resting, e.expiredQty) for e in expired], [(order, False, 100)])
+
+    def test_gtdHeldDoesNotExpire(self):
+        """
+        A GTD order still held does not expire; accepted after its time,
+        it expires at once (on the next turn of the clock).
+        """
+        self.managed()
+        order = self.submit(
+            limit("s1", "a", "buy", 100, "10", TimeInForce.GTD, expireTime=self.clock.seconds() + 5)
+        )
+        self.clock.advance(10)
+        self.assertEqual(order.status, OrdStatus.PENDING_NEW)
+        self.engine.acceptOrder(order.orderId)
+        self.assertEqual(order.status, OrdStatus.NEW)
+        self.clock.advance(0)
+        self.assertEqual(order.status, OrdStatus.EXPIRED)
+
+    def test_restHeldOrder(self):
+        """
+        C{restOrder} puts only an accepted order in the book.
+        """
+        self.managed()
+        order = self.submit(limit("s1", "a", "buy", 100, "10"))
+        self.assertRaises(WrongState, self.engine.restOrder, order.orderId)
+        self.assertFalse(order.resting)
+        self.engine.acceptOrder(order.orderId, rest=False)
+        self.engine.restOrder(order.orderId)
+        self.assertTrue(order.resting)
+        self.assertRaises(WrongState, self.engine.restOrder, order.orderId)
+
     # -- a cancel held before the new order is answered --------------------
 
     def test_bothHeld(self):

@@ -1191,17 +1191,26 @@ class MatchingEngine:
         order = self._liveOrder(orderId)
         if not self._heldNew(order):
             raise WrongState("order %r is already accepted" % (orderId,))
-        pending = self._pending.get(orderId)
+        self._accept(order)
+        if rest:
+            self._restIfUncrossed(self.books[order.symbol], order)
+        self._flush()
+
+    def _accept(self, order):
+        """
+        Accept a held order (an L{Accepted} event).  A GTD order's expiry
+        counts from now on, in the book or not.
+        """
+        pending = self._pending.get(order.orderId)
         if pending is None:
             order.status = NEW
         else:
             # A cancel or replace arrived before the order was accepted:
             # the order stays pending that change, which is still held.
-            self._pending[orderId] = pending[:4] + (NEW,)
+            self._pending[order.orderId] = pending[:4] + (NEW,)
         self._events.append(Accepted(order, self._execId()))
-        if rest:
-            self._restIfUncrossed(self.books[order.symbol], order)
-        self._flush()
+        if order.terms[T_TIF] is GTD:
+            self._scheduleExpiry(order)
 
     def _heldNew(self, order):
         if order.status is PENDING_NEW:
@@ -1233,6 +1242,8 @@ class MatchingEngine:
         order = self._liveOrder(orderId)
         if order.resting:
             raise WrongState("order %r already rests in the book" % (orderId,))
+        if self._heldNew(order):
+            raise WrongState("order %r is not accepted yet" % (orderId,))
         self._restIfUncrossed(self.books[order.symbol], order)
         self._flush()
 
@@ -1405,7 +1416,9 @@ class MatchingEngine:
             raise WrongState("order %r has no pending %s request" % (orderId, kind))
         del self._pending[orderId]
         order = self.getOrder(orderId)
-        order.status = pending[4]
+        if order.status is OrdStatus.PENDING_CANCEL or order.status is OrdStatus.PENDING_REPLACE:
+            # (Unless a fill meanwhile set it.)
+            order.status = pending[4]
         return order, pending
 
     def acceptCancel(self, orderId):
@@ -1472,9 +1485,8 @@ class MatchingEngine:
         self.books[a.symbol].limits.checkPrice(price, "match price")
         book = self.books[a.symbol]
         for order in (a, b):
-            if order.status is PENDING_NEW:
-                order.status = NEW
-                self._events.append(Accepted(order, self._execId()))
+            if self._heldNew(order):
+                self._accept(order)
         tradeId = self._nextTradeId
         self._nextTradeId = tradeId + 1
         buy, sell = (a, b) if a.isBuy else (b, a)
