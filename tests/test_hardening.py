@@ -13,6 +13,7 @@ from exsim.engine.delivery import Failures
 from exsim.engine.events import Accepted
 from exsim.engine.limits import MAX_QUANTITY
 from exsim.engine.matching import MatchingEngine
+from exsim.engine.reference import ReferenceEngine
 from exsim.errors import BadValue
 from exsim.events import EventQueue
 from exsim.fix import codec
@@ -234,11 +235,14 @@ def _reframe(raw):
 class EngineLimitTests(TestCase):
     """
     Book properties C{max_order_quantity}, C{min_price} and C{max_price},
-    and the bounds of the protocols attached to the engine.
+    and the bounds of the protocols attached to the engine (the fast
+    engine; L{ReferenceEngineLimitTests}: the reference engine).
     """
 
+    engineClass = MatchingEngine
+
     def setUp(self):
-        self.engine = MatchingEngine("e1", MemoryReactorClock())
+        self.engine = self.engineClass("e1", MemoryReactorClock())
         self.engine.addBook(Instrument("AAPL"))
         self.recorder = Recorder()
         self.engine.subscribe(self.recorder)
@@ -318,6 +322,10 @@ class EngineLimitTests(TestCase):
         self.engine.addBook(Instrument("MSFT"))
         event, _ = self.submit("a", "4", Side.BUY, 1001, 10000, symbol="MSFT")
         self.assertEqual(event.reason, RejectReason.BAD_QUANTITY)
+
+
+class ReferenceEngineLimitTests(EngineLimitTests):
+    engineClass = ReferenceEngine
 
 
 class _Failing:

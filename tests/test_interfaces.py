@@ -13,6 +13,7 @@ from exsim import registry
 from exsim.endpoint import Endpoint
 from exsim.engine.events import Cancelled
 from exsim.engine.matching import MatchingEngine
+from exsim.engine.reference import ReferenceEngine
 from exsim.errors import BadValue, UnknownName
 from exsim.fix.family import family as fixFamily
 from exsim.interfaces import (
@@ -43,6 +44,11 @@ ROLES = (
 class EngineRoleTests(TestCase):
     def test_matchingEngineProvidesEveryRole(self):
         engine = MatchingEngine("e1", MemoryReactorClock())
+        for role in ROLES:
+            self.assertTrue(verifyObject(role, engine), role)
+
+    def test_referenceEngineProvidesEveryRole(self):
+        engine = ReferenceEngine("e1", MemoryReactorClock())
         for role in ROLES:
             self.assertTrue(verifyObject(role, engine), role)
 

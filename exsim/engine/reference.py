@@ -24,6 +24,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine.behaviours import Standard, parameterNames
+from exsim.engine.delivery import Failures
 from exsim.engine.events import (
     Accepted,
     Added,
@@ -39,6 +40,8 @@ from exsim.engine.events import (
     Replaced,
     Trade,
 )
+from exsim.engine.limits import PROPERTIES as LIMIT_PROPERTIES
+from exsim.engine.limits import Carriers, Limits, parseQuantityBound
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IBook, IEngine
 from exsim.model import (
@@ -88,7 +91,8 @@ class ReferenceLevel:
 class ReferenceBook:
     """
     The resting orders of one instrument: C{bids} and C{asks} map a price
-    to a L{ReferenceLevel}.
+    to a L{ReferenceLevel}.  C{limits} are the quantity and price bounds
+    of its orders (L{exsim.engine.limits.Limits}).
     """
 
     def __init__(self, instrument, behaviour):
@@ -103,6 +107,7 @@ class ReferenceBook:
         self.volume = 0
         self.tradeCount = 0
         self.properties = {}
+        self.limits = Limits()
 
     def side(self, isBuy):
         return self.bids if isBuy else self.asks
@@ -221,6 +226,8 @@ class ReferenceEngine:
         self.books = {}
         self._clock = clock
         self._listeners = []
+        #: {listener: L{Failures}} of the listeners that raised.
+        self.listenerFailures = {}
         # Events wait here while a command, a batch or a delivery runs.
         self._events = []
         self._busy = False
@@ -237,6 +244,8 @@ class ReferenceEngine:
         self._nextExecId = 1
         self._nextTradeId = 1
         self._expiryCall = None
+        # The bounds of what the protocols attached can carry.
+        self._carriers = Carriers()
 
     # -- configuration -----------------------------------------------------
 
@@ -258,6 +267,7 @@ class ReferenceEngine:
                 "engine %r already has a book for %r" % (self.name, instrument.symbol)
             )
         book = ReferenceBook(instrument, behaviour if behaviour is not None else Standard())
+        book.limits.update(self._carriers.bounds())
         self.books[instrument.symbol] = book
         return book
 
@@ -293,6 +303,8 @@ class ReferenceEngine:
             book.instrument.tickSize = _positivePrice(book.instrument, name, value)
         elif name == "reference_price":
             book.referencePrice = _positivePrice(book.instrument, name, value)
+        elif name in LIMIT_PROPERTIES:
+            self._setLimit(book, name, value)
         elif name in parameterNames():
             if name in getattr(book.behaviour, "parameters", {}):
                 book.behaviour.setProperty(name, value)
@@ -306,13 +318,42 @@ class ReferenceEngine:
         else:
             handler = registry.entries("book_property").get(name)
             if handler is None:
-                known = ["behaviour", "tick_size", "reference_price"]
+                known = ["behaviour", "tick_size", "reference_price"] + list(LIMIT_PROPERTIES)
                 known += sorted(parameterNames()) + sorted(registry.entries("book_property"))
                 raise BadValue(
                     "unknown book property %r (known: %s)" % (name, ", ".join(known))
                 )
             handler(self, book, name, value)
         book.properties[name] = value
+
+    def _setLimit(self, book, name, value):
+        """
+        Set (or, with C{none} or an empty value, clear) one of a book's
+        bounds: C{max_order_quantity}, C{min_price}, C{max_price}.
+        """
+        settings = book.limits.settings
+        if value is None or str(value).strip().lower() in ("", "none"):
+            settings.pop(name, None)
+        elif name == "max_order_quantity":
+            settings[name] = parseQuantityBound(value)
+        else:
+            price = _positivePrice(book.instrument, name, value)
+            low = price if name == "min_price" else settings.get("min_price")
+            high = price if name == "max_price" else settings.get("max_price")
+            if low is not None and high is not None and low > high:
+                raise BadValue("min_price must not exceed max_price")
+            settings[name] = price
+        book.limits.update(self._carriers.bounds())
+
+    def setCarried(self, key, quantity, price):
+        """
+        Bound the quantities and prices of every book by what a protocol
+        attached to this engine can carry (an endpoint, named C{key});
+        both None: C{key} is detached.
+        """
+        self._carriers.set(key, quantity, price)
+        for book in self.books.values():
+            book.limits.update(self._carriers.bounds())
 
     def getBook(self, symbol):
         if symbol not in self.books:
@@ -384,10 +425,12 @@ class ReferenceEngine:
                     try:
                         listener.engineEvents(events)
                     except Exception:
-                        self.log.failure(
-                            "engine {engine} listener {listener} failed",
-                            engine=self.name,
-                            listener=listener,
+                        # Counted, and logged if it is the first of its
+                        # kind; the other listeners still get the batch.
+                        if listener not in self.listenerFailures:
+                            self.listenerFailures[listener] = Failures(listener)
+                        self.listenerFailures[listener].note(
+                            "a batch of engine %s" % (self.name,)
                         )
         finally:
             self._busy = False
@@ -528,6 +571,9 @@ class ReferenceEngine:
                 return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "a market order cannot rest"
         else:
             return RejectReason.UNSUPPORTED_ORDER_TYPE, "unsupported order type"
+        problem = book.limits.check(order.quantity, order.price)
+        if problem is not None:
+            return problem
         if order.timeInForce is TimeInForce.GTD:
             if order.expireTime is None:
                 return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "GTD needs an expire time"
@@ -565,7 +611,8 @@ class ReferenceEngine:
         order, reason = self._locate(owner, origClOrdId, orderId)
         text = None
         if order is not None:
-            tick = self.books[order.symbol].instrument.tickSize
+            book = self.books[order.symbol]
+            tick = book.instrument.tickSize
             if clOrdId != order.clOrdId and self._wasUsed(order.owner, clOrdId):
                 reason, text = RejectReason.DUPLICATE_ORDER, "duplicate client order id"
             elif order.orderId in self._pending:
@@ -578,6 +625,12 @@ class ReferenceEngine:
                 reason, text = RejectReason.BAD_PRICE, "price must be positive and on the tick grid"
             elif price is not None and order.ordType is OrdType.MARKET:
                 reason, text = RejectReason.BAD_PRICE, "a market order has no price"
+            else:
+                problem = book.limits.check(
+                    order.quantity if quantity is None else quantity, price
+                )
+                if problem is not None:
+                    reason, text = problem
         if reason is not None:
             self._cancelReject(owner, clOrdId, origClOrdId, orderId, order, reason, "replace", text)
         elif self.mode == "managed" and not direct:
@@ -906,6 +959,7 @@ class ReferenceEngine:
             raise BadValue("fill quantity must be a positive integer, not %r" % (quantity,))
         if type(price) is not int or price <= 0:
             raise BadValue("fill price must be positive, not %r" % (price,))
+        self.books[order.symbol].limits.checkPrice(price, "fill price")
         if quantity > order.leavesQty:
             raise BadValue(
                 "fill quantity %d exceeds the order's leaves quantity %d"
@@ -959,6 +1013,29 @@ class ReferenceEngine:
         self._pending.pop(order.orderId, None)
         self._cancel(order, reason)
         self._deliver()
+
+    def cancelAll(self, owner=None, symbol=None, reason=None):
+        """
+        Cancel every live order of C{owner} (every owner if None) on the
+        book of C{symbol} (every book if None), held ones included, in one
+        batch of events.
+
+        @return: how many orders were cancelled.
+        """
+        if reason is None:
+            reason = CancelReason.UNSOLICITED
+        if symbol is not None:
+            self.getBook(symbol)
+        orders = [
+            order for order in self.liveOrders()
+            if (owner is None or order.owner == owner)
+            and (symbol is None or order.symbol == symbol)
+        ]
+        with self.batch():
+            for order in orders:
+                self._pending.pop(order.orderId, None)
+                self._cancel(order, reason)
+        return len(orders)
 
     def _takePending(self, orderId, kind):
         """
@@ -1036,6 +1113,7 @@ class ReferenceEngine:
         if type(price) is not int or price <= 0:
             raise BadValue("match price must be positive")
         book = self.books[a.symbol]
+        book.limits.checkPrice(price, "match price")
         for order in (a, b):
             if order.orderId in self._unaccepted:
                 self._accept(order)
