@@ -23,11 +23,11 @@ class Venue:
     and a FIX endpoint (in memory).
     """
 
-    def __init__(self, directory, sync=None, itch=False):
+    def __init__(self, directory, sync=None, itch=False, engineClass="matching"):
         self.reactor = MemoryReactorClock()
         self.reactor.advance(fixsession_helpers.START)
         self.simulator = Simulator(self.reactor)
-        self.simulator.create_engine("e1")
+        self.simulator.create_engine("e1", engineClass)
         if sync is not None:
             self.simulator.set_engine_property("e1", "journal_sync", sync)
         self.simulator.set_engine_property("e1", "journal", directory)
@@ -64,11 +64,17 @@ class Venue:
 
 
 class RestartTests(TestCase):
+    """
+    (On the fast engine; L{ReferenceRestartTests}: the reference engine.)
+    """
+
+    engineClass = "matching"
+
     def setUp(self):
         self.directory = self.mktemp()
 
     def test_liveOrdersSurvive(self):
-        venue = Venue(self.directory)
+        venue = Venue(self.directory, engineClass=self.engineClass)
         alice = venue.client("ALICE")
         bob = venue.client("BOB", port=40001)
         self.assertEqual(venue.order(alice, "A1", "2", 100, "10.00", account="ACC1"), [("0", "0")])
@@ -84,7 +90,7 @@ class RestartTests(TestCase):
                   for o in venue.engine.getBook("AAPL").orders(False)]
         venue.stop()
 
-        again = Venue(self.directory, itch=True)
+        again = Venue(self.directory, itch=True, engineClass=self.engineClass)
         book = again.engine.getBook("AAPL")
         after = [(o.orderId, o.clOrdId, o.cumQty, o.leavesQty, o.price)
                  for o in book.orders(False)]
@@ -117,7 +123,7 @@ class RestartTests(TestCase):
         A replace that lost time priority restores behind the orders it
         went behind.
         """
-        venue = Venue(self.directory)
+        venue = Venue(self.directory, engineClass=self.engineClass)
         alice = venue.client("ALICE")
         venue.order(alice, "A1", "1", 10, "10")
         venue.order(alice, "A2", "1", 10, "10")
@@ -128,25 +134,25 @@ class RestartTests(TestCase):
         before = [o.clOrdId for o in venue.engine.getBook("AAPL").orders(True)]
         self.assertEqual(before, ["A2", "A1b"])
         venue.stop()
-        again = Venue(self.directory)
+        again = Venue(self.directory, engineClass=self.engineClass)
         self.assertEqual([o.clOrdId for o in again.engine.getBook("AAPL").orders(True)], before)
         again.stop()
 
     def test_dayEndForgetsFinishedIds(self):
-        venue = Venue(self.directory)
+        venue = Venue(self.directory, engineClass=self.engineClass)
         alice = venue.client("ALICE")
         venue.order(alice, "A1", "1", 10, "10")
         alice.send("F", [(11, "A2"), (41, "A1"), (55, "AAPL"), (54, "1"),
                          (60, fixsession_helpers.stamp(venue.reactor.seconds()))])
         venue.simulator.end_of_day("e1")
         venue.stop()
-        again = Venue(self.directory)
+        again = Venue(self.directory, engineClass=self.engineClass)
         alice = again.client("ALICE")
         self.assertEqual(again.order(alice, "A1", "1", 10, "10"), [("0", "0")])
         again.stop()
 
     def test_compacted(self):
-        venue = Venue(self.directory)
+        venue = Venue(self.directory, engineClass=self.engineClass)
         alice = venue.client("ALICE")
         for i in range(20):
             venue.order(alice, "A%d" % i, "1", 10, "10")
@@ -157,7 +163,7 @@ class RestartTests(TestCase):
         path = os.path.join(self.directory, "e1.journal")
         with open(path) as f:
             longBefore = len(f.readlines())
-        again = Venue(self.directory)
+        again = Venue(self.directory, engineClass=self.engineClass)
         again.stop()
         with open(path) as f:
             lines = [json.loads(line) for line in f]
@@ -165,15 +171,19 @@ class RestartTests(TestCase):
         self.assertEqual([r["c"] for r in lines if r.get("k") == "add"], ["LIVE"])
 
     def test_activityNotJournalled(self):
-        venue = Venue(self.directory)
+        venue = Venue(self.directory, engineClass=self.engineClass)
         venue.simulator.set_book_property("AAPL", "reference_price", "10")
         venue.simulator.set_book_property("AAPL", "activity", "fast")
         venue.reactor.advance(2)
         self.assertTrue(venue.engine.liveOrders())
         venue.stop()
-        again = Venue(self.directory)
+        again = Venue(self.directory, engineClass=self.engineClass)
         self.assertEqual(again.engine.liveOrders(), [])
         again.stop()
+
+
+class ReferenceRestartTests(RestartTests):
+    engineClass = "reference"
 
 
 class FileTests(TestCase):

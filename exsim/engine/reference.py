@@ -360,9 +360,16 @@ class ReferenceEngine:
             raise UnknownName("engine %r has no book %r" % (self.name, symbol))
         return self.books[symbol]
 
-    def subscribe(self, listener):
+    def subscribe(self, listener, first=False):
+        """
+        Deliver every later batch of events to C{listener} (before every
+        other listener if C{first}: the engine journal).
+        """
         if listener not in self._listeners:
-            self._listeners.append(listener)
+            if first:
+                self._listeners.insert(0, listener)
+            else:
+                self._listeners.append(listener)
 
     def unsubscribe(self, listener):
         if listener in self._listeners:
@@ -1036,6 +1043,53 @@ class ReferenceEngine:
                 self._pending.pop(order.orderId, None)
                 self._cancel(order, reason)
         return len(orders)
+
+    def restoreOrders(self, orders, usedIds=(), nextIds=(0, 0, 0)):
+        """
+        Put back orders a journal recorded: live C{orders} (resting ones
+        in time priority first), the client order ids their owners used
+        (C{usedIds}: (owner, client order id, order id)), and the highest
+        order, execution and trade ids used (the counters continue after
+        them).  A live limit order, new or partially filled, rests again:
+        the C{Added} events, then the C{BookChanged} of every level
+        touched (asks, then bids, each side in the order first touched),
+        go out in one batch.
+
+        @raise WrongState: if an order id is live already.
+        """
+        for order in orders:
+            if order.orderId in self._live:
+                raise WrongState("order %d is live already" % (order.orderId,))
+        maxOrderId, maxExecId, maxTradeId = nextIds
+        highest = max([maxOrderId] + [order.orderId for order in orders])
+        self._nextOrderId = max(self._nextOrderId, highest + 1)
+        self._nextExecId = max(self._nextExecId, maxExecId + 1)
+        self._nextTradeId = max(self._nextTradeId, maxTradeId + 1)
+        for owner, clOrdId, orderId in usedIds:
+            self._clOrdIds.setdefault(owner, {}).setdefault(clOrdId, orderId)
+        touched = []
+        with self.batch():
+            for order in orders:
+                book = self.getBook(order.symbol)
+                self._live[order.orderId] = order
+                if order.status is OrdStatus.PENDING_NEW:
+                    self._unaccepted.add(order.orderId)
+                self._clOrdIds.setdefault(order.owner, {})[order.clOrdId] = order.orderId
+                if order.timeInForce is TimeInForce.GTD and order.expireTime is not None:
+                    self._scheduleExpiry(order.expireTime)
+                if (
+                    order.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
+                    and order.ordType is OrdType.LIMIT
+                    and order.leavesQty
+                ):
+                    book.add(order)
+                    self._events.append(Added(order))
+                    if (book.symbol, order.isBuy, order.price) not in touched:
+                        touched.append((book.symbol, order.isBuy, order.price))
+            for symbol, isBuy, price in sorted(touched, key=lambda level: level[:2]):
+                quantity, count = self.books[symbol].totals(isBuy, price)
+                self._events.append(BookChanged(symbol, isBuy, price, quantity, count))
+        return None
 
     def _takePending(self, orderId, kind):
         """
