@@ -2,14 +2,14 @@
 Managed mode from a unittest test: the test holds a FIX order and fills
 part of it, then checks the ExecutionReports the FIX client received.
 
-Run it with ``python -m unittest examples/test_unittest_example.py`` (from
-the examples directory's parent, with exsim installed).
+Run it from the checkout's root (or anywhere, with exsim installed)::
+
+    python -m unittest examples/test_unittest_example.py
 """
 
 import unittest
 
-from exsim.testing import SimulatorTestMixin
-from fixclient import FixClient
+from exsim.testing import FixClient, SimulatorTestMixin
 
 
 class ManagedFillTests(SimulatorTestMixin, unittest.TestCase):
@@ -30,19 +30,19 @@ class ManagedFillTests(SimulatorTestMixin, unittest.TestCase):
         self.client.logon()
 
     def test_partialFill(self):
-        self.client.newOrder("ord1", "AAPL", side=1, quantity=100, price="150.25")
+        self.client.new_order("AAPL", "buy", 100, "150.25", cl_ord_id="ord1")
 
         # The order is held: the test decides what the venue does.
         request = self.exsim.wait_for_event("order_request", cl_ord_id="ord1")
         self.assertEqual((request["kind"], request["quantity"]), ("new", 100))
         self.exsim.fill_order(request["order_id"], 40, "150.25")
 
-        new = self.client.receiveApp("8")
-        self.assertEqual((new[11], new[150], new[39]), ("ord1", "0", "0"))
-        fill = self.client.receiveApp("8")
+        new = self.client.wait_for(self.client.report("ord1", "0"))
+        self.assertEqual(new[39], "0")
+        fill = self.client.wait_for(self.client.report("ord1", "1"))
         self.assertEqual(
-            (fill[150], fill[39], fill[32], fill[31], fill[14], fill[151]),
-            ("1", "1", "40", "150.25", "40", "60"),
+            (fill[39], fill[32], fill[31], fill[14], fill[151]),
+            ("1", "40", "150.25", "40", "60"),
         )
         self.assertEqual(self.exsim.get_book("AAPL")["bids"], [("150.25", 60, 1)])
 

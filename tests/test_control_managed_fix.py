@@ -4,16 +4,11 @@ the messages a venue sends (a simulator process, a FIX client on a real
 socket).
 """
 
-import os
-import sys
 from decimal import Decimal
 
 from twisted.trial import unittest
 
-from exsim.testing import startServer
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
-from fixclient import FixClient  # noqa: E402
+from exsim.testing import FixClient, startServer
 
 
 class ManagedFixTests(unittest.TestCase):
@@ -25,18 +20,18 @@ class ManagedFixTests(unittest.TestCase):
         venue.create_endpoint("fix1", "e1", "fix", sender_comp_id="EXSIM", target_comp_id="CLIENT",
                               begin_string="FIX.4.2")
         venue.start_endpoint("fix1")
-        self.client = FixClient(*venue.get_endpoint_address("fix1"))
+        self.client = FixClient(*venue.get_endpoint_address("fix1"), begin_string="FIX.4.2")
         self.addCleanup(self.client.close)
         self.client.logon()
 
     def order(self, clOrdId="ord1"):
-        self.client.newOrder(clOrdId, "AAPL", side=1, quantity=100, price="150.25")
+        self.client.new_order("AAPL", "buy", 100, "150.25", cl_ord_id=clOrdId)
         return self.venue.wait_for_event("order_request", cl_ord_id=clOrdId, kind="new")
 
     def accepted(self):
         request = self.order()
         self.venue.accept_order(request["order_id"])
-        er = self.client.receiveApp("8")
+        er = self.client.wait_for("8")
         self.assertEqual((er[150], er[39]), ("0", "0"))
         self.assertEqual(self.venue.get_book("AAPL")["bids"], [("150.25", 100, 1)])
         return request["order_id"]
@@ -46,14 +41,14 @@ class ManagedFixTests(unittest.TestCase):
                                (60, "20240101-00:00:00")])
         request = self.venue.wait_for_event("order_request", kind="cancel")
         self.assertEqual(request["request_cl_ord_id"], "cxl1")
-        pending = self.client.receiveApp("8")
+        pending = self.client.wait_for("8")
         self.assertEqual((pending[150], pending[39], pending[11]), ("6", "6", "cxl1"))
         return request
 
     def test_rejectOrder(self):
         request = self.order()
         self.venue.reject_order(request["order_id"], "not today")
-        er = self.client.receiveApp("8")
+        er = self.client.wait_for("8")
         self.assertEqual((er[150], er[39], er[58]), ("8", "8", "not today"))
         self.assertRaises(Exception, self.venue.accept_order, request["order_id"])
 
@@ -61,7 +56,7 @@ class ManagedFixTests(unittest.TestCase):
         orderId = self.accepted()
         self.cancelRequest()
         self.venue.accept_cancel(orderId)
-        er = self.client.receiveApp("8")
+        er = self.client.wait_for("8")
         self.assertEqual((er[150], er[39], er[11], er[41]), ("4", "4", "cxl1", "ord1"))
         self.assertEqual(self.venue.get_book("AAPL")["bids"], [])
 
@@ -69,7 +64,7 @@ class ManagedFixTests(unittest.TestCase):
         orderId = self.accepted()
         self.cancelRequest()
         self.venue.reject_cancel(orderId, "no")
-        reject = self.client.receiveApp("9")
+        reject = self.client.wait_for("9")
         self.assertEqual((reject[11], reject[41], reject[434], reject[39]), ("cxl1", "ord1", "1", "0"))
 
     def test_replace(self):
@@ -78,10 +73,10 @@ class ManagedFixTests(unittest.TestCase):
                                (60, "20240101-00:00:00"), (38, 80), (40, 2), (44, "150.30")])
         request = self.venue.wait_for_event("order_request", kind="replace")
         self.assertEqual((request["request_price"], request["request_quantity"]), ("150.30", 80))
-        pending = self.client.receiveApp("8")
+        pending = self.client.wait_for("8")
         self.assertEqual(pending[150], "E")
         self.venue.accept_replace(orderId)
-        er = self.client.receiveApp("8")
+        er = self.client.wait_for("8")
         # FIX.4.2: OrdStatus Replaced.
         self.assertEqual((er[150], er[39], er[11], er[41], Decimal(er[44]), er[38]),
                          ("5", "5", "rep1", "ord1", Decimal("150.30"), "80"))
@@ -90,5 +85,5 @@ class ManagedFixTests(unittest.TestCase):
     def test_cancelOrder(self):
         orderId = self.accepted()
         self.venue.cancel_order(orderId)
-        er = self.client.receiveApp("8")
+        er = self.client.wait_for("8")
         self.assertEqual((er[150], er[39], er[11]), ("4", "4", "ord1"))

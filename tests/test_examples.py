@@ -19,7 +19,10 @@ if EXAMPLES not in sys.path:
 from test_trial_example import ManagedFillTests as TrialExample  # noqa: E402
 from test_unittest_example import ManagedFillTests as UnittestExample  # noqa: E402
 
-__all__ = ["TrialExample", "UnittestExample", "PytestExampleTests", "SharedSimulatorTests"]
+__all__ = [
+    "TrialExample", "UnittestExample", "PytestExampleTests", "SharedSimulatorTests",
+    "DocumentedCommandTests",
+]
 
 
 class SharedSimulatorTests(unittest.TestCase):
@@ -65,6 +68,79 @@ class PytestExampleTests(unittest.TestCase):
              os.path.join(EXAMPLES, "test_pytest_example.py")],
             env=env,
             path=ROOT,
+        )
+
+        def check(result):
+            out, err, code = result
+            self.assertEqual(code, 0, out + err)
+            self.assertIn(b"2 passed", out)
+
+        return d.addCallback(check)
+
+
+class DocumentedCommandTests(unittest.TestCase):
+    """
+    The examples run with the commands their docstrings give, from the
+    checkout's root.
+    """
+
+    def command(self, args, expected):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(sys.path)
+        d = utils.getProcessOutputAndValue(sys.executable, args, env=env, path=ROOT)
+
+        def check(result):
+            out, err, code = result
+            self.assertEqual(code, 0, out + err)
+            self.assertIn(expected, out + err)
+
+        return d.addCallback(check)
+
+    def test_unittestCommand(self):
+        """
+        C{python -m unittest examples/test_unittest_example.py}.
+        """
+        return self.command(["-m", "unittest", "examples/test_unittest_example.py"], b"OK")
+
+    def test_trialCommand(self):
+        """
+        C{python -m twisted.trial examples/test_trial_example.py}.
+        """
+        return self.command(
+            ["-m", "twisted.trial", "--temp-directory", os.path.abspath(self.mktemp()),
+             "examples/test_trial_example.py"],
+            b"PASSED",
+        )
+
+    def test_fixClientFixture(self):
+        """
+        exsim_fix_client alone makes engine e1 and endpoint fix1 and logs
+        on; exsim_fix_options changes how.
+        """
+        path = self.mktemp() + "_test.py"
+        with open(path, "w") as f:
+            f.write(
+                "import pytest\n"
+                "def test_default(exsim_server, exsim_fix_client):\n"
+                "    assert exsim_fix_client.logged_on\n"
+                "    assert exsim_fix_client.messages[0][49] == 'EXSIM'\n"
+                "    assert exsim_server.get_endpoint_address('fix1')\n"
+                "class TestOptions:\n"
+                "    @pytest.fixture\n"
+                "    def exsim_fix_options(self):\n"
+                "        return {'sender_comp_id': 'ME', 'begin_string': 'FIX.4.2'}\n"
+                "    def test_options(self, exsim_fix_client):\n"
+                "        assert exsim_fix_client.messages[0][8] == 'FIX.4.2'\n"
+                "        assert exsim_fix_client.messages[0][56] == 'ME'\n"
+            )
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([ROOT] + sys.path)
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        d = utils.getProcessOutputAndValue(
+            sys.executable,
+            ["-m", "pytest", "-q", "-p", "exsim.pytest_plugin", "-p", "no:cacheprovider",
+             os.path.abspath(path)],
+            env=env, path=ROOT,
         )
 
         def check(result):
