@@ -6,12 +6,11 @@ exsim), and L{AsyncFixClient} against a simulator on the reactor.
 """
 
 import os
-import queue
 import shutil
 import tempfile
 
 import simplefix
-from twisted.internet import defer, reactor, threads
+from twisted.internet import defer, reactor
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from exsim.service import Simulator
@@ -302,60 +301,11 @@ class AsyncFixClientTests(TestCase):
         self.assertEqual((client.state.sender_comp_id, client.messages), ("S", []))
 
 
-if fix is not None:
-
-    class Acceptor(fix.Application):
-        """
-        A QuickFIX acceptor that answers every NewOrderSingle with an
-        ExecutionReport (New) and records what it receives.
-        """
-
-        def __init__(self):
-            fix.Application.__init__(self)
-            self.received = queue.Queue()
-            self.rejects = []
-            self.logons = queue.Queue()
-            self.logouts = queue.Queue()
-
-        def onCreate(self, sessionID):
-            pass
-
-        def onLogon(self, sessionID):
-            self.logons.put(sessionID.toString())
-
-        def onLogout(self, sessionID):
-            self.logouts.put(sessionID.toString())
-
-        def toAdmin(self, message, sessionID):
-            if message.getHeader().getField(35) == "3":
-                self.rejects.append(message.toString())
-
-        def fromAdmin(self, message, sessionID):
-            pass
-
-        def toApp(self, message, sessionID):
-            pass
-
-        def fromApp(self, message, sessionID):
-            text = message.toString()
-            self.received.put(text)
-            if message.getHeader().getField(35) != "D":
-                return
-            report = fix.Message()
-            report.getHeader().setField(fix.MsgType("8"))
-            for tag, value in [
-                (37, "O1"), (11, message.getField(11)), (17, "E1"), (150, "0"), (39, "0"),
-                (55, message.getField(55)), (54, message.getField(54)), (151, message.getField(38)),
-                (14, "0"), (6, "0"),
-            ]:
-                report.setField(fix.StringField(tag, value))
-            fix.Session.sendToTarget(report, sessionID)
-
-
 class QuickFixAcceptorTests(TestCase):
     """
-    The blocking client against QuickFIX's acceptor, with its FIX.4.4
-    dictionary validation on: it must find nothing to reject.
+    The blocking client against QuickFIX's acceptor (in a process of its
+    own, L{tests.quickfix_acceptor}), with its FIX.4.4 dictionary
+    validation on: it must find nothing to reject.
     """
 
     if fix is None:  # pragma: no cover
@@ -363,6 +313,8 @@ class QuickFixAcceptorTests(TestCase):
 
     def setUp(self):
         import socket
+        import subprocess
+        import sys
 
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
@@ -381,32 +333,31 @@ class QuickFixAcceptorTests(TestCase):
                 "DataDictionary=%s\n"
                 % (self.port, os.path.join(self.tmp, "store"), os.path.join(DATA, "FIX44.xml"))
             )
-        self.app = Acceptor()
-        # QuickFIX keeps pointers to these: they must outlive the acceptor.
-        self.settings = fix.SessionSettings(path)
-        self.storeFactory = fix.FileStoreFactory(self.settings)
-        self.logFactory = fix.ScreenLogFactory(False, False, False)
-        self.acceptor = fix.ThreadedSocketAcceptor(
-            self.app, self.storeFactory, self.settings, self.logFactory
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "quickfix_acceptor.py")
+        self.process = subprocess.Popen(
+            [sys.executable, script, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
         )
-        self.acceptor.start()
         self.addCleanup(self._stop)
+        self.assertEqual(self.process.stdout.readline().strip(), "ready")
 
     def _stop(self):
-        """
-        Stop QuickFIX once its session is over: stop() holds the GIL while
-        it joins QuickFIX's thread, so that thread must have no callback
-        into Python left to make.
-        """
-
-        def stop():
+        if self.process.poll() is None:
+            self.process.stdin.close()
             try:
-                self.app.logouts.get(timeout=5)
-            except queue.Empty:
-                pass
-            self.acceptor.stop(True)
+                self.process.wait(10)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
 
-        return threads.deferToThread(stop)
+    def events(self):
+        """
+        Stop the acceptor; every line it printed after C{ready}.
+        """
+        self.process.stdin.close()
+        self.process.wait(10)
+        return self.process.stdout.read().splitlines()
 
     def test_logonOrderLogout(self):
         """
@@ -416,19 +367,18 @@ class QuickFixAcceptorTests(TestCase):
         """
         client = FixClient("127.0.0.1", self.port, "CLIENT", "VENUE", "FIX.4.4")
         self.addCleanup(client.close)
-        client.logon()
-        self.assertEqual(self.app.logons.get(timeout=5), "FIX.4.4:VENUE->CLIENT")
+        self.assertEqual(client.logon()[49], "VENUE")
         client.new_order("IBM", "buy", 100, "120.5", cl_ord_id="q1")
         report = client.wait_for(client.report("q1", "0"))
         self.assertEqual((report[37], report[151], report[49]), ("O1", "100", "VENUE"))
-        received = self.app.received.get(timeout=5)
-        self.assertIn("\x0135=D\x01", received)
-        self.assertIn("\x0111=q1\x01", received)
         client.status("q1")
         client.cancel("q1", cl_ord_id="q2")
-        texts = [self.app.received.get(timeout=5) for _ in range(2)]
-        self.assertEqual([("35=H" in t, "35=F" in t) for t in texts], [(True, False), (False, True)])
         logout = client.logout()
         self.assertEqual(logout.msg_type, "5")
-        self.assertEqual(self.app.rejects, [])
+        events = self.events()
+        self.assertEqual([e.split()[0] for e in events], ["logon", "app", "app", "app", "logout"])
+        self.assertIn("|35=D|", events[1])
+        self.assertIn("|11=q1|", events[1])
+        self.assertIn("|35=H|", events[2])
+        self.assertIn("|35=F|", events[3])
         self.assertEqual([m.msg_type for m in client.messages if m.msg_type == "3"], [])
