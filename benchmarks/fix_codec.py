@@ -141,7 +141,8 @@ def benchEncode(n):
 
 def benchReports(n):
     from exsim.engine.matching import MatchingEngine
-    from exsim.fix.orders import ER_BUILDERS, ReportEncoder, profileFor
+    from exsim.fix.reports import ER_BUILDERS, ReportEncoder
+    from exsim.fix.versions import profileFor
     from exsim.model import Instrument, Order, OrdType, Side, TimeInForce
 
     protocol, session, app = loggedOnConnection()

@@ -563,7 +563,7 @@ class MillisecondInteriorTests(unittest.TestCase):
         import time
 
         from exsim.fix.factory import FixFactory
-        from exsim.fix.orders import Profile
+        from exsim.fix.versions import Profile
 
         class Reactor:
             now = start

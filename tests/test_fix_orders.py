@@ -1,6 +1,8 @@
 """
 Tests for L{exsim.fix.orders}: FIX order entry against the engine, with a
-fake session recording what would be sent.
+fake session recording what would be sent; and for what it is built from:
+L{exsim.fix.versions}, L{exsim.fix.convert}, L{exsim.fix.reports},
+L{exsim.fix.replies} and L{exsim.fix.done}.
 """
 
 import gc
@@ -12,10 +14,13 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from exsim.engine.matching import MatchingEngine
-from exsim.fix import codec, orders
-from exsim.fix.orders import OrderEntry, formatAvgPx, formatPrice, profileFor
+from exsim.fix import codec, convert, orders, replies, reports, versions
+from exsim.fix.convert import formatAvgPx, formatPrice
+from exsim.fix.done import DoneOrders
+from exsim.fix.orders import OrderEntry
+from exsim.fix.versions import profileFor
 from exsim.interfaces import IEngineListener, IFixApplication, IFixEncodedSession, IFixSession
-from exsim.model import Instrument, Order, OrdType, Side, TimeInForce
+from exsim.model import Instrument, Order, OrdStatus, OrdType, Side, TimeInForce
 
 from tests.fixfakes import (
     FakeEndpoint,
@@ -97,17 +102,17 @@ class FormattingTests(SynchronousTestCase):
         self.assertEqual(profileFor("FIX.4.4").stamp(1700000001.9996), "20231114-22:13:21.999")
 
     def test_parseTimes(self):
-        self.assertEqual(orders.parseUTCTimestamp("20231114-22:13:20.250"), 1700000000.25)
-        self.assertEqual(orders.parseUTCTimestamp("20231114-22:13:20"), 1700000000.0)
-        self.assertIsNone(orders.parseUTCTimestamp("2023-11-14"))
-        self.assertIsNone(orders.parseUTCTimestamp("20231114-22:13:20.x"))
-        self.assertEqual(orders.parseDateEnd("20231114"), 1700006400.0)
-        self.assertIsNone(orders.parseDateEnd("2023111"))
+        self.assertEqual(convert.parseUTCTimestamp("20231114-22:13:20.250"), 1700000000.25)
+        self.assertEqual(convert.parseUTCTimestamp("20231114-22:13:20"), 1700000000.0)
+        self.assertIsNone(convert.parseUTCTimestamp("2023-11-14"))
+        self.assertIsNone(convert.parseUTCTimestamp("20231114-22:13:20.x"))
+        self.assertEqual(convert.parseDateEnd("20231114"), 1700006400.0)
+        self.assertIsNone(convert.parseDateEnd("2023111"))
 
     def test_applicationVersion(self):
-        self.assertEqual(orders.applicationVersion("FIXT.1.1"), "FIX.5.0SP2")
-        self.assertEqual(orders.applicationVersion("FIXT.1.1", "7"), "FIX.5.0")
-        self.assertEqual(orders.applicationVersion("FIX.4.2", None), "FIX.4.2")
+        self.assertEqual(versions.applicationVersion("FIXT.1.1"), "FIX.5.0SP2")
+        self.assertEqual(versions.applicationVersion("FIXT.1.1", "7"), "FIX.5.0")
+        self.assertEqual(versions.applicationVersion("FIX.4.2", None), "FIX.4.2")
 
 
 class InterfaceTests(SynchronousTestCase):
@@ -334,7 +339,7 @@ class FillTests(SynchronousTestCase):
 
     def test_gtdExpiresAtExpireTime(self):
         h = Harness()
-        expire = orders.Profile("FIX.4.4").stamp(h.clock.seconds() + 60)
+        expire = versions.Profile("FIX.4.4").stamp(h.clock.seconds() + 60)
         h.send(h.a, nos("t1", tif="6", extra=[(126, expire)]))
         er = only(self, h.a)
         self.assertEqual((er[59], er[126]), ("6", expire))
@@ -541,7 +546,7 @@ class StatusTests(SynchronousTestCase):
 
 class DoneOrdersTests(SynchronousTestCase):
     """
-    L{orders.DoneOrders} gives back orders equal to those it was given,
+    L{DoneOrders} gives back orders equal to those it was given,
     from records the garbage collector does not track.
     """
 
@@ -554,27 +559,27 @@ class DoneOrdersTests(SynchronousTestCase):
         made = []
         filled = Order(
             "fix1/A", "f1", "AAPL", Side.BUY, 100, 100000, OrdType.LIMIT, TimeInForce.GTD,
-            1700000000.0, orders.OrderData("ACC", "20240102-10:00:00", None),
+            1700000000.0, reports.OrderData("ACC", "20240102-10:00:00", None),
         )
         filled.orderId, filled.cumQty, filled.leavesQty = 7, 100, 0
-        filled.notional, filled.status = 100 * 100000, orders.OrdStatus.FILLED
+        filled.notional, filled.status = 100 * 100000, OrdStatus.FILLED
         made.append(filled)
         rejected = Order("fix1/A", "r1", "AAPL", Side.SELL, Decimal("1.5"), "x", "Z", "Q")
-        rejected.orderId, rejected.status = 8, orders.OrdStatus.REJECTED
+        rejected.orderId, rejected.status = 8, OrdStatus.REJECTED
         made.append(rejected)
         cancelled = Order("fix1/B", "c1", "AAPL", Side.SELL_SHORT, 300, 99000, userData=["mine"])
         cancelled.orderId, cancelled.cumQty, cancelled.leavesQty = 9, 100, 0
-        cancelled.notional, cancelled.status = 100 * 99000, orders.OrdStatus.CANCELLED
+        cancelled.notional, cancelled.status = 100 * 99000, OrdStatus.CANCELLED
         made.append(cancelled)
         market = Order("fix1/B", "m1", "AAPL", Side.BUY, 10, None, OrdType.MARKET, TimeInForce.IOC)
-        market.orderId, market.status = 10, orders.OrdStatus.EXPIRED
+        market.orderId, market.status = 10, OrdStatus.EXPIRED
         made.append(market)
         return made
 
     def assertSameOrder(self, got, order):
         self.assertIs(type(got), Order)
         for name in Order.__slots__:
-            if name == "userData" and type(order.userData) is orders.OrderData:
+            if name == "userData" and type(order.userData) is reports.OrderData:
                 self.assertEqual(
                     (got.userData.account, got.userData.expireTime, got.userData.expireDate),
                     (order.userData.account, order.userData.expireTime, order.userData.expireDate),
@@ -584,7 +589,7 @@ class DoneOrdersTests(SynchronousTestCase):
         self.assertEqual(got.terms, order.terms)
 
     def test_equalOrders(self):
-        done = orders.DoneOrders(100)
+        done = DoneOrders(100)
         made = self.finished()
         for order in made:
             done.add(order)
@@ -594,13 +599,13 @@ class DoneOrdersTests(SynchronousTestCase):
             got = done.get(order.owner, order.clOrdId)
             self.assertSameOrder(got, order)
             self.assertEqual(
-                orders.statusReport(profile, got, "S1", "20240102-10:00:00.000", 10000),
-                orders.statusReport(profile, order, "S1", "20240102-10:00:00.000", 10000),
+                replies.statusReport(profile, got, "S1", "20240102-10:00:00.000", 10000),
+                replies.statusReport(profile, order, "S1", "20240102-10:00:00.000", 10000),
             )
         self.assertIsNone(done.get("fix1/A", "c1"))
 
     def test_untracked(self):
-        done = orders.DoneOrders(100)
+        done = DoneOrders(100)
         made = self.finished()
         for order in made[:2] + made[3:]:
             done.add(order)
@@ -613,7 +618,7 @@ class DoneOrdersTests(SynchronousTestCase):
             self.assertFalse(gc.is_tracked(record), record)
 
     def test_generations(self):
-        done = orders.DoneOrders(2)
+        done = DoneOrders(2)
         made = self.finished()
         for order in made[:3]:
             done.add(order)
@@ -1037,18 +1042,18 @@ def everyKindOfFlow(h):
 
 class ReportEncoderTests(SynchronousTestCase):
     """
-    L{orders.ReportEncoder} writes exactly what the reference builders'
+    L{reports.ReportEncoder} writes exactly what the reference builders'
     (tag, value) pairs encode to, for every version and event type.
     """
 
     def assertSameAsReference(self, events, scale=10000, classes=None):
         seen = set()
         for version in APPLICATION_VERSIONS:
-            profile = orders.Profile(version)
-            encoder = orders.ReportEncoder(profile)
+            profile = versions.Profile(version)
+            encoder = reports.ReportEncoder(profile)
             for stamp in ("20231114-22:13:20.250", "20231114-22:13:20"):
                 for event in events:
-                    fields = orders.executionReport(profile, event, scale, stamp)
+                    fields = reports.executionReport(profile, event, scale, stamp)
                     if fields is None:
                         self.assertIsNone(encoder.encode(event, scale, stamp))
                         continue
@@ -1057,7 +1062,7 @@ class ReportEncoderTests(SynchronousTestCase):
                     if fast is not None:
                         seen.add(event.__class__)
                     self.assertEqual(
-                        orders.encodeExecutionReport(profile, event, scale, stamp),
+                        reports.encodeExecutionReport(profile, event, scale, stamp),
                         expected,
                         (version, event),
                     )
@@ -1073,7 +1078,7 @@ class ReportEncoderTests(SynchronousTestCase):
         # Values the session layer would have refused, echoed as given.
         h.send(h.a, nos("r2b", qty="abc", price="x.y"))
         h.send(h.a, nos("r5", tif="9"))
-        self.assertSameAsReference(recorder.events, classes=orders.ER_BUILDERS)
+        self.assertSameAsReference(recorder.events, classes=reports.ER_BUILDERS)
 
     def test_otherScale(self):
         """
@@ -1100,7 +1105,7 @@ class ReportEncoderTests(SynchronousTestCase):
         engine.submitNew(
             Order("house", 7, "AAPL", Side.SELL, 10, 100000, OrdType.LIMIT, TimeInForce.DAY)
         )
-        encoder = orders.ReportEncoder(orders.Profile("FIX.4.4"))
+        encoder = reports.ReportEncoder(versions.Profile("FIX.4.4"))
         self.assertIsNone(encoder.encode(recorder.events[0], 10000, "20231114-22:13:20.250"))
         self.assertSameAsReference(recorder.events)
 

@@ -21,7 +21,8 @@ from zope.interface import implementer
 
 from exsim.engine.delivery import Failures
 from exsim.events import ACTIVITY_OWNER
-from exsim.fix.orders import ER_BUILDERS, profileFor
+from exsim.fix.reports import ER_BUILDERS
+from exsim.fix.versions import profileFor
 from exsim.interfaces import IEngineEvents, IEngineListener, IFixApplication
 from exsim.roles import roleOf
 

@@ -16,7 +16,8 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine.events import BookChanged, Trade
-from exsim.fix.orders import formatPrice, profileFor
+from exsim.fix.convert import formatPrice
+from exsim.fix.versions import profileFor
 from exsim.interfaces import IEngineEvents, IEngineListener, IFixApplication
 from exsim.roles import roleOf
 
