@@ -215,7 +215,7 @@ def _asyncOperation(name):
         return self.call(name, *args, **kwargs)
 
     operation.__name__ = name
-    operation.__doc__ = "Run C{%s} (see README.rst); returns a Deferred." % (name,)
+    operation.__doc__ = "Run C{%s} (see docs/api.rst); returns a Deferred." % (name,)
     return operation
 
 
@@ -397,7 +397,7 @@ def _blockingOperation(name):
         return self.call(name, *args, **kwargs)
 
     operation.__name__ = name
-    operation.__doc__ = "Run C{%s} (see README.rst) and return its result." % (name,)
+    operation.__doc__ = "Run C{%s} (see docs/api.rst) and return its result." % (name,)
     return operation
 
 

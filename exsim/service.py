@@ -6,7 +6,7 @@ operations on them.
 The management operations (C{create_engine}, C{create_book}, ...) are the
 one place where configuration files (L{exsim.config}) and the control
 service (L{exsim.control}) change the simulator; their names are the
-user's contract (see README.rst) and stay snake_case.
+user's contract (docs/api.rst) and stay snake_case.
 """
 
 from twisted.application import service
@@ -136,6 +136,12 @@ class Simulator(service.MultiService):
     # -- engines -------------------------------------------------------------
 
     def create_engine(self, name, class_name="matching"):
+        """
+        Create an engine called C{name}.
+
+        @param class_name: the engine class: C{"matching"} (price-time
+            matching), or a class a plugin registered (C{exsim.register}).
+        """
         name = _name(name, "engine")
         if name in self.engines:
             raise DuplicateName("engine %r already exists" % (name,))
@@ -156,6 +162,10 @@ class Simulator(service.MultiService):
             raise UnknownName("unknown engine %r" % (name,))
 
     def delete_engine(self, name):
+        """
+        Delete an engine with its books; refused (C{BadValue}) while an
+        endpoint uses it.
+        """
         engine = self.engine(name)
         users = sorted(n for n, e in self.endpoints.items() if e.engine is engine)
         if users:
@@ -174,9 +184,12 @@ class Simulator(service.MultiService):
 
     def set_engine_property(self, engine, name, value):
         """
-        Set an engine property: C{mode}, C{journal} (a directory: the
-        engine's orders survive a restart), C{journal_sync} (C{none},
-        C{batch}, C{always}), or one the engine class knows.
+        Set an engine property: C{mode} (C{auto}: the engine matches;
+        C{managed}: it holds every order request from the wire until the
+        test answers it), C{journal} (a directory: the engine's orders
+        survive a restart), C{journal_sync} (C{none}, C{batch},
+        C{always}), or one the engine class knows (see the configuration
+        reference).
         """
         eng = self.engine(engine)
         if name == "journal":
@@ -231,6 +244,11 @@ class Simulator(service.MultiService):
     # -- books ---------------------------------------------------------------
 
     def create_book(self, name, engine, symbol=None):
+        """
+        Create a book on C{engine} trading C{symbol} (default: the book's
+        name), with the C{standard} behaviour until L{set_book_property}
+        says otherwise.
+        """
         name = _name(name, "book")
         eng = self.engine(engine)
         if name in self.bookEngines:
@@ -256,10 +274,19 @@ class Simulator(service.MultiService):
         return engine, engine.getBook(self.bookSymbols[name])
 
     def set_book_property(self, book, name, value):
+        """
+        Set a book property: C{behaviour}, C{tick_size}, C{reference_price},
+        a behaviour's parameter, the market activity's and the market
+        maker's (see the configuration reference).
+        """
         engine, b = self.book(book)
         engine.setBookProperty(b.symbol, name, value)
 
     def delete_book(self, name, engine=None):
+        """
+        Delete a book: its orders are cancelled and its house orders and
+        quotes forgotten.  With C{engine}, the book must be that engine's.
+        """
         eng, book = self.book(name)
         if engine is not None and self.bookEngines[name] != engine:
             raise UnknownName("engine %r has no book %r" % (engine, name))
@@ -272,7 +299,11 @@ class Simulator(service.MultiService):
 
     def get_book(self, name, depth=10):
         """
-        A depth snapshot: prices as decimal text.
+        A depth snapshot of a book, best prices first, prices as decimal
+        text: C{{"symbol", "bids": [(price, quantity, order count), ...],
+        "asks": [...], "last", "last_quantity", "volume"}}.
+
+        @param depth: price levels per side, at most 1000.
         """
         engine, book = self.book(name)
         if depth is not None:
@@ -297,6 +328,13 @@ class Simulator(service.MultiService):
     # -- endpoints -----------------------------------------------------------
 
     def create_endpoint(self, name, engine, protocol, **properties):
+        """
+        Create an endpoint: one listener speaking C{protocol} (C{fix},
+        C{ouch}, C{itch} or one a plugin registered) for C{engine}.
+        C{properties} as L{set_protocol_property}.  With a C{listen}
+        property it starts listening at once, and is not created if that
+        fails.
+        """
         name = _name(name, "endpoint")
         if name in self.endpoints:
             raise DuplicateName("endpoint %r already exists" % (name,))
@@ -326,18 +364,33 @@ class Simulator(service.MultiService):
             raise UnknownName("unknown endpoint %r" % (name,))
 
     def set_protocol_property(self, endpoint, name, value):
+        """
+        Set an endpoint property (the common C{listen} and C{users}, or one
+        of the endpoint's protocol: see the configuration reference).
+        """
         self.endpoint(endpoint).setProperty(name, value)
 
     def start_endpoint(self, name):
         """
+        Start listening; C{WrongState} if the endpoint already is.
+
         @return: a Deferred firing with None once listening.
         """
         return self.endpoint(name).listen().addCallback(lambda _: None)
 
     def get_endpoint_address(self, name):
+        """
+        The address the endpoint is bound to (C{listen = tcp:0:...} picks a
+        port); C{WrongState} if it is not listening.
+
+        @return: C{(host, port)}.
+        """
         return self.endpoint(name).address()
 
     def delete_endpoint(self, name):
+        """
+        Stop listening and drop the endpoint's connections.
+        """
         endpoint = self.endpoint(name)
         del self.endpoints[name]
         d = defer.maybeDeferred(endpoint.disownServiceParent)
@@ -406,8 +459,12 @@ class Simulator(service.MultiService):
 
     def get_events(self, max_count=None):
         """
-        Remove and return up to C{max_count} queued events (a page of at
-        most L{exsim.events.PAGE_SIZE}), oldest first.
+        Remove and return queued events, oldest first, as a list of dicts
+        (see Events): at most C{max_count}, and at most 1000
+        (L{exsim.events.PAGE_SIZE}) per call.  The clients fetch every page
+        when C{max_count} is None; they call a twin, C{get_events_json},
+        that sends the same page as one JSON text, because Banana decodes
+        long lists of dicts slowly.
         """
         return self.events.get(max_count)
 
@@ -460,9 +517,13 @@ class Simulator(service.MultiService):
 
     def submit_order(self, order_id):
         """
-        Send a house order to its book: a new order, or, while the order
-        is live, a replace to its current price and quantity.  It matches
-        against wire orders like any order (the book's behaviour applies).
+        Send a house order to its book.  It follows the book's behaviour and
+        matches against wire orders like any order (house orders are never
+        held in managed mode).  While it is live, submitting again replaces
+        it with the current price and quantity (C{quantity} is then what
+        should remain open); changing its side, type or time in force needs
+        L{delete_order} first.  Once it is done, submitting again enters a
+        new order.  A reject by the book is a C{BadValue} naming the reason.
         """
         house = self.houseOrder(order_id)
         engine, book = self.book(house.book)
@@ -545,10 +606,13 @@ class Simulator(service.MultiService):
 
     def submit_quote(self, quote_id):
         """
-        Put the quote in the book: each side with a size is a house order
-        (a side without a size is left out, or cancelled).  Submitting
-        again replaces both sides: either both change or, on an error,
-        neither.
+        Put the quote in the book: each side with a size becomes a house
+        order.  Submitting again replaces both sides: everything is checked
+        first (a crossed quote, a price off the tick grid, a size without a
+        price are C{BadValue}), so either both sides change or neither; the
+        side moving towards the other moves second, so the two never trade
+        with each other.  Each side is a separate engine command, so market
+        data shows two updates.
         """
         quote = self.quote(quote_id)
         engine, book = self.book(quote.book)
@@ -635,20 +699,24 @@ class Simulator(service.MultiService):
 
     def end_of_day(self, engine):
         """
-        End the trading day on C{engine}: every DAY order expires (each
-        owner gets its expiry report), and finished client order ids are
-        forgotten, so a new day may use them again.  GTC and GTD orders
-        stay.
+        End the trading day on C{engine}: every DAY order expires (FIX
+        ExecType Expired, OUCH Canceled with reason C{E}), OUCH sessions get
+        System Events End of Day and Start of Day, ITCH feeds System Events
+        End of Market and System Hours then Start of System and Market
+        Hours, and client order ids (OUCH tokens) may be used again.  GTC
+        and GTD orders stay.  Control event: C{day_ended}.
         """
         self.engine(engine).expireDay()
 
     def match_orders(self, book_name, order_a, order_b, quantity=None, price=None):
         """
-        Trade two live orders of one book against each other.  Orders are
-        named by exchange order id (a number: wire orders) or house order
-        id (text).  Defaults: the smaller leaves quantity, at the price of
-        the older order.
+        Trade two live orders of one book, of opposite sides, against each
+        other.  An order is named by its exchange order id (a number: wire
+        orders, from events) or its house order id (text).  Held orders are
+        accepted first.
 
+        @param quantity: default: the smaller open quantity.
+        @param price: default: the older order's price.
         @return: the trade id.
         """
         engine, book = self.book(book_name)
@@ -692,7 +760,7 @@ class Simulator(service.MultiService):
     def accept_order(self, order_id, engine=None):
         """
         Managed mode: accept a held new order; a limit order rests in the
-        book (without matching).
+        book without matching (or stays off the book if it would cross it).
         """
         eng, order = self._managed(order_id, engine)
         self._requestOf(eng, order, "new")
@@ -708,9 +776,9 @@ class Simulator(service.MultiService):
 
     def fill_order(self, order_id, quantity, price, engine=None):
         """
-        Execute C{quantity} of a live order at C{price} against the house
-        (repeatable; a held new order is accepted first, and a limit order
-        then rests what is left).
+        Execute C{quantity} of a live order at C{price} against the house;
+        repeatable, up to the open quantity.  A held new order is accepted
+        first, and what a limit order has left then rests in the book.
         """
         eng, order = self._managed(order_id, engine)
         instrument = eng.getBook(order.symbol).instrument
@@ -728,27 +796,42 @@ class Simulator(service.MultiService):
 
     def cancel_order(self, order_id, engine=None):
         """
-        Cancel a live order on the venue's initiative (unsolicited).
+        Cancel a live order, held or not, on the venue's initiative
+        (unsolicited).
         """
         eng, order = self._managed(order_id, engine)
         eng.cancelUnsolicited(order.orderId)
 
     def accept_cancel(self, order_id, engine=None):
+        """
+        Managed mode: accept a held cancel request.
+        """
         eng, order = self._managed(order_id, engine)
         self._requestOf(eng, order, "cancel")
         eng.acceptCancel(order.orderId)
 
     def reject_cancel(self, order_id, reason=None, engine=None):
+        """
+        Managed mode: reject a held cancel request with the text C{reason};
+        the order stays as it was.
+        """
         eng, order = self._managed(order_id, engine)
         self._requestOf(eng, order, "cancel")
         eng.rejectCancel(order.orderId, _reason(reason))
 
     def accept_replace(self, order_id, engine=None):
+        """
+        Managed mode: accept a held replace request.
+        """
         eng, order = self._managed(order_id, engine)
         self._requestOf(eng, order, "replace")
         eng.acceptReplace(order.orderId)
 
     def reject_replace(self, order_id, reason=None, engine=None):
+        """
+        Managed mode: reject a held replace request with the text
+        C{reason}; the order stays as it was.
+        """
         eng, order = self._managed(order_id, engine)
         self._requestOf(eng, order, "replace")
         eng.rejectReplace(order.orderId, _reason(reason))

@@ -7,7 +7,8 @@ whose C{perspective_<operation>} methods are the management operations of
 L{exsim.service.Simulator}.  Nothing is reachable before login.
 """
 
-#: Every management operation, in the order README.rst documents them.
+#: Every management operation, in the order docs/api.rst lists them (the page
+#: is generated from this table and the methods of exsim.service.Simulator).
 OPERATIONS = (
     "create_engine",
     "delete_engine",
