@@ -401,9 +401,22 @@ class Simulator(service.MultiService):
 
     def list_sessions(self, endpoint=None):
         """
-        Every session of every endpoint (or of C{endpoint}): one dict
-        each, sorted by C{session} id; logged-out sessions remembered by
-        a store are listed as C{disconnected}.
+        Every session of every endpoint (or of C{endpoint}), sorted by
+        session id: every connected session, and the sessions of the day
+        that are logged out but remembered (FIX sessions and their stores,
+        OUCH usernames), listed as C{disconnected}.
+
+        @return: one dict per session.  Fields: C{session}, C{endpoint},
+            C{protocol}, C{peer} (C{host:port}, or None), C{state}
+            (C{logging_on}, C{active}, C{logging_out}, C{disconnected}); FIX:
+            C{begin_string}, C{sender_comp_id} and C{target_comp_id} (as the
+            client sends them), C{next_in_seq}, C{next_out_seq},
+            C{heartbeat_interval}; SoupBinTCP: C{username}, C{session_name},
+            C{next_seq} (of the next sequenced message); and the session's
+            control: C{hold}, C{heartbeats}, C{latency} (in force, as text, or
+            None), C{queued_out} (messages waiting for latency or hold),
+            C{queued_in} (messages waiting for the throttle), C{pending_drop},
+            C{pending_garble}.
         """
         if endpoint is None:
             endpoints = [self.endpoints[name] for name in sorted(self.endpoints)]
@@ -416,15 +429,17 @@ class Simulator(service.MultiService):
 
     def disconnect_session(self, session):
         """
-        Close the session's connection at once, without a logout.
+        Close the session's connection at once, without a Logout (a session
+        still logging on too).
         """
         self._session(session).disconnect()
 
     def logout_session(self, session, text=None):
         """
-        Log the session out: FIX Logout with C{text}, closed after the
-        counterparty's Logout or a timeout; SoupBinTCP End of Session,
-        then close.
+        Log the session out.  FIX: a Logout with C{text}; the connection
+        closes when the client answers, or after C{logout_timeout}.
+        SoupBinTCP: a Debug packet with C{text} (if given), End of Session,
+        close.
         """
         handle = self._session(session)
         if text is not None and (not isinstance(text, str) or not text.isprintable()):
@@ -433,24 +448,29 @@ class Simulator(service.MultiService):
 
     def send_raw(self, session, data):
         """
-        Send C{data} on the session's connection exactly as given: no
-        framing, no sequencing (text, where C{|} stands for SOH in FIX;
-        or bytes).
+        Write C{data} on the session's connection exactly as given: no
+        framing, no sequence number.  Text is sent one byte a character
+        (Latin-1); in FIX text C{|} stands for SOH.  Bytes (from Python) go
+        as they are.
         """
         self._session(session).sendRaw(data)
 
     def inject_fault(self, session, fault, count=1):
         """
-        Make a session misbehave: C{gap}, C{drop}, C{duplicate},
-        C{garble} or C{resend_request}, C{count} times (see README).
+        Make an active session (C{WrongState} otherwise) misbehave, C{count}
+        times (1 to 1,000,000): C{gap}, C{drop}, C{duplicate}, C{garble} or
+        C{resend_request} (the session control page says what each does;
+        SoupBinTCP sessions take C{drop} and C{duplicate} only).  Emits a
+        C{session_fault} event (C{fault}, C{count}).
         """
         handle = self._session(session)
         handle.injectFault(sessioncontrol.parseFault(fault), sessioncontrol.parseCount(count))
 
     def set_session_property(self, session, name, value):
         """
-        Set a property of one session: C{next_in_seq}, C{next_out_seq},
-        C{hold}, C{heartbeats} or C{latency}.
+        Set a property of this session only: C{next_in_seq},
+        C{next_out_seq}, C{hold}, C{heartbeats} or C{latency} (the session
+        control page says what each does).
         """
         handle = self._session(session)
         handle.setProperty(name, sessioncontrol.parseSessionProperty(name, value))
