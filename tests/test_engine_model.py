@@ -1,22 +1,416 @@
 # -*- test-case-name: tests.test_engine_model -*-
 """
-A hypothesis stateful test: random command sequences go to the engine and
-to a tiny naive reference model; both must produce the same trades, order
-states and book, and the book's invariants must hold after every step.
+Hypothesis stateful tests of the engines.
+
+L{FastVersusReference}, the differential test: random command sequences
+go to the fast engine (L{exsim.engine.matching.MatchingEngine}) and to the
+reference engine (L{exsim.engine.reference.ReferenceEngine}); both must
+deliver the same events (same classes, every field, same order, same
+batches), give the same answers (results and exceptions), and end each
+step in the same state, with every invariant of both holding
+(C{validateInternalState}).  The commands cover every rule: new orders of
+every type and time in force (valid or not), cancels and replaces by order
+id or client order id (of the right owner, another or none), managed mode
+and every answer to a held request, fills and trades the test makes
+(C{fillOrder}, C{matchOrders}), every behaviour and its parameters, book
+bounds and what attached protocols carry, GTD expiry on the clock, the end
+of the day, cancel all, books removed and added again, and batches.  Times
+never tie: clock steps are multiples of half a second, behaviour delays
+and GTD lifetimes are not (a tie between two of an engine's timers would
+leave their order to how each engine schedules them).
+
+L{EngineVersusModel}: the fast engine against a tiny naive model written
+in this file: the same trades, order states and book.
 """
 
 from hypothesis import settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
-from exsim.model import OrdStatus, OrdType, Order, Side, TimeInForce
-from tests.helpers import engineWithBook
+from exsim.engine.matching import MatchingEngine
+from exsim.engine.reference import ReferenceEngine
+from exsim.model import Instrument, OrdStatus, OrdType, Order, Side, TimeInForce
+from tests.helpers import Recorder, engineWithBook
 
 TICK = 100
-PRICES = st.integers(min_value=98, max_value=102).map(lambda p: p * TICK)
-QUANTITIES = st.integers(min_value=1, max_value=20)
-OWNERS = st.sampled_from(["s1", "s2", "s3"])
-TIFS = st.sampled_from([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK])
+SYMBOLS = ("T", "U")
+OWNERS = ("s1", "s2", "house")
+GOOD_PRICES = st.integers(min_value=97, max_value=103).map(lambda p: p * TICK)
+PRICES = st.one_of(GOOD_PRICES, st.sampled_from([0, 150, -TICK]))
+GOOD_QUANTITIES = st.integers(min_value=1, max_value=25)
+QUANTITIES = st.integers(min_value=-1, max_value=25)
+SIDES = st.sampled_from([Side.BUY, Side.SELL, Side.SELL_SHORT])
+TIFS = st.sampled_from(
+    [TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTD]
+)
+#: GTD lifetimes (seconds from now): not multiples of half a second.
+LIFETIMES = st.sampled_from([0.1, 1.1, 2.3, -0.9])
+#: Clock steps.
+STEPS = st.sampled_from([0.5, 1.0, 2.5])
+ANSWERS = st.sampled_from(
+    ["acceptOrder", "rejectOrder", "fillOrder", "cancelUnsolicited", "acceptCancel",
+     "rejectCancel", "acceptReplace", "rejectReplace", "restOrder"]
+)
+BEHAVIOURS = st.sampled_from(
+    ["standard", "standard", "auto_fill", "auto_partial", "auto_reject", "auto_cancel",
+     "partial_then_cancel"]
+)
+BOOK_PROPERTIES = st.sampled_from(
+    [("fill_fraction", "0.25"), ("fill_fraction", "1"), ("cancel_delay", "0"),
+     ("cancel_delay", "0.7"), ("cancel_delay", "1.7"), ("reference_price", "1.00"),
+     ("tick_size", "0.02"), ("tick_size", "0.01"), ("max_order_quantity", "20"),
+     ("max_order_quantity", "none"), ("min_price", "0.98"), ("max_price", "1.02"),
+     ("min_price", ""), ("max_price", "none")]
+)
+
+
+def describe(event):
+    """
+    An event as plain values: its class and every field, an order by its
+    order id.
+    """
+    fields = []
+    for name in type(event).__slots__:
+        value = getattr(event, name)
+        if isinstance(value, Order):
+            value = ("order", value.orderId)
+        fields.append((name, value))
+    return (type(event).__name__, fields)
+
+
+def orderState(order):
+    return (
+        order.orderId, order.clOrdId, order.price, order.quantity, order.cumQty,
+        order.leavesQty, order.notional, order.status, order.resting,
+    )
+
+
+class FastVersusReference(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self.sides = []
+        for engineClass in (MatchingEngine, ReferenceEngine):
+            clock = Clock()
+            clock.advance(1000)
+            engine = engineClass("e1", clock)
+            for symbol in SYMBOLS:
+                engine.addBook(Instrument(symbol, tickSize=TICK))
+            recorder = Recorder()
+            engine.subscribe(recorder)
+            self.sides.append((engine, clock, recorder, {}))
+        self.ids = 0
+        self.clOrdIds = []
+        self.steps = 0
+
+    # -- running commands on both engines ------------------------------------
+
+    def both(self, command):
+        """
+        Run C{command(engine, orders)} on each engine; both must answer
+        alike and deliver the same events.
+        """
+        self.steps += 1
+        answers = []
+        for engine, clock, recorder, orders in self.sides:
+            try:
+                answers.append(("result", command(engine, orders)))
+            except Exception as e:
+                answers.append(("raised", type(e), str(e)))
+        assert answers[0] == answers[1], answers
+        fast, reference = [
+            [[describe(e) for e in batch] for batch in recorder.batches]
+            for engine, clock, recorder, orders in self.sides
+        ]
+        for i, (a, b) in enumerate(zip(fast, reference)):
+            assert a == b, (i, a, b)
+        assert len(fast) == len(reference), (fast, reference)
+        for engine, clock, recorder, orders in self.sides:
+            recorder.batches.clear()
+            recorder.events.clear()
+
+    def _newClOrdId(self):
+        self.ids += 1
+        clOrdId = "c%d" % (self.ids,)
+        self.clOrdIds.append(clOrdId)
+        return clOrdId
+
+    def _clOrdId(self, data):
+        if self.clOrdIds and data.draw(st.integers(0, 9)) == 9:
+            return data.draw(st.sampled_from(self.clOrdIds[-10:]))
+        return self._newClOrdId()
+
+    def now(self):
+        return self.sides[0][1].seconds()
+
+    def _target(self, data):
+        """
+        An order id to act on: mostly a live order's, else one of a
+        finished order, or now and then one that never was.
+        """
+        live = [o.orderId for o in self.sides[0][0].liveOrders()]
+        known = sorted(self.sides[0][3])
+        choice = data.draw(st.integers(0, 9))
+        if live and choice < 7:
+            return data.draw(st.sampled_from(live))
+        if known and choice < 9:
+            return data.draw(st.sampled_from(known[-15:]))
+        return data.draw(st.sampled_from([0, 999999, "7", "x"]))
+
+    # -- commands --------------------------------------------------------------
+
+    def _submit(self, owner, clOrdId, symbol, side, quantity, price, ordType, tif, expireTime=None):
+        def command(engine, orders):
+            order = Order(owner, clOrdId, symbol, side, quantity, price, ordType, tif, expireTime)
+            engine.submitNew(order, direct=owner == "house")
+            orders[order.orderId] = order
+            return order.orderId
+
+        self.both(command)
+
+    @rule(
+        data=st.data(), owner=st.sampled_from(OWNERS), symbol=st.sampled_from(SYMBOLS),
+        side=SIDES, price=GOOD_PRICES, quantity=GOOD_QUANTITIES,
+        tif=st.sampled_from([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.GTD]),
+        lifetime=LIFETIMES,
+    )
+    def newLimit(self, data, owner, symbol, side, price, quantity, tif, lifetime):
+        """
+        A limit order that may rest.
+        """
+        expireTime = self.now() + lifetime if tif is TimeInForce.GTD else None
+        self._submit(
+            owner, self._clOrdId(data), symbol, side, quantity, price, OrdType.LIMIT, tif,
+            expireTime,
+        )
+
+    @rule(
+        data=st.data(), owner=st.sampled_from(OWNERS), symbol=st.sampled_from(SYMBOLS),
+        side=SIDES, price=st.one_of(st.none(), GOOD_PRICES), quantity=GOOD_QUANTITIES,
+        tif=st.sampled_from([TimeInForce.IOC, TimeInForce.FOK, TimeInForce.DAY]),
+    )
+    def newAggressive(self, data, owner, symbol, side, price, quantity, tif):
+        """
+        An IOC or FOK limit order, or a market order (no price).
+        """
+        ordType = OrdType.MARKET if price is None else OrdType.LIMIT
+        self._submit(owner, self._clOrdId(data), symbol, side, quantity, price, ordType, tif)
+
+    @rule(
+        data=st.data(), owner=st.sampled_from(OWNERS),
+        symbol=st.sampled_from(SYMBOLS + ("Z",)), side=SIDES,
+        ordType=st.sampled_from([OrdType.LIMIT, OrdType.MARKET]),
+        price=st.one_of(GOOD_PRICES, st.sampled_from([None, 0, 150, -TICK])),
+        quantity=st.integers(-1, 25), tif=TIFS, lifetime=LIFETIMES,
+    )
+    def newAny(self, data, owner, symbol, side, ordType, price, quantity, tif, lifetime):
+        """
+        Any order, valid or not.
+        """
+        expireTime = None
+        if tif is TimeInForce.GTD:
+            expireTime = data.draw(st.sampled_from([None, self.now() + lifetime]))
+        self._submit(
+            owner, self._clOrdId(data), symbol, side, quantity, price, ordType, tif, expireTime
+        )
+
+    @rule(data=st.data(), byId=st.booleans(), ownerChoice=st.integers(0, 6))
+    def cancel(self, data, byId, ownerChoice):
+        orderId, owner, origClOrdId = self._request(data, byId, ownerChoice)
+        clOrdId = self._clOrdId(data)
+        self.both(
+            lambda engine, orders: engine.submitCancel(
+                owner, clOrdId, origClOrdId=origClOrdId, orderId=orderId,
+                direct=owner == "house",
+            )
+        )
+
+    @rule(
+        data=st.data(), byId=st.booleans(), ownerChoice=st.integers(0, 6),
+        price=st.one_of(st.none(), PRICES), quantity=st.one_of(st.none(), QUANTITIES),
+        sameId=st.integers(0, 5),
+    )
+    def replace(self, data, byId, ownerChoice, price, quantity, sameId):
+        orderId, owner, origClOrdId = self._request(data, byId, ownerChoice)
+        if sameId == 5 and origClOrdId is not None:
+            clOrdId = origClOrdId
+        else:
+            clOrdId = self._clOrdId(data)
+        self.both(
+            lambda engine, orders: engine.submitReplace(
+                owner, clOrdId, origClOrdId=origClOrdId, orderId=orderId, price=price,
+                quantity=quantity, direct=owner == "house",
+            )
+        )
+
+    def _request(self, data, byId, ownerChoice):
+        """
+        (order id, owner, original client order id) of a cancel or
+        replace: by order id or by client order id (the target's current
+        one, or one it had before), from its owner, another or none.
+        """
+        target = self._target(data)
+        order = self.sides[0][3].get(target)
+        owner = order.owner if order is not None else "s1"
+        if ownerChoice == 6:
+            owner = data.draw(st.sampled_from(OWNERS))
+        elif ownerChoice == 5 and byId:
+            owner = None
+        if byId:
+            return target, owner, None
+        clOrdId = order.clOrdId if order is not None else "nope"
+        if ownerChoice == 4 and self.clOrdIds:
+            clOrdId = data.draw(st.sampled_from(self.clOrdIds[-10:]))
+        return None, owner, clOrdId
+
+    @rule(mode=st.sampled_from(["auto", "managed"]))
+    def mode(self, mode):
+        self.both(lambda engine, orders: engine.setProperty("mode", mode))
+
+    @rule(
+        data=st.data(), answer=ANSWERS, quantity=st.integers(0, 25), price=PRICES,
+        text=st.sampled_from([None, "no"]),
+    )
+    def answer(self, data, answer, quantity, price, text):
+        held = sorted(self.sides[0][0].pendingRequests())
+        if held and data.draw(st.integers(0, 3)) < 3:
+            orderId = data.draw(st.sampled_from(held))
+        else:
+            orderId = self._target(data)
+
+        def command(engine, orders):
+            method = getattr(engine, answer)
+            if answer == "fillOrder":
+                return method(orderId, quantity, price)
+            if answer in ("rejectOrder", "rejectCancel", "rejectReplace"):
+                return method(orderId, text)
+            return method(orderId)
+
+        self.both(command)
+
+    @rule(
+        data=st.data(), quantity=st.one_of(st.none(), st.integers(0, 25)),
+        price=st.one_of(st.none(), PRICES),
+    )
+    def matchOrders(self, data, quantity, price):
+        a = self._target(data)
+        b = self._target(data)
+        self.both(lambda engine, orders: engine.matchOrders(a, b, quantity, price))
+
+    @rule(symbol=st.sampled_from(SYMBOLS), behaviour=BEHAVIOURS)
+    def behaviour(self, symbol, behaviour):
+        self.both(lambda engine, orders: engine.setBookProperty(symbol, "behaviour", behaviour))
+
+    @rule(symbol=st.sampled_from(SYMBOLS), nameValue=BOOK_PROPERTIES)
+    def bookProperty(self, symbol, nameValue):
+        name, value = nameValue
+        self.both(lambda engine, orders: engine.setBookProperty(symbol, name, value))
+
+    @rule(step=STEPS)
+    def advance(self, step):
+        self.both(lambda engine, orders: engine.clock.advance(step))
+
+    @rule(
+        key=st.sampled_from(["ouch1", "itch1"]),
+        bounds=st.sampled_from([(None, None), (22, None), (None, 10200), (24, 10100)]),
+    )
+    def carried(self, key, bounds):
+        """
+        An endpoint that can carry only so much attaches (or detaches).
+        """
+        self.both(lambda engine, orders: engine.setCarried(key, *bounds))
+
+    @rule(
+        owner=st.sampled_from((None,) + OWNERS),
+        symbol=st.sampled_from((None,) + SYMBOLS + ("Z",)),
+    )
+    def cancelAll(self, owner, symbol):
+        self.both(lambda engine, orders: engine.cancelAll(owner, symbol))
+
+    @precondition(lambda self: self.steps % 17 == 16)
+    @rule()
+    def endOfDay(self):
+        self.both(lambda engine, orders: engine.expireDay())
+
+    @precondition(lambda self: self.steps % 23 == 22)
+    @rule(symbol=st.sampled_from(SYMBOLS))
+    def bookAgain(self, symbol):
+        """
+        Remove a book (its orders are cancelled) and add it again.
+        """
+
+        def command(engine, orders):
+            engine.removeBook(symbol)
+            engine.addBook(Instrument(symbol, tickSize=TICK))
+
+        self.both(command)
+
+    @rule(data=st.data(), owner=st.sampled_from(OWNERS), price=GOOD_PRICES, quantity=GOOD_QUANTITIES)
+    def batch(self, data, owner, price, quantity):
+        """
+        Two orders crossing each other, delivered as one batch.
+        """
+        buyId, sellId = self._newClOrdId(), self._newClOrdId()
+
+        def command(engine, orders):
+            with engine.batch():
+                for clOrdId, side in ((buyId, Side.BUY), (sellId, Side.SELL)):
+                    order = Order(owner, clOrdId, "T", side, quantity, price)
+                    engine.submitNew(order, direct=owner == "house")
+                    orders[order.orderId] = order
+
+        self.both(command)
+
+    # -- after every step ------------------------------------------------------
+
+    @invariant()
+    def sameState(self):
+        (fast, _, _, fastOrders), (reference, _, _, referenceOrders) = self.sides
+        for book in fast.books.values():
+            book.validateInternalState()
+        assert fast.liveCount() == len(fast.liveOrders())
+        reference.validateInternalState()
+        assert [orderState(o) for o in fast.liveOrders()] == [
+            orderState(o) for o in reference.liveOrders()
+        ]
+        assert sorted(fastOrders) == sorted(referenceOrders)
+        for orderId, order in fastOrders.items():
+            assert orderState(order) == orderState(referenceOrders[orderId])
+        assert fast.pendingRequests() == reference.pendingRequests()
+        for order in fast.liveOrders():
+            assert fast.pendingKinds(order.orderId) == reference.pendingKinds(order.orderId)
+        assert sorted(fast.books) == sorted(reference.books)
+        for symbol, book in fast.books.items():
+            other = reference.books[symbol]
+            for isBuy in (True, False):
+                assert book.depth(isBuy, None) == other.depth(isBuy, None)
+            assert [o.orderId for o in book.orders()] == [o.orderId for o in other.orders()]
+            assert (book.bestBid(), book.bestAsk()) == (other.bestBid(), other.bestAsk())
+            assert (
+                book.lastPrice, book.lastQuantity, book.volume, book.tradeCount,
+                book.referencePrice, book.instrument.tickSize, book.behaviour.name,
+            ) == (
+                other.lastPrice, other.lastQuantity, other.volume, other.tradeCount,
+                other.referencePrice, other.instrument.tickSize, other.behaviour.name,
+            )
+
+
+FastVersusReference.TestCase.settings = settings(
+    max_examples=200, stateful_step_count=60, deadline=None
+)
+
+
+class FastVersusReferenceTests(TestCase):
+    def test_randomSequences(self):
+        FastVersusReference.TestCase("runTest").runTest()
+
+
+# -- the fast engine against a naive model -------------------------------------
+
+MODEL_PRICES = st.integers(min_value=98, max_value=102).map(lambda p: p * TICK)
+MODEL_QUANTITIES = st.integers(min_value=1, max_value=20)
+MODEL_OWNERS = st.sampled_from(["s1", "s2", "s3"])
+MODEL_TIFS = st.sampled_from([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK])
 
 
 class RefOrder:
@@ -35,7 +429,7 @@ class RefOrder:
         self.seq = None
 
 
-class Reference:
+class NaiveModel:
     """
     The naive model: lists sorted on demand, nothing clever.
     """
@@ -183,11 +577,11 @@ _STATUS = {
 }
 
 
-class EngineVersusReference(RuleBasedStateMachine):
+class EngineVersusModel(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.engine, self.book, self.recorder = engineWithBook("T", tick=TICK)
-        self.ref = Reference()
+        self.ref = NaiveModel()
         self.ids = 0
         self.engineOrders = {}
 
@@ -195,7 +589,7 @@ class EngineVersusReference(RuleBasedStateMachine):
         self.ids += 1
         return "c%d" % self.ids
 
-    @rule(owner=OWNERS, isBuy=st.booleans(), price=PRICES, quantity=QUANTITIES, tif=TIFS, reuse=st.booleans())
+    @rule(owner=MODEL_OWNERS, isBuy=st.booleans(), price=MODEL_PRICES, quantity=MODEL_QUANTITIES, tif=MODEL_TIFS, reuse=st.booleans())
     def newLimit(self, owner, isBuy, price, quantity, tif, reuse):
         clOrdId = "c%d" % self.ids if reuse and self.ids else self._clOrdId()
         order = Order(owner, clOrdId, "T", Side.BUY if isBuy else Side.SELL, quantity, price, OrdType.LIMIT, tif)
@@ -204,7 +598,7 @@ class EngineVersusReference(RuleBasedStateMachine):
         assert order.orderId == ref.orderId
         self.engineOrders[order.orderId] = order
 
-    @rule(owner=OWNERS, isBuy=st.booleans(), quantity=QUANTITIES)
+    @rule(owner=MODEL_OWNERS, isBuy=st.booleans(), quantity=MODEL_QUANTITIES)
     def newMarket(self, owner, isBuy, quantity):
         clOrdId = self._clOrdId()
         order = Order(owner, clOrdId, "T", Side.BUY if isBuy else Side.SELL, quantity, None, OrdType.MARKET)
@@ -229,7 +623,7 @@ class EngineVersusReference(RuleBasedStateMachine):
         rejects = self.recorder.of("cancel_rejected")
         assert [r.reason.value for r in rejects] == ([expected] if expected else []), (rejects, expected)
 
-    @rule(data=st.data(), price=PRICES, quantity=QUANTITIES)
+    @rule(data=st.data(), price=MODEL_PRICES, quantity=MODEL_QUANTITIES)
     def replace(self, data, price, quantity):
         live = sorted(o.orderId for o in self.engineOrders.values() if o.resting)
         if not live:
@@ -279,11 +673,11 @@ class EngineVersusReference(RuleBasedStateMachine):
             assert (_STATUS[order.status], order.cumQty, order.leavesQty) == (ref.status, ref.cum, ref.leaves), (order, vars(ref))
 
 
-EngineVersusReference.TestCase.settings = settings(
+EngineVersusModel.TestCase.settings = settings(
     max_examples=200, stateful_step_count=50, deadline=None
 )
 
 
-class EngineVersusReferenceTests(TestCase):
+class EngineVersusModelTests(TestCase):
     def test_randomSequences(self):
-        EngineVersusReference.TestCase("runTest").runTest()
+        EngineVersusModel.TestCase("runTest").runTest()
