@@ -255,9 +255,12 @@ def connect(endpoint, user, password, reactor=None):
         from twisted.internet import reactor
     factory = pb.PBClientFactory()
     try:
-        ep = clientFromString(reactor, endpoint)
+        ep = _onReactor(clientFromString(reactor, endpoint), reactor)
     except (ValueError, TypeError, KeyError) as e:
         return defer.fail(errors.BadValue("bad endpoint %r: %s" % (endpoint, e)))
+    except Exception as e:
+        # A TLS client string whose CA directory or certificate is bad.
+        return defer.fail(errors.BadValue("bad endpoint %r: %s: %s" % (endpoint, type(e).__name__, e)))
 
     def connected(protocol):
         d = login(factory, user, password)
@@ -269,6 +272,26 @@ def connect(endpoint, user, password, reactor=None):
         return d.addCallback(withReactor)
 
     return ep.connect(factory).addCallback(connected)
+
+
+def _onReactor(ep, reactor):
+    """
+    An C{ssl:} client endpoint whose TLS layer schedules its writes on
+    C{reactor}: the one C{clientFromString} builds uses the global reactor,
+    which never runs under the blocking clients (their private reactor
+    does), so nothing would ever be sent.
+    """
+    from twisted.internet import endpoints
+
+    if not isinstance(ep, endpoints.SSL4ClientEndpoint):
+        return ep
+    tcp = endpoints.TCP4ClientEndpoint(
+        reactor, ep._host, ep._port, timeout=ep._timeout, bindAddress=ep._bindAddress
+    )
+    try:
+        return endpoints.wrapClientTLS(ep._sslContextFactory, tcp, clock=reactor)
+    except TypeError:  # pragma: no cover (Twisted without clock=)
+        return ep
 
 
 # -- blocking ------------------------------------------------------------------

@@ -196,13 +196,18 @@ def _endpointSection(section, simulator, settings):
     engine, lineno = section.take("engine")
     protocol, plineno = section.take("protocol")
     _run(section, plineno, simulator.create_endpoint, section.name, engine, protocol)
+    # A listener that cannot start (port taken, TLS files) is the listen
+    # key's problem.
+    listenLine = section.lineno
     for key, value, lineno in section.items:
+        if key == "listen":
+            listenLine = lineno
         _run(section, lineno, simulator.set_protocol_property, section.name, key, value)
-    d = _run(section, section.lineno, simulator.start_endpoint, section.name)
+    d = _run(section, listenLine, simulator.start_endpoint, section.name)
     failures = []
     d.addErrback(failures.append)
     if failures:
-        raise section.error(failures[0].getErrorMessage())
+        raise section.error(failures[0].getErrorMessage(), listenLine)
 
 
 CONTROL_KEYS = ("listen", "users", "password_file", "event_queue_size", "activity_events")
@@ -215,10 +220,9 @@ def _controlSection(section, simulator, settings):
     """
     if settings.control is not None:
         raise section.error("[control] given twice")
-    from twisted.internet.endpoints import serverFromString
-
     from exsim.control.checker import checkerFor
     from exsim.control.service import DEFAULT_LISTEN
+    from exsim.listening import serverEndpoint
 
     values = {}
     for key, value, lineno in section.items:
@@ -248,7 +252,7 @@ def _controlSection(section, simulator, settings):
         simulator.events.activityEvents = _run(section, lineno, parseBoolean, "activity_events", activity)
     listen, lineno = get("listen", DEFAULT_LISTEN)
     try:
-        serverFromString(simulator.reactor, listen)
+        serverEndpoint(simulator.reactor, listen)
     except (ValueError, TypeError, KeyError) as e:
         raise section.error("bad listen endpoint %r: %s" % (listen, e), lineno)
     settings.control = {"listen": listen, "checker": checker}

@@ -12,8 +12,13 @@ up to 40 ms); measured with fills arriving from other sessions, ack
 latency p50 was 9.3 ms with it on, 0.77 ms with it off.
 """
 
+import os
+import re
+
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.interfaces import ITCPTransport
+
+from exsim.errors import BadValue
 
 #: The listen backlog where the endpoint string gives none.
 DEFAULT_BACKLOG = 1024
@@ -33,11 +38,81 @@ def withBacklog(description, backlog=DEFAULT_BACKLOG):
     return "%s:backlog=%d" % (description.rstrip(":"), backlog)
 
 
+#: Arguments of server endpoint strings that name files (TLS).
+_FILE_ARGUMENTS = ("privateKey", "certKey", "extraCertChain", "dhParameters")
+
+
+def _arguments(description):
+    """
+    The C{name=value} arguments of an endpoint string (colons escaped with
+    a backslash stay in values).
+    """
+    parts = re.split(r"(?<!\\):", description)
+    result = []
+    for part in parts[1:]:
+        name, sep, value = part.partition("=")
+        if sep:
+            result.append((name.strip(), value.replace("\\:", ":")))
+    return result
+
+
+def _problem(description, error):
+    """
+    What is wrong with a server endpoint string that L{serverFromString}
+    could not build, in one line: the file that cannot be read, or the
+    TLS problem.
+    """
+    if isinstance(error, ImportError):
+        return "TLS needs pyOpenSSL (pip install 'twisted[tls]'): %s" % (error,)
+    arguments = _arguments(description)
+    kind = description.split(":", 1)[0].strip().lower()
+    if kind == "ssl" and "privateKey" not in dict(arguments):
+        return (
+            "a TLS endpoint needs privateKey=KEYFILE (and certKey=CERTFILE unless the "
+            "key file holds both): %s" % (error,)
+        )
+    for name, value in arguments:
+        if name in _FILE_ARGUMENTS and not os.access(value, os.R_OK):
+            reason = "no such file" if not os.path.exists(value) else "not readable"
+            return "%s file %s: %s" % (name, value, reason)
+    files = ", ".join("%s %s" % item for item in arguments if item[0] in _FILE_ARGUMENTS)
+    detail = str(error) or type(error).__name__
+    if type(error).__module__.startswith("OpenSSL"):
+        # pyOpenSSL's errors are lists of (library, function, reason).
+        reasons = [r[-1] for r in getattr(error, "args", [[]])[0] if isinstance(r, tuple)]
+        detail = "not a PEM certificate and private key (%s)" % (
+            ", ".join(r for r in reasons if r) or detail,
+        )
+    return "%s: %s" % (files, detail) if files else detail
+
+
 def serverEndpoint(reactor, description):
     """
     L{serverFromString} with a large default backlog (L{withBacklog}).
+
+    @raise BadValue: (a C{ValueError}) naming the file at fault when a TLS
+        endpoint's certificate or key cannot be read or used, or when TLS
+        is not installed.
     """
-    return serverFromString(reactor, withBacklog(description))
+    try:
+        return serverFromString(reactor, withBacklog(description))
+    except (ValueError, TypeError, KeyError):
+        raise
+    except Exception as e:
+        raise BadValue(_problem(description, e))
+
+
+def allInterfaces(description):
+    """
+    Whether a server endpoint string listens on every interface (a TCP
+    or TLS port with no C{interface}, or the interface C{0.0.0.0} or
+    C{::}).
+    """
+    kind = description.split(":", 1)[0].strip().lower()
+    if kind not in ("tcp", "tcp6", "ssl"):
+        return False
+    interface = dict(_arguments(description)).get("interface", "")
+    return interface.strip() in ("", "0.0.0.0", "::", "[::]")
 
 
 def noDelay(transport):
