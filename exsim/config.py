@@ -210,7 +210,10 @@ def _endpointSection(section, simulator, settings):
         raise section.error(failures[0].getErrorMessage(), listenLine)
 
 
-CONTROL_KEYS = ("listen", "users", "password_file", "event_queue_size", "activity_events")
+CONTROL_KEYS = (
+    "listen", "users", "password_file", "event_queue_size", "activity_events",
+    "login_timeout", "max_connections",
+)
 
 
 def _controlSection(section, simulator, settings):
@@ -222,6 +225,7 @@ def _controlSection(section, simulator, settings):
         raise section.error("[control] given twice")
     from exsim.control.checker import checkerFor
     from exsim.control.service import DEFAULT_LISTEN
+    from exsim.fix.settings import parseNumber
     from exsim.listening import serverEndpoint
 
     values = {}
@@ -255,7 +259,15 @@ def _controlSection(section, simulator, settings):
         serverEndpoint(simulator.reactor, listen)
     except (ValueError, TypeError, KeyError) as e:
         raise section.error("bad listen endpoint %r: %s" % (listen, e), lineno)
-    settings.control = {"listen": listen, "checker": checker}
+    options = {}
+    for key, option, parse in (
+        ("login_timeout", "loginTimeout", parseNumber("login_timeout", minimum=0)),
+        ("max_connections", "maxConnections", parseNumber("max_connections", minimum=1, integer=True)),
+    ):
+        value, lineno = get(key)
+        if value is not None:
+            options[option] = _run(section, lineno, parse, value)
+    settings.control = {"listen": listen, "checker": checker, "options": options}
 
 
 def _orderSection(section, simulator, settings):

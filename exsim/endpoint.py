@@ -13,7 +13,7 @@ from zope.interface import implementer
 
 from exsim.errors import BadValue, WrongState
 from exsim.interfaces import IEndpointFactory
-from exsim.listening import serverEndpoint
+from exsim.listening import allInterfaces, serverEndpoint
 from exsim.roles import roleOf
 
 DEFAULT_LISTEN = "tcp:0:interface=127.0.0.1"
@@ -50,26 +50,126 @@ class PlainFactory:
 registerAdapter(PlainFactory, IProtocolFactory, IEndpointFactory)
 
 #: Properties every endpoint accepts, whatever its protocol.
-COMMON_PROPERTIES = ("listen", "users")
+COMMON_PROPERTIES = ("listen", "users", "max_connections")
 
 
-def parseUsers(value):
+@implementer(IProtocolFactory)
+class ConnectionLimit:
     """
-    Parse C{name:password,name2:password2} into a dict.
+    What an endpoint listens with: its factory, counting open connections
+    and refusing one beyond the endpoint's C{max_connections} (if set),
+    with one log line.  Only building and losing a connection pass here:
+    the connection's data goes straight to its protocol.
 
-    @raise BadValue: for an entry without a colon or an empty name.
+    @ivar open: the connections open now.
     """
+
+    log = Logger()
+
+    def __init__(self, endpoint, factory):
+        self.endpoint = endpoint
+        self.factory = factory
+        self.open = 0
+
+    def doStart(self):
+        self.factory.doStart()
+
+    def doStop(self):
+        self.factory.doStop()
+
+    def buildProtocol(self, addr):
+        limit = self.endpoint.properties.get("max_connections")
+        if limit is not None and self.open >= limit:
+            self.log.warn(
+                "endpoint {name}: refusing a connection from {peer}: max_connections ({limit}) "
+                "are open", name=self.endpoint.name, peer=getattr(addr, "host", addr), limit=limit,
+            )
+            return None
+        protocol = self.factory.buildProtocol(addr)
+        if protocol is not None:
+            self.open += 1
+            lost = protocol.connectionLost
+
+            def connectionLost(reason=None):
+                self.open -= 1
+                del protocol.connectionLost
+                return lost(reason) if reason is not None else lost()
+
+            protocol.connectionLost = connectionLost
+        return protocol
+
+
+def _maxConnections(value):
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise BadValue("max_connections must be a whole number of at least 1, not %r" % (value,))
+    return number
+
+
+class Users(dict):
+    """
+    The C{users} of an endpoint: {name: password}.
+
+    @ivar compIds: {name: frozenset of the CompIDs the user may log on
+        as}, for users given as C{name:password:COMPID} (FIX endpoints);
+        a user without an entry may log on only as its own name.
+    """
+
+    def __init__(self, passwords=(), compIds=None):
+        dict.__init__(self, passwords)
+        self.compIds = dict(compIds or {})
+
+    def allowedCompIds(self, name):
+        """
+        The CompIDs user C{name} may log on as.
+        """
+        return self.compIds.get(name) or frozenset([name])
+
+
+def parseUsers(value, compIds=False):
+    """
+    Parse C{name:password,name2:password2} into a L{Users} dict.  With
+    C{compIds} (FIX endpoints), an entry may be C{name:password:COMPID}
+    (the text after the password's last colon): the user may log on only
+    as that CompID (repeat the user for several); without one, only as
+    its own name.
+
+    @raise BadValue: for an entry without a colon or an empty name, or a
+        user given twice with different passwords.
+    """
+    if isinstance(value, Users):
+        return Users(value, value.compIds)
     if isinstance(value, dict):
-        return dict(value)
-    users = {}
+        return Users(value)
+    users = Users()
+    allowed = {}
     for entry in str(value).split(","):
         entry = entry.strip()
         if not entry:
             continue
         name, sep, password = entry.partition(":")
-        if not sep or not name.strip():
-            raise BadValue("users must be name:password pairs separated by commas")
-        users[name.strip()] = password.strip()
+        name = name.strip()
+        if not sep or not name:
+            raise BadValue(
+                "users must be name:password%s entries separated by commas"
+                % ("[:COMPID]" if compIds else "",)
+            )
+        compId = None
+        if compIds and ":" in password:
+            password, _, compId = password.rpartition(":")
+            compId = compId.strip()
+            if not compId:
+                raise BadValue("users: %r names an empty CompID" % (entry,))
+        password = password.strip()
+        if users.get(name, password) != password:
+            raise BadValue("users: %r is given twice with different passwords" % (name,))
+        users[name] = password
+        if compId is not None:
+            allowed.setdefault(name, set()).add(compId)
+    users.compIds = {name: frozenset(ids) for name, ids in allowed.items()}
     return users
 
 
@@ -121,7 +221,9 @@ class Endpoint(service.Service):
             if not value:
                 raise BadValue("listen must be an endpoint string")
         elif name == "users":
-            value = parseUsers(value)
+            value = parseUsers(value, getattr(self.protocol, "userCompIds", False))
+        elif name == "max_connections":
+            value = _maxConnections(value)
         elif name in self.protocol.propertyNames():
             value = self.protocol.parseProperty(name, value)
         else:
@@ -173,7 +275,8 @@ class Endpoint(service.Service):
             return defer.fail(
                 BadValue("bad listen endpoint %r: %s" % (self.properties["listen"], e))
             )
-        d = ep.listen(self.factory)
+        self.limit = ConnectionLimit(self, self.factory)
+        d = ep.listen(self.limit)
 
         def listening(port):
             self.port = port
@@ -185,6 +288,12 @@ class Endpoint(service.Service):
                 host=getattr(address, "host", "?"),
                 port=getattr(address, "port", "?"),
             )
+            if allInterfaces(self.properties["listen"]):
+                self.log.warn(
+                    "endpoint {name} listens on all interfaces ({listen}): anyone who can "
+                    "reach this machine can connect; add :interface=127.0.0.1 to listen on "
+                    "loopback only", name=self.name, listen=self.properties["listen"],
+                )
             return port
 
         def failed(f):

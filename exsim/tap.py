@@ -64,4 +64,7 @@ def _controlService(simulator, settings):
         return
     from exsim.control.service import addControlService
 
-    addControlService(simulator, settings.control["checker"], settings.control["listen"])
+    addControlService(
+        simulator, settings.control["checker"], settings.control["listen"],
+        **settings.control.get("options", {})
+    )

@@ -146,7 +146,7 @@ class ParseTests(unittest.TestCase):
             ("[engine:e1]\n[book:B]\nengine = e1\ncolour = red\n", 4, "unknown book property 'colour'"),
             ("[engine:e1]\n[endpoint:x]\nengine = e1\nprotocol = pigeon\n", 4, "unknown protocol 'pigeon'"),
             ("[engine:e1]\n[endpoint:x]\nengine = e1\nprotocol = fix\nflavour = x\n", 5, "unknown fix endpoint property 'flavour'"),
-            ("[engine:e1]\n[endpoint:x]\nengine = e1\nprotocol = fix\nlisten = nonsense:1\n", 2, "bad listen endpoint"),
+            ("[engine:e1]\n[endpoint:x]\nengine = e1\nprotocol = fix\nlisten = nonsense:1\n", 5, "bad listen endpoint"),
             ("[engine:e1]\n[book:B]\nengine = e1\n[order:o]\nbook = C\n", 5, "unknown book 'C'"),
             ("[engine:e1]\n[book:B]\nengine = e1\n[order:o]\nbook = B\nside = up\n", 6, "side must be one of"),
             ("[engine:e1]\n[book:B]\nengine = e1\n[order:o]\nbook = B\nside = buy\n", 4, "order 'o' needs a quantity"),

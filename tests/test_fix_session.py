@@ -171,21 +171,41 @@ class LogonTests(SessionTestMixin, unittest.TestCase):
         self.assertEqual(types(other.logon()), ["A"])
 
     def test_credentials(self):
-        client = self.connect(users={"alice": "secret"})
+        client = self.connect(users={"alice": "secret"}, compId="alice")
         reply = client.logon()
         self.assertLogoutAndDisconnect(reply, "invalid Username (553) or Password (554)")
-        client = Client(self.factory)
+        client = Client(self.factory, compId="alice")
         reply = client.logon(extra=[(553, "alice"), (554, "wrong")])
         self.assertLogoutAndDisconnect(reply, "invalid Username")
-        client = Client(self.factory)
+        client = Client(self.factory, compId="alice")
         self.assertEqual(types(client.logon(extra=[(553, "alice"), (554, "secret")])), ["A"])
 
     def test_credentialsFIX42(self):
         """
         Username and Password are accepted on Logon before FIX 4.3 too.
         """
-        client = self.connect(beginString="FIX.4.2", users={"alice": "secret"})
+        client = self.connect(beginString="FIX.4.2", users={"alice": "secret"}, compId="alice")
         self.assertEqual(types(client.logon(extra=[(553, "alice"), (554, "secret")])), ["A"])
+
+    def test_credentialsTiedToCompIds(self):
+        """
+        A user logs on only as the CompIDs configured for it
+        (C{name:password:COMPID}), else as its own name: bob's credentials
+        do not let anyone log on as ALICE (issue 11, defect 3).
+        """
+        from exsim.endpoint import parseUsers
+
+        users = parseUsers("alice:pa:ALICE,alice:pa:ALICE2,bob:pb", compIds=True)
+        client = self.connect(users=users, compId="ALICE")
+        reply = client.logon(extra=[(553, "bob"), (554, "pb")])
+        self.assertLogoutAndDisconnect(reply, "user bob may not log on as SenderCompID ALICE")
+        client = Client(self.factory, compId="alice")
+        reply = client.logon(extra=[(553, "alice"), (554, "pa")])
+        self.assertLogoutAndDisconnect(reply, "user alice may not log on as SenderCompID alice")
+        for compId, user, password in [("ALICE", "alice", "pa"), ("ALICE2", "alice", "pa"),
+                                       ("bob", "bob", "pb")]:
+            client = Client(self.factory, compId=compId)
+            self.assertEqual(types(client.logon(extra=[(553, user), (554, password)])), ["A"])
 
     def test_heartbeatBounds(self):
         client = self.connect(min_heartbeat_interval=5, max_heartbeat_interval=60)

@@ -10,7 +10,7 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from exsim import registry
-from exsim.endpoint import PlainFactory
+from exsim.endpoint import ConnectionLimit, PlainFactory
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IEndpointFactory, IProtocolFamily
 from exsim.service import Simulator
@@ -168,7 +168,10 @@ class EndpointOpsTests(SimulatorTestCase):
         self.simulator.start_endpoint("x")
         port, factory, backlog, interface = self.reactor.tcpServers[0]
         self.assertEqual((port, interface), (0, "127.0.0.1"))
-        self.assertIsInstance(factory, EchoFactory)
+        # The listener counts connections (max_connections) around the
+        # protocol's factory.
+        self.assertIsInstance(factory, ConnectionLimit)
+        self.assertIsInstance(factory.factory, EchoFactory)
         host, port = self.simulator.get_endpoint_address("x")
         self.assertEqual(host, "0.0.0.0")
 
@@ -207,6 +210,24 @@ class EndpointOpsTests(SimulatorTestCase):
         self.assertEqual(self.simulator.endpoint("x").get("users"), {"alice": "pw1", "bob": "pw2"})
         self.assertRaises(BadValue, self.simulator.set_protocol_property, "x", "users", "alice")
 
+    def test_usersWithCompIds(self):
+        """
+        On a FIX endpoint, users may name the CompIDs they log on as
+        (C{name:password:COMPID}, repeated for several); other protocols
+        keep a colon in a password as it is.
+        """
+        self.simulator.create_endpoint("f", "e1", "fix")
+        self.simulator.set_protocol_property("f", "users", "alice:pa:ALICE, alice:pa:AL2, bob:pb")
+        users = self.simulator.endpoint("f").get("users")
+        self.assertEqual(users, {"alice": "pa", "bob": "pb"})
+        self.assertEqual(users.allowedCompIds("alice"), frozenset(["ALICE", "AL2"]))
+        self.assertEqual(users.allowedCompIds("bob"), frozenset(["bob"]))
+        self.assertRaises(BadValue, self.simulator.set_protocol_property, "f", "users", "a:1:X,a:2:Y")
+        self.assertRaises(BadValue, self.simulator.set_protocol_property, "f", "users", "a:1:")
+        self.simulator.create_endpoint("o", "e1", "ouch")
+        self.simulator.set_protocol_property("o", "users", "carol:p:w")
+        self.assertEqual(self.simulator.endpoint("o").get("users"), {"carol": "p:w"})
+
     def test_unknownProtocol(self):
         e = self.assertRaises(BadValue, self.simulator.create_endpoint, "x", "e1", "smoke")
         self.assertIn("fix", str(e))
@@ -228,7 +249,7 @@ class EndpointOpsTests(SimulatorTestCase):
         self.family.buildFactory = lambda endpoint: Factory.forProtocol(Protocol)
         self.simulator.create_endpoint("x", "e1", "test_fake")
         self.simulator.start_endpoint("x")
-        factory = self.reactor.tcpServers[0][1]
+        factory = self.reactor.tcpServers[0][1].factory
         self.assertIsInstance(factory, PlainFactory)
         self.assertTrue(verifyObject(IEndpointFactory, factory))
         self.simulator.set_protocol_property("x", "colour", "red")

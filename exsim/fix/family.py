@@ -75,6 +75,8 @@ class FixFamily:
     """
 
     name = "fix"
+    #: C{users} entries may name the CompIDs a user logs on as.
+    userCompIds = True
 
     def _sessionProperties(self):
         from exsim.fix import settings

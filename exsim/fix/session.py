@@ -732,6 +732,13 @@ class FixConnection(Protocol):
             if username is None or users.get(username) != message.get(554):
                 self._refuse(message, "invalid Username (553) or Password (554)")
                 return
+            # Credentials are tied to CompIDs: one user cannot act as another.
+            allowed = getattr(users, "allowedCompIds", lambda name: (name,))(username)
+            if counterparty not in allowed:
+                self._refuse(
+                    message, "user %s may not log on as SenderCompID %s" % (username, counterparty)
+                )
+                return
         tolerance = settings.get(endpoint, "sending_time_tolerance")
         if tolerance and not self._goodTime(message, tolerance):
             self._refuse(message, "SendingTime (52) is too far from the venue's clock")
