@@ -111,9 +111,39 @@ class FileStoreTests(StoreTestsMixin, unittest.TestCase):
         self.assertCorrupt(b"EXSIM-FIX-STORE 1\nT five\n", "bad number")
         self.assertCorrupt(b"EXSIM-FIX-STORE 1\nT 0\n", "positive")
 
+    def assertCutShort(self, data, kept):
+        """
+        A last record cut short (the simulator killed while writing it) is
+        dropped, from the file too; what came before it is read.
+        """
+        path = self.mktemp()
+        with open(path, "wb") as f:
+            f.write(data)
+        store = FileStore(path)
+        self.addCleanup(store.close)
+        self.assertEqual((store.nextSenderSeq, store.nextTargetSeq), (1, 5))
+        self.assertEqual(store.getMessages(1, 10), [])
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), kept)
+
     def test_partial(self):
-        self.assertCorrupt(b"EXSIM-FIX-STORE 1\nT 5\nN 3", "cut short")
-        self.assertCorrupt(b"EXSIM-FIX-STORE 1\nS 1 100 8 t\n17=a\x01\n", "cut short")
+        self.assertCutShort(b"EXSIM-FIX-STORE 1\nT 5\nN 3", b"EXSIM-FIX-STORE 1\nT 5\n")
+        self.assertCutShort(
+            b"EXSIM-FIX-STORE 1\nT 5\nS 1 100 8 t\n17=a\x01\n", b"EXSIM-FIX-STORE 1\nT 5\n"
+        )
+
+    def test_sync(self):
+        calls = []
+        self.patch(os, "fsync", lambda fd: calls.append(fd))
+        store = FileStore(self.mktemp(), sync=True)
+        self.addCleanup(store.close)
+        store.setNextTargetSeq(2)
+        store.saveMessage(1, b"8", b"t", b"17=a\x01")
+        self.assertEqual(len(calls), 2)
+        unsynced = FileStore(self.mktemp())
+        self.addCleanup(unsynced.close)
+        unsynced.setNextTargetSeq(2)
+        self.assertEqual(len(calls), 2)
 
 
 class StoreFactoryTests(unittest.TestCase):
@@ -172,6 +202,6 @@ class RestartTests(unittest.TestCase):
         directory = self.mktemp()
         os.makedirs(directory)
         with open(os.path.join(directory, "CLIENT.fixstore"), "wb") as f:
-            f.write(b"EXSIM-FIX-STORE 1\nS 1 99 8 t\nshort")
+            f.write(b"EXSIM-FIX-STORE 1\nS one 99 8 t\nshort\n")
         e = self.assertRaises(StoreError, makeFactory, store=directory)
         self.assertIn("CLIENT.fixstore", str(e))

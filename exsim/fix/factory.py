@@ -40,7 +40,9 @@ class FixFactory(ServerFactory):
         self.reactor = endpoint.reactor
         self.connections = set()
         self.sessions = {}
-        self._stores = StoreFactory(settings.get(endpoint, "store"))
+        self._stores = StoreFactory(
+            settings.get(endpoint, "store"), settings.get(endpoint, "store_sync")
+        )
         for compId, store in self._stores.check().items():
             self.sessions[compId] = self._controlled(FixSession(self, compId, store))
         self._second = None
@@ -108,11 +110,13 @@ class FixFactory(ServerFactory):
 
     def propertyChanged(self, name, value):
         """
-        Session properties are read when used; a new C{store} applies to
-        sessions created from now on.
+        Session properties are read when used; a new C{store} (or
+        C{store_sync}) applies to sessions created from now on.
         """
         if name == "store":
-            self._stores = StoreFactory(value)
+            self._stores = StoreFactory(value, settings.get(self.endpoint, "store_sync"))
+        elif name == "store_sync":
+            self._stores.sync = value
         elif name in control.CONTROL_PROPERTIES:
             for session in self.sessions.values():
                 control.refresh(session)

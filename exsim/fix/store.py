@@ -8,7 +8,9 @@ everything to one file per session in a directory, so that a client which
 reconnects after a simulator restart without resetting continues where it
 was.
 
-The file is a journal, one record per change, flushed at once::
+The file is a journal, one record per change, flushed at once (and, with
+the endpoint property C{store_sync}, synced to disk: without it a record
+survives the simulator being killed, not the machine losing power)::
 
     EXSIM-FIX-STORE 1                      first line
     S <seq> <length> <msgType> <sendingTime>\\n<body bytes>\\n   a sent message
@@ -126,9 +128,10 @@ class FileStore(MemoryStore):
     @ivar path: the file.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, sync=False):
         MemoryStore.__init__(self)
         self.path = path
+        self.sync = sync
         if os.path.exists(path):
             self._load()
             self._file = open(path, "ab")
@@ -153,7 +156,8 @@ class FileStore(MemoryStore):
         while pos < n:
             eol = data.find(b"\n", pos)
             if eol < 0:
-                raise self._error(pos, "last record is cut short")
+                self._cutShort(pos)
+                break
             line = data[pos:eol]
             parts = line.split(b" ")
             kind = parts[0]
@@ -162,7 +166,11 @@ class FileStore(MemoryStore):
                     seq, length = int(parts[1]), int(parts[2])
                     start = eol + 1
                     end = start + length
-                    if length < 0 or end >= n or data[end : end + 1] != b"\n":
+                    if length >= 0 and end >= n:
+                        # The last record, cut short.
+                        self._cutShort(pos)
+                        break
+                    if length < 0 or data[end : end + 1] != b"\n":
                         raise self._error(pos, "message record is cut short")
                     MemoryStore.saveMessage(self, seq, parts[3], parts[4], data[start:end])
                     pos = end + 1
@@ -183,9 +191,19 @@ class FileStore(MemoryStore):
         if self.nextSenderSeq < 1 or self.nextTargetSeq < 1:
             raise self._error(pos, "sequence numbers must be positive")
 
+    def _cutShort(self, pos):
+        """
+        The last record was cut short (the simulator was killed while
+        writing it): what it recorded never went out.  Drop it.
+        """
+        with open(self.path, "r+b") as f:
+            f.truncate(pos)
+
     def _write(self, data):
         self._file.write(data)
         self._file.flush()
+        if self.sync:
+            os.fsync(self._file.fileno())
 
     def saveMessage(self, seqNum, msgType, sendingTime, body):
         MemoryStore.saveMessage(self, seqNum, msgType, sendingTime, body)
@@ -220,8 +238,9 @@ class StoreFactory:
     @param spec: C{"memory"} or a directory path (created if missing).
     """
 
-    def __init__(self, spec):
+    def __init__(self, spec, sync=False):
         self.spec = spec
+        self.sync = sync
         self.directory = None if spec == "memory" else spec
 
     def check(self):
@@ -243,7 +262,7 @@ class StoreFactory:
         for name in sorted(os.listdir(self.directory)):
             if name.endswith(SUFFIX):
                 compId = unquote(name[: -len(SUFFIX)])
-                found[compId] = FileStore(os.path.join(self.directory, name))
+                found[compId] = FileStore(os.path.join(self.directory, name), self.sync)
         return found
 
     def open(self, counterparty):
@@ -253,5 +272,5 @@ class StoreFactory:
         if self.directory is None:
             return MemoryStore()
         return FileStore(
-            os.path.join(self.directory, quote(counterparty, safe="") + SUFFIX)
+            os.path.join(self.directory, quote(counterparty, safe="") + SUFFIX), self.sync
         )
