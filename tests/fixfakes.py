@@ -116,13 +116,14 @@ class FakeMessage:
         return tag in self._fields
 
 
-def makeEngine(clock=None, symbols=("AAPL", "MSFT")):
+def makeEngine(clock=None, symbols=("AAPL", "MSFT"), engineClass=MatchingEngine):
     """
-    A matching engine on a L{Clock} with a standard book per symbol.
+    An engine of C{engineClass} on a L{Clock} with a standard book per
+    symbol.
     """
     clock = clock or Clock()
     clock.advance(1700000000)
-    engine = MatchingEngine("e1", clock)
+    engine = engineClass("e1", clock)
     for symbol in symbols:
         engine.addBook(Instrument(symbol))
     return engine, clock

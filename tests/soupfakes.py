@@ -27,15 +27,17 @@ class ReportSink:
         return [e["type"] for e in self.events]
 
 
-def makeEndpoint(family, name="ep1", symbols=("AAPL",), engine=None, reactor=None, **properties):
+def makeEndpoint(family, name="ep1", symbols=("AAPL",), engine=None, reactor=None,
+                 engineClass=MatchingEngine, **properties):
     """
-    An L{Endpoint} of C{family} on a L{MatchingEngine} with books for
-    C{symbols}, on a L{MemoryReactorClock}, with its factory built.
+    An L{Endpoint} of C{family} on an engine of C{engineClass} (unless
+    C{engine} is given) with books for C{symbols}, on a
+    L{MemoryReactorClock}, with its factory built.
     """
     if reactor is None:
         reactor = MemoryReactorClock()
     if engine is None:
-        engine = MatchingEngine("e1", reactor)
+        engine = engineClass("e1", reactor)
         for symbol in symbols:
             engine.addBook(Instrument(symbol))
     sink = ReportSink()

@@ -15,8 +15,12 @@ from twisted.trial import unittest
 from exsim import config, tap
 from exsim.control.checker import UsersChecker
 from exsim.control.service import ControlService
+from exsim.engine.reference import ReferenceEngine
 from exsim.errors import ConfigError
 from exsim.service import Simulator
+from exsim.soup import itch50, ouch42
+from tests import fixsession_helpers
+from tests.soupfakes import Client
 
 ROOT = FilePath(__file__).parent().parent()
 
@@ -65,6 +69,104 @@ class DefaultConfigTests(unittest.TestCase):
         self.assertIn((8789, "127.0.0.1"), [(p, i) for p, _, _, i in reactor.tcpServers])
         self.assertIsInstance(reactor.tcpServers[-1][1], pb.PBServerFactory)
         simulator.stopService()
+
+
+class ReferenceClassTests(unittest.TestCase):
+    """
+    The default configuration with C{class = reference}: every section
+    works on a reference engine, and FIX (order entry and drop copy), OUCH
+    and ITCH endpoints trade and publish on it (in memory).
+    """
+
+    def setUp(self):
+        text = FilePath(config.defaultPath()).getContent().decode("utf-8")
+        self.assertIn("\nclass = matching\n", text)
+        text = text.replace("\nclass = matching\n", "\nclass = reference\n")
+        self.reactor = MemoryReactorClock()
+        self.reactor.advance(fixsession_helpers.START)
+        self.simulator = Simulator(self.reactor)
+        config.apply(config.parse(text, "sim.ini"), self.simulator)
+        self.addCleanup(self.simulator.stopService)
+        self.engine = self.simulator.engines["e1"]
+
+    def test_venue(self):
+        simulator, engine = self.simulator, self.engine
+        self.assertIsInstance(engine, ReferenceEngine)
+        self.assertEqual(
+            sorted(simulator.endpoints), ["dropcopy1", "fix1", "itch1", "ouch1"]
+        )
+        # The house order and the house quote.
+        book = simulator.get_book("AAPL")
+        self.assertEqual(book["bids"][:2], [("149.90", 100, 1), ("149.50", 500, 1)])
+        self.assertEqual(book["asks"], [("150.10", 100, 1)])
+        # Background activity and the market maker on SPY.
+        self.reactor.advance(5)
+        spy = simulator.get_book("SPY")
+        self.assertTrue(spy["bids"] and spy["asks"], spy)
+        engine.validateInternalState()
+
+        itch = Client(simulator.endpoints["itch1"])
+        itch.login("feed", "feed")
+        itch.sequenced()
+        dropCopy = fixsession_helpers.Client(
+            simulator.endpoints["dropcopy1"].factory, compId="COPY", port=40001
+        )
+        self.assertEqual([m.msgType for m in dropCopy.logon()], ["A"])
+        fix = fixsession_helpers.Client(simulator.endpoints["fix1"].factory, compId="BUYER")
+        self.assertEqual([m.msgType for m in fix.logon()], ["A"])
+        fields = [
+            (11, "F1"), (55, "AAPL"), (54, "1"), (38, 60), (40, "2"), (44, "150.10"),
+            (59, "0"), (60, fixsession_helpers.stamp(self.reactor.seconds())),
+        ]
+        reports = [m for m in fix.send("D", fields) if m.msgType == "8"]
+        self.assertEqual([(m.get(150), m.get(32), m.get(31)) for m in reports],
+                         [("0", None, None), ("F", "60", "150.1")])
+        # Every report of the engine: the buyer's two and the house quote's
+        # fill.
+        self.assertEqual(
+            [m.get(150) for m in dropCopy.received() if m.msgType == "8"], ["0", "F", "F"]
+        )
+        # An auto_fill book.
+        fields = [(11, "F2"), (55, "MSFT"), (54, "2"), (38, 10), (40, "1"),
+                  (60, fixsession_helpers.stamp(self.reactor.seconds()))]
+        reports = [m for m in fix.send("D", fields) if m.msgType == "8"]
+        self.assertEqual([(m.get(150), m.get(31)) for m in reports], [("0", None), ("F", "300")])
+
+        ouch = Client(simulator.endpoints["ouch1"])
+        ouch.login("trader", "secret")
+        ouch.sequenced()
+        ouch.unsequenced(ouch42.enterOrder("S1", b"S", 30, "AAPL", 1499000))
+        messages = [ouch42.decodeOutbound(p) for p in ouch.sequenced()]
+        self.assertEqual([m[0] for m in messages], [b"A", b"E"])
+        self.assertEqual((messages[1][3], messages[1][4]), (30, 1499000))
+        feed = [itch50.decode(p)[0] for p in itch.sequenced()]
+        self.assertIn(b"E", feed)
+        self.assertIn(b"P", feed)
+        self.assertEqual(simulator.get_book("AAPL")["bids"][:1], [("149.90", 70, 1)])
+        engine.validateInternalState()
+
+        # Management operations: managed mode, match_orders, accept_order,
+        # end of day.
+        simulator.set_engine_property("e1", "mode", "managed")
+        for clOrdId in ("F3", "F4"):
+            fields = [
+                (11, clOrdId), (55, "AAPL"), (54, "2"), (38, 20), (40, "2"), (44, "151.00"),
+                (59, "0"), (60, fixsession_helpers.stamp(self.reactor.seconds())),
+            ]
+            self.assertEqual(fix.send("D", fields), [])
+        requests = [e for e in simulator.get_events() if e["type"] == "order_request"]
+        self.assertEqual([e["cl_ord_id"] for e in requests], ["F3", "F4"])
+        simulator.match_orders("AAPL", "house_bid", requests[0]["order_id"], 5, "150.00")
+        reports = [m for m in fix.received() if m.msgType == "8"]
+        self.assertEqual([(m.get(11), m.get(150), m.get(32)) for m in reports],
+                         [("F3", "0", None), ("F3", "F", "5")])
+        simulator.accept_order(requests[1]["order_id"])
+        self.assertEqual([m.get(150) for m in fix.received()], ["0"])
+        self.assertEqual(simulator.get_book("AAPL")["asks"], [("150.10", 40, 1), ("151.00", 20, 1)])
+        simulator.end_of_day("e1")
+        expired = [m for m in fix.received() if m.msgType == "8" and m.get(150) == "C"]
+        self.assertEqual(sorted(m.get(11) for m in expired), ["F3", "F4"])
+        engine.validateInternalState()
 
 
 class ParseTests(unittest.TestCase):

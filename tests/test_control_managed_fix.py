@@ -12,9 +12,15 @@ from exsim.testing import FixClient, startServer
 
 
 class ManagedFixTests(unittest.TestCase):
+    """
+    (On the fast engine; L{ReferenceManagedFixTests}: the reference engine.)
+    """
+
+    engineClass = "matching"
+
     def setUp(self):
         self.venue = venue = startServer(self)
-        venue.create_engine("e1", "matching")
+        venue.create_engine("e1", self.engineClass)
         venue.set_engine_property("e1", "mode", "managed")
         venue.create_book("AAPL", "e1", "AAPL")
         venue.create_endpoint("fix1", "e1", "fix", sender_comp_id="EXSIM", target_comp_id="CLIENT",
@@ -87,3 +93,7 @@ class ManagedFixTests(unittest.TestCase):
         self.venue.cancel_order(orderId)
         er = self.client.wait_for("8")
         self.assertEqual((er[150], er[39], er[11]), ("4", "4", "ord1"))
+
+
+class ReferenceManagedFixTests(ManagedFixTests):
+    engineClass = "reference"

@@ -38,12 +38,18 @@ class FakeFamily:
 
 
 class SimulatorTestCase(unittest.TestCase):
+    """
+    A simulator with engine C{e1} of class C{engineClass} and book AAPL.
+    """
+
+    engineClass = "matching"
+
     def setUp(self):
         self.reactor = MemoryReactorClock()
         self.simulator = Simulator(self.reactor)
         registry.register("protocol", "fake", FakeFamily(), replace=True)
         self.addCleanup(registry.unregister, "protocol", "fake")
-        self.simulator.create_engine("e1")
+        self.simulator.create_engine("e1", self.engineClass)
         self.simulator.create_book("AAPL", "e1", "AAPL")
         self.engine = self.simulator.engines["e1"]
 
@@ -591,3 +597,26 @@ class ManagedModeTests(SimulatorTestCase):
         self.simulator.create_order("o1", "AAPL", side="buy", price="10.00", quantity=1)
         self.simulator.submit_order("o1")
         self.assertEqual(self.book(), ([("10.00", 1, 1)], []))
+
+
+# The operations on the reference engine: the same tests.
+
+
+class ReferenceBookOperationTests(BookOperationTests):
+    engineClass = "reference"
+
+
+class ReferenceHouseOrderTests(HouseOrderTests):
+    engineClass = "reference"
+
+
+class ReferenceQuoteTests(QuoteTests):
+    engineClass = "reference"
+
+
+class ReferenceMatchOrdersTests(MatchOrdersTests):
+    engineClass = "reference"
+
+
+class ReferenceManagedModeTests(ManagedModeTests):
+    engineClass = "reference"

@@ -5,6 +5,8 @@ Tests for L{exsim.fix.dropcopy}.
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
+from exsim.engine.matching import MatchingEngine
+from exsim.engine.reference import ReferenceEngine
 from exsim.fix.dropcopy import DropCopy
 from exsim.fix.orders import OrderEntry
 from exsim.interfaces import IEngineListener, IFixApplication
@@ -14,8 +16,14 @@ from tests.fixfakes import FakeEndpoint, FakeMessage, FakeSession, cancel, makeE
 
 
 class DropCopyTests(SynchronousTestCase):
+    """
+    (On the fast engine; L{ReferenceDropCopyTests}: the reference engine.)
+    """
+
+    engineClass = MatchingEngine
+
     def setUp(self):
-        self.engine, self.clock = makeEngine()
+        self.engine, self.clock = makeEngine(engineClass=self.engineClass)
         self.entry = FakeEndpoint(self.engine, self.clock, "fix1")
         self.copyEndpoint = FakeEndpoint(self.engine, self.clock, "dc1", role="drop_copy")
         self.orders = OrderEntry(self.entry)
@@ -96,3 +104,7 @@ class DropCopyTests(SynchronousTestCase):
         self.copy.shutdown()
         self.orders.fromApp(self.a, nos("c1"))
         self.assertEqual(self.dc44.sent, [])
+
+
+class ReferenceDropCopyTests(DropCopyTests):
+    engineClass = ReferenceEngine

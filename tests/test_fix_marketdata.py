@@ -6,6 +6,8 @@ from hypothesis import given, settings, strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface.verify import verifyObject
 
+from exsim.engine.matching import MatchingEngine
+from exsim.engine.reference import ReferenceEngine
 from exsim.fix.marketdata import MarketData
 from exsim.fix.orders import OrderEntry
 from exsim.interfaces import IEngineListener, IFixApplication
@@ -38,8 +40,14 @@ def entries(fields):
 
 
 class MarketDataTests(SynchronousTestCase):
+    """
+    (On the fast engine; L{ReferenceMarketDataTests}: the reference engine.)
+    """
+
+    engineClass = MatchingEngine
+
     def setUp(self):
-        self.engine, self.clock = makeEngine()
+        self.engine, self.clock = makeEngine(engineClass=self.engineClass)
         self.endpoint = FakeEndpoint(self.engine, self.clock)
         self.md = MarketData(self.endpoint)
         self.app = OrderEntry(self.endpoint, self.md)
@@ -185,6 +193,10 @@ class MarketDataTests(SynchronousTestCase):
     def test_orderEntryWithoutMarketData(self):
         app = OrderEntry(FakeEndpoint(self.engine, self.clock, "fix2"))
         self.assertFalse(app.fromApp(self.viewer, mdr("m1")))
+
+
+class ReferenceMarketDataTests(MarketDataTests):
+    engineClass = ReferenceEngine
 
 
 class FuzzTests(SynchronousTestCase):

@@ -14,6 +14,7 @@ from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from exsim.engine.matching import MatchingEngine
+from exsim.engine.reference import ReferenceEngine
 from exsim.fix import codec, convert, orders, replies, reports, versions
 from exsim.fix.convert import formatAvgPx, formatPrice
 from exsim.fix.done import DoneOrders
@@ -60,8 +61,9 @@ class Harness:
     An engine, an order-entry application and two logged-on sessions.
     """
 
-    def __init__(self, beginString="FIX.4.4", applVerId=None, encoded=True, **properties):
-        self.engine, self.clock = makeEngine()
+    def __init__(self, beginString="FIX.4.4", applVerId=None, encoded=True,
+                 engineClass=MatchingEngine, **properties):
+        self.engine, self.clock = makeEngine(engineClass=engineClass)
         self.endpoint = FakeEndpoint(self.engine, self.clock, **properties)
         self.app = OrderEntry(self.endpoint)
         sessionClass = EncodedFakeSession if encoded else FakeSession
@@ -649,8 +651,14 @@ class DoneOrdersTests(SynchronousTestCase):
 
 
 class ManagedTests(SynchronousTestCase):
+    """
+    (On the fast engine; L{ReferenceManagedTests}: the reference engine.)
+    """
+
+    engineClass = MatchingEngine
+
     def setUp(self):
-        self.h = Harness()
+        self.h = Harness(engineClass=self.engineClass)
         self.h.engine.setProperty("mode", "managed")
 
     def test_acceptAndFill(self):
@@ -712,6 +720,10 @@ class ManagedTests(SynchronousTestCase):
         h.engine.acceptReplace(orderId)
         er = only(self, h.a)
         self.assertEqual((er[150], er[39], er[38]), ("5", "5", "50"))
+
+
+class ReferenceManagedTests(ManagedTests):
+    engineClass = ReferenceEngine
 
 
 class RoutingTests(SynchronousTestCase):

@@ -7,11 +7,13 @@ from the feed.
 
 from collections import defaultdict
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from itch.parser import MessageParser
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
 
+from exsim.engine.matching import MatchingEngine
+from exsim.engine.reference import ReferenceEngine
 from exsim.interfaces import IEngineListener, IProtocolFamily
 from exsim.model import Order, OrdType, Side, TimeInForce
 from exsim.soup import itch50, ouch42
@@ -175,8 +177,16 @@ def engineBooks(engine):
 
 
 class FeedTests(TestCase):
+    """
+    (On the fast engine; L{ReferenceFeedTests}: the reference engine.)
+    """
+
+    engineClass = MatchingEngine
+
     def setUp(self):
-        self.ouch = makeEndpoint(ouchFamily, "ouch1", symbols=("AAPL", "MSFT"))
+        self.ouch = makeEndpoint(
+            ouchFamily, "ouch1", symbols=("AAPL", "MSFT"), engineClass=self.engineClass
+        )
         self.engine = self.ouch.engine
         self.reactor = self.ouch.reactor
         self.reactor.advance(34200 + 5 * 3600)  # 09:30 in New York (UTC-5 in January)
@@ -335,7 +345,9 @@ class FeedTests(TestCase):
             self.assertEqual(message.to_bytes(), payload)
             self.assertEqual(message.timestamp, itch50.decode(payload)[3])
 
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=40, deadline=None,
+              # (also run by the reference engine's subclass)
+              suppress_health_check=[HealthCheck.differing_executors])
     @given(st.lists(st.tuples(
         st.sampled_from(["enter", "cancel", "partial", "replace", "ioc", "market"]),
         st.integers(0, 9), st.booleans(), st.integers(1, 300), st.integers(-3, 3),
@@ -376,6 +388,10 @@ class FeedTests(TestCase):
             engine.getBook("AAPL").validateInternalState()
         self.assertRebuilds()
         client.lose()
+
+
+class ReferenceFeedTests(FeedTests):
+    engineClass = ReferenceEngine
 
 
 class RestartTests(TestCase):

@@ -3,11 +3,13 @@ Tests for the OUCH 4.2 endpoint (L{exsim.soup.ouch}) over in-memory
 connections and a MemoryReactorClock.
 """
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from twisted.trial.unittest import TestCase
 from zope.interface.verify import verifyObject
 
 from exsim.engine.behaviours import AutoReject
+from exsim.engine.matching import MatchingEngine
+from exsim.engine.reference import ReferenceEngine
 from exsim.errors import BadValue
 from exsim.interfaces import IEngineListener, IProtocolFamily
 from exsim.model import Order, Side
@@ -23,8 +25,16 @@ def decoded(payloads):
 
 
 class OuchTests(TestCase):
+    """
+    (On the fast engine; L{ReferenceOuchTests}: the reference engine.)
+    """
+
+    engineClass = MatchingEngine
+
     def setUp(self):
-        self.endpoint = makeEndpoint(family, "ouch1", symbols=("AAPL", "MSFT"))
+        self.endpoint = makeEndpoint(
+            family, "ouch1", symbols=("AAPL", "MSFT"), engineClass=self.engineClass
+        )
         self.engine = self.endpoint.engine
         self.reactor = self.endpoint.reactor
         self.reactor.advance(34200 + 5 * 3600)  # 09:30 in New York (UTC-5 in January)
@@ -320,7 +330,9 @@ class OuchTests(TestCase):
         self.assertTrue(self.alice.closed)
         self.assertNotIn(self.endpoint.factory, self.engine._listeners)
 
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=200, deadline=None,
+              # (also run by the reference engine's subclass)
+              suppress_health_check=[HealthCheck.differing_executors])
     @given(st.lists(st.sampled_from(b"OUXMSQ").flatmap(
         lambda t: st.binary(min_size=0, max_size=60).map(lambda b: bytes([t]) + b)), max_size=8))
     def test_arbitraryMessagesNeverCrash(self, payloads):
@@ -333,3 +345,7 @@ class OuchTests(TestCase):
         self.assertEqual(self.flushLoggedErrors(), [])
         self.engine.getBook("AAPL").validateInternalState()
         client.lose()
+
+
+class ReferenceOuchTests(OuchTests):
+    engineClass = ReferenceEngine

@@ -5,6 +5,8 @@ show up on the ITCH feed.
 
 from twisted.trial.unittest import TestCase
 
+from exsim.engine.matching import MatchingEngine
+from exsim.engine.reference import ReferenceEngine
 from exsim.fix.family import family as fixFamily
 from exsim.soup import itch50, ouch42
 from exsim.soup.itch import family as itchFamily
@@ -14,8 +16,16 @@ from tests.soupfakes import Client, makeEndpoint
 
 
 class OuchFixTests(TestCase):
+    """
+    (On the fast engine; L{ReferenceOuchFixTests}: the reference engine.)
+    """
+
+    engineClass = MatchingEngine
+
     def setUp(self):
-        self.ouch = makeEndpoint(ouchFamily, "ouch1", symbols=("AAPL",))
+        self.ouch = makeEndpoint(
+            ouchFamily, "ouch1", symbols=("AAPL",), engineClass=self.engineClass
+        )
         self.engine = self.ouch.engine
         self.reactor = self.ouch.reactor
         self.reactor.advance(fixsession_helpers.START)
@@ -63,3 +73,7 @@ class OuchFixTests(TestCase):
         self.assertEqual([(m.get(150), m.get(32), m.get(31)) for m in fills], [("F", "50", "150.01")])
         book = self.engine.getBook("AAPL")
         self.assertEqual(book.depth(True), [(1500200, 30, 1)])
+
+
+class ReferenceOuchFixTests(OuchFixTests):
+    engineClass = ReferenceEngine

@@ -167,8 +167,8 @@ class FixSessionStateTests(SynchronousTestCase):
         self.assertRaises(KeyError, self.state.cancel, "unknown")
 
 
-def _venue(server, begin="FIX.4.4", **properties):
-    server.create_engine("e1", "matching")
+def _venue(server, begin="FIX.4.4", engineClass="matching", **properties):
+    server.create_engine("e1", engineClass)
     server.create_book("AAPL", "e1", "AAPL")
     server.create_endpoint("fix1", "e1", "fix")
     server.set_protocol_property("fix1", "sender_comp_id", "EXSIM")
@@ -181,12 +181,15 @@ def _venue(server, begin="FIX.4.4", **properties):
 
 class FixClientTests(TestCase):
     """
-    The blocking client against a simulator in a child process.
+    The blocking client against a simulator in a child process (on the
+    fast engine; L{ReferenceFixClientTests}: the reference engine).
     """
+
+    engineClass = "matching"
 
     def setUp(self):
         self.server = startServer(self)
-        self.address = _venue(self.server)
+        self.address = _venue(self.server, engineClass=self.engineClass)
 
     def client(self, sender="CLIENT", **options):
         client = FixClient(*self.address, sender_comp_id=sender, **options)
@@ -244,6 +247,10 @@ class FixClientTests(TestCase):
         client = self.client(target_comp_id="ELSEWHERE")
         e = self.assertRaises(ConnectionClosed, client.logon)
         self.assertIn("TargetCompID ELSEWHERE is unknown", str(e))
+
+
+class ReferenceFixClientTests(FixClientTests):
+    engineClass = "reference"
 
 
 class AsyncFixClientTests(TestCase):

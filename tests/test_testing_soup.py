@@ -16,9 +16,15 @@ from exsim.testing.ouch import SoupLoginRejected, decodeOuch
 
 
 class SoupClientTests(TestCase):
+    """
+    (On the fast engine; L{ReferenceSoupClientTests}: the reference engine.)
+    """
+
+    engineClass = "matching"
+
     def setUp(self):
         server = self.server = startServer(self)
-        server.create_engine("e1", "matching")
+        server.create_engine("e1", self.engineClass)
         server.create_book("AAPL", "e1", "AAPL")
         server.create_endpoint("ouch1", "e1", "ouch")
         server.set_protocol_property("ouch1", "users", "trader:secret,other:pw")
@@ -111,6 +117,10 @@ class SoupClientTests(TestCase):
         recorded = ItchFile(path)
         self.assertEqual([m.msg_type for m in recorded.messages], [m.msg_type for m in feed.messages])
         self.assertEqual(recorded.get_book("AAPL"), feed.get_book("AAPL"))
+
+
+class ReferenceSoupClientTests(SoupClientTests):
+    engineClass = "reference"
 
 
 class DecodingTests(SynchronousTestCase):
