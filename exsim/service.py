@@ -280,6 +280,21 @@ class Simulator(service.MultiService):
         maker's (see the configuration reference).
         """
         engine, b = self.book(book)
+        instrument = b.instrument
+        if name == "reference_price":
+            # Trades happen at the reference price (auto_fill market
+            # orders, activity): it must be a price an order could have.
+            _price(instrument, value, "reference_price")
+        elif name == "tick_size" and b.referencePrice is not None:
+            try:
+                tick = instrument.toInternal(value)
+            except BadValue:
+                tick = 0
+            if tick > 0 and b.referencePrice % tick:
+                raise BadValue(
+                    "tick_size %s would put the reference_price %s off the tick grid"
+                    % (value, formatPrice(instrument, b.referencePrice))
+                )
         engine.setBookProperty(b.symbol, name, value)
 
     def delete_book(self, name, engine=None):

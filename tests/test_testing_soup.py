@@ -73,6 +73,22 @@ class SoupClientTests(TestCase):
         a.logout()
         self.assertTrue(a.closed)
 
+    def test_ouchEndOfDaySystemEvents(self):
+        """
+        end_of_day sends System Events E (end of day) then S (start of
+        day), and cancels DAY orders with reason E, as the documentation
+        says.
+        """
+        client = self.client(OuchClient, self.ouch, "trader", "secret")
+        client.login()
+        self.assertEqual(client.wait_for("S")["event_code"], "S")
+        client.enter_order("d1", "buy", 10, "AAPL", "9.00")
+        client.wait_for("A", token="d1")
+        self.server.end_of_day("e1")
+        self.assertEqual(client.wait_for("C", token="d1")["reason"], "E")
+        self.assertEqual(client.wait_for("S", event_code="E")["event_code"], "E")
+        self.assertEqual(client.wait_for("S", event_code="S")["event_code"], "S")
+
     def test_ouchLoginRejected(self):
         """
         A wrong password raises SoupLoginRejected (not authorized).
