@@ -262,16 +262,50 @@ def connect(endpoint, user, password, reactor=None):
         # A TLS client string whose CA directory or certificate is bad.
         return defer.fail(errors.BadValue("bad endpoint %r: %s: %s" % (endpoint, type(e).__name__, e)))
 
-    def connected(protocol):
+    def connected(broker):
         d = login(factory, user, password)
+        # A management service greets at once (Perspective Broker's
+        # dialect negotiation): a peer that says nothing, or hangs up,
+        # is something else (a FIX port, say), told now, not after the
+        # caller's timeout.
+        def notPB(why):
+            if not d.called and factory._root is None:
+                # No greeting will come: nothing else may fire the request.
+                factory.rootObjectRequests = []
+                d.errback(NotManagementService(
+                    "%s is not an exsim management service (%s)" % (endpoint, why)
+                ))
+                broker.transport.abortConnection()
+
+        timer = reactor.callLater(
+            GREETING_TIMEOUT, notPB,
+            "no Perspective Broker greeting in %g seconds" % (GREETING_TIMEOUT,),
+        )
+        broker.notifyOnDisconnect(lambda: notPB("it closed the connection without a greeting"))
+
+        def done(result):
+            if timer.active():
+                timer.cancel()
+            return result
 
         def withReactor(client):
             client.reactor = reactor
             return client
 
-        return d.addCallback(withReactor)
+        return d.addBoth(done).addCallback(withReactor)
 
     return ep.connect(factory).addCallback(connected)
+
+
+#: Seconds a management service has to greet a new connection.
+GREETING_TIMEOUT = 3.0
+
+
+class NotManagementService(errors.ExsimError):
+    """
+    The peer is not an exsim management service (no Perspective Broker
+    greeting).
+    """
 
 
 def _onReactor(ep, reactor):

@@ -3,6 +3,7 @@
 twistd plugin support: C{twistd -n exsim [--config sim.ini]}.
 """
 
+import os
 import sys
 
 from twisted.python import usage
@@ -25,12 +26,44 @@ class Options(usage.Options):
     ]
 
     def postOptions(self):
+        _checkPidFile(getattr(self, "parent", None))
         path = self["config"] or config.defaultPath()
         try:
             self["sections"] = config.load(path)
         except ConfigError as e:
             raise SystemExit("exsim: %s" % (e,))
         self["configPath"] = path
+
+
+def _checkPidFile(twistdOptions):
+    """
+    Refuse to start, before the configuration is read, when another
+    running process holds twistd's pid file (twistd would refuse later,
+    after exsim read and checked the whole configuration).
+
+    @param twistdOptions: twistd's own options (C{pidfile}), or None.
+    """
+    pidfile = twistdOptions.get("pidfile") if twistdOptions is not None else None
+    if not pidfile:
+        return
+    try:
+        with open(pidfile) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return
+    if pid == os.getpid():
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return  # a stale file: twistd removes it
+    except OSError:
+        pass  # alive, but not ours to signal
+    raise SystemExit(
+        "exsim: another simulator (PID %d) runs with the pid file %s; give this one its "
+        "own: twistd --pidfile=OTHER.pid -n exsim --config ..."
+        % (pid, os.path.abspath(pidfile))
+    )
 
 
 def makeService(options, reactor=None):

@@ -49,3 +49,111 @@ class ReferencePriceTests(unittest.TestCase):
         self.assertEqual(
             str(e), "sim.ini:5: reference_price 10.01 is not on the tick grid (tick_size 0.05)"
         )
+
+
+class NotManagementServiceTests(unittest.TestCase):
+    """
+    exsimctl and the clients pointed at something that is not a management
+    service say so at once (was: 30 s, then "no answer from the
+    simulator").
+    """
+
+    def test_silentPeer(self):
+        """
+        A FIX port says nothing: refused after the 3 s greeting timeout,
+        whatever the call's timeout.
+        """
+        import io
+        import time
+
+        from exsim import ctl
+        from exsim.testing import startServer
+
+        server = startServer(self)
+        server.create_engine("e1")
+        server.create_endpoint("fix1", "e1", "fix")
+        server.start_endpoint("fix1")
+        connect = "tcp:%s:%d" % server.get_endpoint_address("fix1")
+        out, err = io.StringIO(), io.StringIO()
+        start = time.monotonic()
+        code = ctl.main(["--connect", connect, "--password", "x", "--timeout", "30", "list"],
+                        out, err, {}, io.StringIO())
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertEqual(code, 1)
+        self.assertEqual(
+            err.getvalue(),
+            "exsimctl: %s is not an exsim management service (no Perspective Broker "
+            "greeting in 3 seconds)\n" % (connect,),
+        )
+
+    def test_peerHangsUp(self):
+        """
+        A peer that closes the connection at once is told at once.
+        """
+        import socket
+        import threading
+
+        from exsim.client import API, NotManagementService
+
+        listener = socket.socket()
+        self.addCleanup(listener.close)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def accept():
+            conn, _ = listener.accept()
+            conn.close()
+
+        thread = threading.Thread(target=accept)
+        thread.start()
+        self.addCleanup(thread.join)
+        e = self.assertRaises(
+            NotManagementService, API(timeout=30).connect,
+            "tcp:127.0.0.1:%d" % (listener.getsockname()[1],), "x", "y",
+        )
+        self.assertIn("closed the connection without a greeting", str(e))
+
+
+class PidFileTests(unittest.TestCase):
+    """
+    A second simulator sharing a running one's pid file is refused before
+    its configuration is read, with how to give it its own.
+    """
+
+    def options(self, pid):
+        import os
+
+        from exsim import tap
+
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as f:
+            f.write("%d\n" % (pid,))
+        options = tap.Options()
+        options.parent = {"pidfile": path}
+        return options, path
+
+    def test_running(self):
+        import os
+
+        options, path = self.options(os.getppid())
+        e = self.assertRaises(
+            SystemExit, options.parseOptions, ["--config", "/nonexistent/never-read.ini"]
+        )
+        self.assertEqual(
+            str(e.code),
+            "exsim: another simulator (PID %d) runs with the pid file %s; give this one its "
+            "own: twistd --pidfile=OTHER.pid -n exsim --config ..." % (os.getppid(), path),
+        )
+
+    def test_stale(self):
+        """
+        A pid file of a process that is gone is no clash (twistd removes
+        it); the configuration is read as usual.
+        """
+        import subprocess
+
+        process = subprocess.Popen(["true"])
+        process.wait()
+        options, path = self.options(process.pid)
+        options.parseOptions([])
+        self.assertTrue(options["sections"])
