@@ -146,7 +146,7 @@ class ControlClient:
         stay queued (in this client) for the next C{get_events}.
 
         @return: a Deferred firing with the event, or failing with
-            L{exsim.errors.WrongState} after C{timeout} seconds.
+            L{exsim.errors.Timeout} after C{timeout} seconds.
         """
         from twisted.internet import task
 
@@ -161,7 +161,7 @@ class ControlClient:
             if found is not None:
                 return found
             if reactor.seconds() >= deadline:
-                raise errors.WrongState(
+                raise errors.Timeout(
                     "no %s event %r in %s seconds" % (event_type, fields, timeout)
                 )
             d = task.deferLater(reactor, interval, self.call, "get_events", PAGE_SIZE)
@@ -376,7 +376,7 @@ class Connection:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 d.cancel()
-                raise errors.WrongState("no answer from the simulator in %s seconds" % (self.timeout,))
+                raise errors.Timeout("no answer from the simulator in %s seconds" % (self.timeout,))
             nextCall = reactor.timeout()
             reactor.iterate(remaining if nextCall is None else min(nextCall, remaining))
         if isinstance(result[0], Failure):
@@ -406,7 +406,7 @@ class Connection:
         equal C{fields}, and return it.  Events that arrived before it stay
         queued (in this client) for the next C{get_events}.
 
-        @raise exsim.errors.WrongState: after C{timeout} seconds.
+        @raise exsim.errors.Timeout: after C{timeout} seconds.
         """
         if self._client is None:
             raise ServerGone("this connection is closed")

@@ -18,6 +18,7 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 
 from twisted.cred.error import UnauthorizedLogin
@@ -113,7 +114,7 @@ def main(argv=None, stdout=None, stderr=None, environ=None, stdin=None):
             if len(options.arguments) != 1:
                 stderr.write("exsimctl: help takes one operation name\n")
                 return 2
-            stdout.write(connection.call("describe", options.arguments[0]) + "\n")
+            stdout.write(plainText(connection.call("describe", options.arguments[0])) + "\n")
             return 0
         result = connection.call(options.operation, *options.arguments, **keywords)
     except ExsimError as e:
@@ -121,9 +122,47 @@ def main(argv=None, stdout=None, stderr=None, environ=None, stdin=None):
         return 1
     finally:
         connection.close()
-    if result is not None:
-        stdout.write(json.dumps(result, indent=2, sort_keys=False) + "\n")
+    # Every result is JSON, None too ("null"): a script can tell success
+    # from silence.
+    stdout.write(json.dumps(result, indent=2, sort_keys=False) + "\n")
     return 0
+
+
+_MARKUP = re.compile(r"[CLIBMEU]\{([^{}]*)\}")
+_FIELDS = {"param": "", "keyword": "", "return": "Returns", "raise": "Raises"}
+
+
+def plainText(doc):
+    """
+    An operation's epytext documentation as plain text for a terminal:
+    C{C{x}}, C{L{x}} and the like become C{x}; C{@param name: text}
+    becomes C{name: text}, C{@return: text} C{Returns: text}, C{@raise E:
+    text} C{Raises E: text}; C{@type} and C{@rtype} lines are dropped.
+    """
+    previous = None
+    while previous != doc:
+        previous, doc = doc, _MARKUP.sub(lambda m: m.group(1).split("<")[0].strip(), doc)
+    lines = []
+    skipping = False
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("@"):
+            field, _, text = stripped[1:].partition(":")
+            kind, _, name = field.partition(" ")
+            skipping = kind in ("type", "rtype", "ivar", "cvar", "var")
+            if skipping:
+                continue
+            label = _FIELDS.get(kind, kind.capitalize())
+            if kind in ("param", "keyword"):
+                line = "  %s: %s" % (name, text.strip())
+            else:
+                line = "%s%s: %s" % (label, " " + name if name else "", text.strip())
+        elif skipping and stripped and line[:1].isspace():
+            continue
+        else:
+            skipping = False
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def run():

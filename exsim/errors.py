@@ -53,6 +53,13 @@ class WrongState(ExsimError):
     """
 
 
+class Timeout(ExsimError, TimeoutError):
+    """
+    What was awaited did not come in time: an event (C{wait_for_event}),
+    or the simulator's answer to a call.
+    """
+
+
 class ConfigError(ExsimError):
     """
     A configuration file is wrong; the message names the file and the line.

@@ -17,7 +17,7 @@ from twisted.trial import unittest
 import exsim
 from exsim import client, registry
 from exsim.engine.behaviours import AutoReject
-from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
+from exsim.errors import BadValue, DuplicateName, Timeout, UnknownName
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -179,7 +179,7 @@ class CreateServerTests(unittest.TestCase):
         first = self.server.get_events(1)
         self.assertEqual(len(first), 1)
         self.assertRaises(
-            WrongState, self.server.wait_for_event, "added", timeout=0.1, side="sell"
+            Timeout, self.server.wait_for_event, "added", timeout=0.1, side="sell"
         )
         # What the wait saw stays queued.
         later = self.server.get_events()
@@ -220,7 +220,7 @@ class AsyncClientTests(unittest.TestCase):
             events = yield control.get_events(1)
             self.assertEqual([e["type"] for e in events], ["accepted"])
             yield self.assertFailure(
-                control.wait_for_event("trade", timeout=0.1), WrongState
+                control.wait_for_event("trade", timeout=0.1), Timeout
             )
         finally:
             yield control.disconnect()

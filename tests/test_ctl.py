@@ -36,8 +36,9 @@ class ExsimctlTests(unittest.TestCase):
         code, out, err = self.ctl(
             "create_order", "o1", "AAPL", "-k", "side=buy", "-k", "price=10.5", "-k", "quantity=3"
         )
-        self.assertEqual((code, out, err), (0, "", ""))
-        self.assertEqual(self.ctl("submit_order", "o1")[0], 0)
+        # Results are JSON, None too.
+        self.assertEqual((code, out, err), (0, "null\n", ""))
+        self.assertEqual(self.ctl("submit_order", "o1")[:2], (0, "null\n"))
         code, out, err = self.ctl("get_book", "AAPL", "1")
         self.assertEqual(code, 0, err)
         self.assertEqual(json.loads(out)["bids"], [["10.50", 3, 1]])
@@ -92,3 +93,28 @@ class ExsimctlTests(unittest.TestCase):
         )
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertEqual(json.loads(result.stdout)["symbol"], "AAPL")
+
+
+    def test_helpIsPlainText(self):
+        """
+        help shows an operation's documentation without epytext markup.
+        """
+        code, out, err = self.ctl("help", "create_order")
+        self.assertEqual(code, 0, err)
+        self.assertTrue(out.startswith("create_order(order_id, book_name, **properties)"), out)
+        self.assertIn("properties\nas set_order_property", out)
+        for markup in ("C{", "L{", "@param", "@return"):
+            self.assertNotIn(markup, out)
+
+
+class PlainTextTests(unittest.TestCase):
+    def test_fields(self):
+        text = ctl.plainText(
+            "get_book(name)\nA C{depth} snapshot of L{the book<exsim.Book>}.\n\n"
+            "@param name: a book's name\n@type name: C{str}\n"
+            "@return: {\"bids\": ...}\n@raise UnknownName: if\n    there is none"
+        )
+        self.assertEqual(text, (
+            "get_book(name)\nA depth snapshot of the book.\n\n  name: a book's name\n"
+            "Returns: {\"bids\": ...}\nRaises UnknownName: if\n    there is none"
+        ))
