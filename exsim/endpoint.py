@@ -6,7 +6,7 @@ engine.
 
 from twisted.application import service
 from twisted.internet import defer
-from twisted.internet.interfaces import IProtocolFactory
+from twisted.internet.interfaces import ILoggingContext, IProtocolFactory
 from twisted.logger import Logger
 from twisted.python.components import registerAdapter
 from zope.interface import implementer
@@ -53,7 +53,7 @@ registerAdapter(PlainFactory, IProtocolFactory, IEndpointFactory)
 COMMON_PROPERTIES = ("listen", "users", "max_connections")
 
 
-@implementer(IProtocolFactory)
+@implementer(IProtocolFactory, ILoggingContext)
 class ConnectionLimit:
     """
     What an endpoint listens with: its factory, counting open connections
@@ -70,6 +70,15 @@ class ConnectionLimit:
         self.endpoint = endpoint
         self.factory = factory
         self.open = 0
+        # Twisted would log "Starting factory <repr>" for each.
+        if hasattr(factory, "noisy"):
+            factory.noisy = False
+
+    def logPrefix(self):
+        """
+        How Twisted names the listener in its port lines.
+        """
+        return "%s (%s)" % (self.endpoint.name, self.endpoint.protocolName)
 
     def doStart(self):
         self.factory.doStart()
@@ -280,20 +289,11 @@ class Endpoint(service.Service):
 
         def listening(port):
             self.port = port
-            address = port.getHost()
-            self.log.info(
-                "endpoint {name} ({protocol}) listening on {host}:{port}",
-                name=self.name,
-                protocol=self.protocolName,
-                host=getattr(address, "host", "?"),
-                port=getattr(address, "port", "?"),
-            )
-            if allInterfaces(self.properties["listen"]):
-                self.log.warn(
-                    "endpoint {name} listens on all interfaces ({listen}): anyone who can "
-                    "reach this machine can connect; add :interface=127.0.0.1 to listen on "
-                    "loopback only", name=self.name, listen=self.properties["listen"],
-                )
+            # Configured endpoints listen before the simulator starts (so
+            # that a taken port is a configuration error): the simulator
+            # announces them once it runs, after twistd's start-up lines.
+            if self.simulator is None or getattr(self.simulator, "running", True):
+                self.announce()
             return port
 
         def failed(f):
@@ -305,6 +305,26 @@ class Endpoint(service.Service):
             )
 
         return d.addCallbacks(listening, failed)
+
+    def announce(self):
+        """
+        Log where this endpoint listens (one line); warn when it listens on
+        every interface.
+        """
+        address = self.port.getHost()
+        self.log.info(
+            "{name} ({protocol}) listening on {host}:{port}",
+            name=self.name,
+            protocol=self.protocolName,
+            host=getattr(address, "host", "?"),
+            port=getattr(address, "port", "?"),
+        )
+        if allInterfaces(self.properties["listen"]):
+            self.log.warn(
+                "endpoint {name} listens on all interfaces ({listen}): anyone who can "
+                "reach this machine can connect; add :interface=127.0.0.1 to listen on "
+                "loopback only", name=self.name, listen=self.properties["listen"],
+            )
 
     def address(self):
         """

@@ -94,16 +94,33 @@ class Simulator(service.MultiService):
             from exsim import gcpolicy
 
             self._gcCall = gcpolicy.install(self.reactor)
-        running = lambda: self.log.info(
-            "exsim running: engines {engines}, endpoints {endpoints}",
-            engines=sorted(self.engines),
-            endpoints=sorted(self.endpoints),
-        )
+        running = self._announce
         whenRunning = getattr(self.reactor, "callWhenRunning", None)
         if whenRunning is None:
             running()
         else:
             whenRunning(running)
+
+    def _announce(self):
+        """
+        Once running: where each configured endpoint listens, one line each,
+        then a summary; a warning when nothing is configured.
+        """
+        for name in sorted(self.endpoints):
+            endpoint = self.endpoints[name]
+            if endpoint.listening:
+                endpoint.announce()
+        control = self.namedServices.get("control")
+        if not self.engines and not self.endpoints and control is None:
+            self.log.warn(
+                "nothing is configured: no engine, no endpoint, no management service "
+                "(etc/sim.ini is a documented example)"
+            )
+        self.log.info(
+            "exsim running: engines {engines}; endpoints {endpoints}",
+            engines=", ".join(sorted(self.engines)) or "none",
+            endpoints=", ".join(sorted(self.endpoints)) or "none",
+        )
 
     def stopService(self):
         from exsim.engine.activity import stopAll

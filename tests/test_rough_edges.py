@@ -157,3 +157,56 @@ class PidFileTests(unittest.TestCase):
         options, path = self.options(process.pid)
         options.parseOptions([])
         self.assertTrue(options["sections"])
+
+
+class StartupLogTests(unittest.TestCase):
+    """
+    Start-up lines: each configured endpoint's address as one line once
+    the simulator runs (not before twistd's own start-up lines), no object
+    reprs; a warning when nothing is configured.
+    """
+
+    def setUp(self):
+        from twisted.internet.testing import MemoryReactorClock
+        from twisted.logger import globalLogPublisher
+
+        self.reactor = MemoryReactorClock()
+        self.events = []
+        globalLogPublisher.addObserver(self.events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, self.events.append)
+
+    def texts(self):
+        from twisted.logger import formatEvent
+
+        return [formatEvent(e) for e in self.events]
+
+    def test_endpointsAfterStart(self):
+        simulator = Simulator(self.reactor)
+        text = (
+            "[engine:e1]\n[endpoint:fix1]\nengine = e1\nprotocol = fix\n"
+            "[endpoint:ouch1]\nengine = e1\nprotocol = ouch\n"
+        )
+        config.apply(config.parse(text, "sim.ini"), simulator)
+        self.assertEqual([t for t in self.texts() if "listening" in t], [])
+        simulator.startService()
+        self.addCleanup(simulator.stopService)
+        self.reactor.run()
+        lines = [t for t in self.texts() if "listening on" in t or "running" in t]
+        self.assertEqual(len(lines), 3, lines)
+        self.assertTrue(lines[0].startswith("fix1 (fix) listening on "), lines)
+        self.assertTrue(lines[1].startswith("ouch1 (ouch) listening on "), lines)
+        self.assertEqual(lines[2], "exsim running: engines e1; endpoints fix1, ouch1")
+        self.assertFalse([t for t in self.texts() if " object at 0x" in t])
+        limit = simulator.endpoint("fix1").limit
+        self.assertEqual((limit.logPrefix(), limit.factory.noisy), ("fix1 (fix)", False))
+
+    def test_nothingConfigured(self):
+        simulator = Simulator(self.reactor)
+        config.apply(config.parse("# nothing\n", "sim.ini"), simulator)
+        simulator.startService()
+        self.addCleanup(simulator.stopService)
+        self.reactor.run()
+        self.assertIn(
+            "nothing is configured: no engine, no endpoint, no management service "
+            "(etc/sim.ini is a documented example)", self.texts(),
+        )

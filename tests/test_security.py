@@ -225,6 +225,8 @@ class ListenerWarningTests(unittest.TestCase):
         An endpoint listening on every interface is a warning naming it
         and saying how to bind to loopback; one on 127.0.0.1 is not.
         """
+        self.simulator.startService()
+        self.addCleanup(self.simulator.stopService)
         self.simulator.create_endpoint("open", "e1", "fix", listen="tcp:18801")
         self.simulator.create_endpoint("closed", "e1", "fix", listen="tcp:18802:interface=127.0.0.1")
         warnings = self.log.texts(level=_warn())

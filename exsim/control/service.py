@@ -141,6 +141,11 @@ class ControlFactory(pb.PBServerFactory):
 
     protocol = ControlBroker
     log = Logger()
+    # No "Starting factory <repr>" lines.
+    noisy = False
+
+    def logPrefix(self):
+        return "management service"
 
     def __init__(self, root, reactor=None, loginTimeout=DEFAULT_LOGIN_TIMEOUT,
                  maxConnections=DEFAULT_MAX_CONNECTIONS):
