@@ -10,7 +10,10 @@ Prints, as the median of --runs runs:
    random live orders, 10% aggressive crossing orders;
  - peak RSS with N resting orders;
  - the worst single-operation time of a mixed flow while the book holds N
-   resting orders.
+   resting orders;
+ - mixed ops/s of the reference engine (exsim/engine/reference.py, plain
+   and unoptimised) on the same flow, of --reference-orders operations
+   (it is many times slower): the figure beside the fast engine's.
 Events are delivered to a listener that counts them.
 """
 
@@ -31,6 +34,7 @@ from heapq import heappop, heappush  # noqa: E402
 
 from exsim import gcpolicy  # noqa: E402
 from exsim.engine.matching import MatchingEngine  # noqa: E402
+from exsim.engine.reference import ReferenceEngine  # noqa: E402
 from exsim.model import Instrument, Order, Side  # noqa: E402
 
 #: CPU time of this process: on a shared machine, other processes' load
@@ -51,8 +55,8 @@ class Counter:
         self.count += len(events)
 
 
-def makeEngine():
-    engine = MatchingEngine("bench")
+def makeEngine(engineClass=MatchingEngine):
+    engine = engineClass("bench")
     engine.addBook(Instrument("BENCH", tickSize=TICK))
     counter = Counter()
     engine.subscribe(counter)
@@ -168,16 +172,16 @@ def runMixed(engine, ops, timeEach=False):
     return worst
 
 
-def mixed(n, seed):
+def mixed(n, seed, engineClass=MatchingEngine):
     rng = random.Random(seed)
-    engine, counter = makeEngine()
+    engine, counter = makeEngine(engineClass)
     ops = mixedOps(n, rng, 1)
     gc.collect()
     t0 = CLOCK()
     runMixed(engine, ops)
     t1 = CLOCK()
     engine.books["BENCH"].validateInternalState()
-    return n / (t1 - t0), counter.count
+    return n / (t1 - t0), counter.count, engine.books["BENCH"].volume
 
 
 class BareBook:
@@ -287,7 +291,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=1000000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", choices=["adds", "mixed", "worst", "bare", "rss-child"], default=None)
+    parser.add_argument(
+        "--reference-orders", type=int, default=None,
+        help="operations of the reference engine's mixed flow (default: --orders, at most 200000)",
+    )
+    parser.add_argument(
+        "--only", choices=["adds", "mixed", "worst", "bare", "reference", "rss-child"], default=None
+    )
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.orders
@@ -314,6 +324,14 @@ def main():
         results = [mixed(n, seed) for seed in range(args.runs)]
         print("mixed:   %10.0f ops/s (%d events per run delivered)" % (
             statistics.median(r[0] for r in results), results[0][1]))
+    if args.only in (None, "reference"):
+        count = args.reference_orders or min(n, 200000)
+        results = [mixed(count, seed, ReferenceEngine) for seed in range(args.runs)]
+        # The same flow traded the same quantity on the fast engine.
+        fast = mixed(count, 0)
+        assert fast[1:] == results[0][1:], (fast, results[0])
+        print("mixed on the reference engine (%d ops): %10.0f ops/s" % (
+            count, statistics.median(r[0] for r in results)))
     if args.only in (None, "bare"):
         bare = statistics.median(bareMixed(n, seed) for seed in range(args.runs))
         print("mixed on a bare price-time book (no events, no checks): %10.0f ops/s" % bare)
