@@ -1017,7 +1017,7 @@ class OrderIndexTests(FastEngineTestCase):
         orders all finished retires, and the live count stays exact,
         whether the rejected id opens a chunk or not.
         """
-        from exsim.engine.matching import CHUNK
+        from exsim.engine.orderindex import CHUNK
 
         engine = self.engine
         orders = []
@@ -1046,7 +1046,7 @@ class OrderIndexTests(FastEngineTestCase):
         Live orders are found by id whether their chunk of ids is kept or
         retired to the overflow dict after most of it finished.
         """
-        from exsim.engine.matching import CHUNK
+        from exsim.engine.orderindex import CHUNK
 
         orders = [
             self.engine.submitNew(limit("s1", "o%d" % i, "buy", 1, "10")) for i in range(3 * CHUNK)
@@ -1084,12 +1084,12 @@ class FinishedIdsTests(FastEngineTestCase):
         later new orders, then usable again; a live order's id is never
         forgotten, whatever its age; the ids kept stay bounded.
         """
-        from exsim.engine import matching
+        from exsim.engine import orderindex
 
-        self.patch(matching, "ID_GENERATION", 4)
+        self.patch(orderindex, "ID_GENERATION", 4)
         # A copy of live orders' ids to a new generation takes two steps:
         # one slice of the order id index, then the (empty) overflow.
-        self.patch(matching, "CHUNK_SLICE", matching.CHUNK)
+        self.patch(orderindex, "CHUNK_SLICE", orderindex.CHUNK)
         live = [self.submit(limit("s1", "live0", "buy", 1, "10"))]
         finished = []
         for i in range(200):
@@ -1134,13 +1134,13 @@ class FinishedIdsTests(FastEngineTestCase):
         index a slice at a time, retired chunks (the overflow dict)
         included, even when chunks retire while it runs.
         """
-        from exsim.engine import matching
+        from exsim.engine import orderindex
 
-        self.patch(matching, "ID_GENERATION", 64)
+        self.patch(orderindex, "ID_GENERATION", 64)
         engine = self.engine
         live = {}
         n = 0
-        for i in range(3 * matching.CHUNK + 100):
+        for i in range(3 * orderindex.CHUNK + 100):
             order = engine.submitNew(limit("s1", "o%d" % i, "buy", 1, "10"))
             # Another owner's orders, in the same chunks.
             other = engine.submitNew(limit("s2", "p%d" % i, "buy", 1, "10"))
@@ -1174,9 +1174,9 @@ class FinishedIdsTests(FastEngineTestCase):
         would free little: the generation grows instead of carrying them
         all over.
         """
-        from exsim.engine import matching
+        from exsim.engine import orderindex
 
-        self.patch(matching, "ID_GENERATION", 4)
+        self.patch(orderindex, "ID_GENERATION", 4)
         orders = [self.submit(limit("s1", "r%d" % i, "buy", 1, "10")) for i in range(20)]
         record = self.engine._owners["s1"]
         self.assertEqual(len(record.ids), 20)

@@ -18,6 +18,14 @@ from exsim.engine.book import Book
 from exsim.engine.delivery import Failures
 from exsim.engine.limits import PROPERTIES as LIMIT_PROPERTIES
 from exsim.engine.limits import Carriers, parseQuantityBound
+from exsim.engine.orderindex import (
+    CHUNK,
+    CHUNK_BITS,
+    CHUNK_MASK,
+    SPARSE,
+    ClientIds,
+    OrderIndex,
+)
 from exsim.engine.events import (
     Accepted,
     Added,
@@ -70,59 +78,8 @@ USER_CANCEL = CancelReason.USER
 
 MODES = ("auto", "managed")
 
-CHUNK_BITS = 12
-CHUNK = 1 << CHUNK_BITS
-CHUNK_MASK = CHUNK - 1
-#: A complete chunk with fewer live orders than this is retired (its
-#: survivors move to a dict).  At this many, a chunk (8 bytes an id) and
-#: the dict (about 45 bytes an order) take about the same memory.
-SPARSE = CHUNK // 8
 #: How many terms L{MatchingEngine._knownTerms} keeps at most.
 KNOWN_TERMS = 10000
-#: How many order ids of the index one step of a client order id copy
-#: reads (see L{_Owner}).
-CHUNK_SLICE = 256
-
-
-class _Owner:
-    """
-    The client order ids of one owner, live and finished alike, each mapped
-    to its order id: C{ids} (the current generation) and C{old} (the one
-    before).  An id maps to a live order when the order id is live and the
-    order still has that client order id (a replace gives it a new one).
-
-    So a new order costs one lookup (and one in C{old}), and an order that
-    finishes costs none: the order id index alone says it is gone.
-
-    When C{ids} reaches C{limit} entries, it becomes C{old} and a new
-    generation starts, and the one before is dropped.  Orders from C{start}
-    on came in the current generation, so their ids are in C{ids}; the ids
-    of older orders still live are first copied to C{ids} (C{copy}: a
-    slice of the order id index per new order, so that no single order
-    pays for it), as late as possible, when few of them are left: no live
-    order is ever forgotten.  While at least half the ids could belong to
-    live orders (the engine's), a generation grows instead (a new one would
-    free little): an owner keeps at most about two generations, each at
-    most L{ID_GENERATION} or twice the engine's live orders.
-    """
-
-    __slots__ = ("ids", "old", "start", "copy", "limit")
-
-    def __init__(self):
-        self.ids = {}
-        self.old = {}
-        self.start = 0
-        self.copy = None
-        self.limit = ID_GENERATION
-
-
-def _byOrderId(order):
-    return order.orderId
-
-#: The size of a generation of client order ids, per owner: a client order
-#: id is a duplicate (and too late to cancel) for at least this many later
-#: new orders of its owner, and until the end of the day.
-ID_GENERATION = 500000
 
 
 @implementer(IEngine)
@@ -150,14 +107,12 @@ class MatchingEngine:
         # While a command, a batch or a delivery runs, events wait: they
         # go out together when it ends.
         self._busy = False
-        # Live orders by order id: chunks of CHUNK consecutive ids (8 bytes
-        # an order, where a dict takes about 40), and a dict for the few
-        # survivors of chunks that have mostly emptied.  A chunk's last
-        # item counts its ids gone (finished orders, and ids never used:
-        # rejected orders), so that a new order need not count itself.
-        self._chunks = {}
-        self._newestChunk = None
-        self._overflow = {}
+        # Live orders by order id (see OrderIndex); the hot paths read its
+        # two dicts, which it never replaces, through these names.
+        self._index = OrderIndex()
+        self._chunks = self._index.chunks
+        self._overflow = self._index.overflow
+        # {owner: ClientIds}
         self._owners = {}
         # {terms: (book, owner's record, time in force)} of valid limit
         # DAY, GTC and IOC orders' terms (see Order.terms): what the hot
@@ -385,32 +340,22 @@ class MatchingEngine:
                 orderId = int(orderId)
             except (TypeError, ValueError):
                 return None
-        chunk = self._chunks.get(orderId >> CHUNK_BITS)
-        if chunk is not None:
-            return chunk[orderId & CHUNK_MASK]
-        return self._overflow.get(orderId)
+        return self._index.get(orderId)
 
     def findOrder(self, owner, clOrdId):
         record = self._owners.get(owner)
         if record is None:
             return None
-        orderId = record.ids.get(clOrdId)
+        orderId = record.orderIdOf(clOrdId)
         if orderId is None:
-            orderId = record.old.get(clOrdId)
-            if orderId is None:
-                return None
-        order = self.getOrder(orderId)
+            return None
+        order = self._index.get(orderId)
         if order is not None and order.clOrdId == clOrdId:
             return order
         return None
 
     def liveOrders(self):
-        result = []
-        for chunk in list(self._chunks.values()):
-            result.extend(o for o in chunk[:CHUNK] if o is not None)
-        result.extend(self._overflow.values())
-        result.sort(key=_byOrderId)
-        return result
+        return self._index.live()
 
     def _wasUsed(self, owner, clOrdId):
         """
@@ -418,114 +363,26 @@ class MatchingEngine:
         one) within the remembered generations.
         """
         record = self._owners.get(owner)
-        return record is not None and (clOrdId in record.ids or clOrdId in record.old)
+        return record is not None and record.used(clOrdId)
 
     def liveCount(self):
         """
         The number of live orders.
         """
-        newest = self._nextOrderId >> CHUNK_BITS
-        used = self._nextOrderId & CHUNK_MASK
-        return sum(
-            (used if key == newest else CHUNK) - chunk[CHUNK]
-            for key, chunk in self._chunks.items()
-        ) + len(self._overflow)
-
-    def _maintainIds(self, owner, record):
-        """
-        C{record.ids} reached C{record.limit}: copy the next few live
-        orders' ids to it, or start a new generation.
-        """
-        copy = record.copy
-        if copy is None:
-            ids = record.ids
-            if 2 * self.liveCount() >= len(ids):
-                # Mostly live orders' ids (which a new generation would
-                # have to copy): this generation grows instead.
-                record.limit = len(ids) + ID_GENERATION // 2
-                return
-            if record.start:
-                # Every new order takes a step until the copy is done.
-                record.copy = self._liveOrdersOf(owner, record.start)
-                record.limit = 0
-                return
-        else:
-            orders = next(copy, None)
-            if orders is not None:
-                ids = record.ids
-                for order in orders:
-                    ids[order.clOrdId] = order.orderId
-                return
-            record.copy = None
-        record.old = record.ids
-        record.ids = {}
-        record.start = self._nextOrderId
-        record.limit = ID_GENERATION
-
-    def _liveOrdersOf(self, owner, end):
-        """
-        Yield lists of C{owner}'s live orders with ids below C{end}, at
-        most L{CHUNK_SLICE} order ids' worth at a time (a live order may
-        come twice).
-        """
-        chunks = self._chunks
-        for key in sorted(chunks):
-            if key > end >> CHUNK_BITS:
-                break
-            chunk = chunks.get(key)
-            if chunk is None:
-                # Retired meanwhile: its orders are in the overflow dict,
-                # read last.
-                continue
-            for start in range(0, CHUNK, CHUNK_SLICE):
-                yield [
-                    order
-                    for order in chunk[start:start + CHUNK_SLICE]
-                    if order is not None and order.terms[T_OWNER] == owner
-                ]
-        overflow = list(self._overflow.values())
-        for start in range(0, len(overflow), CHUNK_SLICE):
-            yield [
-                order
-                for order in overflow[start:start + CHUNK_SLICE]
-                if order.terms[T_OWNER] == owner
-            ]
+        return self._index.count(self._nextOrderId)
 
     def _finish(self, order, orderId=None):
         """
         Forget a finished order: take it out of the order id index (its
-        client order id stays known, see L{_Owner}).  C{orderId}, if
+        client order id stays known, see L{ClientIds}).  C{orderId}, if
         given, is its order id: an int the caller holds already is read
         faster than the order's own (on a cancel of a random old order, one
         object fewer to fetch from memory).
         """
         if orderId is None:
             orderId = order.orderId
-        chunk = self._chunks.get(orderId >> CHUNK_BITS)
-        if chunk is None:
-            if self._overflow.pop(orderId, None) is None:
-                return
-        else:
-            index = orderId & CHUNK_MASK
-            if chunk[index] is None:
-                return
-            chunk[index] = None
-            gone = chunk[CHUNK] = chunk[CHUNK] + 1
-            if gone > CHUNK - SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
-                self._retire(orderId >> CHUNK_BITS)
-        if self._pending:
+        if self._index.remove(orderId, self._nextOrderId) and self._pending:
             self._pending.pop(orderId, None)
-
-    def _retire(self, key):
-        """
-        A chunk of order ids has few live orders left: move them to the
-        overflow dict and free the chunk (at most SPARSE moves).
-        """
-        chunk = self._chunks.pop(key)
-        overflow = self._overflow
-        for order in chunk[:CHUNK]:
-            if order is not None:
-                overflow[order.orderId] = order
 
     def _locate(self, owner, origClOrdId, orderId):
         """
@@ -589,18 +446,13 @@ class MatchingEngine:
                 reason, text = reason
                 order.status = REJECTED
                 order.leavesQty = 0
-                # Its order id is gone at once (see _chunks).  If it was the
-                # first of a chunk, the next order's chunk is a new one:
-                # the next order looks its chunk up.
-                chunk = self._chunks.get(orderId >> CHUNK_BITS)
-                if chunk is not None:
-                    chunk[CHUNK] += 1
-                self._newestChunk = None
+                # Its order id is gone at once.
+                self._index.skip(orderId)
                 self._events.append(Rejected(order, self._execId(), reason, text))
                 self._flush()
                 return order
             if record is None:
-                record = self._owners[owner] = _Owner()
+                record = self._owners[owner] = ClientIds()
             record.ids[clOrdId] = orderId
             if known is None and terms[T_TYPE] is LIMIT and terms[T_TIF] in _SIMPLE_TIFS:
                 # Valid terms: the next order with them takes the hot path.
@@ -614,17 +466,19 @@ class MatchingEngine:
             # Not the hot path below: matchNew handles every case.
             tif = None
         if len(record.ids) >= record.limit:
-            self._maintainIds(terms[T_OWNER], record)
-        # New ids go to the newest chunk, kept at hand.
+            record.maintain(terms[T_OWNER], self._index, self._nextOrderId)
+        # OrderIndex.add, inline: new ids go to the newest chunk, kept at
+        # hand.
         index = orderId & CHUNK_MASK
-        chunk = self._newestChunk
+        orderIndex = self._index
+        chunk = orderIndex.newest
         if chunk is None or not index:
             chunk = self._chunks.get(orderId >> CHUNK_BITS)
             if chunk is None:
                 # The ids before this one in the chunk are gone already
                 # (rejected, or 0, which is never used).
                 chunk = self._chunks[orderId >> CHUNK_BITS] = [None] * CHUNK + [index]
-            self._newestChunk = chunk
+            orderIndex.newest = chunk
         chunk[index] = order
         events = self._events
         if self._managed and not direct:
@@ -711,20 +565,7 @@ class MatchingEngine:
                 event.count = level.count
                 events.append(event)
         if events and not self._busy:
-            # _flush, inline; what listeners queue meanwhile goes out
-            # through _flush.
-            self._events = []
-            self._busy = True
-            try:
-                for listener in self._listenerTuple:
-                    try:
-                        listener.engineEvents(events)
-                    except Exception:
-                        self._listenerFailed(listener)
-            finally:
-                self._busy = False
-            if self._events:
-                self._flush()
+            self._flush()
         return order
 
     def _listenerFailed(self, listener):
@@ -780,7 +621,7 @@ class MatchingEngine:
     def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, direct=False):
         order = chunk = None
         if type(orderId) is int:
-            # getOrder, inline.
+            # OrderIndex.get, inline.
             chunk = self._chunks.get(orderId >> CHUNK_BITS)
             if chunk is not None:
                 order = chunk[orderId & CHUNK_MASK]
@@ -843,10 +684,11 @@ class MatchingEngine:
             event.leavesQty = 0
             event.notional = order.notional
             events.append(event)
+            # OrderIndex.remove, inline.
             chunk[orderId & CHUNK_MASK] = None
             gone = chunk[CHUNK] = chunk[CHUNK] + 1
             if gone > CHUNK - SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
-                self._retire(orderId >> CHUNK_BITS)
+                self._index.retire(orderId >> CHUNK_BITS)
             # (Not pending: checked above.)
         elif direct or not self._managed:
             # Found by its int order id: pass the caller's int on (the
@@ -856,20 +698,7 @@ class MatchingEngine:
             self._hold(order, "cancel", clOrdId, None, None)
         events = self._events
         if events and not self._busy:
-            # _flush, inline; what listeners queue meanwhile goes out
-            # through _flush.
-            self._events = []
-            self._busy = True
-            try:
-                for listener in self._listenerTuple:
-                    try:
-                        listener.engineEvents(events)
-                    except Exception:
-                        self._listenerFailed(listener)
-            finally:
-                self._busy = False
-            if self._events:
-                self._flush()
+            self._flush()
 
     def submitReplace(
         self, owner, clOrdId, origClOrdId=None, orderId=None, price=None,
@@ -1372,7 +1201,7 @@ class MatchingEngine:
         for owner, clOrdId, orderId in usedIds:
             record = owners.get(owner)
             if record is None:
-                record = owners[owner] = _Owner()
+                record = owners[owner] = ClientIds()
             record.ids.setdefault(clOrdId, orderId)
         keys = set()
         touched = {}
@@ -1380,15 +1209,10 @@ class MatchingEngine:
             for order in orders:
                 book = self.getBook(order.symbol)
                 orderId = order.orderId
-                key = orderId >> CHUNK_BITS
-                chunk = self._chunks.get(key)
-                if chunk is None:
-                    chunk = self._chunks[key] = [None] * CHUNK + [0]
-                chunk[orderId & CHUNK_MASK] = order
-                keys.add(key)
+                keys.add(self._index.put(order))
                 record = owners.get(order.owner)
                 if record is None:
-                    record = owners[order.owner] = _Owner()
+                    record = owners[order.owner] = ClientIds()
                 record.ids[order.clOrdId] = orderId
                 if order.timeInForce is GTD and order.expireTime is not None:
                     self._scheduleExpiry(order)
@@ -1400,14 +1224,7 @@ class MatchingEngine:
                     touched[(book.symbol, order.isBuy, level.price)] = level
             for (symbol, isBuy, price), level in sorted(touched.items(), key=lambda i: i[0][:2]):
                 self._events.append(BookChanged(symbol, isBuy, price, level.quantity, level.count))
-            # Each chunk counts its ids gone: those below the next id that
-            # no live order holds.
-            newest = self._nextOrderId >> CHUNK_BITS
-            for key in keys:
-                chunk = self._chunks[key]
-                used = CHUNK if key < newest else self._nextOrderId & CHUNK_MASK
-                chunk[CHUNK] = used - sum(1 for o in chunk[:CHUNK] if o is not None)
-            self._newestChunk = None
+            self._index.recount(keys, self._nextOrderId)
             self._knownTerms.clear()
 
     def _takePending(self, orderId, kind):
@@ -1548,7 +1365,7 @@ class MatchingEngine:
         # Forget finished orders' ids; keep the survivors'.
         owners = self._owners
         for owner in list(owners):
-            owners[owner] = _Owner()
+            owners[owner] = ClientIds()
         self._knownTerms.clear()
         for order in self.liveOrders():
             owners[order.owner].ids[order.clOrdId] = order.orderId

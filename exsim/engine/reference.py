@@ -15,7 +15,7 @@ here and in the fast engine together.
 One difference is deliberate: a client order id is remembered for the
 whole trading day here, where the fast engine keeps bounded generations of
 them (a finished id is a duplicate for at least
-L{exsim.engine.matching.ID_GENERATION} later new orders of its owner).
+L{exsim.engine.orderindex.ID_GENERATION} later new orders of its owner).
 """
 
 from contextlib import contextmanager
