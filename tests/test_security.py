@@ -338,3 +338,71 @@ class FixCredentialsTests(unittest.TestCase):
         bob.logon()
         alice.logout()
         bob.logout()
+
+
+class ControlPortSocketTests(unittest.TestCase):
+    """
+    The management service on real sockets: idle connections beyond
+    max_connections do not keep a user out, junk is dropped after
+    login_timeout.
+    """
+
+    def test_idleConnectionsDoNotBlockLogin(self):
+        """
+        100 idle connections (the limit is 64): a legitimate login still
+        succeeds at once.
+        """
+        import socket
+        import time
+
+        from exsim.client import API
+
+        server = startServer(self)
+        idle = []
+        try:
+            for _ in range(100):
+                idle.append(socket.create_connection(server.address, timeout=5))
+            start = time.monotonic()
+            with API(timeout=10).connect(server.endpoint, server.user, server.password) as c:
+                c.create_engine("e1")
+            self.assertLess(time.monotonic() - start, 5)
+            server.create_book("AAPL", "e1", "AAPL")  # e1 exists: the login worked
+        finally:
+            for s in idle:
+                s.close()
+
+    def test_junkDroppedAfterLoginTimeout(self):
+        """
+        A connection sending text that is not a login is dropped when
+        login_timeout runs out.
+        """
+        from twisted.internet import defer, protocol, reactor
+        from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+
+        simulator = Simulator(reactor)
+        control = ControlService(simulator, UsersChecker({"a": "b"}), "tcp:0:interface=127.0.0.1",
+                                 reactor=reactor, loginTimeout=0.3)
+        d = control.startListening()
+
+        class Junk(protocol.Protocol):
+            def __init__(self):
+                self.lost = defer.Deferred()
+
+            def connectionMade(self):
+                self.transport.write(b"hello there\r\n")
+
+            def connectionLost(self, reason):
+                self.lost.callback(reactor.seconds())
+
+        junk = Junk()
+
+        def listening(port):
+            self.addCleanup(control.stopService)
+            ep = TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port)
+            return connectProtocol(ep, junk)
+
+        def connected(_):
+            started = reactor.seconds()
+            return junk.lost.addCallback(lambda at: self.assertTrue(0.2 <= at - started < 5))
+
+        return d.addCallback(listening).addCallback(connected)
