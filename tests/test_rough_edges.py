@@ -210,3 +210,43 @@ class StartupLogTests(unittest.TestCase):
             "nothing is configured: no engine, no endpoint, no management service "
             "(etc/sim.ini is a documented example)", self.texts(),
         )
+
+
+class ExtrasTests(unittest.TestCase):
+    """
+    Installing for use and for development (setup.cfg): ``exsim[pytest]``
+    brings what the pytest fixtures need, the ``test`` extra what exsim's
+    own suite needs; TLS and simplefix (exsim.testing) come with exsim.
+    """
+
+    def setUp(self):
+        import configparser
+        import os
+
+        parser = configparser.ConfigParser()
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        parser.read(os.path.join(root, "setup.cfg"))
+        self.options = parser
+
+    def requirements(self, section, key):
+        return [line.split()[0].split(">")[0].split("=")[0].split("<")[0]
+                for line in self.options.get(section, key).splitlines() if line.strip()]
+
+    def test_extras(self):
+        self.assertEqual(self.requirements("options.extras_require", "pytest"), ["pytest"])
+        test = self.requirements("options.extras_require", "test")
+        for name in ("pytest", "hypothesis", "quickfix-tls"):
+            self.assertIn(name, test)
+        install = self.requirements("options", "install_requires")
+        self.assertIn("twisted[tls]", install)
+        self.assertIn("simplefix", install)
+
+    def test_fixtureImports(self):
+        """
+        The plugin and the clients its fixtures use import with what the
+        pytest extra and install_requires bring.
+        """
+        import importlib
+
+        for module in ("exsim.pytest_plugin", "exsim.testing", "OpenSSL", "simplefix"):
+            importlib.import_module(module)
