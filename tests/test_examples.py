@@ -52,30 +52,38 @@ class SharedSimulatorTests(unittest.TestCase):
         self.assertFalse(seen[0].running)
 
 
+def runPytest(testCase, path, passed=b"2 passed"):
+    """
+    Run pytest on C{path} in a child process with exactly the exsim plugin
+    loaded; check it passed.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([ROOT] + sys.path)
+    # Load exactly our plugin, whatever else is installed.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    d = utils.getProcessOutputAndValue(
+        sys.executable,
+        ["-m", "pytest", "-q", "-p", "exsim.pytest_plugin", "-p", "no:cacheprovider",
+         os.path.abspath(path)],
+        env=env,
+        path=ROOT,
+    )
+
+    def check(result):
+        out, err, code = result
+        testCase.assertEqual(code, 0, out + err)
+        testCase.assertIn(passed, out)
+
+    return d.addCallback(check)
+
+
 class PytestExampleTests(unittest.TestCase):
     def test_pytestExample(self):
         """
         pytest runs the pytest example, with the exsim plugin giving it the
         exsim_server fixture, and it passes.
         """
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([ROOT] + sys.path)
-        # Load exactly our plugin, whatever else is installed.
-        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        d = utils.getProcessOutputAndValue(
-            sys.executable,
-            ["-m", "pytest", "-q", "-p", "exsim.pytest_plugin", "-p", "no:cacheprovider",
-             os.path.join(EXAMPLES, "test_pytest_example.py")],
-            env=env,
-            path=ROOT,
-        )
-
-        def check(result):
-            out, err, code = result
-            self.assertEqual(code, 0, out + err)
-            self.assertIn(b"2 passed", out)
-
-        return d.addCallback(check)
+        return runPytest(self, os.path.join(EXAMPLES, "test_pytest_example.py"))
 
 
 class DocumentedCommandTests(unittest.TestCase):
@@ -133,19 +141,4 @@ class DocumentedCommandTests(unittest.TestCase):
                 "        assert exsim_fix_client.messages[0][8] == 'FIX.4.2'\n"
                 "        assert exsim_fix_client.messages[0][56] == 'ME'\n"
             )
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([ROOT] + sys.path)
-        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        d = utils.getProcessOutputAndValue(
-            sys.executable,
-            ["-m", "pytest", "-q", "-p", "exsim.pytest_plugin", "-p", "no:cacheprovider",
-             os.path.abspath(path)],
-            env=env, path=ROOT,
-        )
-
-        def check(result):
-            out, err, code = result
-            self.assertEqual(code, 0, out + err)
-            self.assertIn(b"2 passed", out)
-
-        return d.addCallback(check)
+        return runPytest(self, path)
