@@ -350,8 +350,8 @@ class IEngineAdmin(Interface):
     def restoreOrders(orders, usedIds=(), nextIds=(0, 0, 0)):
         """
         Put back what an engine journal recorded: live C{orders} (resting
-        ones in time priority first; they rest again, with C{Added} and
-        C{BookChanged} events), the client order ids used (C{usedIds}:
+        ones, C{order.resting} true, in time priority first; they rest
+        again, with C{Added} and C{BookChanged} events), the client order ids used (C{usedIds}:
         (owner, client order id, order id)), and the highest (order,
         execution, trade) ids used.
         """

@@ -413,4 +413,6 @@ def orderOf(record):
         # The held request is not restored: the order is as it was.
         status = OrdStatus.PARTIALLY_FILLED if order.cumQty else OrdStatus.NEW
     order.status = status
+    # Whether it rested: the engine puts it back in the book if so.
+    order.resting = bool(record.get("r"))
     return order

@@ -12,9 +12,14 @@ from twisted.trial.unittest import TestCase
 from exsim import journal as journalModule
 from exsim.errors import BadValue
 from exsim.journal import JournalError, read
+from exsim.model import Order, OrdStatus, OrdType, Side, TimeInForce
 from exsim.service import Simulator
 from exsim.soup import itch50
 from tests import fixsession_helpers
+
+
+def _limit(owner, clOrdId, side, quantity, price):
+    return Order(owner, clOrdId, "AAPL", side, quantity, price, OrdType.LIMIT, TimeInForce.DAY)
 
 
 class Venue:
@@ -180,6 +185,28 @@ class RestartTests(TestCase):
         again = Venue(self.directory, engineClass=self.engineClass)
         self.assertEqual(again.engine.liveOrders(), [])
         again.stop()
+
+
+    def test_liveOffTheBookStaysOff(self):
+        """
+        A live order that was not resting (accepted and partly filled by a
+        behaviour, say) is restored live but not put in the book, which
+        could leave it crossed.
+        """
+        venue = Venue(self.directory, engineClass=self.engineClass)
+        engine = venue.engine
+        resting = _limit("a", "R1", Side.BUY, 10, 100000)
+        offBook = _limit("a", "R2", Side.SELL, 10, 90000)
+        offBook.orderId, resting.orderId = 7, 8
+        offBook.status = resting.status = OrdStatus.NEW
+        resting.resting, offBook.resting = True, False
+        engine.restoreOrders([resting, offBook], (), (8, 0, 0))
+        book = engine.getBook("AAPL")
+        self.assertEqual([o.clOrdId for o in book.orders()], ["R1"])
+        self.assertIs(engine.getOrder(7), offBook)
+        self.assertFalse(offBook.resting)
+        book.validateInternalState()
+        venue.stop()
 
 
 class ReferenceRestartTests(RestartTests):

@@ -1183,7 +1183,7 @@ class MatchingEngine:
         in time priority first), the client order ids their owners used
         (C{usedIds}: (owner, client order id, order id)), and the highest
         order, execution and trade ids used (C{nextIds} continue after
-        them).  Resting orders rest again: their C{Added} and the books'
+        them).  Orders whose C{resting} is true rest again: their C{Added} and the books'
         C{BookChanged} events go out in one batch, so that every feed shows
         them; order entry reports nothing.
 
@@ -1214,10 +1214,15 @@ class MatchingEngine:
                 if record is None:
                     record = owners[order.owner] = ClientIds()
                 record.ids[order.clOrdId] = orderId
-                if order.timeInForce is GTD and order.expireTime is not None:
+                if (
+                    order.timeInForce is GTD
+                    and order.expireTime is not None
+                    and order.status is not PENDING_NEW
+                ):
                     self._scheduleExpiry(order)
-                if order.status in (NEW, PARTIALLY_FILLED) and order.ordType is LIMIT and (
-                    order.leavesQty
+                wasResting, order.resting = order.resting, False
+                if wasResting and order.status in (NEW, PARTIALLY_FILLED) and (
+                    order.ordType is LIMIT and order.leavesQty
                 ):
                     level = book.add(order)
                     self._events.append(Added(order))

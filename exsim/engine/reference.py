@@ -1050,7 +1050,8 @@ class ReferenceEngine:
         in time priority first), the client order ids their owners used
         (C{usedIds}: (owner, client order id, order id)), and the highest
         order, execution and trade ids used (the counters continue after
-        them).  A live limit order, new or partially filled, rests again:
+        them).  A live limit order, new or partially filled, whose
+        C{resting} is true rests again:
         the C{Added} events, then the C{BookChanged} of every level
         touched (asks, then bids, each side in the order first touched),
         go out in one batch.
@@ -1077,8 +1078,10 @@ class ReferenceEngine:
                 self._clOrdIds.setdefault(order.owner, {})[order.clOrdId] = order.orderId
                 if order.timeInForce is TimeInForce.GTD and order.expireTime is not None:
                     self._scheduleExpiry(order.expireTime)
+                wasResting, order.resting = order.resting, False
                 if (
-                    order.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
+                    wasResting
+                    and order.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
                     and order.ordType is OrdType.LIMIT
                     and order.leavesQty
                 ):
