@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_errors -*-
+# -*- test-case-name: tests.test_model -*-
 """
 The exception hierarchy of exsim.
 

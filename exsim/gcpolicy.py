@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_gcpolicy -*-
+# -*- test-case-name: tests.test_model -*-
 """
 Garbage-collector policy for a long-running simulator.
 

@@ -1,3 +1,4 @@
+# -*- test-case-name: tests.test_service -*-
 """
 The built-in wire protocols, registered by name on first use.
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_registry -*-
+# -*- test-case-name: tests.test_model -*-
 """
 Names that configuration may use, and the plugins behind them.
 
@@ -11,7 +11,7 @@ same way, on first use.
 
 from exsim.errors import BadValue, DuplicateName
 
-KINDS = ("engine", "behaviour", "protocol", "policy", "activity", "book_property")
+KINDS = ("engine", "behaviour", "protocol", "policy", "book_property")
 
 _registry = {kind: {} for kind in KINDS}
 _builtinsLoaded = False
@@ -25,7 +25,8 @@ def register(kind, name, factory, replace=False):
         returning an L{exsim.interfaces.IEngine}), C{"behaviour"} (a
         callable returning an L{exsim.interfaces.IBehaviour}),
         C{"protocol"} (an L{exsim.interfaces.IProtocolFamily}),
-        C{"policy"}, C{"activity"}, or C{"book_property"} (a callable
+        C{"policy"} (see the engine property C{policy}), or
+        C{"book_property"} (a callable
         C{(engine, book, name, value)} handling one extra book property).
     @param replace: allow replacing an existing registration.
     @raise DuplicateName: if the name is taken and C{replace} is false.

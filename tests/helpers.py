@@ -1,9 +1,19 @@
 """
-Shared helpers for the engine tests.
+Shared helpers for the tests: engine event recorders, orders, a fake
+protocol family and a simulator test case.  Each is defined here once.
 """
 
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.testing import MemoryReactorClock
+from twisted.trial.unittest import TestCase
+from zope.interface import implementer
+
+from exsim import registry
 from exsim.engine.matching import MatchingEngine
+from exsim.errors import BadValue
+from exsim.interfaces import IEndpointFactory, IProtocolFamily
 from exsim.model import Instrument, Order, OrdType, Side, TimeInForce
+from exsim.service import Simulator
 
 
 class Recorder:
@@ -28,6 +38,71 @@ class Recorder:
 
     def of(self, type):
         return [e for e in self.events if e.type == type]
+
+    ofType = of
+
+    def dicts(self):
+        return [e.asDict() for e in self.events]
+
+
+@implementer(IEndpointFactory)
+class EchoFactory(Factory):
+    """
+    The factory of L{FakeFamily}: counts shutdowns, records property
+    changes.
+    """
+
+    protocol = Protocol
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+        self.shutdowns = 0
+        self.changes = []
+
+    def propertyChanged(self, name, value):
+        self.changes.append((name, value))
+
+    def shutdown(self):
+        self.shutdowns += 1
+
+
+@implementer(IProtocolFamily)
+class FakeFamily:
+    """
+    A protocol family for endpoint tests: one property, C{colour}; keeps
+    the factories it built.
+    """
+
+    def __init__(self, name="fake"):
+        self.name = name
+        self.factories = []
+
+    def buildFactory(self, endpoint):
+        factory = EchoFactory(endpoint)
+        self.factories.append(factory)
+        return factory
+
+    def propertyNames(self):
+        return ("colour",)
+
+    def parseProperty(self, name, value):
+        if value not in ("red", "blue"):
+            raise BadValue("colour must be red or blue")
+        return value
+
+
+class SimulatorTestCase(TestCase):
+    """
+    A simulator on a L{MemoryReactorClock}, with L{FakeFamily} registered
+    as protocol C{fake} (C{self.family}).
+    """
+
+    def setUp(self):
+        self.reactor = MemoryReactorClock()
+        self.simulator = Simulator(self.reactor)
+        self.family = FakeFamily("fake")
+        registry.register("protocol", "fake", self.family, replace=True)
+        self.addCleanup(registry.unregister, "protocol", "fake")
 
 
 def engineWithBook(symbol="AAPL", clock=None, tick=100, engineClass=MatchingEngine):

@@ -17,24 +17,7 @@ from exsim.errors import BadValue, ConfigError
 from exsim.interfaces import IActivity
 from exsim.model import Instrument, Order, Side, TimeInForce
 from exsim.service import Simulator
-
-
-class Recorder:
-    """
-    An engine listener keeping every event.
-    """
-
-    def __init__(self):
-        self.events = []
-
-    def engineEvents(self, events):
-        self.events.extend(events)
-
-    def dicts(self):
-        return [e.asDict() for e in self.events]
-
-    def ofType(self, kind):
-        return [e for e in self.events if e.type == kind]
+from tests.helpers import Recorder
 
 
 def makeEngine(symbol="AAPL", reference="150", clock=None, **properties):

@@ -4,40 +4,16 @@ one's success and each of its errors.  A failing operation changes
 nothing.
 """
 
-from twisted.internet import protocol
-from twisted.internet.testing import MemoryReactorClock
 from twisted.trial import unittest
-from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
-from exsim import registry
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IProtocolFamily
 from exsim.model import Order, OrdType, Side, TimeInForce
-from exsim.service import Simulator
+from tests.helpers import FakeFamily, SimulatorTestCase
 
 
-@implementer(IProtocolFamily)
-class FakeFamily:
-    """
-    A protocol family for endpoint tests: one property, C{colour}.
-    """
-
-    name = "fake"
-
-    def buildFactory(self, endpoint):
-        return protocol.Factory.forProtocol(protocol.Protocol)
-
-    def propertyNames(self):
-        return ("colour",)
-
-    def parseProperty(self, name, value):
-        if value not in ("red", "blue"):
-            raise BadValue("colour must be red or blue")
-        return value
-
-
-class SimulatorTestCase(unittest.TestCase):
+class BookTestCase(SimulatorTestCase):
     """
     A simulator with engine C{e1} of class C{engineClass} and book AAPL.
     """
@@ -45,10 +21,7 @@ class SimulatorTestCase(unittest.TestCase):
     engineClass = "matching"
 
     def setUp(self):
-        self.reactor = MemoryReactorClock()
-        self.simulator = Simulator(self.reactor)
-        registry.register("protocol", "fake", FakeFamily(), replace=True)
-        self.addCleanup(registry.unregister, "protocol", "fake")
+        SimulatorTestCase.setUp(self)
         self.simulator.create_engine("e1", self.engineClass)
         self.simulator.create_book("AAPL", "e1", "AAPL")
         self.engine = self.simulator.engines["e1"]
@@ -77,7 +50,7 @@ class FakeFamilyTests(unittest.TestCase):
         self.assertTrue(verifyObject(IProtocolFamily, FakeFamily()))
 
 
-class EngineOperationTests(SimulatorTestCase):
+class EngineOperationTests(BookTestCase):
     def test_create(self):
         self.simulator.create_engine("e2", "matching")
         self.assertEqual(self.simulator.engines["e2"].name, "e2")
@@ -115,7 +88,7 @@ class EngineOperationTests(SimulatorTestCase):
         self.assertEqual(self.engine.mode, "managed")
 
 
-class EndpointOperationTests(SimulatorTestCase):
+class EndpointOperationTests(BookTestCase):
     def test_createAndStart(self):
         self.assertIsNone(self.simulator.create_endpoint("ep", "e1", "fake"))
         self.simulator.set_protocol_property("ep", "colour", "red")
@@ -172,7 +145,7 @@ class EndpointOperationTests(SimulatorTestCase):
         self.simulator.delete_engine("e1")
 
 
-class BookOperationTests(SimulatorTestCase):
+class BookOperationTests(BookTestCase):
     def test_create(self):
         self.simulator.create_book("apple2", "e1", "AAPL.L")
         self.assertEqual(self.simulator.get_book("apple2")["symbol"], "AAPL.L")
@@ -224,7 +197,7 @@ class BookOperationTests(SimulatorTestCase):
         self.assertRaises(UnknownName, self.simulator.delete_book, "AAPL")
 
 
-class HouseOrderTests(SimulatorTestCase):
+class HouseOrderTests(BookTestCase):
     def test_submitRests(self):
         self.simulator.create_order("o1", "AAPL", side="buy", price="10.00", quantity=100)
         self.assertEqual(self.book(), ([], []))
@@ -344,7 +317,7 @@ class HouseOrderTests(SimulatorTestCase):
         self.simulator.delete_order("o1")
 
 
-class QuoteTests(SimulatorTestCase):
+class QuoteTests(BookTestCase):
     def quote(self, **values):
         self.simulator.create_quote("q1", "e1", "AAPL", **values)
 
@@ -421,7 +394,7 @@ class QuoteTests(SimulatorTestCase):
         self.assertRaises(UnknownName, self.simulator.delete_quote, "q1")
 
 
-class MatchOrdersTests(SimulatorTestCase):
+class MatchOrdersTests(BookTestCase):
     def test_houseAndWire(self):
         self.simulator.set_engine_property("e1", "mode", "managed")
         self.simulator.create_order("o1", "AAPL", side="sell", price="10.00", quantity=100)
@@ -454,9 +427,9 @@ class MatchOrdersTests(SimulatorTestCase):
         self.assertEqual(buy.cumQty, 0)
 
 
-class ManagedModeTests(SimulatorTestCase):
+class ManagedModeTests(BookTestCase):
     def setUp(self):
-        SimulatorTestCase.setUp(self)
+        BookTestCase.setUp(self)
         self.simulator.set_engine_property("e1", "mode", "managed")
 
     def request(self, side="buy", quantity=100, price="10.00", clOrdId="c1"):

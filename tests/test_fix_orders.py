@@ -33,6 +33,7 @@ from tests.fixfakes import (
     replace,
     status,
 )
+from tests.helpers import Recorder
 
 @implementer(IFixEncodedSession)
 class EncodedFakeSession(FakeSession):
@@ -994,18 +995,6 @@ class WireFuzzTests(SynchronousTestCase):
         self.assertEqual((er.msgType, er.get(39)), ("8", "0"))
 
 
-class _Recorder:
-    """
-    An engine listener keeping every event.
-    """
-
-    def __init__(self):
-        self.events = []
-
-    def engineEvents(self, events):
-        self.events.extend(events)
-
-
 #: Every application version an order-entry session may speak.
 APPLICATION_VERSIONS = (
     "FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIX.5.0", "FIX.5.0SP1", "FIX.5.0SP2",
@@ -1084,7 +1073,7 @@ class ReportEncoderTests(SynchronousTestCase):
 
     def test_everyEventType(self):
         h = Harness()
-        recorder = _Recorder()
+        recorder = Recorder()
         h.engine.subscribe(recorder)
         everyKindOfFlow(h)
         # Values the session layer would have refused, echoed as given.
@@ -1098,7 +1087,7 @@ class ReportEncoderTests(SynchronousTestCase):
         """
         engine, clock = makeEngine(symbols=())
         engine.addBook(Instrument("X", tickSize=1, priceScale=100))
-        recorder = _Recorder()
+        recorder = Recorder()
         engine.subscribe(recorder)
         for i, (side, price) in enumerate(((Side.SELL, 1001), (Side.BUY, 1002), (Side.BUY, 1))):
             engine.submitNew(
@@ -1112,7 +1101,7 @@ class ReportEncoderTests(SynchronousTestCase):
         the reference path.
         """
         engine, clock = makeEngine()
-        recorder = _Recorder()
+        recorder = Recorder()
         engine.subscribe(recorder)
         engine.submitNew(
             Order("house", 7, "AAPL", Side.SELL, 10, 100000, OrdType.LIMIT, TimeInForce.DAY)
@@ -1137,7 +1126,7 @@ class ReportEncoderTests(SynchronousTestCase):
     )
     def test_randomFlows(self, steps):
         h = Harness()
-        recorder = _Recorder()
+        recorder = Recorder()
         h.engine.subscribe(recorder)
         for i, (side, qty, cents, tif, kind) in enumerate(steps):
             price = "%d.%02d" % divmod(cents, 100)

@@ -114,6 +114,8 @@ class RegistryTests(TestCase):
 
     def test_badRegistrations(self):
         self.assertRaises(BadValue, exsim.register, "spaceship", "x", object())
+        # Nothing looks an "activity" plugin up: not a kind.
+        self.assertRaises(BadValue, exsim.register, "activity", "x", object())
         self.assertRaises(BadValue, exsim.register, "policy", "", object())
 
     def test_unknownName(self):

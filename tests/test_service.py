@@ -4,66 +4,13 @@ The simulator service: engines, books and endpoints by name.
 """
 
 from twisted.internet.protocol import Factory, Protocol
-from twisted.internet.testing import MemoryReactorClock
-from twisted.trial.unittest import TestCase
-from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
 from exsim import registry
 from exsim.endpoint import ConnectionLimit, PlainFactory
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
-from exsim.interfaces import IEndpointFactory, IProtocolFamily
-from exsim.service import Simulator
-
-
-@implementer(IEndpointFactory)
-class EchoFactory(Factory):
-    protocol = Protocol
-
-    def __init__(self, endpoint):
-        self.endpoint = endpoint
-        self.shutdowns = 0
-        self.changes = []
-
-    def propertyChanged(self, name, value):
-        self.changes.append((name, value))
-
-    def shutdown(self):
-        self.shutdowns += 1
-
-
-@implementer(IProtocolFamily)
-class FakeFamily:
-    """
-    A protocol family for tests: one property, C{colour}.
-    """
-
-    name = "test_fake"
-
-    def __init__(self):
-        self.factories = []
-
-    def buildFactory(self, endpoint):
-        factory = EchoFactory(endpoint)
-        self.factories.append(factory)
-        return factory
-
-    def propertyNames(self):
-        return ["colour"]
-
-    def parseProperty(self, name, value):
-        if value not in ("red", "blue"):
-            raise BadValue("colour must be red or blue")
-        return value
-
-
-class SimulatorTestCase(TestCase):
-    def setUp(self):
-        self.reactor = MemoryReactorClock()
-        self.simulator = Simulator(self.reactor)
-        self.family = FakeFamily()
-        registry.register("protocol", "test_fake", self.family)
-        self.addCleanup(registry.unregister, "protocol", "test_fake")
+from exsim.interfaces import IEndpointFactory
+from tests.helpers import EchoFactory, SimulatorTestCase
 
 
 class EngineOpsTests(SimulatorTestCase):
@@ -100,7 +47,7 @@ class EngineOpsTests(SimulatorTestCase):
 
     def test_deleteEngineInUse(self):
         self.simulator.create_engine("e1")
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.assertRaises(BadValue, self.simulator.delete_engine, "e1")
         self.assertIn("e1", self.simulator.engines)
 
@@ -164,7 +111,7 @@ class EndpointOpsTests(SimulatorTestCase):
         self.simulator.create_engine("e1")
 
     def test_defaultListen(self):
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.simulator.start_endpoint("x")
         port, factory, backlog, interface = self.reactor.tcpServers[0]
         self.assertEqual((port, interface), (0, "127.0.0.1"))
@@ -176,28 +123,28 @@ class EndpointOpsTests(SimulatorTestCase):
         self.assertEqual(host, "0.0.0.0")
 
     def test_listenProperty(self):
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.simulator.set_protocol_property("x", "listen", "tcp:9999:interface=127.0.0.2")
         self.simulator.start_endpoint("x")
         self.assertEqual(self.reactor.tcpServers[0][0], 9999)
         self.assertEqual(self.reactor.tcpServers[0][3], "127.0.0.2")
 
     def test_notListening(self):
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.assertRaises(WrongState, self.simulator.get_endpoint_address, "x")
 
     def test_startTwice(self):
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.simulator.start_endpoint("x")
         self.failureResultOf(self.simulator.start_endpoint("x"), WrongState)
 
     def test_badListen(self):
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.simulator.set_protocol_property("x", "listen", "carrier-pigeon:1")
         self.failureResultOf(self.simulator.start_endpoint("x"), BadValue)
 
     def test_protocolProperty(self):
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.simulator.set_protocol_property("x", "colour", "red")
         self.assertEqual(self.simulator.endpoint("x").get("colour"), "red")
         self.assertRaises(BadValue, self.simulator.set_protocol_property, "x", "colour", "green")
@@ -205,7 +152,7 @@ class EndpointOpsTests(SimulatorTestCase):
         self.assertIn("colour", str(e))
 
     def test_users(self):
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.simulator.set_protocol_property("x", "users", "alice:pw1, bob:pw2")
         self.assertEqual(self.simulator.endpoint("x").get("users"), {"alice": "pw1", "bob": "pw2"})
         self.assertRaises(BadValue, self.simulator.set_protocol_property, "x", "users", "alice")
@@ -234,7 +181,7 @@ class EndpointOpsTests(SimulatorTestCase):
         self.assertEqual(self.simulator.endpoints, {})
 
     def test_factoryInterface(self):
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.simulator.start_endpoint("x")
         [factory] = self.family.factories
         self.assertTrue(verifyObject(IEndpointFactory, factory))
@@ -247,7 +194,7 @@ class EndpointOpsTests(SimulatorTestCase):
         factory is adapted to IEndpointFactory.
         """
         self.family.buildFactory = lambda endpoint: Factory.forProtocol(Protocol)
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.simulator.start_endpoint("x")
         factory = self.reactor.tcpServers[0][1].factory
         self.assertIsInstance(factory, PlainFactory)
@@ -256,7 +203,7 @@ class EndpointOpsTests(SimulatorTestCase):
         self.successResultOf(self.simulator.delete_endpoint("x"))
 
     def test_delete(self):
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.simulator.start_endpoint("x")
         factory = self.family.factories[0]
         self.successResultOf(self.simulator.delete_endpoint("x"))
@@ -266,7 +213,7 @@ class EndpointOpsTests(SimulatorTestCase):
     def test_reportEvent(self):
         seen = []
         self.simulator.eventSinks.append(lambda t, f: seen.append((t, f)))
-        self.simulator.create_endpoint("x", "e1", "test_fake")
+        self.simulator.create_endpoint("x", "e1", "fake")
         self.simulator.endpoint("x").report("logon", session="A")
         self.assertEqual(seen, [("logon", {"endpoint": "x", "session": "A"})])
 

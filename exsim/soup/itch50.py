@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_itch_codec -*-
+# -*- test-case-name: tests.test_itch -*-
 """
 ITCH 5.0 message layouts (Nasdaq TotalView-ITCH 5.0 specification).
 

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_soup_packets -*-
+# -*- test-case-name: tests.test_soup_session -*-
 """
 SoupBinTCP 4.0 logical packets: framing, parsing and the fixed layouts of
 the session-level packets.
