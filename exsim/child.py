@@ -53,16 +53,15 @@ def _freshLogging(logFile):
     Forget the parent's log observers; log to C{logFile}, or warnings and
     errors to standard error.
     """
+    from twisted.cred.error import UnauthorizedLogin
     from twisted.logger import (
         FilteringLogObserver,
         LogLevel,
         LogLevelFilterPredicate,
+        PredicateResult,
         globalLogPublisher,
         textFileLogObserver,
     )
-
-    from twisted.cred.error import UnauthorizedLogin
-    from twisted.logger import PredicateResult
 
     def noRefusedLogins(event):
         # A refused login is the client's business (it gets the error).

@@ -347,7 +347,9 @@ class Simulator(service.MultiService):
                 raise BadValue("depth must be positive")
             if depth > PAGE_SIZE:
                 raise BadValue("depth must be at most %d" % (PAGE_SIZE,))
-        text = lambda p: None if p is None else formatPrice(book.instrument, p)
+        def text(price):
+            return None if price is None else formatPrice(book.instrument, price)
+
         return {
             "symbol": book.symbol,
             "bids": [(text(p), q, c) for p, q, c in book.depth(True, depth)],
@@ -620,7 +622,9 @@ class Simulator(service.MultiService):
         engine, book = self.book(house.book)
         live = self._liveHouse(engine, house.orderId)
         if live is not None:
-            roleOf(engine, IHouseOrders, "delete_order").submitCancel(HOUSE, self._houseClOrdId(order_id), orderId=live.orderId, direct=True)
+            roleOf(engine, IHouseOrders, "delete_order").submitCancel(
+                HOUSE, self._houseClOrdId(order_id), orderId=live.orderId, direct=True
+            )
         del self.houseOrders[order_id]
 
     # -- quotes --------------------------------------------------------------

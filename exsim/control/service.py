@@ -15,8 +15,7 @@ from zope.interface import implementer
 from exsim.control.avatar import ControlAvatar
 from exsim.control.checker import LoginGuard
 from exsim.errors import BadValue, WrongState
-from exsim.listening import allInterfaces
-from exsim.listening import serverEndpoint
+from exsim.listening import allInterfaces, serverEndpoint
 
 #: Where the management service listens unless told otherwise.
 DEFAULT_LISTEN = "tcp:8789:interface=127.0.0.1"

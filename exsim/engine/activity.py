@@ -46,9 +46,9 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.errors import BadValue
-from exsim.values import parseBoolean
 from exsim.interfaces import IActivity
 from exsim.model import Order, OrdType, Side, TimeInForce
+from exsim.values import parseBoolean
 
 LEVELS = ("none", "slow", "fast")
 

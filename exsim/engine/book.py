@@ -244,8 +244,8 @@ class Book:
         return result
 
     def orderCount(self):
-        return sum(l.count for l in self.bids.values()) + sum(
-            l.count for l in self.asks.values()
+        return sum(level.count for level in self.bids.values()) + sum(
+            level.count for level in self.asks.values()
         )
 
     def validateInternalState(self):

@@ -16,16 +16,6 @@ from zope.interface import implementer
 from exsim.engine.behaviours import Standard
 from exsim.engine.book import Book
 from exsim.engine.delivery import Failures
-from exsim.engine.limits import PROPERTIES as LIMIT_PROPERTIES
-from exsim.engine.limits import Carriers, parseQuantityBound
-from exsim.engine.orderindex import (
-    CHUNK,
-    CHUNK_BITS,
-    CHUNK_MASK,
-    SPARSE,
-    ClientIds,
-    OrderIndex,
-)
 from exsim.engine.events import (
     Accepted,
     Added,
@@ -40,9 +30,19 @@ from exsim.engine.events import (
     Rejected,
     Replaced,
     Trade,
+    _new,
     appendCancelled,
     appendFill,
-    _new,
+)
+from exsim.engine.limits import PROPERTIES as LIMIT_PROPERTIES
+from exsim.engine.limits import Carriers, parseQuantityBound
+from exsim.engine.orderindex import (
+    CHUNK,
+    CHUNK_BITS,
+    CHUNK_MASK,
+    SPARSE,
+    ClientIds,
+    OrderIndex,
 )
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IEngine
@@ -815,7 +815,6 @@ class MatchingEngine:
         events = self._events
         append = events.append
         symbol = book.symbol
-        orderId = order.orderId
         # Counters in locals while matching, stored back at the end
         # (nothing reads them meanwhile).
         tradeId = self._nextTradeId

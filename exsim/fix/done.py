@@ -5,7 +5,7 @@ OrderCancelRejects of orders that are too late to cancel.
 """
 
 from exsim.fix.reports import OrderData
-from exsim.model import OrdStatus, Order, T_OWNER
+from exsim.model import T_OWNER, Order, OrdStatus
 
 #: How many finished orders per engine are remembered for status requests
 #: and cancel rejects, in two generations.

@@ -33,12 +33,12 @@ from exsim.interfaces import (
     IOrderEntry,
 )
 from exsim.model import (
-    CancelReason,
-    OrdType,
-    Order,
-    RejectReason,
     T_OWNER,
     T_SYMBOL,
+    CancelReason,
+    Order,
+    OrdType,
+    RejectReason,
     TimeInForce,
 )
 from exsim.roles import roleOf

@@ -10,8 +10,8 @@ normalised parse to themselves.
 
 from exsim import sessioncontrol
 from exsim.errors import BadValue
-from exsim.values import parseBoolean
 from exsim.fix.dictionary import APPL_VER_IDS, APPL_VER_NAMES, BEGIN_STRINGS
+from exsim.values import parseBoolean
 
 ANY = "*"
 

@@ -19,15 +19,13 @@ from exsim import sessioncontrol
 from exsim.engine import events as ev
 from exsim.engine.delivery import Failures
 from exsim.errors import BadValue
-from exsim.roles import roleOf
-from exsim.values import parseBoolean
 from exsim.interfaces import IEngineListener, IOrderEntry, IProtocolFamily
 from exsim.journal import registerUserData
 from exsim.model import CancelReason, Order, OrdType, RejectReason, Side, TimeInForce
+from exsim.roles import roleOf
 from exsim.soup import control, ouch42, packets
-from exsim.soup.packets import SoupProtocolError
 from exsim.soup.session import SoupServerFactory, SoupStream
-
+from exsim.values import parseBoolean
 
 #: Shares must be below this (OUCH 4.2: "less than 1,000,000").
 MAX_SHARES = 1000000

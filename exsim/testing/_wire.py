@@ -48,7 +48,9 @@ def matcher(predicate, fields):
         test = predicate
     else:
         wanted = str(predicate)
-        test = lambda message: message.msg_type == wanted
+
+        def test(message):
+            return message.msg_type == wanted
 
     def matches(message):
         if test is not None and not test(message):
