@@ -22,8 +22,11 @@ second pipe whose write end only the parent holds: when the parent exits
 in any way (even C{kill -9}), the child sees end-of-file and stops.
 """
 
+from __future__ import annotations
+
 import atexit
 import errno
+import inspect
 import json
 import os
 import secrets
@@ -31,6 +34,7 @@ import select
 import signal
 import sys
 import time
+from typing import Any
 
 from twisted.cred import error as crederror
 from twisted.cred.credentials import UsernamePassword
@@ -99,12 +103,12 @@ class ControlClient:
     @ivar perspective: the L{pb.RemoteReference} of the control avatar.
     """
 
-    def __init__(self, perspective, reactor=None):
+    def __init__(self, perspective: pb.RemoteReference, reactor: Any = None) -> None:
         self.perspective = perspective
         self.reactor = reactor
         self._buffer = []
 
-    def call(self, name, *args, **kwargs):
+    def call(self, name: str, *args: Any, **kwargs: Any) -> defer.Deferred:
         """
         Run the operation C{name} remotely.
         """
@@ -118,7 +122,7 @@ class ControlClient:
             d.addCallback(_decodeEvents)
         return d
 
-    def get_events(self, max_count=None):
+    def get_events(self, max_count: int | None = None) -> defer.Deferred:
         """
         Remove and return up to C{max_count} events, oldest first; with
         C{None} every queued event (fetched a page at a time).
@@ -139,7 +143,9 @@ class ControlClient:
 
         return self.call("get_events", PAGE_SIZE).addCallback(page)
 
-    def wait_for_event(self, event_type, timeout=10.0, interval=0.02, **fields):
+    def wait_for_event(
+        self, event_type: str, timeout: float = 10.0, interval: float = 0.02, **fields: Any
+    ) -> defer.Deferred:
         """
         Wait for the first event of C{event_type} whose fields equal
         C{fields}, polling C{get_events}.  Events that arrived before it
@@ -169,7 +175,7 @@ class ControlClient:
 
         return self.call("get_events", PAGE_SIZE).addCallback(check)
 
-    def disconnect(self):
+    def disconnect(self) -> defer.Deferred:
         """
         Drop the connection.
 
@@ -210,12 +216,28 @@ def _takeMatch(buffer, eventType, fields):
     return None
 
 
+def _operationSignature(name, returns):
+    """
+    The signature of the management operation C{name} as a client method:
+    the simulator method's parameters (and their annotations), returning
+    C{returns}.
+    """
+    from exsim.service import Simulator
+
+    method = getattr(Simulator, name, None)
+    if method is None:
+        return None
+    signature = inspect.signature(method)
+    return signature.replace(return_annotation=returns)
+
+
 def _asyncOperation(name):
     def operation(self, *args, **kwargs):
         return self.call(name, *args, **kwargs)
 
     operation.__name__ = name
     operation.__doc__ = "Run C{%s} (see docs/api.rst); returns a Deferred." % (name,)
+    operation.__signature__ = _operationSignature(name, "Deferred")
     return operation
 
 
@@ -228,7 +250,7 @@ def _password(password):
     return password if isinstance(password, bytes) else str(password).encode("utf-8")
 
 
-def login(factory, user, password):
+def login(factory: pb.PBClientFactory, user: str, password: str | bytes) -> defer.Deferred:
     """
     Log in through a connected (or connecting) L{pb.PBClientFactory}.
 
@@ -241,7 +263,9 @@ def login(factory, user, password):
     return d.addCallback(ControlClient)
 
 
-def connect(endpoint, user, password, reactor=None):
+def connect(
+    endpoint: str, user: str, password: str | bytes, reactor: Any = None
+) -> defer.Deferred:
     """
     Connect to a running simulator's management service and log in.
 
@@ -355,7 +379,9 @@ class Connection:
     Use L{API.connect} or L{API.create_server} to make one.
     """
 
-    def __init__(self, endpoint, user, password, timeout=DEFAULT_TIMEOUT):
+    def __init__(
+        self, endpoint: str, user: str, password: str | bytes, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self.timeout = timeout
         self._reactor = _privateReactor()
         self._client = None
@@ -383,7 +409,7 @@ class Connection:
             result[0].raiseException()
         return result[0]
 
-    def call(self, name, *args, **kwargs):
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """
         Run the operation C{name} and wait for its result.
         """
@@ -391,7 +417,7 @@ class Connection:
             raise ServerGone("this connection is closed")
         return self._wait(self._client.call(name, *args, **kwargs))
 
-    def get_events(self, max_count=None):
+    def get_events(self, max_count: int | None = None) -> list[dict[str, Any]]:
         """
         Remove and return up to C{max_count} events (all with C{None}),
         oldest first.
@@ -400,7 +426,7 @@ class Connection:
             raise ServerGone("this connection is closed")
         return self._wait(self._client.get_events(max_count))
 
-    def wait_for_event(self, event_type, timeout=10.0, **fields):
+    def wait_for_event(self, event_type: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
         """
         Wait (polling) for the first event of C{event_type} whose fields
         equal C{fields}, and return it.  Events that arrived before it stay
@@ -414,7 +440,7 @@ class Connection:
             self._client.wait_for_event(event_type, timeout, **fields), timeout + self.timeout
         )
 
-    def close(self):
+    def close(self) -> None:
         """
         Drop the connection (the simulator keeps running).
         """
@@ -455,6 +481,7 @@ def _blockingOperation(name):
 
     operation.__name__ = name
     operation.__doc__ = "Run C{%s} (see docs/api.rst) and return its result." % (name,)
+    operation.__signature__ = _operationSignature(name, "Any")
     return operation
 
 
@@ -490,10 +517,10 @@ class Server(Connection):
         _running.add(self)
 
     @property
-    def running(self):
+    def running(self) -> bool:
         return self._watchFd is not None
 
-    def delete(self, timeout=10.0):
+    def delete(self, timeout: float = 10.0) -> None:
         """
         Stop the simulator and wait until its process is gone (it closes
         every port it listened on as it stops).  Idempotent.
@@ -560,10 +587,10 @@ class API:
         server.delete()
     """
 
-    def __init__(self, timeout=DEFAULT_TIMEOUT):
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.timeout = timeout
 
-    def connect(self, endpoint, user, password):
+    def connect(self, endpoint: str, user: str, password: str | bytes) -> Connection:
         """
         Attach to a running simulator (C{twistd exsim} with a C{[control]}
         section) by client endpoint string, e.g. C{"tcp:127.0.0.1:8789"}.
@@ -572,7 +599,12 @@ class API:
         """
         return Connection(endpoint, user, password, self.timeout)
 
-    def create_server(self, event_queue_size=None, log_file=None, startup_timeout=30.0):
+    def create_server(
+        self,
+        event_queue_size: int | str | None = None,
+        log_file: str | None = None,
+        startup_timeout: float = 30.0,
+    ) -> Server:
         """
         Start a simulator in a child process of this one and log in.
 

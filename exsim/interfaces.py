@@ -6,7 +6,15 @@ Third-party plugins provide these and register themselves with
 L{exsim.registry.register}.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Hashable
+
 from zope.interface import Attribute, Interface
+
+if TYPE_CHECKING:
+    from exsim.engine.events import EngineEvent
+    from exsim.model import CancelReason, Instrument, Order
 
 
 class IEngineListener(Interface):
@@ -14,7 +22,7 @@ class IEngineListener(Interface):
     Receives what an engine does.
     """
 
-    def engineEvents(events):
+    def engineEvents(events: list[EngineEvent]) -> None:
         """
         A batch of events produced by one engine command, in order.
 
@@ -103,13 +111,13 @@ class IEngineEvents(Interface):
         "(price scale) and depth."
     )
 
-    def subscribe(listener, first=False):
+    def subscribe(listener: IEngineListener, first: bool = False) -> None:
         """
         Deliver every later batch of events to an L{IEngineListener}
         (before every other listener if C{first}: the engine journal).
         """
 
-    def unsubscribe(listener):
+    def unsubscribe(listener: IEngineListener) -> None:
         """
         Stop delivering events to C{listener}.
         """
@@ -123,7 +131,7 @@ class IOrderEntry(IEngineEvents):
     never exceptions.
     """
 
-    def submitNew(order):
+    def submitNew(order: Order) -> Order:
         """
         A new order request (an L{exsim.model.Order} of the caller's
         owner).  The engine assigns C{order.orderId}.
@@ -131,29 +139,38 @@ class IOrderEntry(IEngineEvents):
         @return: C{order}.
         """
 
-    def submitCancel(owner, clOrdId, origClOrdId=None, orderId=None):
+    def submitCancel(
+        owner: Hashable, clOrdId: str, origClOrdId: str | None = None, orderId: int | None = None
+    ) -> None:
         """
         Cancel an order of C{owner}, named by C{origClOrdId} or C{orderId}.
         """
 
     def submitReplace(
-        owner, clOrdId, origClOrdId=None, orderId=None, price=None, quantity=None
-    ):
+        owner: Hashable,
+        clOrdId: str,
+        origClOrdId: str | None = None,
+        orderId: int | None = None,
+        price: int | None = None,
+        quantity: int | None = None,
+    ) -> None:
         """
         Modify an order: C{quantity} is the new total order quantity.
         """
 
-    def getOrder(orderId):
+    def getOrder(orderId: int) -> Order | None:
         """
         A live (or held) order by exchange id, or None.
         """
 
-    def findOrder(owner, clOrdId):
+    def findOrder(owner: Hashable, clOrdId: str) -> Order | None:
         """
         A live order by its owner and client order id, or None.
         """
 
-    def cancelAll(owner=None, symbol=None, reason=None):
+    def cancelAll(
+        owner: Hashable | None = None, symbol: str | None = None, reason: CancelReason | None = None
+    ) -> int:
         """
         Cancel every live order of C{owner} (every owner if None) on the
         book of C{symbol} (every book if None), in one batch of events; for
@@ -163,7 +180,7 @@ class IOrderEntry(IEngineEvents):
         @return: how many orders were cancelled.
         """
 
-    def now():
+    def now() -> float:
         """
         The engine's clock reading (seconds since the epoch).
         """
@@ -313,7 +330,7 @@ class IEngineAdmin(Interface):
         The engine properties as {name: value}.
         """
 
-    def addBook(instrument, behaviour=None):
+    def addBook(instrument: Instrument, behaviour: IBehaviour | None = None) -> IBook:
         """
         Add a book for an instrument; return it.
         """
@@ -323,7 +340,7 @@ class IEngineAdmin(Interface):
         Remove a book; its resting orders are cancelled.
         """
 
-    def getBook(symbol):
+    def getBook(symbol: str) -> IBook:
         """
         The book of C{symbol}; raise L{exsim.errors.UnknownName} if none.
         """
@@ -342,7 +359,7 @@ class IEngineAdmin(Interface):
         it.
         """
 
-    def liveOrders():
+    def liveOrders() -> list[Order]:
         """
         Every live order (resting or held), oldest first.
         """

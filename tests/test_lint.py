@@ -23,3 +23,35 @@ class RuffTests(TestCase):
             cwd=ROOT, capture_output=True, text=True,
         )
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+
+class PublicSignatureTests(TestCase):
+    """
+    The public client API carries type hints, and every generated
+    operation method the simulator operation's parameters.
+    """
+
+    def test_apiAnnotated(self):
+        import inspect
+
+        from exsim.client import API, Connection, connect
+
+        for function in (API.create_server, API.connect, Connection.call, connect):
+            signature = inspect.signature(function)
+            self.assertNotEqual(signature.return_annotation, inspect.Signature.empty, function)
+
+    def test_operationSignatures(self):
+        import inspect
+
+        from exsim.client import Connection, ControlClient
+        from exsim.control import OPERATIONS
+        from exsim.service import Simulator
+
+        for name in OPERATIONS:
+            if name in ("get_events", "wait_for_event"):
+                continue
+            expected = list(inspect.signature(getattr(Simulator, name)).parameters)
+            for cls in (Connection, ControlClient):
+                self.assertEqual(
+                    list(inspect.signature(getattr(cls, name)).parameters), expected, (cls, name)
+                )
