@@ -366,10 +366,9 @@ class OuchSession:
 
     log = Logger()
 
-    #: The session's L{exsim.soup.control.SoupControl} while it has one.
-    control = None
-
     def __init__(self, factory, username):
+        #: The session's L{exsim.soup.control.SoupControl} while it has one.
+        self.control = None
         self.factory = factory
         self.engine = factory.engine
         self.reactor = factory.reactor

@@ -42,12 +42,12 @@ class SoupStream:
         wait (latency, holding) before they are numbered, else None.
     """
 
-    control = None
-
     def __init__(self, name):
         self.name = name
         self.packets = []
         self.listeners = []
+        # (An instance attribute: read for every message.)
+        self.control = None
 
     @property
     def nextSequence(self):
@@ -110,7 +110,6 @@ class SoupServerProtocol(Protocol):
     username = None
     session = None
     sessionId = None
-    control = None
     _disconnectReason = None
     _batch = None
     _heartbeatCall = None
@@ -121,6 +120,8 @@ class SoupServerProtocol(Protocol):
         self.factory = factory
         self.reactor = factory.reactor
         self._reader = packets.PacketReader(factory.maxPacketLength)
+        # (An instance attribute: read for every message.)
+        self.control = None
 
     def connectionMade(self):
         noDelay(self.transport)
