@@ -153,6 +153,11 @@ def apply(sections, simulator, settings=None):
     """
     if settings is None:
         settings = Settings()
+    # Where files go, and where the management API may listen, are set
+    # first, whatever the place of [control] in the file.
+    for section in sections:
+        if section.kind == "control":
+            _startSettings(section, simulator)
     for section in sections:
         handler = SECTION_TYPES[section.kind][1]
         handler(section, simulator, settings)
@@ -212,8 +217,28 @@ def _endpointSection(section, simulator, settings):
 
 CONTROL_KEYS = (
     "listen", "users", "password_file", "event_queue_size", "activity_events",
-    "login_timeout", "max_connections",
+    "login_timeout", "max_connections", "data_dir", "allow_listen",
 )
+
+
+def _startSettings(section, simulator):
+    """
+    [control] C{data_dir} (relative to the configuration file; a
+    C{--data-dir} option wins) and C{allow_listen} (interfaces besides
+    loopback the management API may listen on, or C{*}).
+    """
+    for key, value, lineno in section.items:
+        if key == "data_dir" and not getattr(simulator, "dataDirFixed", False):
+            path = value.strip()
+            if not os.path.isabs(path) and section.filename:
+                path = os.path.join(os.path.dirname(os.path.abspath(section.filename)), path)
+            try:
+                os.makedirs(path, exist_ok=True)
+            except OSError as e:
+                raise section.error("data_dir %r cannot be used: %s" % (value, e.strerror), lineno)
+            simulator.dataDir = path
+        elif key == "allow_listen":
+            simulator.allowListen = tuple(v.strip() for v in value.split(",") if v.strip())
 
 
 def _controlSection(section, simulator, settings):
@@ -230,6 +255,8 @@ def _controlSection(section, simulator, settings):
 
     values = {}
     for key, value, lineno in section.items:
+        if key in ("data_dir", "allow_listen"):
+            continue  # see _startSettings
         if key not in CONTROL_KEYS:
             raise section.error(
                 "unknown key %r in [control] (known: %s)" % (key, ", ".join(CONTROL_KEYS)),

@@ -9,11 +9,14 @@ service (L{exsim.control}) change the simulator; their names are the
 user's contract (docs/api.rst) and stay snake_case.
 """
 
+import os
+
 from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
 
 from exsim import registry, sessioncontrol
+from exsim.datadir import resolve
 from exsim.endpoint import Endpoint
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.events import PAGE_SIZE, EventQueue, formatPrice
@@ -81,6 +84,15 @@ class Simulator(service.MultiService):
         #: {quote id: L{Quote}}
         self.quotes = {}
         self._houseSerial = 0
+        #: Where stores, journals and message logs live (set at start:
+        #: C{--data-dir} or C{[control] data_dir}; see L{exsim.datadir}).
+        self.dataDir = os.getcwd()
+        #: Whether C{dataDir} was given on the command line (it wins over
+        #: C{[control] data_dir}).
+        self.dataDirFixed = False
+        #: Interfaces besides loopback the management API may listen on
+        #: (C{[control] allow_listen}; C{"*"}: any).
+        self.allowListen = ()
         #: {engine name: L{exsim.journal.Journal}}
         self.journals = {}
         self._journalSync = {}
@@ -220,10 +232,20 @@ class Simulator(service.MultiService):
         else:
             eng.setProperty(name, value)
 
+    def dataPath(self, name, what):
+        """
+        The path of C{name} under the data directory.
+
+        @raise BadValue: for an absolute path or one leaving it.
+        """
+        return resolve(self.dataDir, name, what)
+
     def _openJournal(self, name, engine, directory):
         if name in self.journals:
             raise WrongState("engine %r has a journal already" % (name,))
-        journal = Journal(engine, directory, self._journalSync.get(name, "none"))
+        journal = Journal(
+            engine, self.dataPath(directory, "journal"), self._journalSync.get(name, "none")
+        )
         self.journals[name] = journal
         engine.subscribe(journal, first=True)
         self._restoreFromJournal(name, engine)

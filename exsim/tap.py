@@ -20,6 +20,9 @@ class Options(usage.Options):
     )
     optParameters = [
         ["config", "c", None, "The sim.ini configuration file to run."],
+        ["data-dir", "d", None,
+         "Where FIX stores, engine journals and message logs live (default: [control] "
+         "data_dir, else the current directory)."],
     ]
     optFlags = [
         ["no-gc-freeze", None, "Do not apply the garbage-collector policy."],
@@ -79,6 +82,15 @@ def makeService(options, reactor=None):
 
     simulator = Simulator(reactor)
     simulator.gcPolicy = not options.get("no-gc-freeze")
+    if options.get("data-dir"):
+        dataDir = os.path.abspath(options["data-dir"])
+        try:
+            os.makedirs(dataDir, exist_ok=True)
+        except OSError as e:
+            sys.stderr.write("exsim: --data-dir %s cannot be used: %s\n" % (dataDir, e.strerror))
+            raise SystemExit(1)
+        simulator.dataDir = dataDir
+        simulator.dataDirFixed = True
     try:
         settings = config.apply(options["sections"], simulator)
         _controlService(simulator, settings)

@@ -40,10 +40,11 @@ CONFIG = """\
 [control]
 listen = tcp:0:interface=127.0.0.1
 users = admin:campaign
+data_dir = {work}
 
 [engine:e1]
 journal_sync = batch
-journal = {work}/journal
+journal = journal
 
 [book:AAPL]
 engine = e1
@@ -55,7 +56,7 @@ protocol = fix
 listen = tcp:{port}:interface=127.0.0.1
 sender_comp_id = EXSIM
 target_comp_id = CLIENT
-store = {work}/store
+store = store
 """
 
 

@@ -14,6 +14,7 @@ from twisted.spread import pb
 
 from exsim.control import OPERATIONS
 from exsim.errors import BadValue, ExsimError
+from exsim.listening import checkListen
 
 #: Most bytes of one get_events answer (Banana refuses strings over
 #: 640 KiB).
@@ -39,11 +40,17 @@ class ControlAvatar(pb.Avatar):
     def _call(self, name, *args, **kwargs):
         operation = getattr(self.simulator, name)
         try:
-            inspect.signature(operation).bind(*args, **kwargs)
+            bound = inspect.signature(operation).bind(*args, **kwargs)
         except TypeError as e:
             return defer.fail(
                 BadValue("%s%s: %s" % (name, _signature(operation), e))
             )
+        listen = _listenOf(name, bound.arguments)
+        if listen is not None:
+            try:
+                checkListen(listen, getattr(self.simulator, "allowListen", ()))
+            except BadValue:
+                return defer.fail()
         self.log.debug("{user} {operation}{args}", user=self.avatarId, operation=name, args=args)
         d = defer.maybeDeferred(operation, *args, **kwargs)
         return d.addErrback(self._ebInternal, name)
@@ -95,6 +102,19 @@ class ControlAvatar(pb.Avatar):
             raise BadValue("unknown operation %r" % (name,))
         operation = getattr(self.simulator, name)
         return "%s%s\n%s" % (name, _signature(operation), inspect.getdoc(operation) or "")
+
+
+def _listenOf(name, arguments):
+    """
+    The endpoint string a management operation would listen on, if any.
+    """
+    if name == "create_endpoint":
+        return (arguments.get("properties") or {}).get("listen")
+    if name == "set_protocol_property" and arguments.get("name") == "listen":
+        return arguments.get("value")
+    if name == "start_web":
+        return arguments.get("listen")
+    return None
 
 
 def _signature(operation):

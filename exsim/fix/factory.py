@@ -41,7 +41,7 @@ class FixFactory(ServerFactory):
         self.connections = set()
         self.sessions = {}
         self._stores = StoreFactory(
-            settings.get(endpoint, "store"), settings.get(endpoint, "store_sync")
+            self._storePath(settings.get(endpoint, "store")), settings.get(endpoint, "store_sync")
         )
         for compId, store in self._stores.check().items():
             self.sessions[compId] = self._controlled(FixSession(self, compId, store))
@@ -108,13 +108,26 @@ class FixFactory(ServerFactory):
             return self._milliText
         return self._secondText
 
+    def _storePath(self, spec):
+        """
+        Where the C{store} property's directory is: under the simulator's
+        data directory.
+        """
+        if spec == "memory":
+            return spec
+        simulator = getattr(self.endpoint, "simulator", None)
+        dataPath = getattr(simulator, "dataPath", None)
+        return spec if dataPath is None else dataPath(spec, "store")
+
     def propertyChanged(self, name, value):
         """
         Session properties are read when used; a new C{store} (or
         C{store_sync}) applies to sessions created from now on.
         """
         if name == "store":
-            self._stores = StoreFactory(value, settings.get(self.endpoint, "store_sync"))
+            self._stores = StoreFactory(
+                self._storePath(value), settings.get(self.endpoint, "store_sync")
+            )
         elif name == "store_sync":
             self._stores.sync = value
         elif name in control.CONTROL_PROPERTIES:

@@ -9,6 +9,7 @@ normalised parse to themselves.
 """
 
 from exsim import sessioncontrol
+from exsim.datadir import checkDataName
 from exsim.errors import BadValue
 from exsim.fix.dictionary import APPL_VER_IDS, APPL_VER_NAMES, BEGIN_STRINGS
 from exsim.values import parseBoolean
@@ -114,11 +115,14 @@ def parseApplVerId(value):
 
 def parseStore(value):
     """
-    C{memory}, or the path of a directory for a file store.
+    C{memory}, or the name of a directory for a file store, under the
+    simulator's data directory (see L{exsim.service.Simulator.dataPath}).
     """
     text = str(value).strip()
     if not text:
         raise BadValue("store must be 'memory' or a directory")
+    if text != "memory":
+        checkDataName(text, "store")
     return text
 
 

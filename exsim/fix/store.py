@@ -182,11 +182,11 @@ class FileStore(MemoryStore):
                 elif kind == b"R" and len(parts) == 1:
                     MemoryStore.reset(self)
                 else:
-                    raise self._error(pos, "unknown record %r" % (line[:40],))
+                    raise self._error(pos, "unknown record type")
             except ValueError as e:
                 if isinstance(e, StoreError):
                     raise
-                raise self._error(pos, "bad number in record %r" % (line[:40],))
+                raise self._error(pos, "bad number in a record")
             pos = eol + 1
         if self.nextSenderSeq < 1 or self.nextTargetSeq < 1:
             raise self._error(pos, "sequence numbers must be positive")
