@@ -34,7 +34,7 @@ import select
 import signal
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 from twisted.cred import error as crederror
 from twisted.cred.credentials import UsernamePassword
@@ -112,15 +112,52 @@ class ControlClient:
         """
         Run the operation C{name} remotely.
         """
-        remote = "get_events_json" if name == "get_events" else name
+        remote = _JSON_TWINS.get(name, name)
         try:
             d = self.perspective.callRemote(remote, *args, **kwargs)
         except pb.DeadReferenceError:
             return defer.fail(ServerGone("the connection to the simulator was lost"))
         d.addErrback(_localError)
-        if name == "get_events":
+        if remote is not name:
             d.addCallback(_decodeEvents)
         return d
+
+    def peek_events(self, max_count: int | None = None, after: int | None = None) -> defer.Deferred:
+        """
+        Up to C{max_count} queued events after event id C{after}, left in
+        the queue; with C{None} every queued one (a page at a time).
+        """
+        if max_count is not None:
+            return self.call("peek_events", max_count, after)
+        result = []
+
+        def page(events):
+            result.extend(events)
+            if len(events) < PAGE_SIZE:
+                return result
+            return self.call("peek_events", PAGE_SIZE, events[-1]["event_id"]).addCallback(page)
+
+        return self.call("peek_events", PAGE_SIZE, after).addCallback(page)
+
+    def list_orders(
+        self, book: str, owner: str | None = None, after: int | None = None,
+        max_count: int | None = None,
+    ) -> defer.Deferred:
+        """
+        The live orders of a book (see docs/api.rst); with C{max_count}
+        None every one of them, fetched a page at a time.
+        """
+        if max_count is not None:
+            return self.call("list_orders", book, owner, after, max_count)
+        result = []
+
+        def page(orders):
+            result.extend(orders)
+            if len(orders) < PAGE_SIZE:
+                return result
+            return self.call("list_orders", book, owner, orders[-1]["order_id"], PAGE_SIZE).addCallback(page)
+
+        return self.call("list_orders", book, owner, after, PAGE_SIZE).addCallback(page)
 
     def get_events(self, max_count: int | None = None) -> defer.Deferred:
         """
@@ -175,6 +212,17 @@ class ControlClient:
 
         return self.call("get_events", PAGE_SIZE).addCallback(check)
 
+    def follow_events(self, callback: Callable[[dict[str, Any]], Any]) -> defer.Deferred:
+        """
+        Call C{callback(event)} with every later control event, as it
+        happens, without taking events from the queue (see
+        L{exsim.observe.follow}), until L{disconnect}.
+
+        @return: a Deferred firing once following has begun.
+        """
+        d = self.perspective.callRemote("follow_events", _EventObserver(callback))
+        return d.addErrback(_localError)
+
     def disconnect(self) -> defer.Deferred:
         """
         Drop the connection.
@@ -188,6 +236,24 @@ class ControlClient:
         self.perspective.notifyOnDisconnect(lambda ref: d.called or d.callback(None))
         broker.transport.loseConnection()
         return d
+
+
+class _EventObserver(pb.Referenceable):
+    """
+    What the simulator sends followed events to.
+    """
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def remote_events(self, text):
+        for event in json.loads(text):
+            self.callback(event)
+
+
+#: Operations whose answer travels as one JSON text, by the avatar method
+#: that sends it.
+_JSON_TWINS = {"get_events": "get_events_json", "peek_events": "peek_events_json"}
 
 
 def _decodeEvents(answer):
@@ -426,6 +492,26 @@ class Connection:
             raise ServerGone("this connection is closed")
         return self._wait(self._client.get_events(max_count))
 
+    def peek_events(self, max_count: int | None = None, after: int | None = None) -> list[dict[str, Any]]:
+        """
+        Up to C{max_count} queued events after event id C{after} (all with
+        C{None}), oldest first, left in the queue.
+        """
+        if self._client is None:
+            raise ServerGone("this connection is closed")
+        return self._wait(self._client.peek_events(max_count, after))
+
+    def list_orders(
+        self, book: str, owner: str | None = None, after: int | None = None,
+        max_count: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """
+        The live orders of a book (all of them with C{max_count} None).
+        """
+        if self._client is None:
+            raise ServerGone("this connection is closed")
+        return self._wait(self._client.list_orders(book, owner, after, max_count))
+
     def wait_for_event(self, event_type: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
         """
         Wait (polling) for the first event of C{event_type} whose fields
@@ -439,6 +525,46 @@ class Connection:
         return self._wait(
             self._client.wait_for_event(event_type, timeout, **fields), timeout + self.timeout
         )
+
+    def follow(
+        self, callback: Callable[[dict[str, Any]], Any], count: int | None = None,
+        seconds: float | None = None,
+    ) -> int:
+        """
+        Call C{callback(event)} with every later control event as it
+        happens (nothing is taken from the queue), until C{count} events
+        came, C{seconds} passed, or the caller interrupts (C{KeyboardInterrupt}
+        ends it quietly).  The connection is then closed: it follows no
+        more.
+
+        @return: the number of events passed on.
+        """
+        if self._client is None:
+            raise ServerGone("this connection is closed")
+        seen = [0]
+
+        def each(event):
+            if count is not None and seen[0] >= count:
+                return
+            seen[0] += 1
+            callback(event)
+
+        self._wait(self._client.follow_events(each))
+        reactor = self._reactor
+        deadline = None if seconds is None else time.monotonic() + seconds
+        try:
+            while count is None or seen[0] < count:
+                if self._client is None or self._client.perspective.broker.disconnected:
+                    raise ServerGone("the connection to the simulator was lost")
+                remaining = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+                if remaining <= 0:
+                    break
+                reactor.iterate(remaining)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.close()
+        return seen[0]
 
     def close(self) -> None:
         """

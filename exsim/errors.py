@@ -41,6 +41,14 @@ class UnknownSession(UnknownName, BadValue):
     """
 
 
+class NotFound(UnknownName, BadValue):
+    """
+    An argument of an inspection operation (C{get_properties},
+    C{list_orders}, C{get_messages}, ...) names nothing: an L{UnknownName},
+    and a L{BadValue} too.
+    """
+
+
 class DuplicateName(ExsimError):
     """
     A name that must be unique is already taken.

@@ -60,7 +60,8 @@ def formatAverage(instrument, notional, quantity):
     if not quantity:
         return "0"
     average = Decimal(notional) / quantity / instrument.priceScale
-    return str(average.quantize(Decimal("1e-8")).normalize())
+    # Fixed-point text: normalize() alone writes 10 as "1E+1".
+    return format(average.quantize(Decimal("1e-8")).normalize(), "f")
 
 
 def parseSize(value):
@@ -190,6 +191,12 @@ class _Batch:
         """
         i = self.offset
         self.offset = i + 1
+        return self.convert(i)
+
+    def convert(self, i):
+        """
+        The dict of event C{i} of the batch (C{firstId + i}), left in place.
+        """
         event = self.events[i]
         try:
             eventType, fields = engineEventFields(event, self.engine)
@@ -207,6 +214,15 @@ class _Batch:
 
     def __len__(self):
         return len(self.events) - self.offset
+
+
+def batchEntries(firstId, time, engineName, engine, events):
+    """
+    The dicts of a batch of engine events numbered from C{firstId}, as
+    C{get_events} would give them (for the queue's taps).
+    """
+    batch = _Batch(firstId, time, engineName, engine, events)
+    return [batch.convert(i) for i in range(len(events))]
 
 
 class EventQueue:
@@ -233,6 +249,9 @@ class EventQueue:
         self._firstLost = None
         self._lastLost = None
         self._listeners = {}
+        #: Followers of every event offered to the queue, queued or lost
+        #: (see L{addTap}).
+        self.taps = []
 
     def __len__(self):
         return self._count
@@ -258,6 +277,26 @@ class EventQueue:
         if listener is not None:
             listener.engine.unsubscribe(listener)
 
+    def addTap(self, tap):
+        """
+        Tell C{tap} about every later event, whether the queue keeps it or
+        not: C{tap.entry(entry)} with each session event's dict, and
+        C{tap.batch(firstId, time, engineName, engine, events)} with each
+        batch of engine events (unconverted: L{engineEventFields} makes
+        one a dict), numbered as C{get_events} numbers them.  While no tap
+        is added this costs the queue one test per event.
+        """
+        self.taps.append(tap)
+
+    def removeTap(self, tap):
+        if tap in self.taps:
+            self.taps.remove(tap)
+
+    def _tapBatch(self, engineName, engine, events):
+        now = self.clock.seconds()
+        for tap in list(self.taps):
+            tap.batch(self._nextId, now, engineName, engine, events)
+
     def sessionEvent(self, eventType, fields):
         """
         A session event (an L{exsim.service.Simulator} event sink).
@@ -280,10 +319,19 @@ class EventQueue:
         """
         self._reportLoss()
         if self._count >= self.maxSize:
+            if self.taps:
+                entry = self._entry(eventType, fields)
+                self._nextId -= 1
+                for tap in list(self.taps):
+                    tap.entry(entry)
             self._lose(1)
             return
-        self._events.append(self._entry(eventType, fields))
+        entry = self._entry(eventType, fields)
+        self._events.append(entry)
         self._count += 1
+        if self.taps:
+            for tap in list(self.taps):
+                tap.entry(dict(entry))
 
     def addEngineEvents(self, engineName, engine, events):
         """
@@ -299,14 +347,20 @@ class EventQueue:
         if room <= 0:
             # Full (the common case of a busy simulator nobody reads): no
             # loss report fits either.
+            if self.taps:
+                self._tapBatch(engineName, engine, events)
             self._lose(len(events))
             return
         if self.lost:
             self._reportLoss()
             room = self.maxSize - self._count
             if room <= 0:
+                if self.taps:
+                    self._tapBatch(engineName, engine, events)
                 self._lose(len(events))
                 return
+        if self.taps:
+            self._tapBatch(engineName, engine, events)
         if len(events) > room:
             kept = events[:room]
             lost = len(events) - room
@@ -359,6 +413,39 @@ class EventQueue:
         self._events.extendleft(reversed(events))
         self._count += len(events)
 
+    def peek(self, maxCount=None, after=None):
+        """
+        Up to C{maxCount} queued events (at most L{PAGE_SIZE}; C{None}
+        means a full page), oldest first, as L{get} would return them, but
+        left in the queue.
+
+        @param after: an event id: only events after it.
+        @raise BadValue: if C{maxCount} is not a positive whole number or
+            C{after} not a whole number.
+        """
+        maxCount = _maxCount(maxCount)
+        if after is not None:
+            try:
+                after = int(str(after).strip()) if type(after) is not int else after
+            except ValueError:
+                raise BadValue("after must be an event id (a whole number), not %r" % (after,))
+        result = []
+        for head in self._events:
+            if len(result) >= maxCount:
+                break
+            if type(head) is _Batch:
+                last = head.firstId + len(head.events) - 1
+                if after is not None and last <= after:
+                    continue
+                start = head.offset if after is None else max(head.offset, after + 1 - head.firstId)
+                for i in range(start, len(head.events)):
+                    if len(result) >= maxCount:
+                        break
+                    result.append(head.convert(i))
+            elif after is None or head["event_id"] > after:
+                result.append(dict(head))
+        return result
+
     def get(self, maxCount=None):
         """
         Remove and return up to C{maxCount} events (at most L{PAGE_SIZE};
@@ -366,16 +453,7 @@ class EventQueue:
 
         @raise BadValue: if C{maxCount} is not a positive whole number.
         """
-        if maxCount is None:
-            maxCount = PAGE_SIZE
-        if type(maxCount) is not int:
-            try:
-                maxCount = int(str(maxCount).strip())
-            except ValueError:
-                raise BadValue("max_count must be a whole number, not %r" % (maxCount,))
-        if maxCount <= 0:
-            raise BadValue("max_count must be positive, not %r" % (maxCount,))
-        maxCount = min(maxCount, PAGE_SIZE)
+        maxCount = _maxCount(maxCount)
         events = self._events
         result = []
         while events and len(result) < maxCount:
@@ -391,3 +469,22 @@ class EventQueue:
             # of the events it stands for.
             self._reportLoss()
         return result
+
+
+def _maxCount(maxCount):
+    """
+    A C{max_count} argument as a number of events: C{None} is a full page;
+    at most L{PAGE_SIZE}.
+
+    @raise BadValue: if it is not a positive whole number.
+    """
+    if maxCount is None:
+        return PAGE_SIZE
+    if type(maxCount) is not int:
+        try:
+            maxCount = int(str(maxCount).strip())
+        except ValueError:
+            raise BadValue("max_count must be a whole number, not %r" % (maxCount,))
+    if maxCount <= 0:
+        raise BadValue("max_count must be positive, not %r" % (maxCount,))
+    return min(maxCount, PAGE_SIZE)

@@ -31,6 +31,7 @@ from exsim.model import (
     Side,
     TimeInForce,
 )
+from exsim.observe.inventory import Inspection
 from exsim.roles import roleOf
 
 #: The owner of orders entered through the management API.
@@ -53,7 +54,7 @@ def _name(value, what):
     return value.strip()
 
 
-class Simulator(service.MultiService):
+class Simulator(service.MultiService, Inspection):
     """
     The whole simulator.
 
@@ -93,6 +94,11 @@ class Simulator(service.MultiService):
         #: Interfaces besides loopback the management API may listen on
         #: (C{[control] allow_listen}; C{"*"}: any).
         self.allowListen = ()
+        #: {engine name: its class name}, and the entry times of its
+        #: orders (L{exsim.observe.inventory}).
+        self.engineClasses = {}
+        self.entryTimes = {}
+        self.observers.append(self.noteEngine)
         #: {engine name: L{exsim.journal.Journal}}
         self.journals = {}
         self._journalSync = {}
@@ -180,6 +186,7 @@ class Simulator(service.MultiService):
         roleOf(engine, IEngineAdmin, what)
         roleOf(engine, IEngineEvents, what)
         self.engines[name] = engine
+        self.engineClasses[name] = class_name or "matching"
         self.events.watchEngine(name, engine)
         self._tell("engine", name, engine)
         return None
@@ -210,6 +217,10 @@ class Simulator(service.MultiService):
             engine.unsubscribe(journal)
             journal.close()
         del self.engines[name]
+        self.engineClasses.pop(name, None)
+        times = self.entryTimes.pop(name, None)
+        if times is not None:
+            engine.unsubscribe(times)
 
     def set_engine_property(self, engine, name, value):
         """

@@ -47,4 +47,11 @@ OPERATIONS = (
     "inject_fault",
     "set_session_property",
     "get_events",
+    "peek_events",
+    "list_engines",
+    "list_books",
+    "list_endpoints",
+    "get_properties",
+    "list_orders",
+    "get_order",
 )

@@ -36,6 +36,31 @@ class ControlAvatar(pb.Avatar):
     def __init__(self, simulator, avatarId):
         self.simulator = simulator
         self.avatarId = avatarId
+        self.followers = []
+
+    def logout(self):
+        """
+        The client is gone: stop what it followed.
+        """
+        followers, self.followers = self.followers, []
+        for follower in followers:
+            follower.stop()
+
+    def perspective_follow_events(self, observer):
+        """
+        Send every later control event to C{observer} (a
+        L{pb.Referenceable} of the client), as C{observer.events(text)}
+        calls carrying JSON lists, until the client disconnects (for
+        C{exsimctl follow}).  Nothing is taken from the queue.
+        """
+        from exsim.observe.follow import EventFollower
+
+        def send(events):
+            return observer.callRemote("events", json.dumps(events, separators=(",", ":")))
+
+        self.followers.append(
+            EventFollower(self.simulator.events, self.simulator.reactor, send)
+        )
 
     def _call(self, name, *args, **kwargs):
         operation = getattr(self.simulator, name)
@@ -78,6 +103,21 @@ class ControlAvatar(pb.Avatar):
         """
         d = self._call("get_events", *args, **kwargs)
         return d.addCallback(self._encodeEvents)
+
+    def perspective_peek_events_json(self, *args, **kwargs):
+        """
+        C{peek_events} as one JSON text (as L{perspective_get_events_json});
+        nothing is taken from the queue, so an answer too long is cut short.
+        """
+        d = self._call("peek_events", *args, **kwargs)
+        return d.addCallback(self._encodePeeked)
+
+    def _encodePeeked(self, events):
+        text = json.dumps(events, separators=(",", ":"))
+        while len(text) > EVENTS_LIMIT and len(events) > 1:
+            events = events[: len(events) // 2]
+            text = json.dumps(events, separators=(",", ":"))
+        return text
 
     def _encodeEvents(self, events):
         text = json.dumps(events, separators=(",", ":"))

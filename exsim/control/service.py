@@ -34,7 +34,7 @@ class ControlRealm:
         if pb.IPerspective not in interfaces:
             raise NotImplementedError("the management service speaks only Perspective Broker")
         avatar = ControlAvatar(self.simulator, avatarId)
-        return pb.IPerspective, avatar, lambda: None
+        return pb.IPerspective, avatar, avatar.logout
 
 
 def makePortal(simulator, checker):

@@ -1,0 +1,576 @@
+# -*- test-case-name: tests.test_inspect -*-
+"""
+What a simulator has, as plain dicts: its engines, books, endpoints and
+live orders, and every property of each with its value in force (defaults
+included).  The management operations C{list_engines}, C{list_books},
+C{list_endpoints}, C{get_properties}, C{list_orders} and C{get_order}
+(L{Inspection}, a base of L{exsim.service.Simulator}) and the web view
+read the simulator through here.
+
+Engines only keep what matching needs; the one thing an order lacks for
+a person looking at it, the time it entered, is noted by an
+L{EntryTimes} listener on each engine.
+"""
+
+from decimal import Decimal
+from enum import Enum
+
+from zope.interface import implementer
+
+from exsim import registry, sessioncontrol
+from exsim.engine import events as ev
+from exsim.errors import BadValue, NotFound, UnknownName
+from exsim.events import PAGE_SIZE, formatAverage, formatPrice
+from exsim.interfaces import IEngineListener
+
+#: What C{get_properties} takes as its C{kind}.
+KINDS = ("engine", "book", "endpoint", "session")
+
+#: Events that mean an order entered the venue (a held one too).
+_ENTERED = (ev.Accepted, ev.OrderRequest)
+
+#: L{EntryTimes} looks for finished orders to forget after this many
+#: entries.
+PRUNE_EVERY = 4096
+
+
+def plain(value):
+    """
+    C{value} as what Perspective Broker and JSON both carry: None, a
+    boolean, a number, text, or a list or dict of these.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Enum):
+        return value.name.lower()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [plain(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return str(value)
+
+
+@implementer(IEngineListener)
+class EntryTimes:
+    """
+    The time each live order of one engine entered it (its C{Accepted},
+    or its C{OrderRequest} when held in managed mode), by exchange order
+    id.  Finished orders are forgotten every L{PRUNE_EVERY} entries, once
+    there are more than twice as many times as live orders.
+    """
+
+    def __init__(self, engine, clock):
+        self.engine = engine
+        self.clock = clock
+        self.times = {}
+        self._added = 0
+
+    def engineEvents(self, events):
+        now = None
+        times = self.times
+        for event in events:
+            if event.__class__ in _ENTERED:
+                orderId = event.order.orderId
+                if orderId not in times:
+                    if now is None:
+                        now = self.clock.seconds()
+                    times[orderId] = now
+                    self._added += 1
+        if self._added >= PRUNE_EVERY:
+            self._added = 0
+            self.prune()
+
+    def prune(self):
+        """
+        Forget finished orders, if many are remembered.
+        """
+        engine = self.engine
+        liveCount = getattr(engine, "liveCount", None)
+        live = liveCount() if liveCount is not None else len(engine.liveOrders())
+        if len(self.times) > 2 * live + PRUNE_EVERY:
+            getOrder = engine.getOrder
+            self.times = {
+                orderId: when
+                for orderId, when in self.times.items()
+                if getOrder(orderId) is not None
+            }
+
+    def get(self, orderId):
+        """
+        The entry time of an order (seconds since the epoch), or None.
+        """
+        return self.times.get(orderId)
+
+
+def _count(value, what, maximum=PAGE_SIZE):
+    """
+    A C{max_count} argument: None is C{maximum}.
+    """
+    if value is None:
+        return maximum
+    try:
+        number = value if type(value) is int else int(str(value).strip())
+    except ValueError:
+        raise BadValue("%s must be a whole number, not %r" % (what, value))
+    if number <= 0:
+        raise BadValue("%s must be positive, not %r" % (what, value))
+    return min(number, maximum)
+
+
+def _orderId(value, what="an order id"):
+    if isinstance(value, bool):
+        raise BadValue("%s must be a whole number, not %r" % (what, value))
+    try:
+        return value if type(value) is int else int(str(value).strip())
+    except ValueError:
+        raise BadValue("%s must be a whole number, not %r" % (what, value))
+
+
+def _text(instrument, price):
+    return None if price is None else formatPrice(instrument, price)
+
+
+class Inspection:
+    """
+    The inspection operations of L{exsim.service.Simulator} (which
+    inherits them): they read, never change.
+
+    Uses the simulator's C{engines}, C{endpoints}, C{bookEngines},
+    C{bookSymbols}, C{engineClasses}, C{entryTimes}, C{journals} and
+    C{events}.
+    """
+
+    # -- lookups -----------------------------------------------------------
+
+    def _inspectedEngine(self, name):
+        try:
+            return self.engine(name)
+        except UnknownName:
+            raise NotFound("unknown engine %r (list_engines names them)" % (name,))
+
+    def _inspectedBook(self, name):
+        try:
+            return self.book(name)
+        except UnknownName:
+            raise NotFound("unknown book %r (list_books names them)" % (name,))
+
+    def _inspectedEndpoint(self, name):
+        try:
+            return self.endpoint(name)
+        except UnknownName:
+            raise NotFound("unknown endpoint %r (list_endpoints names them)" % (name,))
+
+    def _bookNames(self, engineName):
+        """
+        {symbol: book name} of the books of an engine.
+        """
+        return {
+            self.bookSymbols[book]: book
+            for book, engine in self.bookEngines.items()
+            if engine == engineName
+        }
+
+    def _entryTime(self, engineName, orderId):
+        times = self.entryTimes.get(engineName)
+        return times.get(orderId) if times is not None else None
+
+    def noteEngine(self, simulator, kind, name, thing):
+        """
+        An observer of created things (L{exsim.service.Simulator.observers}):
+        a new engine gets its L{EntryTimes}.
+        """
+        if kind == "engine":
+            old = self.entryTimes.get(name)
+            if old is not None:
+                old.engine.unsubscribe(old)
+            times = self.entryTimes[name] = EntryTimes(thing, self.reactor)
+            thing.subscribe(times)
+
+    # -- describing --------------------------------------------------------
+
+    def describeOrder(self, engineName, order, bookName=None):
+        """
+        A live order as C{list_orders} and C{get_order} give it.
+        """
+        engine = self.engines[engineName]
+        book = engine.books.get(order.symbol)
+        instrument = book.instrument if book is not None else None
+        if bookName is None:
+            bookName = self._bookNames(engineName).get(order.symbol)
+        pendingKinds = getattr(engine, "pendingKinds", None)
+        held = list(pendingKinds(order.orderId)) if pendingKinds is not None else []
+        return {
+            "order_id": order.orderId,
+            "engine": engineName,
+            "book": bookName,
+            "symbol": order.symbol,
+            "owner": str(order.owner),
+            "cl_ord_id": plain(order.clOrdId),
+            "side": order.side.name.lower(),
+            "price": _text(instrument, order.price) if instrument is not None else plain(order.price),
+            "quantity": order.quantity,
+            "leaves_qty": order.leavesQty,
+            "cum_qty": order.cumQty,
+            "avg_px": formatAverage(instrument, order.notional, order.cumQty) if instrument is not None else None,
+            "status": order.status.name.lower(),
+            "order_type": order.ordType.name.lower(),
+            "time_in_force": order.timeInForce.name.lower(),
+            "expire_time": order.expireTime,
+            "resting": bool(order.resting),
+            "held": held,
+            "entry_time": self._entryTime(engineName, order.orderId),
+        }
+
+    def describeBook(self, name):
+        """
+        One book as C{list_books} gives it.
+        """
+        engine, book = self._inspectedBook(name)
+        instrument = book.instrument
+        bids = book.depth(True, 1)
+        asks = book.depth(False, 1)
+        activity = getattr(book, "activity", None)
+        return {
+            "book": name,
+            "engine": self.bookEngines[name],
+            "symbol": book.symbol,
+            "behaviour": getattr(book.behaviour, "name", None),
+            "phase": _phase(book),
+            "activity": activity.level if activity is not None else "none",
+            "best_bid": _text(instrument, bids[0][0]) if bids else None,
+            "best_bid_qty": bids[0][1] if bids else None,
+            "best_ask": _text(instrument, asks[0][0]) if asks else None,
+            "best_ask_qty": asks[0][1] if asks else None,
+            "last": _text(instrument, book.lastPrice),
+            "last_quantity": book.lastQuantity,
+            "volume": book.volume,
+            "trades": getattr(book, "tradeCount", None),
+            "orders": book.orderCount(),
+            "tick_size": str(instrument.toDecimal(instrument.tickSize)),
+        }
+
+    def describeEndpoint(self, name):
+        """
+        One endpoint as C{list_endpoints} gives it.
+        """
+        endpoint = self._inspectedEndpoint(name)
+        sessions = sessioncontrol.sessionsOf(endpoint)
+        states = [handle.state for handle in sessions]
+        address = None
+        if endpoint.port is not None:
+            host = endpoint.port.getHost()
+            address = [getattr(host, "host", None), getattr(host, "port", None)]
+        limit = getattr(endpoint, "limit", None)
+        return {
+            "endpoint": name,
+            "engine": self._engineNameOf(endpoint.engine),
+            "protocol": endpoint.protocolName,
+            "listen": endpoint.properties.get("listen"),
+            "address": address,
+            "state": "listening" if endpoint.port is not None else "stopped",
+            "sessions": sum(1 for s in states if s == sessioncontrol.ACTIVE),
+            "sessions_known": len(states),
+            "connections": limit.open if limit is not None and endpoint.port is not None else 0,
+        }
+
+    def _engineNameOf(self, engine):
+        for name, e in self.engines.items():
+            if e is engine:
+                return name
+        return getattr(engine, "name", None)
+
+    # -- properties --------------------------------------------------------
+
+    def engineProperties(self, name):
+        engine = self._inspectedEngine(name)
+        result = {"class": self.engineClasses.get(name)}
+        result.update(engine.properties())
+        journal = self.journals.get(name)
+        result["journal"] = getattr(journal, "path", None) if journal is not None else None
+        result["journal_sync"] = self._journalSync.get(name, "none")
+        return plain(result)
+
+    def bookProperties(self, name):
+        engine, book = self._inspectedBook(name)
+        instrument = book.instrument
+        stored = dict(book.properties)
+        result = {
+            "engine": self.bookEngines[name],
+            "symbol": book.symbol,
+            "behaviour": getattr(book.behaviour, "name", None),
+            "tick_size": str(instrument.toDecimal(instrument.tickSize)),
+            "reference_price": _text(instrument, book.referencePrice),
+        }
+        limits = getattr(book, "limits", None)
+        settings = getattr(limits, "settings", {})
+        from exsim.engine.limits import PROPERTIES as LIMITS
+
+        for limit in LIMITS:
+            value = settings.get(limit)
+            if value is not None and limit != "max_order_quantity":
+                value = _text(instrument, value)
+            result[limit] = value
+        # Every behaviour's parameters: the behaviour's own value in force,
+        # else what was set for another behaviour, else the default.
+        current = {}
+        properties = getattr(book.behaviour, "properties", None)
+        if properties is not None:
+            current = properties()
+        for factory in registry.entries("behaviour").values():
+            for param, spec in getattr(factory, "parameters", {}).items():
+                if param in current:
+                    result[param] = current[param]
+                elif param not in result:
+                    result[param] = stored.get(param, spec[1] if isinstance(spec, tuple) else None)
+        # The market activity and market maker (defaults when never set).
+        from exsim.engine import activity as activityModule
+        from exsim.engine import marketmaker
+
+        activity = getattr(book, "activity", None)
+        if activity is None:
+            activity = activityModule.Activity(engine, book)
+        result.update(activity.properties())
+        if activity.marketMaker is None:
+            for param, (_, default) in marketmaker.PARAMETERS.items():
+                result[param] = default
+        # Whatever else was set (a plugin's book properties, ...).
+        for key, value in stored.items():
+            result.setdefault(key, value)
+        for key in registry.names("book_property"):
+            result.setdefault(key, None)
+        phase = _phase(book)
+        if phase is not None:
+            result["phase"] = phase
+        return plain(result)
+
+    def endpointProperties(self, name):
+        endpoint = self._inspectedEndpoint(name)
+        properties = endpoint.properties
+        users = properties.get("users")
+        result = {
+            "engine": self._engineNameOf(endpoint.engine),
+            "protocol": endpoint.protocolName,
+            "listen": properties.get("listen"),
+            # Names only: passwords stay in the simulator.
+            "users": sorted(users) if users else [],
+            "max_connections": properties.get("max_connections"),
+        }
+        defaults = protocolDefaults(endpoint.protocol)
+        for key in endpoint.protocol.propertyNames():
+            result[key] = properties.get(key, defaults.get(key))
+        for key, value in properties.items():
+            if key not in result:
+                result[key] = value
+        return plain(result)
+
+    def sessionProperties(self, name):
+        try:
+            handle = self._session(name)
+        except UnknownName as e:
+            raise NotFound(str(e))
+        return plain(handle.describe())
+
+    # -- the operations ----------------------------------------------------
+
+    def list_engines(self):
+        """
+        Every engine, sorted by name.
+
+        @return: one dict per engine: C{engine} (its name), C{class},
+            C{mode}, C{books} (their names), C{endpoints} (the endpoints
+            that use it), C{live_orders} (resting or held).
+        """
+        result = []
+        for name in sorted(self.engines):
+            engine = self.engines[name]
+            liveCount = getattr(engine, "liveCount", None)
+            result.append({
+                "engine": name,
+                "class": self.engineClasses.get(name),
+                "mode": plain(getattr(engine, "mode", None)),
+                "books": sorted(b for b, e in self.bookEngines.items() if e == name),
+                "endpoints": sorted(n for n, e in self.endpoints.items() if e.engine is engine),
+                "live_orders": liveCount() if liveCount is not None else len(engine.liveOrders()),
+            })
+        return result
+
+    def list_books(self, engine=None):
+        """
+        Every book (of C{engine}, if given), sorted by name.
+
+        @return: one dict per book: C{book}, C{engine}, C{symbol},
+            C{behaviour}, C{phase}, C{activity}, C{best_bid} and
+            C{best_bid_qty}, C{best_ask} and C{best_ask_qty}, C{last} and
+            C{last_quantity}, C{volume}, C{trades}, C{orders} (resting),
+            C{tick_size}.  Prices are decimal text, or None.
+        """
+        if engine is not None:
+            self._inspectedEngine(engine)
+        return [
+            self.describeBook(name)
+            for name in sorted(self.bookEngines)
+            if engine is None or self.bookEngines[name] == engine
+        ]
+
+    def list_endpoints(self, engine=None):
+        """
+        Every endpoint (of C{engine}, if given), sorted by name.
+
+        @return: one dict per endpoint: C{endpoint}, C{engine},
+            C{protocol}, C{listen} (its endpoint string), C{address}
+            (C{[host, port]} bound, or None), C{state} (C{listening} or
+            C{stopped}), C{sessions} (active now), C{sessions_known}
+            (every session C{list_sessions} lists), C{connections} (open
+            now, logged on or not).
+        """
+        if engine is not None:
+            wanted = self._inspectedEngine(engine)
+        return [
+            self.describeEndpoint(name)
+            for name in sorted(self.endpoints)
+            if engine is None or self.endpoints[name].engine is wanted
+        ]
+
+    def get_properties(self, kind, name):
+        """
+        Every property of one thing with its value in force, defaults
+        included: C{kind} is C{engine}, C{book}, C{endpoint} or
+        C{session}, C{name} its name (a session's id for a session).
+        Prices are decimal text; an endpoint's C{users} are listed by name
+        only (passwords are never returned).
+
+        @return: a dict {property: value}.
+        """
+        getter = {
+            "engine": self.engineProperties,
+            "book": self.bookProperties,
+            "endpoint": self.endpointProperties,
+            "session": self.sessionProperties,
+        }.get(kind if isinstance(kind, str) else None)
+        if getter is None:
+            raise BadValue("unknown kind %r (known: %s)" % (kind, ", ".join(KINDS)))
+        return getter(name)
+
+    def list_orders(self, book, owner=None, after=None, max_count=None):
+        """
+        The live orders (resting, or held in managed mode) of a book,
+        oldest first: of C{owner} only if given (an owner as events name
+        it, e.g. C{fix1/CLIENT}, C{ouch1/trader}, C{house}), with an order
+        id above C{after} if given, and at most C{max_count} (at most 1000
+        a call; the Python clients fetch every page when C{max_count} is
+        None).
+
+        @return: one dict per order: C{order_id}, C{engine}, C{book},
+            C{symbol}, C{owner}, C{cl_ord_id}, C{side}, C{price} (decimal
+            text, None for a market order), C{quantity}, C{leaves_qty},
+            C{cum_qty}, C{avg_px}, C{status}, C{order_type},
+            C{time_in_force}, C{expire_time}, C{resting} (in the book
+            now), C{held} (kinds of requests held for it: C{new},
+            C{cancel}, C{replace}), C{entry_time} (seconds since the
+            epoch; None for an order restored from a journal).
+        """
+        engine, b = self._inspectedBook(book)
+        engineName = self.bookEngines[book]
+        count = _count(max_count, "max_count")
+        if after is not None:
+            after = _orderId(after, "after")
+        if owner is not None and not isinstance(owner, str):
+            raise BadValue("owner must be text such as 'fix1/CLIENT', not %r" % (owner,))
+        symbol = b.symbol
+        result = []
+        for order in engine.liveOrders():
+            if order.symbol != symbol or order.isDone:
+                continue
+            if after is not None and order.orderId <= after:
+                continue
+            if owner is not None and str(order.owner) != owner:
+                continue
+            result.append(self.describeOrder(engineName, order, book))
+            if len(result) >= count:
+                break
+        return result
+
+    def get_order(self, order_id, engine=None):
+        """
+        One live order (resting, or held in managed mode) by its exchange
+        order id, on C{engine} or, when None, on the one engine that has
+        it; as L{list_orders} gives it.
+        """
+        orderId = _orderId(order_id)
+        if engine is not None:
+            eng = self._inspectedEngine(engine)
+            order = eng.getOrder(orderId)
+            if order is None or order.isDone:
+                raise NotFound("engine %r has no live order %r" % (engine, order_id))
+            return self.describeOrder(engine, order)
+        found = []
+        for name in sorted(self.engines):
+            order = self.engines[name].getOrder(orderId)
+            if order is not None and not order.isDone:
+                found.append((name, order))
+        if not found:
+            raise NotFound("no engine has a live order %r" % (order_id,))
+        if len(found) > 1:
+            raise BadValue(
+                "order %r is live on engines %s: name the engine"
+                % (order_id, ", ".join(n for n, _ in found))
+            )
+        return self.describeOrder(*found[0])
+
+    def peek_events(self, max_count=None, after=None):
+        """
+        Queued events as C{get_events} returns them, but left in the
+        queue: up to C{max_count} of them (at most 1000 a call; the Python
+        clients fetch every page when C{max_count} is None), oldest first,
+        with an event id above C{after} if given.  Tools that only look use
+        this, so that they take nothing from the test that reads the queue
+        (C{exsimctl follow} follows events as they happen instead).
+        """
+        return self.events.peek(max_count, after)
+
+
+def _phase(book):
+    """
+    The trading phase of a book, as text, when the engine has phases.
+    """
+    phase = getattr(book, "phase", None)
+    if phase is None:
+        phase = book.properties.get("phase")
+    return plain(phase) if phase is not None else None
+
+
+def protocolDefaults(family):
+    """
+    {property: default} of an endpoint protocol family: its own
+    C{propertyDefaults()} if it has one, else what the built-in families
+    use.
+    """
+    own = getattr(family, "propertyDefaults", None)
+    if own is not None:
+        return dict(own())
+    name = getattr(family, "name", None)
+    defaults = {}
+    if name == "fix":
+        from exsim.fix import family as fixFamily
+        from exsim.fix import settings
+
+        defaults.update(settings.DEFAULTS)
+        defaults.update(fixFamily.APPLICATION_DEFAULTS)
+    elif name in ("ouch", "itch"):
+        from exsim.soup import ouch, session
+
+        defaults.update(sessioncontrol.ENDPOINT_DEFAULTS)
+        defaults.update({
+            "session": "1",
+            "heartbeat_interval": session.DEFAULT_HEARTBEAT_INTERVAL,
+            "idle_timeout": session.DEFAULT_IDLE_TIMEOUT,
+            "timezone": ouch.DEFAULT_TIMEZONE,
+        })
+        if name == "ouch":
+            defaults["cancel_on_disconnect"] = False
+    return defaults
