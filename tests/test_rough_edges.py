@@ -60,14 +60,16 @@ class NotManagementServiceTests(unittest.TestCase):
 
     def test_silentPeer(self):
         """
-        A FIX port says nothing: refused after the 3 s greeting timeout,
-        whatever the call's timeout.
+        A FIX port says nothing: refused after the greeting timeout (3 s
+        here), whatever the call's timeout.
         """
         import io
         import time
 
-        from exsim import ctl
+        from exsim import client, ctl
         from exsim.testing import startServer
+
+        self.patch(client, "GREETING_TIMEOUT", 3.0)
 
         server = startServer(self)
         server.create_engine("e1")

@@ -15,6 +15,7 @@ from zope.interface import implementer
 
 from exsim.engine.behaviours import Standard
 from exsim.engine.book import Book
+from exsim.engine.bookproperties import setBookProperty
 from exsim.engine.delivery import Failures
 from exsim.engine.events import (
     Accepted,
@@ -34,8 +35,7 @@ from exsim.engine.events import (
     appendCancelled,
     appendFill,
 )
-from exsim.engine.limits import PROPERTIES as LIMIT_PROPERTIES
-from exsim.engine.limits import Carriers, parseQuantityBound
+from exsim.engine.limits import Carriers
 from exsim.engine.orderindex import (
     CHUNK,
     CHUNK_BITS,
@@ -169,51 +169,10 @@ class MatchingEngine:
 
     def setBookProperty(self, symbol, name, value):
         """
-        Set a book property: C{behaviour}, C{tick_size}, C{reference_price},
-        a parameter of any behaviour, or one a plugin registered
-        (C{book_property}, e.g. C{activity}).
+        Set a book property (see L{exsim.engine.bookproperties}).
         """
-        from exsim import registry
-        from exsim.engine.behaviours import parameterNames
-
-        book = self.getBook(symbol)
-        instrument = book.instrument
-        if name == "behaviour":
-            factory = registry.lookup("behaviour", str(value).strip())
-            behaviour = factory()
-            for param, stored in book.properties.items():
-                if param in getattr(behaviour, "parameters", {}):
-                    behaviour.setProperty(param, stored)
-            book.behaviour = behaviour
-            value = behaviour.name
-        elif name == "tick_size":
-            instrument.tickSize = _positivePrice(instrument, name, value)
-        elif name == "reference_price":
-            book.referencePrice = _positivePrice(instrument, name, value)
-        elif name in LIMIT_PROPERTIES:
-            self._setLimit(book, name, value)
-        elif name in parameterNames():
-            params = getattr(book.behaviour, "parameters", {})
-            if name in params:
-                book.behaviour.setProperty(name, value)
-            else:
-                # Check the value with a behaviour that knows the name, and
-                # keep it for when the book switches to that behaviour.
-                for factory in registry.entries("behaviour").values():
-                    if name in getattr(factory, "parameters", {}):
-                        factory().setProperty(name, value)
-                        break
-        else:
-            handlers = registry.entries("book_property")
-            handler = handlers.get(name)
-            if handler is None:
-                known = ["behaviour", "tick_size", "reference_price"] + list(LIMIT_PROPERTIES)
-                known += sorted(parameterNames()) + sorted(handlers)
-                raise BadValue(
-                    "unknown book property %r (known: %s)" % (name, ", ".join(known))
-                )
-            handler(self, book, name, value)
-        book.properties[name] = value
+        setBookProperty(self, self.getBook(symbol), name, value, self._carriers.bounds())
+        self._knownTerms.clear()
 
     def setCarried(self, key, quantity, price):
         """
@@ -229,25 +188,6 @@ class MatchingEngine:
         bounds = self._carriers.bounds()
         for book in self.books.values():
             book.limits.update(bounds)
-        self._knownTerms.clear()
-
-    def _setLimit(self, book, name, value):
-        """
-        Set (or, with C{none} or an empty value, clear) one of a book's
-        bounds: C{max_order_quantity}, C{min_price}, C{max_price}.
-        """
-        settings = book.limits.settings
-        if value is None or str(value).strip().lower() in ("", "none"):
-            settings.pop(name, None)
-        elif name == "max_order_quantity":
-            settings[name] = parseQuantityBound(value)
-        else:
-            price = _positivePrice(book.instrument, name, value)
-            other = settings.get("max_price" if name == "min_price" else "min_price")
-            if other is not None and (price > other if name == "min_price" else price < other):
-                raise BadValue("min_price must not exceed max_price")
-            settings[name] = price
-        book.limits.update(self._carriers.bounds())
         self._knownTerms.clear()
 
     def getBook(self, symbol):
@@ -1406,18 +1346,6 @@ class MatchingEngine:
             self._gtdCall = self._clock.callLater(max(0, heap[0][0] - now), self.expireDue)
         self._flush()
 
-
-def _positivePrice(instrument, name, value):
-    try:
-        price = instrument.toInternal(value)
-    except BadValue:
-        price = 0
-    if price <= 0:
-        raise BadValue(
-            "%s must be a positive decimal with at most %d decimal places, not %r"
-            % (name, len(str(instrument.priceScale)) - 1, value)
-        )
-    return price
 
 
 _TIFS = frozenset([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK])

@@ -23,7 +23,8 @@ from contextlib import contextmanager
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from exsim.engine.behaviours import Standard, parameterNames
+from exsim.engine.behaviours import Standard
+from exsim.engine.bookproperties import setBookProperty
 from exsim.engine.delivery import Failures
 from exsim.engine.events import (
     Accepted,
@@ -40,8 +41,7 @@ from exsim.engine.events import (
     Replaced,
     Trade,
 )
-from exsim.engine.limits import PROPERTIES as LIMIT_PROPERTIES
-from exsim.engine.limits import Carriers, Limits, parseQuantityBound
+from exsim.engine.limits import Carriers, Limits
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IBook, IEngine
 from exsim.model import (
@@ -284,66 +284,9 @@ class ReferenceEngine:
 
     def setBookProperty(self, symbol, name, value):
         """
-        Set a book property: C{behaviour}, C{tick_size}, C{reference_price},
-        a parameter of any behaviour, or one a plugin registered
-        (C{book_property}, e.g. C{activity}).
+        Set a book property (see L{exsim.engine.bookproperties}).
         """
-        from exsim import registry
-
-        book = self.getBook(symbol)
-        if name == "behaviour":
-            behaviour = registry.lookup("behaviour", str(value).strip())()
-            # Parameters set before apply to the new behaviour.
-            for param, stored in book.properties.items():
-                if param in getattr(behaviour, "parameters", {}):
-                    behaviour.setProperty(param, stored)
-            book.behaviour = behaviour
-            value = behaviour.name
-        elif name == "tick_size":
-            book.instrument.tickSize = _positivePrice(book.instrument, name, value)
-        elif name == "reference_price":
-            book.referencePrice = _positivePrice(book.instrument, name, value)
-        elif name in LIMIT_PROPERTIES:
-            self._setLimit(book, name, value)
-        elif name in parameterNames():
-            if name in getattr(book.behaviour, "parameters", {}):
-                book.behaviour.setProperty(name, value)
-            else:
-                # Kept for when the book switches to a behaviour that has
-                # it; checked now by one that has it.
-                for factory in registry.entries("behaviour").values():
-                    if name in getattr(factory, "parameters", {}):
-                        factory().setProperty(name, value)
-                        break
-        else:
-            handler = registry.entries("book_property").get(name)
-            if handler is None:
-                known = ["behaviour", "tick_size", "reference_price"] + list(LIMIT_PROPERTIES)
-                known += sorted(parameterNames()) + sorted(registry.entries("book_property"))
-                raise BadValue(
-                    "unknown book property %r (known: %s)" % (name, ", ".join(known))
-                )
-            handler(self, book, name, value)
-        book.properties[name] = value
-
-    def _setLimit(self, book, name, value):
-        """
-        Set (or, with C{none} or an empty value, clear) one of a book's
-        bounds: C{max_order_quantity}, C{min_price}, C{max_price}.
-        """
-        settings = book.limits.settings
-        if value is None or str(value).strip().lower() in ("", "none"):
-            settings.pop(name, None)
-        elif name == "max_order_quantity":
-            settings[name] = parseQuantityBound(value)
-        else:
-            price = _positivePrice(book.instrument, name, value)
-            low = price if name == "min_price" else settings.get("min_price")
-            high = price if name == "max_price" else settings.get("max_price")
-            if low is not None and high is not None and low > high:
-                raise BadValue("min_price must not exceed max_price")
-            settings[name] = price
-        book.limits.update(self._carriers.bounds())
+        setBookProperty(self, self.getBook(symbol), name, value, self._carriers.bounds())
 
     def setCarried(self, key, quantity, price):
         """
@@ -1294,16 +1237,3 @@ class ReferenceEngine:
                 assert self._pending[orderId].kind in ("cancel", "replace"), order
         assert self._unaccepted <= set(self._live), self._unaccepted
         assert set(self._pending) <= set(self._live), self._pending
-
-
-def _positivePrice(instrument, name, value):
-    try:
-        price = instrument.toInternal(value)
-    except BadValue:
-        price = 0
-    if price <= 0:
-        raise BadValue(
-            "%s must be a positive decimal with at most %d decimal places, not %r"
-            % (name, len(str(instrument.priceScale)) - 1, value)
-        )
-    return price
