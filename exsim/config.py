@@ -15,6 +15,9 @@ Each section creates one thing and its keys set that thing's properties::
     [quote:ID]             -> create_quote("ID", engine, book),
                               set_quote_property for every other key,
                               then submit_quote
+    [policy:ENGINE]        -> add_policy_rule(ENGINE, rule) for every
+                              rule line, in order, then the engine's
+                              policy becomes rules
     [control]              -> the management service (started by tap)
 
 Unknown sections or keys, bad values and references to things not yet
@@ -105,7 +108,8 @@ def parse(text, filename="<string>"):
         if not sep or not key.strip():
             raise ConfigError("expected 'key = value', got %r" % line, filename, lineno)
         key = key.strip().lower()
-        if any(k == key for k, _, _ in current.items):
+        repeatable = key in REPEATABLE_KEYS.get(current.kind, ())
+        if not repeatable and any(k == key for k, _, _ in current.items):
             raise ConfigError("key %r given twice in [%s]" % (key, current.header), filename, lineno)
         current.items.append((key, value.strip(), lineno))
     return sections
@@ -322,6 +326,20 @@ def _quoteSection(section, simulator, settings):
     _run(section, section.lineno, simulator.submit_quote, section.name)
 
 
+def _policySection(section, simulator, settings):
+    """
+    [policy:ENGINE]: C{rule = ...} lines (repeated, in order), added with
+    add_policy_rule; then the engine's policy is C{rules}.
+    """
+    for key, value, lineno in section.items:
+        if key != "rule":
+            raise section.error(
+                "unknown key %r in [%s] (known: rule)" % (key, section.header), lineno
+            )
+        _run(section, lineno, simulator.add_policy_rule, section.name, value)
+    _run(section, section.lineno, simulator.set_engine_property, section.name, "policy", "rules")
+
+
 #: {section kind: (named, handler(section, simulator, settings))}
 SECTION_TYPES = {
     "control": (False, _controlSection),
@@ -330,4 +348,8 @@ SECTION_TYPES = {
     "endpoint": (True, _endpointSection),
     "order": (True, _orderSection),
     "quote": (True, _quoteSection),
+    "policy": (True, _policySection),
 }
+
+#: {section kind: keys that section may repeat (in order)}
+REPEATABLE_KEYS = {"policy": ("rule",)}

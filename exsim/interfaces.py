@@ -389,6 +389,29 @@ class IEngine(IOrderEntry, IManagedOrders, IHouseOrders, IEngineAdmin):
     """
 
 
+class IPolicy(Interface):
+    """
+    A policy of managed mode (engine property C{policy}): answers the
+    requests it wants to and leaves the others held for the test.  Register
+    a factory (called with no arguments) with C{exsim.register("policy",
+    name, factory)}; see L{exsim.policy}.
+    """
+
+    name = Attribute("The policy's registered name.")
+
+    def answer(request, book):
+        """
+        Decide about one held request.
+
+        @param request: the L{exsim.policy.answers.Request} held.
+        @param book: the L{IBook} of its symbol.
+        @return: an L{exsim.policy.answers.Answer} (L{Accept
+            <exsim.policy.answers.Accept>}, C{Reject}, C{Fill}, C{Delay}),
+            or C{HOLD} or None to leave the request held.  Called while
+            the engine delivers events: it must not call the engine.
+        """
+
+
 class IActivity(Interface):
     """
     Background order flow on one book.

@@ -25,8 +25,8 @@ def register(kind, name, factory, replace=False):
         returning an L{exsim.interfaces.IEngine}), C{"behaviour"} (a
         callable returning an L{exsim.interfaces.IBehaviour}),
         C{"protocol"} (an L{exsim.interfaces.IProtocolFamily}),
-        C{"policy"} (see the engine property C{policy}), or
-        C{"book_property"} (a callable
+        C{"policy"} (a callable with no arguments returning an
+        L{exsim.interfaces.IPolicy}), or C{"book_property"} (a callable
         C{(engine, book, name, value)} handling one extra book property).
     @param replace: allow replacing an existing registration.
     @raise DuplicateName: if the name is taken and C{replace} is false.
@@ -94,6 +94,10 @@ def _loadBuiltins():
     _registry["engine"].setdefault("reference", reference.ReferenceEngine)
     for cls in behaviours.BUILTIN:
         _registry["behaviour"].setdefault(cls.name, cls)
+    from exsim.policy import builtin as policies
+
+    for cls in policies.BUILTIN:
+        _registry["policy"].setdefault(cls.name, cls)
     from exsim import protocols
 
     protocols.registerBuiltins(_registry["protocol"])

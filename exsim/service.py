@@ -102,6 +102,8 @@ class Simulator(service.MultiService, Inspection):
         #: {engine name: L{exsim.journal.Journal}}
         self.journals = {}
         self._journalSync = {}
+        #: {engine name: L{exsim.policy.runner.PolicyRunner}}
+        self.policies = {}
 
     gcPolicy = False
     _gcCall = None
@@ -212,6 +214,9 @@ class Simulator(service.MultiService, Inspection):
         for book in [b for b, e in self.bookEngines.items() if e == name]:
             self.delete_book(book, name)
         self.events.unwatchEngine(name)
+        runner = self.policies.pop(name, None)
+        if runner is not None:
+            runner.stop()
         journal = self.journals.pop(name, None)
         if journal is not None:
             engine.unsubscribe(journal)
@@ -226,13 +231,19 @@ class Simulator(service.MultiService, Inspection):
         """
         Set an engine property: C{mode} (C{auto}: the engine matches;
         C{managed}: it holds every order request from the wire until the
-        test answers it), C{journal} (a directory: the engine's orders
+        test answers it), C{policy} (what answers held requests by itself:
+        C{hold}, C{accept}, C{fill}, C{reject}, C{rules} or a registered
+        name), C{reject_text}, C{journal} (a directory: the engine's orders
         survive a restart), C{journal_sync} (C{none}, C{batch},
         C{always}), or one the engine class knows (see the configuration
         reference).
         """
         eng = self.engine(engine)
-        if name == "journal":
+        if name == "policy":
+            self._policy(engine).setPolicy(value)
+        elif name == "reject_text":
+            self._policy(engine).setRejectText(value)
+        elif name == "journal":
             self._openJournal(engine, eng, value)
         elif name == "journal_sync":
             sync = parseSync(value)
@@ -250,6 +261,53 @@ class Simulator(service.MultiService, Inspection):
         @raise BadValue: for an absolute path or one leaving it.
         """
         return resolve(self.dataDir, name, what)
+
+    def _policy(self, name):
+        """
+        The L{exsim.policy.runner.PolicyRunner} of engine C{name}, made on
+        first use.
+        """
+        runner = self.policies.get(name)
+        if runner is None:
+            from exsim.policy.runner import PolicyRunner
+
+            runner = PolicyRunner(name, self.engine(name), self.reportEvent)
+            self.policies[name] = runner
+        return runner
+
+    def add_policy_rule(self, engine, rule):
+        """
+        Add a rule at the end of C{engine}'s rules, which answer its held
+        requests while its C{policy} is C{rules}: the first rule whose
+        condition matches answers (e.g. C{symbol = AAPL and quantity > 1000
+        -> reject "size limit"}; the language is on the policies page).
+        Control event C{policy_answered} for every answer.
+
+        @return: the rule's number (from 1).
+        @raise BadValue: for a bad rule, naming the position of the
+            problem; nothing is added.
+        """
+        runner = self._policy(engine)
+        runner.addRule(rule)
+        return len(runner.rules)
+
+    def list_policy_rules(self, engine):
+        """
+        The rules of C{engine}, in order, as text.
+        """
+        self.engine(engine)
+        runner = self.policies.get(engine)
+        return [] if runner is None else [rule.text for rule in runner.rules]
+
+    def clear_policy_rules(self, engine):
+        """
+        Remove every rule of C{engine} (answers already scheduled still
+        happen).
+        """
+        self.engine(engine)
+        runner = self.policies.get(engine)
+        if runner is not None:
+            runner.clearRules()
 
     def _openJournal(self, name, engine, directory):
         if name in self.journals:
