@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.trial.unittest import TestCase
 
-from exsim.errors import BadValue
 from exsim.engine.events import OrderRequest
+from exsim.errors import BadValue
 from exsim.model import Instrument, Order, OrdType, Side, TimeInForce
 from exsim.policy import Accept, Delay, Fill, Hold, Reject, Request
 from exsim.policy.rules import MAX_RULE_LENGTH, RuleError, parseRule
