@@ -11,7 +11,8 @@ step in the same state, with every invariant of both holding
 (C{validateInternalState}).  The commands cover every rule: new orders of
 every type and time in force (valid or not), cancels and replaces by order
 id or client order id (of the right owner, another or none), managed mode
-and every answer to a held request, fills and trades the test makes
+(with and without a Pending New acknowledgement) and every answer to a
+held request, fills and trades the test makes
 (C{fillOrder}, C{matchOrders}), every behaviour and its parameters, book
 bounds and what attached protocols carry, GTD expiry on the clock, the end
 of the day, cancel all, books removed and added again, and batches.  Times
@@ -266,6 +267,11 @@ class FastVersusReference(RuleBasedStateMachine):
     @rule(mode=st.sampled_from(["auto", "managed"]))
     def mode(self, mode):
         self.both(lambda engine, orders: engine.setProperty("mode", mode))
+
+    @rule(ack=st.sampled_from(["none", "pending_new", "PENDING_NEW", "bogus"]))
+    def managedAck(self, ack):
+        self.both(lambda engine, orders: engine.setProperty("managed_ack", ack))
+        self.both(lambda engine, orders: engine.properties())
 
     @rule(
         data=st.data(), answer=ANSWERS, quantity=st.integers(0, 25), price=PRICES,

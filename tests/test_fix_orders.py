@@ -1039,6 +1039,11 @@ def everyKindOfFlow(h):
     h.engine.fillOrder(order.orderId, 10, 100000)
     h.send(h.a, cancel("p4", "p3"))
     h.engine.acceptCancel(order.orderId)
+    # managed_ack = pending_new: a Pending New report first.
+    h.engine.setProperty("managed_ack", "pending_new")
+    h.send(h.a, nos("p5"))
+    h.engine.rejectOrder(h.engine.findOrder("fix1/A", "p5").orderId)
+    h.engine.setProperty("managed_ack", "none")
 
 
 class ReportEncoderTests(SynchronousTestCase):

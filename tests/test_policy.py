@@ -642,3 +642,108 @@ class AnswerTests(TestCase):
             ("replace", 4, "c2", 20, 1500000, "fix1/C"),
         )
         self.assertEqual(RulesPolicy().answer(request, None), None)
+
+
+class ManagedAckTests(TestCase):
+    """
+    The engine property C{managed_ack} (issue 16, rough edge 7): with
+    C{pending_new} a held new order is acknowledged at once (FIX ExecType
+    and OrdStatus Pending New), before the test's (or a policy's) answer.
+    (L{ReferenceManagedAckTests}: the reference engine.)
+    """
+
+    engineClass = "matching"
+
+    def setUp(self):
+        self.h = PolicyHarness(self, self.engineClass)
+        self.sim = self.h.sim
+
+    def test_default(self):
+        """
+        By default nothing is sent while an order is held.
+        """
+        self.assertEqual(self.sim.engines["e1"].properties()["managed_ack"], "none")
+        self.assertEqual(self.h.newOrder("o1"), [])
+
+    def test_pendingNewThenAnswer(self):
+        """
+        Pending New at once, with the order's terms and nothing filled;
+        the test's answer follows.
+        """
+        self.sim.set_engine_property("e1", "managed_ack", "pending_new")
+        messages = self.h.fix.send("D", [
+            (11, "o1"), (55, "AAPL"), (54, "1"), (38, 100), (40, "2"), (44, "150.25"),
+            (59, "0"), (60, fixsession_helpers.stamp(self.h.reactor.seconds())),
+        ])
+        [pending] = messages
+        self.assertEqual(
+            [pending.get(t) for t in (150, 39, 11, 37, 55, 38, 44, 151, 14)],
+            ["A", "A", "o1", "1", "AAPL", "100", "150.25", "100", "0"],
+        )
+        self.assertIsNone(pending.get(41))
+        events = self.h.events()
+        self.assertEqual([(e["type"], e.get("kind")) for e in events], [("pending", "new"), ("order_request", "new")])
+        self.sim.accept_order(1)
+        self.assertEqual(self.h.reports(), [("0", "0", "o1")])
+        self.assertNotEqual(pending.get(17), self.h.fix.inbox[-1].get(17))
+
+    def test_pendingNewThenReject(self):
+        self.sim.set_engine_property("e1", "managed_ack", "PENDING_NEW")
+        self.assertEqual(self.h.newOrder("o1"), [("A", "A", "o1")])
+        self.sim.reject_order(1, "no")
+        self.assertEqual(self.h.reports(), [("8", "8", "o1")])
+
+    def test_beforePolicyAnswer(self):
+        """
+        With a policy, Pending New comes before the policy's answer.
+        """
+        self.sim.set_engine_property("e1", "managed_ack", "pending_new")
+        self.sim.set_engine_property("e1", "policy", "accept")
+        self.assertEqual(self.h.newOrder("o1"), [("A", "A", "o1"), ("0", "0", "o1")])
+
+    def test_cancelAndReplaceUnchanged(self):
+        """
+        Cancels and replaces are acknowledged as before (Pending Cancel /
+        Pending Replace); only new orders get Pending New.
+        """
+        self.sim.set_engine_property("e1", "managed_ack", "pending_new")
+        self.h.newOrder("o1")
+        self.sim.accept_order(1)
+        self.h.reports()
+        self.assertEqual(self.h.reports(self.h.cancel("c1", "o1")), [("6", "6", "c1")])
+
+    def test_autoModeUnaffected(self):
+        """
+        In auto mode nothing is held, so nothing changes.
+        """
+        self.sim.set_engine_property("e1", "mode", "auto")
+        self.sim.set_engine_property("e1", "managed_ack", "pending_new")
+        self.assertEqual(self.h.newOrder("o1"), [("0", "0", "o1")])
+
+    def test_ouchSendsNothingExtra(self):
+        """
+        OUCH has no pending state for a new order: nothing until the
+        answer.
+        """
+        self.sim.set_engine_property("e1", "managed_ack", "pending_new")
+        self.assertEqual(self.h.ouchOrder("T1"), [])
+        self.sim.accept_order(1)
+        self.assertEqual([m[0] for m in (ouch42.decodeOutbound(p) for p in self.h.ouch.sequenced())], [b"A"])
+
+    def test_badValue(self):
+        """
+        A bad value is refused, naming the values; nothing changes.
+        """
+        self.sim.set_engine_property("e1", "managed_ack", "pending_new")
+        e = self.assertRaises(BadValue, self.sim.set_engine_property, "e1", "managed_ack", "yes")
+        self.assertEqual(str(e), "managed_ack must be one of none, pending_new, not 'yes'")
+        self.assertEqual(self.sim.engines["e1"].properties()["managed_ack"], "pending_new")
+
+    def test_config(self):
+        sim = Simulator(MemoryReactorClock())
+        config.apply(config.parse("[engine:e1]\nmode = managed\nmanaged_ack = pending_new\n"), sim)
+        self.assertEqual(sim.engines["e1"].properties(), {"mode": "managed", "managed_ack": "pending_new"})
+
+
+class ReferenceManagedAckTests(ManagedAckTests):
+    engineClass = "reference"

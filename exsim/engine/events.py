@@ -291,8 +291,10 @@ class Expired(OrderEvent):
 class PendingChange(OrderEvent):
     """
     Managed mode: a cancel or replace (C{kind}) is held (FIX ExecType
-    Pending Cancel / Pending Replace).  C{requestClOrdId} is the request's
-    client id.
+    Pending Cancel / Pending Replace), or, with the engine property
+    C{managed_ack = pending_new}, a new order (C{kind} C{"new"}: FIX
+    ExecType and OrdStatus Pending New).  C{requestClOrdId} is the
+    request's client id.
     """
 
     __slots__ = ("order", "execId", "kind", "requestClOrdId") + _SNAPSHOT

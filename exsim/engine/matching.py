@@ -77,6 +77,9 @@ GTC = TimeInForce.GTC
 USER_CANCEL = CancelReason.USER
 
 MODES = ("auto", "managed")
+#: Values of the engine property managed_ack: what a client hears when its
+#: new order is held in managed mode (nothing, or a PendingNew report).
+MANAGED_ACKS = ("none", "pending_new")
 
 #: How many terms L{MatchingEngine._knownTerms} keeps at most.
 KNOWN_TERMS = 10000
@@ -97,6 +100,8 @@ class MatchingEngine:
         self.name = name
         self.mode = "auto"
         self._managed = False
+        self.managedAck = "none"
+        self._ackHeld = False
         self.books = {}
         self._clock = clock
         self._listeners = []
@@ -136,11 +141,17 @@ class MatchingEngine:
                 raise BadValue("mode must be one of auto, managed, not %r" % (value,))
             self.mode = value
             self._managed = value == "managed"
+        elif name == "managed_ack":
+            value = str(value).strip().lower()
+            if value not in MANAGED_ACKS:
+                raise BadValue("managed_ack must be one of none, pending_new, not %r" % (value,))
+            self.managedAck = value
+            self._ackHeld = value == "pending_new"
         else:
-            raise BadValue("unknown engine property %r (known: mode)" % (name,))
+            raise BadValue("unknown engine property %r (known: mode, managed_ack)" % (name,))
 
     def properties(self):
-        return {"mode": self.mode}
+        return {"mode": self.mode, "managed_ack": self.managedAck}
 
     def addBook(self, instrument, behaviour=None):
         if instrument.symbol in self.books:
@@ -422,6 +433,10 @@ class MatchingEngine:
         chunk[index] = order
         events = self._events
         if self._managed and not direct:
+            if self._ackHeld:
+                # managed_ack = pending_new: the client hears at once that
+                # the order is held (FIX ExecType/OrdStatus Pending New).
+                events.append(PendingChange(order, self._execId(), "new", order.clOrdId))
             events.append(
                 OrderRequest("new", order, orderId, order.clOrdId, order.price, order.quantity)
             )

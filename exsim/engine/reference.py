@@ -54,6 +54,7 @@ from exsim.model import (
 )
 
 MODES = ("auto", "managed")
+MANAGED_ACKS = ("none", "pending_new")
 
 #: The statuses of an order whose cancel or replace is held.
 _PENDING_CHANGE = (OrdStatus.PENDING_CANCEL, OrdStatus.PENDING_REPLACE)
@@ -223,6 +224,7 @@ class ReferenceEngine:
     def __init__(self, name="engine", clock=None):
         self.name = name
         self.mode = "auto"
+        self.managedAck = "none"
         self.books = {}
         self._clock = clock
         self._listeners = []
@@ -255,11 +257,16 @@ class ReferenceEngine:
             if value not in MODES:
                 raise BadValue("mode must be one of auto, managed, not %r" % (value,))
             self.mode = value
+        elif name == "managed_ack":
+            value = str(value).strip().lower()
+            if value not in MANAGED_ACKS:
+                raise BadValue("managed_ack must be one of none, pending_new, not %r" % (value,))
+            self.managedAck = value
         else:
-            raise BadValue("unknown engine property %r (known: mode)" % (name,))
+            raise BadValue("unknown engine property %r (known: mode, managed_ack)" % (name,))
 
     def properties(self):
-        return {"mode": self.mode}
+        return {"mode": self.mode, "managed_ack": self.managedAck}
 
     def addBook(self, instrument, behaviour=None):
         if instrument.symbol in self.books:
@@ -477,6 +484,11 @@ class ReferenceEngine:
             self._unaccepted.add(order.orderId)
             self._clOrdIds.setdefault(order.owner, {})[order.clOrdId] = order.orderId
             if self.mode == "managed" and not direct:
+                if self.managedAck == "pending_new":
+                    # The client hears at once that its order is held.
+                    self._events.append(
+                        PendingChange(order, self._newExecId(), "new", order.clOrdId)
+                    )
                 self._events.append(
                     OrderRequest(
                         "new", order, order.orderId, order.clOrdId, order.price, order.quantity

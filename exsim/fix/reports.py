@@ -204,7 +204,13 @@ def _erExpired(profile, event, scale, stamp):
 
 def _erPending(profile, event, scale, stamp):
     order = event.order
-    code = "6" if event.kind == "cancel" else profile.pendingReplace
+    kind = event.kind
+    if kind == "new":
+        fields = reportHead(profile, order, event.clOrdId, None, event.execId, "0", "A", "A")
+        orderFields(profile, fields, order, event.quantity, event.price, scale)
+        reportTail(profile, fields, event.leavesQty, event.cumQty, event.notional, scale, stamp)
+        return fields
+    code = "6" if kind == "cancel" else profile.pendingReplace
     fields = reportHead(
         profile, order, event.requestClOrdId, event.clOrdId, event.execId, "0", code, code
     )
@@ -615,6 +621,12 @@ class ReportEncoder:
 
     def _pending(self, event, scale, stamp):
         order = event.order
+        if event.kind == "new":
+            return self._join(
+                self._head(order, event.clOrdId, None, event.execId, self._state("0", "A", "A")),
+                self._order(order, event.quantity, event.price, scale),
+                self._tail(event.leavesQty, event.cumQty, event.notional, scale, stamp),
+            )
         code = "6" if event.kind == "cancel" else self.profile.pendingReplace
         return self._join(
             self._head(
