@@ -121,7 +121,16 @@ class InventoryTestsMixin(SimulatorMixin):
         self.simulator.set_engine_property("e1", "mode", "managed")
         self.assertEqual(self.simulator.get_properties("engine", "e1"), {
             "class": self.engineClass, "mode": "managed", "journal": None, "journal_sync": "none",
+            "managed_ack": "none", "policy": "hold", "reject_text": "rejected by policy",
         })
+        self.simulator.set_engine_property("e1", "managed_ack", "pending_new")
+        self.simulator.set_engine_property("e1", "policy", "accept")
+        self.simulator.set_engine_property("e1", "reject_text", "no")
+        self.assertEqual(
+            {k: v for k, v in self.simulator.get_properties("engine", "e1").items()
+             if k in ("managed_ack", "policy", "reject_text")},
+            {"managed_ack": "pending_new", "policy": "accept", "reject_text": "no"},
+        )
 
     def test_bookProperties(self):
         """
@@ -564,7 +573,8 @@ class ExsimctlTests(unittest.TestCase):
     def test_show(self):
         code, out, err = self.ctl("show", "engine", "e1")
         self.assertEqual((code, json.loads(out)), (0, {"class": "matching", "mode": "auto", "journal": None,
-                                                      "journal_sync": "none"}))
+                                                      "journal_sync": "none", "managed_ack": "none",
+                                                      "policy": "hold", "reject_text": "rejected by policy"}))
         code, out, err = self.ctl("show", "book", "NOPE")
         self.assertEqual((code, err), (1, "exsimctl: show: unknown book 'NOPE' (list_books names them)\n"))
         self.assertEqual(self.ctl("show", "book")[0], 2)

@@ -22,6 +22,7 @@ from exsim.engine import events as ev
 from exsim.errors import BadValue, NotFound, UnknownName
 from exsim.events import PAGE_SIZE, formatAverage, formatPrice
 from exsim.interfaces import IEngineListener
+from exsim.policy.runner import DEFAULT_REJECT_TEXT
 
 #: What C{get_properties} takes as its C{kind}.
 KINDS = ("engine", "book", "endpoint", "session")
@@ -141,8 +142,8 @@ class Inspection:
     inherits them): they read, never change.
 
     Uses the simulator's C{engines}, C{endpoints}, C{bookEngines},
-    C{bookSymbols}, C{engineClasses}, C{entryTimes}, C{journals} and
-    C{events}.
+    C{bookSymbols}, C{engineClasses}, C{entryTimes}, C{journals},
+    C{policies} and C{events}.
     """
 
     # -- lookups -----------------------------------------------------------
@@ -293,6 +294,9 @@ class Inspection:
         journal = self.journals.get(name)
         result["journal"] = getattr(journal, "path", None) if journal is not None else None
         result["journal_sync"] = self._journalSync.get(name, "none")
+        runner = self.policies.get(name)
+        result["policy"] = runner.name if runner is not None else "hold"
+        result["reject_text"] = runner.rejectText if runner is not None else DEFAULT_REJECT_TEXT
         return plain(result)
 
     def bookProperties(self, name):
