@@ -12,6 +12,7 @@ import enum
 from decimal import Decimal, InvalidOperation
 
 from exsim.errors import BadValue
+from exsim.memo import remember
 
 DEFAULT_PRICE_SCALE = 10000
 #: The largest internal price a decimal converts to (18 digits, as the FIX
@@ -242,9 +243,7 @@ def makeTerms(symbol, side, owner, ordType, timeInForce, expireTime):
     if terms is None:
         terms = key + (side is Side.BUY,)
         if expireTime is None:
-            if len(_TERMS) >= _TERMS_LIMIT:
-                _TERMS.clear()
-            _TERMS[key] = terms
+            remember(_TERMS, key, terms, _TERMS_LIMIT)
     return terms
 
 

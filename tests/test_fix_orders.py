@@ -15,7 +15,7 @@ from zope.interface.verify import verifyObject
 
 from exsim.engine.matching import MatchingEngine
 from exsim.engine.reference import ReferenceEngine
-from exsim.fix import codec, convert, orders, replies, reports, versions
+from exsim.fix import codec, orders, replies, reports, utctime, versions
 from exsim.fix.convert import formatAvgPx, formatPrice
 from exsim.fix.done import DoneOrders
 from exsim.fix.orders import OrderEntry
@@ -105,12 +105,12 @@ class FormattingTests(SynchronousTestCase):
         self.assertEqual(profileFor("FIX.4.4").stamp(1700000001.9996), "20231114-22:13:21.999")
 
     def test_parseTimes(self):
-        self.assertEqual(convert.parseUTCTimestamp("20231114-22:13:20.250"), 1700000000.25)
-        self.assertEqual(convert.parseUTCTimestamp("20231114-22:13:20"), 1700000000.0)
-        self.assertIsNone(convert.parseUTCTimestamp("2023-11-14"))
-        self.assertIsNone(convert.parseUTCTimestamp("20231114-22:13:20.x"))
-        self.assertEqual(convert.parseDateEnd("20231114"), 1700006400.0)
-        self.assertIsNone(convert.parseDateEnd("2023111"))
+        self.assertEqual(utctime.parseUTCTimestamp("20231114-22:13:20.250"), 1700000000.25)
+        self.assertEqual(utctime.parseUTCTimestamp("20231114-22:13:20"), 1700000000.0)
+        self.assertIsNone(utctime.parseUTCTimestamp("2023-11-14"))
+        self.assertIsNone(utctime.parseUTCTimestamp("20231114-22:13:20.x"))
+        self.assertEqual(utctime.parseDateEnd("20231114"), 1700006400.0)
+        self.assertIsNone(utctime.parseDateEnd("2023111"))
 
     def test_applicationVersion(self):
         self.assertEqual(versions.applicationVersion("FIXT.1.1"), "FIX.5.0SP2")

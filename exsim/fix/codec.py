@@ -18,6 +18,8 @@ from decimal import Decimal
 from operator import itemgetter
 from zlib import adler32
 
+from exsim.memo import remember
+
 SOH = b"\x01"
 
 #: Length field tag -> the data field it measures (values may hold SOH).
@@ -323,6 +325,7 @@ _ALTERNATING = b"=\x01" * 5000
 #: A message's tags joined by SOH (its skeleton) -> (tags, whether each
 #: tag appears once), or False for tags the fast parse does not handle.
 _SKELETONS = {}
+SKELETONS_MEMO = 10000
 
 
 def _skeletonTags(skeleton):
@@ -446,9 +449,7 @@ class Shape:
             patterns = [_VALUE] * len(tags)
             patterns[1] = _DIGITS
             patterns[-1] = _CHECKSUM
-            if len(_SHAPES) > 1000:
-                _SHAPES.clear()
-            shape = _SHAPES[tags] = cls(tags, patterns)
+            shape = remember(_SHAPES, tags, cls(tags, patterns), SHAPES_MEMO)
         return shape
 
     @classmethod
@@ -480,9 +481,7 @@ class Shape:
                 patterns[1] = _both(_DIGITS, patterns[1])
                 patterns[-1] = _both(_CHECKSUM, patterns[-1])
                 shape = cls(tags, patterns, msgType, dictionary, checks)
-            if len(_SHAPES) > 1000:
-                _SHAPES.clear()
-            _SHAPES[key] = shape
+            remember(_SHAPES, key, shape, SHAPES_MEMO)
         return shape
 
 
@@ -504,6 +503,7 @@ def _both(framing, check):
 
 #: Message tags (and MsgType and dictionary) -> their L{Shape}.
 _SHAPES = {}
+SHAPES_MEMO = 1000
 
 
 def _parseWithData(raw):
@@ -619,10 +619,7 @@ class Message:
             skeleton = b"\x01".join(parts[0:-1:2])
             known = _SKELETONS.get(skeleton)
             if known is None:
-                known = _skeletonTags(skeleton)
-                if len(_SKELETONS) > 10000:
-                    _SKELETONS.clear()
-                _SKELETONS[skeleton] = known
+                known = remember(_SKELETONS, skeleton, _skeletonTags(skeleton), SKELETONS_MEMO)
             if known:
                 tags, unique = known
                 values = tuple(parts[1::2])
@@ -839,21 +836,6 @@ def checksum(data):
     The CheckSum (10) field for C{data}: C{b"10=NNN\\x01"}.
     """
     return CHECKSUM_FIELDS[byteSum(data)]
-
-
-def millisecondInterior(now, second, milli):
-    """
-    An interval of times well inside the millisecond of C{now} (C{second}
-    and C{milli} as C{int(now)} and C{int((now - second) * 1000)} give
-    them): any time in it gives the same two; clear of the edges by ten
-    microseconds, far more than the rounding of a float time.  Empty for
-    a time before 1970 (truncation goes the other way).
-
-    @return: (low, high); C{low <= t < high} for a time C{t} inside.
-    """
-    if now < 0:
-        return 0.0, 0.0
-    return second + milli / 1000 + 1e-5, second + (milli + 1) / 1000 - 1e-5
 
 
 def frame(beginString, body):

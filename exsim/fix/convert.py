@@ -5,10 +5,10 @@ integers <-> decimal text), quantities, times, and the codes of sides,
 order types and times in force.
 """
 
-import time
 from decimal import Decimal, InvalidOperation
 
 from exsim.errors import BadValue
+from exsim.memo import remember
 from exsim.model import OrdType, Side, TimeInForce
 
 
@@ -27,7 +27,9 @@ def plainDecimal(number):
 _FAST_SCALES = {10000: 4, 100: 2, 1000: 3, 1000000: 6, 100000000: 8, 1: 0}
 
 
+#: Internal prices (scale 10,000) -> their text, for the prices last seen.
 _PRICE_TEXT = {}
+PRICE_TEXT_MEMO = 100000
 
 
 def formatPrice(internal, scale=10000):
@@ -54,9 +56,7 @@ def formatPrice(internal, scale=10000):
     else:
         text = "%d.%s" % (whole, ("%0*d" % (digits, frac)).rstrip("0"))
     if scale == 10000:
-        if len(_PRICE_TEXT) > 100000:
-            _PRICE_TEXT.clear()
-        _PRICE_TEXT[internal] = text
+        remember(_PRICE_TEXT, internal, text, PRICE_TEXT_MEMO)
     return text
 
 
@@ -71,46 +71,6 @@ def formatAvgPx(notional, cumQty, scale=10000):
         return formatPrice(notional // cumQty, scale)
     value = (Decimal(notional) / (Decimal(cumQty) * scale)).quantize(Decimal("1e-8"))
     return plainDecimal(value)
-
-
-def parseUTCTimestamp(text):
-    """
-    Seconds since the epoch of a FIX UTCTimestamp (C{YYYYMMDD-HH:MM:SS}
-    with optional fractional seconds), or None if it is not one.
-    """
-    if not text or len(text) < 17 or text[8] != "-":
-        return None
-    try:
-        base = time.strptime(text[:17], "%Y%m%d-%H:%M:%S")
-    except ValueError:
-        return None
-    seconds = float(_timegm(base))
-    rest = text[17:]
-    if rest:
-        if rest[0] != "." or not rest[1:].isdigit():
-            return None
-        seconds += float("0" + rest)
-    return seconds
-
-
-def parseDateEnd(text):
-    """
-    The end of a FIX date (C{YYYYMMDD}, UTC): the next midnight, in seconds
-    since the epoch; None if it is not a date.
-    """
-    if not text or len(text) != 8 or not text.isdigit():
-        return None
-    try:
-        base = time.strptime(text, "%Y%m%d")
-    except ValueError:
-        return None
-    return float(_timegm(base) + 86400)
-
-
-def _timegm(struct):
-    import calendar
-
-    return calendar.timegm(struct)
 
 
 def parseQuantity(text):
@@ -140,6 +100,7 @@ def parseQuantity(text):
 #: (instrument class, price scale, price text) -> internal price, for the
 #: prices last seen.
 _INTERNAL_PRICES = {}
+INTERNAL_PRICES_MEMO = 10000
 
 
 def internalPrice(instrument, text):
@@ -154,11 +115,8 @@ def internalPrice(instrument, text):
             price = instrument.toInternal(text)
         except BadValue:
             return text
-        if len(_INTERNAL_PRICES) > 10000:
-            _INTERNAL_PRICES.clear()
-        _INTERNAL_PRICES[key] = price
+        remember(_INTERNAL_PRICES, key, price, INTERNAL_PRICES_MEMO)
     return price
-
 
 
 SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT}

@@ -21,6 +21,7 @@ import re
 from operator import itemgetter
 
 from exsim.errors import BadValue
+from exsim.memo import remember, rememberAll
 
 _SPEC_DIR = os.path.join(os.path.dirname(__file__), "spec")
 
@@ -42,6 +43,11 @@ APPL_VER_NAMES = {"FIX.5.0": "7", "FIX.5.0SP1": "8", "FIX.5.0SP2": "9"}
 BEGIN_STRINGS = ("FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1")
 
 ADMIN_TYPES = frozenset(["0", "1", "2", "3", "4", "5", "A"])
+
+#: Bounds of a dictionary's memos: message shapes, and values a predicate
+#: accepted (per predicate).
+SHAPES_MEMO = 10000
+GOOD_VALUES_MEMO = 4096
 
 # SessionRejectReason (373) codes.
 INVALID_TAG_NUMBER = 0
@@ -418,9 +424,11 @@ class Dictionary:
             if f.enumOnly
             for value in f.enums
         )
+        #: (MsgType, tags) -> what L{validate} checks of such messages
+        #: (a bounded memo).
         self._shapes = {}
         #: Predicate -> values it accepted lately (a value checked once
-        #: passes by a set lookup).
+        #: passes by a set lookup; bounded memos).
         self._goodValues = {}
 
     def __repr__(self):
@@ -482,10 +490,7 @@ class Dictionary:
         key = (msgType, tags)
         shape = self._shapes.get(key)
         if shape is None:
-            shape = self._shape(msgType, tags)
-            if len(self._shapes) > 10000:
-                self._shapes.clear()
-            self._shapes[key] = shape
+            shape = remember(self._shapes, key, self._shape(msgType, tags), SHAPES_MEMO)
         if shape is not False and all(values):
             enumTags, enumValues, groups = shape
             if enumTags is None or self.enumPairs.issuperset(zip(enumTags, enumValues(values))):
@@ -499,9 +504,7 @@ class Dictionary:
                         continue
                     if not all(map(predicate, checked)):
                         break
-                    if len(good) > 4096:
-                        good.clear()
-                    good.update(checked)
+                    rememberAll(good, checked, GOOD_VALUES_MEMO)
                 else:
                     return None
         for problem in self._problems(

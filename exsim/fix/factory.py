@@ -5,16 +5,14 @@ connection, one L{FixSession} per counterparty CompID (sessions outlive
 connections).
 """
 
-import time
-
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.fix import control, settings
-from exsim.fix.codec import millisecondInterior
 from exsim.fix.session import CONNECTED, FixConnection, FixSession
 from exsim.fix.store import StoreFactory
+from exsim.fix.utctime import UTCTimestampFormatter
 from exsim.interfaces import IEndpointFactory
 
 
@@ -45,13 +43,8 @@ class FixFactory(ServerFactory):
         )
         for compId, store in self._stores.check().items():
             self.sessions[compId] = self._controlled(FixSession(self, compId, store))
-        self._second = None
-        self._secondText = b""
-        self._milli = None
-        self._milliText = b""
-        #: Times at which _milliText is certainly the timestamp (well
-        #: inside its millisecond; empty at first).
-        self._low = self._high = 0.0
+        self._millisStamps = UTCTimestampFormatter(millis=True, encoded=True)
+        self._secondsStamps = UTCTimestampFormatter(millis=False, encoded=True)
 
     def buildProtocol(self, addr):
         return FixConnection(self)
@@ -92,21 +85,12 @@ class FixFactory(ServerFactory):
         unless C{millis} is false.
         """
         now = self.reactor.seconds()
-        if millis and self._low <= now < self._high:
-            return self._milliText
-        second = int(now)
-        if second != self._second:
-            self._second = second
-            self._secondText = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second)).encode()
-            self._milli = None
-        if millis:
-            milli = int((now - second) * 1000)
-            if milli != self._milli:
-                self._milli = milli
-                self._milliText = self._secondText + b".%03d" % (milli,)
-            self._low, self._high = millisecondInterior(now, second, milli)
-            return self._milliText
-        return self._secondText
+        stamps = self._millisStamps if millis else self._secondsStamps
+        # (UTCTimestampFormatter.format's first test, inline: most calls
+        # end here.)
+        if stamps.low <= now < stamps.high:
+            return stamps.text
+        return stamps.format(now)
 
     def _storePath(self, spec):
         """

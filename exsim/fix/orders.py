@@ -18,13 +18,12 @@ from exsim.fix.convert import (
     TIME_IN_FORCES,
     fieldCode,
     internalPrice,
-    parseDateEnd,
     parseQuantity,
-    parseUTCTimestamp,
 )
 from exsim.fix.done import DONE_MEMORY, DONE_STATUSES, DoneOrders
 from exsim.fix.replies import cancelReject, localReject, statusReport, unknownOrderStatus
 from exsim.fix.reports import ER_BUILDERS, OrderData, reportEncoderFor
+from exsim.fix.utctime import parseDateEnd, parseUTCTimestamp
 from exsim.fix.versions import profileFor
 from exsim.interfaces import (
     IEngineListener,

@@ -27,6 +27,7 @@ from exsim.engine.events import (
 from exsim.fix import codec
 from exsim.fix.convert import fieldCode, formatAvgPx, formatPrice
 from exsim.journal import registerUserData
+from exsim.memo import remember
 from exsim.model import CancelReason, OrdStatus, OrdType, RejectReason
 
 
@@ -45,6 +46,9 @@ class OrderData:
         self.expireDate = expireDate
 
 
+#: The bound of each memo here.
+MEMO = 10000
+
 #: (symbol, side, OrdType, TimeInForce) -> the fields they give, shared.
 _STATIC = {}
 
@@ -60,14 +64,12 @@ def orderFields(profile, fields, order, quantity, price, scale):
     key = (order.symbol, order.side, ordType, order.timeInForce)
     static = _STATIC.get(key)
     if static is None:
-        if len(_STATIC) > 10000:
-            _STATIC.clear()
-        static = _STATIC[key] = (
+        static = remember(_STATIC, key, (
             (55, order.symbol),
             (54, order.side.value),
             (40, fieldCode(ordType)),
             (59, fieldCode(order.timeInForce)),
-        )
+        ), MEMO)
     if data is not None and type(data) is OrderData and data.account is not None:
         fields.append((1, data.account))
     fields.extend(static)
@@ -267,14 +269,12 @@ def _staticText(order):
     if text is None:
         if type(order.symbol) is not str:
             return None
-        if len(_STATIC_TEXT) > 10000:
-            _STATIC_TEXT.clear()
-        text = _STATIC_TEXT[key] = "55=%s\x0154=%s\x0140=%s\x0159=%s\x01" % (
+        text = remember(_STATIC_TEXT, key, "55=%s\x0154=%s\x0140=%s\x0159=%s\x01" % (
             order.symbol,
             order.side.value,
             fieldCode(order.ordType),
             fieldCode(order.timeInForce),
-        )
+        ), MEMO)
     return text
 
 
@@ -390,13 +390,11 @@ class ReportEncoder:
             and (type(price) is int or price is None)
         ):
             key = (order.terms, quantity, price, scale)
-            texts = self._orderTexts
-            text = texts.get(key)
+            text = self._orderTexts.get(key)
             if text is None:
-                text = self._orderText(order, quantity, price, scale)
-                if len(texts) > 10000:
-                    texts.clear()
-                texts[key] = text
+                text = remember(
+                    self._orderTexts, key, self._orderText(order, quantity, price, scale), MEMO
+                )
             return text
         return self._orderText(order, quantity, price, scale)
 
@@ -454,12 +452,7 @@ class ReportEncoder:
         (empty if the order's fields are not text).
         """
         text = self._orderText(order, quantity, price, scale)
-        text = "" if text is None else state + text
-        middles = self._middles
-        if len(middles) > 10000:
-            middles.clear()
-        middles[key] = text
-        return text
+        return remember(self._middles, key, "" if text is None else state + text, MEMO)
 
     def _join(self, *parts):
         if None in parts:

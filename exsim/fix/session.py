@@ -15,8 +15,6 @@ message and requests a resend; too low without PossDupFlag ends the
 session; PossDup duplicates are ignored.
 """
 
-import calendar
-import time
 from zlib import adler32
 
 from twisted.internet.protocol import Protocol
@@ -32,6 +30,7 @@ from exsim.fix.dictionary import (
     TAG_WITHOUT_VALUE,
     VALUE_OUT_OF_RANGE,
 )
+from exsim.fix.utctime import parseUTCTimestamp
 from exsim.interfaces import IFixEncodedSession, IFixSession
 from exsim.listening import noDelay
 
@@ -90,28 +89,6 @@ def reverseRoute(message):
         for value in (get(tag),)
         if value
     )
-
-
-def _utcSeconds(text, _cache={}):
-    """
-    Seconds since the epoch of a UTCTimestamp (bytes), or None.
-    """
-    head = text[:17]
-    base = _cache.get(head)
-    if base is None:
-        try:
-            base = calendar.timegm(time.strptime(head.decode("ascii"), "%Y%m%d-%H:%M:%S"))
-        except (ValueError, UnicodeDecodeError):
-            return None
-        if len(_cache) > 1000:
-            _cache.clear()
-        _cache[head] = base
-    fraction = text[18:]
-    if len(text) > 17:
-        if text[17:18] != b"." or not fraction.isdigit():
-            return None
-        return base + int(fraction) / (10 ** len(fraction))
-    return base
 
 
 @implementer(IFixSession, IFixEncodedSession)
@@ -821,7 +798,7 @@ class FixConnection(Protocol):
             # Messages sent in the same millisecond: the last one's.
             when = self._lastSendingSeconds
         else:
-            when = _utcSeconds(value)
+            when = parseUTCTimestamp(value)
             self._lastSendingTime = value
             self._lastSendingSeconds = when
         if when is None:
@@ -994,8 +971,8 @@ class FixConnection(Protocol):
                         "Required tag missing: OrigSendingTime (122) with PossDupFlag=Y",
                     )
             else:
-                origTime = _utcSeconds(orig)
-                sendingTime = _utcSeconds(sendingTime or b"")
+                origTime = parseUTCTimestamp(orig)
+                sendingTime = parseUTCTimestamp(sendingTime or b"")
                 if origTime is not None and sendingTime is not None and origTime > sendingTime:
                     problem = dictionary.Problem(
                         SENDING_TIME_ACCURACY,

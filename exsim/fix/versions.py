@@ -10,11 +10,10 @@ milliseconds from FIX.4.2, reject reason codes as each version enumerates
 them.
 """
 
-import time
 from decimal import Decimal, InvalidOperation
 
-from exsim.fix import codec
 from exsim.fix.convert import plainDecimal
+from exsim.fix.utctime import UTCTimestampFormatter
 from exsim.model import RejectReason
 
 #: ApplVerID (1128) codes and the version name they stand for.
@@ -101,33 +100,9 @@ class Profile:
         self.expireDate = rank >= 42
         self.ordRejReasons = _ordRejReasons(rank)
         self.cxlRejReasons = _cxlRejReasons(rank)
-        self._stampSecond = None
-        self._stampPrefix = None
-        self._stampMillis = None
-        self._stampText = None
-        #: Times for which _stampText is certainly the stamp (see
-        #: L{exsim.fix.codec.millisecondInterior}).
-        self._stampLow = self._stampHigh = 0.0
-
-    def stamp(self, seconds):
-        """
-        A UTCTimestamp for C{seconds} since the epoch.
-        """
-        if self._stampLow <= seconds < self._stampHigh:
-            return self._stampText
-        second = int(seconds)
-        if second != self._stampSecond:
-            self._stampSecond = second
-            self._stampPrefix = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second))
-            self._stampMillis = None
-        if self.millis:
-            millis = int((seconds - second) * 1000)
-            if millis != self._stampMillis:
-                self._stampMillis = millis
-                self._stampText = "%s.%03d" % (self._stampPrefix, min(millis, 999))
-            self._stampLow, self._stampHigh = codec.millisecondInterior(seconds, second, millis)
-            return self._stampText
-        return self._stampPrefix
+        #: stamp(seconds): the UTCTimestamp (text) of a time, as this
+        #: version writes it (the formatter's own method: one call).
+        self.stamp = UTCTimestampFormatter(self.millis).format
 
     def qty(self, value):
         """
