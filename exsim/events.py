@@ -26,6 +26,7 @@ from exsim.engine.delivery import Failures
 from exsim.errors import BadValue
 from exsim.interfaces import IEngineListener
 from exsim.model import DEFAULT_PRICE_SCALE, T_OWNER, Instrument
+from exsim.owners import Owner, isActivity
 
 #: Default bound of the queue.
 DEFAULT_SIZE = 100000
@@ -79,16 +80,6 @@ def parseSize(value):
     return size
 
 
-#: Owners of background activity orders (L{exsim.engine.activity}) start
-#: with this.
-ACTIVITY_OWNER = "house/"
-
-
-def _isActivity(order):
-    owner = order.terms[T_OWNER]
-    return owner.__class__ is str and owner.startswith(ACTIVITY_OWNER)
-
-
 def withoutActivity(events):
     """
     The events of a batch minus the background activity's own: a batch
@@ -103,13 +94,13 @@ def withoutActivity(events):
     else:
         return events
     owner = order.terms[T_OWNER]
-    if owner.__class__ is not str or not owner.startswith(ACTIVITY_OWNER):
+    if owner.__class__ is not Owner or not owner.isActivity:
         return events
     kept = []
     tradeIds = set()
     for event in events:
         order = getattr(event, "order", None)
-        if order is not None and not _isActivity(order):
+        if order is not None and not isActivity(order.terms[T_OWNER]):
             kept.append(event)
             tradeId = getattr(event, "tradeId", None)
             if tradeId is not None:

@@ -43,7 +43,6 @@ from zope.interface import implementer
 
 from exsim.engine import events as ev
 from exsim.errors import BadValue
-from exsim.events import ACTIVITY_OWNER
 from exsim.interfaces import IEngineListener
 from exsim.model import (
     DONE_STATUSES,
@@ -54,6 +53,7 @@ from exsim.model import (
     Side,
     TimeInForce,
 )
+from exsim.owners import isActivity
 
 MAGIC = {"exsim_journal": 1}
 SUFFIX = ".journal"
@@ -140,10 +140,6 @@ def _readUserData(record):
         if slot in cls.__slots__:
             setattr(data, slot, _unplain(value))
     return data
-
-
-def _isActivity(owner):
-    return str(owner).startswith(ACTIVITY_OWNER)
 
 
 def orderRecord(kind, event, order):
@@ -242,7 +238,7 @@ class Journal:
                     lines.append('{"day":1}')
                 continue
             order = event.order
-            if _isActivity(order.terms[T_OWNER]):
+            if isActivity(order.terms[T_OWNER]):
                 continue
             if kind == "req" and event.kind != "new":
                 continue

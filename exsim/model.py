@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from exsim.errors import BadValue
 from exsim.memo import remember
+from exsim.owners import ownerOf
 
 DEFAULT_PRICE_SCALE = 10000
 #: The largest internal price a decimal converts to (18 digits, as the FIX
@@ -236,12 +237,14 @@ def makeTerms(symbol, side, owner, ordType, timeInForce, expireTime):
     The shared, immutable tuple of what never changes in an order: (symbol,
     side, owner, ordType, timeInForce, expireTime, isBuy).  Most orders
     share a handful of these, so each order keeps one reference instead of
-    seven (a million resting orders must fit in little memory).
+    seven (a million resting orders must fit in little memory).  A text
+    owner is kept as its L{exsim.owners.Owner}.
     """
     key = (symbol, side, owner, ordType, timeInForce, expireTime)
     terms = _TERMS.get(key)
     if terms is None:
-        terms = key + (side is Side.BUY,)
+        # The owner as an Owner (equal to the text it was given as).
+        terms = (symbol, side, ownerOf(owner), ordType, timeInForce, expireTime, side is Side.BUY)
         if expireTime is None:
             remember(_TERMS, key, terms, _TERMS_LIMIT)
     return terms

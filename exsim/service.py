@@ -32,10 +32,11 @@ from exsim.model import (
     TimeInForce,
 )
 from exsim.observe.inventory import Inspection
+from exsim.owners import houseOwner
 from exsim.roles import roleOf
 
-#: The owner of orders entered through the management API.
-HOUSE = "house"
+#: The owner of orders entered through the management API (C{"house"}).
+HOUSE = houseOwner()
 
 #: Properties of a house order, in the order they are documented.
 ORDER_PROPERTIES = ("side", "price", "quantity", "order_type", "time_in_force", "expire_time")

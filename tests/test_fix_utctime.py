@@ -5,7 +5,8 @@ Tests for L{exsim.fix.utctime}: the one UTCTimestamp formatter and parser.
 import calendar
 import time
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.trial import unittest
 
 from exsim.fix import utctime

@@ -2,7 +2,8 @@
 Tests for L{exsim.memo}: bounded memos.
 """
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from exsim.memo import remember, rememberAll

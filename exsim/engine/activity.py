@@ -48,6 +48,7 @@ from zope.interface import implementer
 from exsim.errors import BadValue
 from exsim.interfaces import IActivity
 from exsim.model import Order, OrdType, Side, TimeInForce
+from exsim.owners import activityOwner
 from exsim.values import parseBoolean
 
 LEVELS = ("none", "slow", "fast")
@@ -228,7 +229,7 @@ class Activity:
     def __init__(self, engine, book, seed=None):
         self.engine = engine
         self.book = book
-        self.owner = "house/%s" % (book.symbol,)
+        self.owner = activityOwner(book.symbol)
         self.level = "none"
         self.marketMaker = None
         self.seed = zlib.crc32(book.symbol.encode("utf-8")) if seed is None else seed

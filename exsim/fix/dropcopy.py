@@ -20,10 +20,10 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine.delivery import Failures
-from exsim.events import ACTIVITY_OWNER
 from exsim.fix.reports import ER_BUILDERS
 from exsim.fix.versions import profileFor
 from exsim.interfaces import IEngineEvents, IEngineListener, IFixApplication
+from exsim.owners import Owner
 from exsim.roles import roleOf
 
 
@@ -81,7 +81,7 @@ class DropCopy:
                         seconds = self.reactor.seconds()
                     order = event.order
                     owner = order.owner
-                    if type(owner) is str and owner.startswith(ACTIVITY_OWNER):
+                    if owner.__class__ is Owner and owner.isActivity:
                         # Background activity stands for the rest of the market,
                         # whose reports no drop copy of ours would ever carry.
                         continue

@@ -10,7 +10,6 @@ OrderCancelRejects (9), with the fields each FIX version defines
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from exsim.engine.delivery import Failures
 from exsim.engine.events import CancelRejected
 from exsim.fix.convert import (
     ORD_TYPES,
@@ -25,22 +24,10 @@ from exsim.fix.replies import cancelReject, localReject, statusReport, unknownOr
 from exsim.fix.reports import ER_BUILDERS, OrderData, reportEncoderFor
 from exsim.fix.utctime import parseDateEnd, parseUTCTimestamp
 from exsim.fix.versions import profileFor
-from exsim.interfaces import (
-    IEngineListener,
-    IFixApplication,
-    IFixEncodedSession,
-    IOrderEntry,
-)
-from exsim.model import (
-    T_OWNER,
-    T_SYMBOL,
-    CancelReason,
-    Order,
-    OrdType,
-    RejectReason,
-    TimeInForce,
-)
-from exsim.roles import roleOf
+from exsim.interfaces import IEngineListener, IFixApplication, IFixEncodedSession
+from exsim.model import T_SYMBOL, Order, OrdType, RejectReason, TimeInForce
+from exsim.orderentry import OrderRouting
+from exsim.owners import ownerOf
 
 #: FIX.4.0 ExecIDs of reports the engine did not make start above this.
 LOCAL_EXEC_ID_BASE = 9000000000
@@ -56,7 +43,7 @@ def _priceScale(engine, symbol):
 
 
 @implementer(IFixApplication, IEngineListener)
-class OrderEntry:
+class OrderEntry(OrderRouting):
     """
     The order-entry application of a FIX endpoint: requests of its
     sessions go to the endpoint's engine, and the engine's events about
@@ -72,14 +59,11 @@ class OrderEntry:
     log = Logger()
 
     def __init__(self, endpoint, marketData=None):
-        self.failures = Failures(self)
         self.endpoint = endpoint
-        self.engine = roleOf(endpoint.engine, IOrderEntry, "FIX order entry")
         self.reactor = endpoint.reactor
         self.marketData = marketData
         self.sessions = {}
         self._profiles = {}
-        self._routes = {}
         self._done = DoneOrders(DONE_MEMORY)
         self._localExecId = 0
         self._handlers = {
@@ -88,13 +72,18 @@ class OrderEntry:
             "G": self._replace,
             "H": self._status,
         }
-        self.engine.subscribe(self)
+        self.startRouting(
+            "FIX order entry",
+            {cls: self._report for cls in ER_BUILDERS},
+            {CancelRejected: self._cancelRejected},
+            prepareRoute=self._prepare,
+        )
 
     def shutdown(self):
         """
         Stop listening to the engine (the endpoint is closing).
         """
-        self.engine.unsubscribe(self)
+        self.leaveEngine()
         if self.marketData is not None:
             self.marketData.shutdown()
 
@@ -107,27 +96,19 @@ class OrderEntry:
         )
         encoded = IFixEncodedSession(session, None)
         if encoded is None:
-            self._routes[session.key] = (session, profile, None, {})
+            route = (session, profile, None, {})
         else:
             # The encoders by event class (what ReportEncoder.encode
             # looks up), for the hot path.
-            self._routes[session.key] = (
-                session, profile, encoded.sendEncoded, reportEncoderFor(profile).encoders
-            )
+            route = (session, profile, encoded.sendEncoded, reportEncoderFor(profile).encoders)
+        self.attach(ownerOf(session.key), route)
         if self.marketData is not None:
             self.marketData.sessionLoggedOn(session)
 
     def sessionLoggedOut(self, session):
         if self.marketData is not None:
             self.marketData.sessionLoggedOut(session)
-        if self.endpoint.properties.get("cancel_on_disconnect"):
-            self.cancelOrdersOf(session.key)
-
-    def cancelOrdersOf(self, owner):
-        """
-        Cancel every live order of C{owner} (cancel on disconnect).
-        """
-        self.engine.cancelAll(owner, reason=CancelReason.DISCONNECT)
+        self.sessionEnded(session.key)
 
     def fromApp(self, session, message):
         handler = self._handlers.get(message.msgType)
@@ -379,64 +360,51 @@ class OrderEntry:
             "8", unknownOrderStatus(profile, orderIdText, clOrdId, get(55), get(54, "1"), execId, stamp)
         )
 
-    # -- engine events -----------------------------------------------------
+    # -- engine events (routed by OrderRouting) ---------------------------
 
-    def engineEvents(self, events):
-        routes = self._routes
-        if not routes:
-            return
-        stampSeconds = None
-        stamps = {}
-        books = self.engine.books
-        # The route, price scale and stamp of the last order's terms
-        # (owner and symbol): an order's events come together.
-        lastTerms = route = None
-        while events:
-            event = None
-            try:
-                for event in events:
-                    cls = event.__class__
-                    builder = ER_BUILDERS.get(cls)
-                    if builder is None:
-                        if cls is CancelRejected:
-                            self._sendCancelReject(event)
-                        continue
-                    order = event.order
-                    terms = order.terms
-                    if terms is not lastTerms:
-                        lastTerms = terms
-                        route = routes.get(terms[T_OWNER])
-                        if route is None:
-                            continue
-                        session, profile, sendEncoded, encoders = route
-                        if stampSeconds is None:
-                            stampSeconds = self.reactor.seconds()
-                        stamp = stamps.get(profile)
-                        if stamp is None:
-                            stamp = stamps[profile] = profile.stamp(stampSeconds)
-                        book = books.get(terms[T_SYMBOL])
-                        scale = book.instrument.priceScale if book is not None else 10000
-                    elif route is None:
-                        continue
-                    encoder = encoders.get(cls)
-                    text = None if encoder is None else encoder(event, scale, stamp)
-                    if text is None:
-                        session.sendApp("8", builder(profile, event, scale, stamp))
-                    else:
-                        sendEncoded(b"8", text.encode("utf-8"))
-                    if event.status in DONE_STATUSES:
-                        self._done.add(order)
-            except Exception:
-                events = self.failures.failed(events, event)
-                lastTerms = None
-            else:
-                return
+    def _prepare(self, route, terms):
+        """
+        What the reports of an order with C{terms} share: the session's
+        route, the price scale of the order's book and the report time.
+        """
+        session, profile, sendEncoded, encoders = route
+        book = self.engine.books.get(terms[T_SYMBOL])
+        # (self.deliveryTime() and profile.stamp(seconds), their common
+        # case inline: this runs for every order.)
+        seconds = self._deliveryTime
+        if seconds is None:
+            seconds = self.deliveryTime()
+        stamps = profile.stamps
+        if stamps.low <= seconds < stamps.high:
+            stamp = stamps.text
+        else:
+            stamp = stamps.format(seconds)
+        return (
+            session, profile, sendEncoded, encoders,
+            book.instrument.priceScale if book is not None else 10000,
+            stamp,
+        )
 
-    def _sendCancelReject(self, event):
-        session = self.sessions.get(event.owner)
-        if session is None:
-            return
-        profile = self._profiles[event.owner]
+    def _report(self, target, event):
+        """
+        Send the ExecutionReport for an engine event about an order: the
+        fast encoder's body, else the reference builder's fields.
+        """
+        session, profile, sendEncoded, encoders, scale, stamp = target
+        encoder = encoders.get(event.__class__)
+        text = None if encoder is None else encoder(event, scale, stamp)
+        if text is None:
+            session.sendApp("8", ER_BUILDERS[event.__class__](profile, event, scale, stamp))
+        else:
+            sendEncoded(b"8", text.encode("utf-8"))
+        if event.status in DONE_STATUSES:
+            self._done.add(event.order)
+
+    def _cancelRejected(self, route, event):
+        """
+        Send the OrderCancelReject for a refused cancel or replace.
+        """
+        session, profile = route[:2]
         doneStatus = doneOrderId = None
         if event.order is None and event.origClOrdId is not None:
             done = self._done.get(event.owner, event.origClOrdId)

@@ -100,9 +100,11 @@ class Profile:
         self.expireDate = rank >= 42
         self.ordRejReasons = _ordRejReasons(rank)
         self.cxlRejReasons = _cxlRejReasons(rank)
-        #: stamp(seconds): the UTCTimestamp (text) of a time, as this
+        #: The L{UTCTimestampFormatter} of this version's timestamps, and
+        #: stamp(seconds), the UTCTimestamp (text) of a time as this
         #: version writes it (the formatter's own method: one call).
-        self.stamp = UTCTimestampFormatter(self.millis).format
+        self.stamps = UTCTimestampFormatter(self.millis)
+        self.stamp = self.stamps.format
 
     def qty(self, value):
         """

@@ -17,12 +17,12 @@ from zope.interface import implementer
 
 from exsim import sessioncontrol
 from exsim.engine import events as ev
-from exsim.engine.delivery import Failures
 from exsim.errors import BadValue
-from exsim.interfaces import IEngineListener, IOrderEntry, IProtocolFamily
+from exsim.interfaces import IEngineListener, IProtocolFamily
 from exsim.journal import registerUserData
 from exsim.model import CancelReason, Order, OrdType, RejectReason, Side, TimeInForce
-from exsim.roles import roleOf
+from exsim.orderentry import OrderRouting
+from exsim.owners import ownerOf
 from exsim.soup import control, ouch42, packets
 from exsim.soup.session import SoupServerFactory, SoupStream
 from exsim.values import parseBoolean
@@ -218,7 +218,7 @@ class OrderExtra:
 
 
 @implementer(IEngineListener)
-class OuchFactory(SoupServerFactory):
+class OuchFactory(SoupServerFactory, OrderRouting):
     """
     Serves one OUCH endpoint: its sessions by username, and the engine's
     events about their orders.
@@ -230,22 +230,23 @@ class OuchFactory(SoupServerFactory):
     maxPacketLength = 1024
 
     def __init__(self, endpoint):
-        self.failures = Failures(self)
         SoupServerFactory.__init__(self, endpoint)
-        self.engine = roleOf(endpoint.engine, IOrderEntry, "OUCH order entry")
         self.venueClock = venueClock(endpoint)
         self.sessions = {}
-        self._byOwner = {}
-        self._dispatch = {
-            ev.Accepted: OuchSession.onAccepted,
-            ev.Rejected: OuchSession.onRejected,
-            ev.Filled: OuchSession.onFilled,
-            ev.Cancelled: OuchSession.onCancelled,
-            ev.Expired: OuchSession.onExpired,
-            ev.Replaced: OuchSession.onReplaced,
-            ev.PendingChange: OuchSession.onPending,
-        }
-        self.engine.subscribe(self)
+        self.startRouting(
+            "OUCH order entry",
+            {
+                ev.Accepted: OuchSession.onAccepted,
+                ev.Rejected: OuchSession.onRejected,
+                ev.Filled: OuchSession.onFilled,
+                ev.Cancelled: OuchSession.onCancelled,
+                ev.Expired: OuchSession.onExpired,
+                ev.Replaced: OuchSession.onReplaced,
+                ev.PendingChange: OuchSession.onPending,
+            },
+            {ev.CancelRejected: OuchSession.onCancelRejected},
+            {ev.DayEnded: self._dayEnded},
+        )
 
     @property
     def sessionName(self):
@@ -259,7 +260,7 @@ class OuchFactory(SoupServerFactory):
         session = self.sessions.get(username)
         if session is None:
             session = self.sessions[username] = OuchSession(self, username)
-            self._byOwner[session.owner] = session
+            self.attach(ownerOf(session.owner), session)
             if control.endpointHasControl(self.endpoint):
                 control.controlOfOuch(session).refresh()
         return session
@@ -310,8 +311,7 @@ class OuchFactory(SoupServerFactory):
         session.connection = None
         if session.control is not None:
             session.control.detach(connection)
-        if self.endpoint.properties.get("cancel_on_disconnect"):
-            session.cancelAll()
+        self.sessionEnded(session.owner)
 
     def unsequencedData(self, connection, payload):
         control = connection.control
@@ -321,37 +321,16 @@ class OuchFactory(SoupServerFactory):
 
     # -- engine ------------------------------------------------------------
 
-    def engineEvents(self, events):
-        dispatch = self._dispatch
-        byOwner = self._byOwner
-        while events:
-            event = None
-            try:
-                for event in events:
-                    handler = dispatch.get(type(event))
-                    if handler is None:
-                        if type(event) is ev.CancelRejected:
-                            session = byOwner.get(event.owner)
-                            if session is not None:
-                                session.onCancelRejected(event)
-                        elif type(event) is ev.DayEnded:
-                            for session in self.sessions.values():
-                                session.onDayEnded()
-                        continue
-                    session = byOwner.get(event.order.owner)
-                    if session is not None:
-                        handler(session, event)
-            except Exception:
-                events = self.failures.failed(events, event)
-            else:
-                return
+    def _dayEnded(self, event):
+        for session in self.sessions.values():
+            session.onDayEnded()
 
     def startFactory(self):
         # Listening again after a shutdown: follow the engine again.
-        self.engine.subscribe(self)
+        self.followEngine()
 
     def shutdown(self):
-        self.engine.unsubscribe(self)
+        self.leaveEngine()
         SoupServerFactory.shutdown(self)
         for session in self.sessions.values():
             if session.control is not None:
@@ -521,12 +500,6 @@ class OuchSession:
             self.owner, replacement, origClOrdId=existing, price=newPrice,
             quantity=order.cumQty + shares,
         )
-
-    def cancelAll(self):
-        """
-        Cancel every live order of this session (cancel on disconnect).
-        """
-        self.engine.cancelAll(self.owner, reason=CancelReason.DISCONNECT)
 
     # -- events ------------------------------------------------------------
 

@@ -1,0 +1,138 @@
+# -*- test-case-name: tests.test_owners -*-
+"""
+Who an order belongs to.
+
+An L{Owner} is the owner's text, exactly as drop copies and control events
+show it, with its parts:
+
+ - C{"house"} (kind L{HOUSE}): orders of the management API;
+ - C{"house/<symbol>"} (kind L{ACTIVITY}): a book's background activity
+   and market-maker quotes, which stand for the rest of the market;
+ - C{"<endpoint>/<name>"} (kind L{SESSION}): the orders of a FIX
+   (counterparty CompID) or OUCH (username) session;
+ - anything else (kind L{OTHER}): owners made up by tests or plugins.
+
+Code asks C{owner.kind is SESSION} or C{owner.isActivity}, never the
+text.  An L{Owner} is a C{str}: it hashes and compares as its text, so an
+engine keyed by owners finds the orders of C{"fix1/CLIENT"} whether it is
+asked with the L{Owner} or the plain text (a management operation's
+argument).  L{exsim.model.makeTerms} makes every text owner an L{Owner},
+the one L{ownerOf} gives: protocols and engines need not.
+
+An L{Owner} must not cross Perspective Broker (it would travel as an
+instance of a class the client does not allow): what reaches the control
+client takes C{str(owner)}, as engine events' C{asDict} does.
+"""
+
+from exsim.memo import remember
+
+#: Kinds of owner.
+HOUSE = "house"
+ACTIVITY = "activity"
+SESSION = "session"
+OTHER = "other"
+
+#: The text of the house owner, and what an activity owner's starts with.
+HOUSE_TEXT = "house"
+_ACTIVITY_PREFIX = HOUSE_TEXT + "/"
+
+
+class Owner(str):
+    """
+    An order's owner: its text, and what kind of owner it is.
+
+    Make one with L{ownerOf}, L{houseOwner}, L{activityOwner} or
+    L{sessionOwner}, which give the same object for the same text.
+
+    @ivar kind: L{HOUSE}, L{ACTIVITY}, L{SESSION} or L{OTHER}.
+    @ivar isActivity: whether C{kind is ACTIVITY}.
+    @ivar endpoint: the endpoint's name for a session owner, else None.
+    @ivar name: the session's CompID or username for a session owner,
+        the symbol for an activity owner, else None.
+    """
+
+    def __new__(cls, text, kind, endpoint=None, name=None):
+        owner = str.__new__(cls, text)
+        owner.kind = kind
+        owner.isActivity = kind is ACTIVITY
+        owner.endpoint = endpoint
+        owner.name = name
+        return owner
+
+    def __repr__(self):
+        return "<Owner %s %s>" % (self.kind, str.__repr__(self))
+
+    def __reduce__(self):
+        # Copied or pickled (by a test, say), it is the same owner again.
+        return ownerOf, (str(self),)
+
+
+#: Owner text -> its L{Owner}, so that one text is one object (dicts keyed
+#: by owners then match by identity).  Bounded: past it, equal owners are
+#: merely equal.
+_OWNERS = {}
+OWNERS_MEMO = 100000
+
+
+def _parse(text):
+    if text == HOUSE_TEXT:
+        return Owner(text, HOUSE)
+    if text.startswith(_ACTIVITY_PREFIX):
+        return Owner(text, ACTIVITY, None, text[len(_ACTIVITY_PREFIX):])
+    endpoint, slash, name = text.partition("/")
+    if slash:
+        return Owner(text, SESSION, endpoint, name)
+    return Owner(text, OTHER)
+
+
+def ownerOf(value):
+    """
+    The L{Owner} of C{value}: an L{Owner} itself; for text, the owner that
+    text names (see the module's docstring); anything else (an owner a
+    test made of a number, say) is returned as it is.
+    """
+    if value.__class__ is Owner:
+        return value
+    if not isinstance(value, str):
+        return value
+    owner = _OWNERS.get(value)
+    if owner is None:
+        owner = remember(_OWNERS, str(value), _parse(str(value)), OWNERS_MEMO)
+    return owner
+
+
+def houseOwner():
+    """
+    The owner of the management API's orders, C{"house"}.
+    """
+    return ownerOf(HOUSE_TEXT)
+
+
+def activityOwner(symbol):
+    """
+    The owner of a book's background activity, C{"house/<symbol>"}.
+    """
+    return ownerOf(_ACTIVITY_PREFIX + symbol)
+
+
+def sessionOwner(endpoint, name):
+    """
+    The owner of a session's orders, C{"<endpoint>/<name>"}: a FIX
+    session's counterparty CompID, an OUCH session's username.  (Text is
+    what engines match owners by: the sessions of an endpoint called
+    C{"house"} own activity orders, as their text says.)
+    """
+    text = "%s/%s" % (endpoint, name)
+    owner = ownerOf(text)
+    if owner.kind is SESSION and owner.endpoint != endpoint:
+        # An endpoint whose name has a "/": the parts are the ones given.
+        owner = remember(_OWNERS, text, Owner(text, SESSION, endpoint, name), OWNERS_MEMO)
+    return owner
+
+
+def isActivity(owner):
+    """
+    Whether C{owner} (an L{Owner}, or anything an order may be owned by)
+    is a book's background activity.
+    """
+    return owner.__class__ is Owner and owner.isActivity
