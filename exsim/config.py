@@ -18,6 +18,7 @@ Each section creates one thing and its keys set that thing's properties::
     [policy:ENGINE]        -> add_policy_rule(ENGINE, rule) for every
                               rule line, in order, then the engine's
                               policy becomes rules
+    [instruments]          -> load_instruments(engine, file)
     [control]              -> the management service (started by tap)
 
 Unknown sections or keys, bad values and references to things not yet
@@ -340,11 +341,25 @@ def _policySection(section, simulator, settings):
     _run(section, section.lineno, simulator.set_engine_property, section.name, "policy", "rules")
 
 
+def _instrumentsSection(section, simulator, settings):
+    """
+    [instruments]: load_instruments(engine, file); a relative C{file} is
+    relative to the configuration file's directory.
+    """
+    engine, _ = section.take("engine")
+    path, lineno = section.take("file")
+    _leftover(section, ("engine", "file"))
+    if path and not os.path.isabs(path) and section.filename and section.filename != "<string>":
+        path = os.path.join(os.path.dirname(os.path.abspath(section.filename)), path)
+    _run(section, lineno, simulator.load_instruments, engine, path)
+
+
 #: {section kind: (named, handler(section, simulator, settings))}
 SECTION_TYPES = {
     "control": (False, _controlSection),
     "engine": (True, _engineSection),
     "book": (True, _bookSection),
+    "instruments": (False, _instrumentsSection),
     "endpoint": (True, _endpointSection),
     "order": (True, _orderSection),
     "quote": (True, _quoteSection),

@@ -44,11 +44,18 @@ _DEFAULT_INSTRUMENT = Instrument("?", priceScale=DEFAULT_PRICE_SCALE)
 def formatPrice(instrument, internal):
     """
     An internal price as decimal text, with at least the decimal places of
-    the instrument's tick size (C{"10.50"} for a tick of 0.01).
+    the instrument's tick size (C{"10.50"} for a tick of 0.01), or of its
+    C{price_decimals} when that is set and more.
     """
     price = instrument.toDecimal(internal)
     tick = instrument.toDecimal(instrument.tickSize).normalize()
-    if price.as_tuple().exponent > tick.as_tuple().exponent:
+    exponent = tick.as_tuple().exponent
+    decimals = instrument.priceDecimals
+    if decimals is not None and -decimals < exponent:
+        # price_decimals (reference data): at least that many places.
+        exponent = -decimals
+        tick = Decimal(1).scaleb(exponent)
+    if price.as_tuple().exponent > exponent:
         price = price.quantize(tick)
     return str(price)
 

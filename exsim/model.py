@@ -172,14 +172,33 @@ def _lookup(cls, value, names, what):
 
 class Instrument:
     """
-    A tradable symbol.
+    A tradable symbol and its reference data.
 
     @ivar symbol: the symbol text.
-    @ivar tickSize: the smallest price increment, in internal integer units.
+    @ivar tickSize: the smallest price increment, in internal integer units
+        (with a tick table: the finest grid every band's tick is on).
     @ivar priceScale: internal units per currency unit (10,000 by default).
+    @ivar tickTable: None, or the tick table by price band: a tuple of
+        C{(lowest price, tick)} in internal units, lowest prices ascending,
+        the first one 0 (L{setTickTable}).
+    @ivar lotSize: order quantities must be a multiple of this (1: any).
+    @ivar plain: true when neither a tick table nor a lot size constrains
+        orders beyond C{tickSize} (the engine's fast path checks only
+        that).
+    @ivar priceDecimals: the decimal places prices are shown with, or None
+        (those of the tick size).
+    @ivar currency: ISO 4217 code, or None.
+    @ivar securityId: the security identifier (FIX SecurityID, 48), or
+        None.
+    @ivar securityIdSource: its source (FIX SecurityIDSource, 22: C{4} is
+        ISIN, C{1} CUSIP, C{2} SEDOL, C{8} exchange symbol...), or None.
+    @ivar name: a description (FIX SecurityDesc, 107), or None.
     """
 
-    __slots__ = ("symbol", "tickSize", "priceScale")
+    __slots__ = (
+        "symbol", "tickSize", "priceScale", "tickTable", "lotSize", "plain",
+        "priceDecimals", "currency", "securityId", "securityIdSource", "name",
+    )
 
     def __init__(self, symbol, tickSize=100, priceScale=DEFAULT_PRICE_SCALE):
         if not symbol:
@@ -189,6 +208,68 @@ class Instrument:
         self.symbol = symbol
         self.tickSize = tickSize
         self.priceScale = priceScale
+        self.tickTable = None
+        self.lotSize = 1
+        self.plain = True
+        self.priceDecimals = None
+        self.currency = None
+        self.securityId = None
+        self.securityIdSource = None
+        self.name = None
+
+    def setTickTable(self, table):
+        """
+        Use a tick table (or, with None, C{tickSize} alone again).
+
+        @param table: C{(lowest price, tick)} pairs in internal units: the
+            tick of a price is that of the band with the highest lowest
+            price not above it.  Lowest prices must ascend from 0.
+        @raise BadValue: for an empty or badly ordered table, or a tick
+            that is not positive.
+        """
+        if table is None:
+            self.tickTable = None
+        else:
+            table = tuple((int(low), int(tick)) for low, tick in table)
+            if not table or table[0][0] != 0:
+                raise BadValue("a tick table's first band must start at 0")
+            for (low, _), (nextLow, _) in zip(table, table[1:]):
+                if nextLow <= low:
+                    raise BadValue("a tick table's bands must ascend")
+            if any(tick <= 0 for _, tick in table):
+                raise BadValue("every tick of a tick table must be positive")
+            grid = 0
+            for _, tick in table:
+                grid = _gcd(grid, tick)
+            self.tickTable = table
+            self.tickSize = grid
+        self._replain()
+
+    def setLotSize(self, lotSize):
+        """
+        Require order quantities to be a multiple of C{lotSize} (1: any).
+        """
+        if type(lotSize) is not int or lotSize <= 0:
+            raise BadValue("lot_size must be a positive whole number, not %r" % (lotSize,))
+        self.lotSize = lotSize
+        self._replain()
+
+    def _replain(self):
+        self.plain = self.tickTable is None and self.lotSize == 1
+
+    def tickAt(self, price):
+        """
+        The tick of the band C{price} is in (C{tickSize} without a table).
+        """
+        table = self.tickTable
+        if table is None:
+            return self.tickSize
+        tick = table[0][1]
+        for low, bandTick in table:
+            if price < low:
+                break
+            tick = bandTick
+        return tick
 
     def toInternal(self, value):
         """
@@ -215,7 +296,22 @@ class Instrument:
         return Decimal(internal) / self.priceScale
 
     def onTick(self, price):
-        return price % self.tickSize == 0
+        """
+        Whether C{price} is on the grid of C{tickSize} and, with a tick
+        table, of its band's tick.
+        """
+        if price % self.tickSize:
+            return False
+        return self.tickTable is None or price % self.tickAt(price) == 0
+
+    def lotProblem(self, quantity):
+        """
+        None if C{quantity} is a whole number of lots, else the text of
+        the reject.
+        """
+        if quantity % self.lotSize:
+            return "quantity %d is not a multiple of the lot size %d" % (quantity, self.lotSize)
+        return None
 
     def __repr__(self):
         return "<Instrument %s tick=%d scale=%d>" % (
@@ -223,6 +319,12 @@ class Instrument:
             self.tickSize,
             self.priceScale,
         )
+
+
+def _gcd(a, b):
+    while b:
+        a, b = b, a % b
+    return a
 
 
 _TERMS = {}

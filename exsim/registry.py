@@ -102,3 +102,4 @@ def _loadBuiltins():
 
     protocols.registerBuiltins(_registry["protocol"])
     from exsim.engine import activity  # noqa: F401 (registers its book properties)
+    from exsim import instruments  # noqa: F401 (registers its book properties)

@@ -421,6 +421,26 @@ class Simulator(service.MultiService, Inspection):
             for key in [k for k, v in table.items() if v.book == name]:
                 del table[key]
 
+    def load_instruments(self, engine, path):
+        """
+        Load reference data from a file on the simulator's machine: a CSV
+        file with a header row or a JSON array of objects, one instrument
+        a row, with the columns C{symbol} (required), C{tick_size} or
+        C{tick_table}, C{lot_size}, C{price_decimals}, C{reference_price},
+        C{currency}, C{security_id}, C{security_id_source} and C{name}
+        (the reference data page says what each means).  Each row creates
+        a book named by its symbol on C{engine}, or updates the engine's
+        book of that symbol.  Every row is checked first: an unknown
+        column, a bad value or a repeated symbol is a C{BadValue} naming
+        the file, line and column, and nothing is created or changed.
+
+        @return: C{{"created": number of books created, "updated": number
+            updated}}.
+        """
+        from exsim.instruments import loadInstruments
+
+        return loadInstruments(self, engine, path)
+
     def get_book(self, name, depth=10):
         """
         A depth snapshot of a book, best prices first, prices as decimal
@@ -1044,10 +1064,10 @@ def _price(instrument, value, what):
         raise BadValue("%s must be a positive decimal with at most 4 decimal places, not %r" % (what, value))
     if price <= 0:
         raise BadValue("%s must be a positive decimal, not %r" % (what, value))
-    if price % instrument.tickSize:
+    if not instrument.onTick(price):
         raise BadValue(
             "%s %s is not on the tick grid (tick_size %s)"
-            % (what, value, instrument.toDecimal(instrument.tickSize))
+            % (what, value, instrument.toDecimal(instrument.tickAt(price)))
         )
     return price
 
@@ -1135,7 +1155,7 @@ class HouseOrder:
         if ordType is OrdType.LIMIT:
             if price is None:
                 raise BadValue("limit order %r needs a price" % (self.houseId,))
-            if price % instrument.tickSize:
+            if not instrument.onTick(price):
                 raise BadValue("the price of order %r is not on the tick grid" % (self.houseId,))
         else:
             price = None
@@ -1195,7 +1215,7 @@ class Quote:
                 continue
             if price is None:
                 raise BadValue("quote %r has a %s_size but no %s_price" % (self.quoteId, side, side))
-            if price % instrument.tickSize:
+            if not instrument.onTick(price):
                 raise BadValue("the %s_price of quote %r is not on the tick grid" % (side, self.quoteId))
             plan[side] = (price, size)
         if plan["bid"] is None and plan["ask"] is None:

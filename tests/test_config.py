@@ -85,7 +85,8 @@ class ReferenceClassTests(unittest.TestCase):
         self.reactor = MemoryReactorClock()
         self.reactor.advance(fixsession_helpers.START)
         self.simulator = Simulator(self.reactor)
-        config.apply(config.parse(text, "sim.ini"), self.simulator)
+        # (Named as the default is: its [instruments] file is beside it.)
+        config.apply(config.parse(text, config.defaultPath()), self.simulator)
         self.addCleanup(self.simulator.stopService)
         self.engine = self.simulator.engines["e1"]
 

@@ -22,6 +22,7 @@ OPERATIONS = (
     "set_book_property",
     "get_book",
     "delete_book",
+    "load_instruments",
     "create_order",
     "set_order_property",
     "submit_order",

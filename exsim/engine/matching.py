@@ -405,8 +405,13 @@ class MatchingEngine:
             if record is None:
                 record = self._owners[owner] = ClientIds()
             record.ids[clOrdId] = orderId
-            if known is None and terms[T_TYPE] is LIMIT and terms[T_TIF] in _SIMPLE_TIFS:
-                # Valid terms: the next order with them takes the hot path.
+            if (
+                known is None and terms[T_TYPE] is LIMIT and terms[T_TIF] in _SIMPLE_TIFS
+                and book.instrument.plain
+            ):
+                # Valid terms: the next order with them takes the hot path
+                # (which checks the tick size only: not for a book with a
+                # tick table or a lot size).
                 if len(self._knownTerms) >= KNOWN_TERMS:
                     self._knownTerms.clear()
                 limits = book.limits
@@ -539,12 +544,15 @@ class MatchingEngine:
         quantity = order.quantity
         if type(quantity) is not int or quantity <= 0:
             return RejectReason.BAD_QUANTITY, "quantity must be a positive integer"
+        instrument = book.instrument
+        if quantity % instrument.lotSize:
+            return RejectReason.BAD_QUANTITY, instrument.lotProblem(quantity)
         ordType = order.ordType
         if ordType is LIMIT:
             price = order.price
             if type(price) is not int or price <= 0:
                 return RejectReason.BAD_PRICE, "limit price must be positive"
-            if price % book.instrument.tickSize:
+            if not instrument.onTick(price):
                 return RejectReason.BAD_PRICE, "price is not on the tick grid"
         elif ordType is MARKET:
             if order.price is not None:
@@ -671,8 +679,10 @@ class MatchingEngine:
                 reason, text = RejectReason.OTHER, "the order is not yet accepted"
             elif quantity is not None and (type(quantity) is not int or quantity <= 0):
                 reason, text = RejectReason.BAD_QUANTITY, "quantity must be a positive integer"
+            elif quantity is not None and quantity % book.instrument.lotSize:
+                reason, text = RejectReason.BAD_QUANTITY, book.instrument.lotProblem(quantity)
             elif price is not None and (
-                type(price) is not int or price <= 0 or price % book.instrument.tickSize
+                type(price) is not int or price <= 0 or not book.instrument.onTick(price)
             ):
                 reason, text = RejectReason.BAD_PRICE, "price must be positive and on the tick grid"
             elif price is not None and order.ordType is MARKET:

@@ -521,10 +521,12 @@ class ReferenceEngine:
             return RejectReason.UNKNOWN_SYMBOL, "unknown symbol %r" % (order.symbol,)
         if type(order.quantity) is not int or order.quantity <= 0:
             return RejectReason.BAD_QUANTITY, "quantity must be a positive integer"
+        if order.quantity % book.instrument.lotSize:
+            return RejectReason.BAD_QUANTITY, book.instrument.lotProblem(order.quantity)
         if order.ordType is OrdType.LIMIT:
             if type(order.price) is not int or order.price <= 0:
                 return RejectReason.BAD_PRICE, "limit price must be positive"
-            if order.price % book.instrument.tickSize:
+            if not book.instrument.onTick(order.price):
                 return RejectReason.BAD_PRICE, "price is not on the tick grid"
         elif order.ordType is OrdType.MARKET:
             # A market order has no price, whatever it came with.
@@ -574,7 +576,7 @@ class ReferenceEngine:
         text = None
         if order is not None:
             book = self.books[order.symbol]
-            tick = book.instrument.tickSize
+            instrument = book.instrument
             if clOrdId != order.clOrdId and self._wasUsed(order.owner, clOrdId):
                 reason, text = RejectReason.DUPLICATE_ORDER, "duplicate client order id"
             elif order.orderId in self._pending:
@@ -583,7 +585,11 @@ class ReferenceEngine:
                 reason, text = RejectReason.OTHER, "the order is not yet accepted"
             elif quantity is not None and (type(quantity) is not int or quantity <= 0):
                 reason, text = RejectReason.BAD_QUANTITY, "quantity must be a positive integer"
-            elif price is not None and (type(price) is not int or price <= 0 or price % tick):
+            elif quantity is not None and quantity % instrument.lotSize:
+                reason, text = RejectReason.BAD_QUANTITY, instrument.lotProblem(quantity)
+            elif price is not None and (
+                type(price) is not int or price <= 0 or not instrument.onTick(price)
+            ):
                 reason, text = RejectReason.BAD_PRICE, "price must be positive and on the tick grid"
             elif price is not None and order.ordType is OrdType.MARKET:
                 reason, text = RejectReason.BAD_PRICE, "a market order has no price"

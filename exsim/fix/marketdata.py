@@ -16,6 +16,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine.events import BookChanged, Trade
+from exsim.fix import refdata
 from exsim.fix.convert import formatPrice
 from exsim.fix.versions import profileFor
 from exsim.interfaces import IEngineEvents, IEngineListener, IFixApplication
@@ -100,6 +101,8 @@ class MarketData:
 
     def fromApp(self, session, message):
         if message.msgType != "V":
+            if message.msgType in refdata.MESSAGE_TYPES:
+                return refdata.answer(self.engine, session, message)
             return False
         profile = profileFor(session.beginString, session.applVerId)
         if profile.rank < 42:

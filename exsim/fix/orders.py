@@ -11,6 +11,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine.events import CancelRejected
+from exsim.fix import refdata
 from exsim.fix.convert import (
     ORD_TYPES,
     SIDES,
@@ -24,6 +25,7 @@ from exsim.fix.replies import cancelReject, localReject, statusReport, unknownOr
 from exsim.fix.reports import ER_BUILDERS, OrderData, reportEncoderFor
 from exsim.fix.utctime import parseDateEnd, parseUTCTimestamp
 from exsim.fix.versions import profileFor
+from exsim.instruments import findSecurity
 from exsim.interfaces import IEngineListener, IFixApplication, IFixEncodedSession
 from exsim.model import T_SYMBOL, Order, OrdType, RejectReason, TimeInForce
 from exsim.orderentry import OrderRouting
@@ -115,6 +117,8 @@ class OrderEntry(OrderRouting):
         if handler is None:
             if message.msgType == "V" and self.marketData is not None:
                 return self.marketData.fromApp(session, message)
+            if message.msgType in refdata.MESSAGE_TYPES:
+                return refdata.answer(self.engine, session, message)
             return False
         if session.key not in self.sessions:
             self.sessionLoggedOn(session)
@@ -155,8 +159,10 @@ class OrderEntry(OrderRouting):
         ) = message.pickText(_NOS_TAGS)
         if not clOrdId:
             return self._missing(session, message, 11)
-        if not symbol:
-            return self._missing(session, message, 55)
+        if not symbol or symbol == "[N/A]":
+            symbol = self._securitySymbol(session, message, clOrdId, symbol, sideCode, qtyText)
+            if symbol is None:
+                return
         if sideCode is None:
             return self._missing(session, message, 54)
         side = SIDES.get(sideCode)
@@ -204,6 +210,29 @@ class OrderEntry(OrderRouting):
             data,
         )
         engine.submitNew(order)
+
+    def _securitySymbol(self, session, message, clOrdId, symbol, sideCode, qtyText):
+        """
+        The symbol of the instrument a NewOrderSingle with no Symbol (or
+        55=[N/A]) names by SecurityID (48) and SecurityIDSource (22); None
+        once the order is answered (a missing field, an unknown id).
+        """
+        securityId = message.get(48)
+        if not securityId:
+            if not symbol:
+                self._missing(session, message, 55)
+                return None
+            return symbol
+        if sideCode is None:
+            self._missing(session, message, 54)
+            return None
+        found = findSecurity(self.engine, securityId, message.get(22) or None)
+        if found is None:
+            self._localReject(
+                session, message, clOrdId, symbol or "[N/A]", sideCode, parseQuantity(qtyText),
+                "unknown SecurityID %s" % (securityId,),
+            )
+        return found
 
     def _localReject(self, session, message, clOrdId, symbol, sideCode, quantity, text):
         """

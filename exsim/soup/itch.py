@@ -117,7 +117,16 @@ class ItchFactory(SoupServerFactory):
         if locate is None:
             locate = self.locates[symbol] = len(self.locates) + 1
             now = self._now()
-            self._publish(itch50.stockDirectory(locate, self._track(), now, symbol))
+            # A book with a lot size (reference data) says so: Round Lot
+            # Size, Round Lots Only.
+            book = self.engine.books.get(symbol)
+            lot = book.instrument.lotSize if book is not None else 1
+            self._publish(
+                itch50.stockDirectory(
+                    locate, self._track(), now, symbol, lot if lot > 1 else 100,
+                    b"Y" if lot > 1 else b"N",
+                )
+            )
             self._publish(itch50.stockTradingAction(locate, self._track(), now, symbol))
         return locate
 

@@ -70,7 +70,7 @@ def systemEvent(tracking, timestamp, code):
     return SYSTEM_EVENT.pack(b"S", 0, tracking, high, low, code)
 
 
-def stockDirectory(locate, tracking, timestamp, symbol, roundLot=100):
+def stockDirectory(locate, tracking, timestamp, symbol, roundLot=100, roundLotsOnly=b"N"):
     """
     A Stock Directory message for an ordinary listed common stock.
     """
@@ -80,7 +80,7 @@ def stockDirectory(locate, tracking, timestamp, symbol, roundLot=100):
         b"Q",  # market category: Nasdaq Global Select
         b"N",  # financial status: normal
         roundLot,
-        b"N",  # round lots only: no
+        roundLotsOnly,
         b"C",  # issue classification: common stock
         b"Z ",  # issue sub-type: none
         b"P",  # authenticity: live/production
