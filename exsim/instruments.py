@@ -23,7 +23,7 @@ import io
 import json
 import os
 import weakref
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from exsim import registry
 from exsim.errors import BadValue, ExsimError
@@ -494,7 +494,8 @@ def _csvRows(path, text):
 def _jsonRows(path, text):
     decoder = json.JSONDecoder(parse_float=Decimal)
     index = len(text) - len(text.lstrip())
-    line = lambda offset: text.count("\n", 0, offset) + 1
+    def line(offset):
+        return text.count("\n", 0, offset) + 1
     if text[index:index + 1] != "[":
         raise _fileError(path, line(index), None, "a JSON instruments file is an array of objects")
     index += 1

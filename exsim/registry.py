@@ -101,5 +101,5 @@ def _loadBuiltins():
     from exsim import protocols
 
     protocols.registerBuiltins(_registry["protocol"])
-    from exsim.engine import activity  # noqa: F401 (registers its book properties)
     from exsim import instruments  # noqa: F401 (registers its book properties)
+    from exsim.engine import activity  # noqa: F401 (registers its book properties)
