@@ -341,17 +341,28 @@ def _policySection(section, simulator, settings):
     _run(section, section.lineno, simulator.set_engine_property, section.name, "policy", "rules")
 
 
+def configPath(section, path):
+    """
+    A path a configuration file names: a relative one is relative to the
+    file's directory.  (The file is trusted: unlike the management API, it
+    may name files outside the data directory.)
+    """
+    if path and not os.path.isabs(path) and section.filename and section.filename != "<string>":
+        path = os.path.join(os.path.dirname(os.path.abspath(section.filename)), path)
+    return path
+
+
 def _instrumentsSection(section, simulator, settings):
     """
     [instruments]: load_instruments(engine, file); a relative C{file} is
     relative to the configuration file's directory.
     """
+    from exsim.instruments import loadInstruments
+
     engine, _ = section.take("engine")
     path, lineno = section.take("file")
     _leftover(section, ("engine", "file"))
-    if path and not os.path.isabs(path) and section.filename and section.filename != "<string>":
-        path = os.path.join(os.path.dirname(os.path.abspath(section.filename)), path)
-    _run(section, lineno, simulator.load_instruments, engine, path)
+    _run(section, lineno, loadInstruments, simulator, engine, configPath(section, path))
 
 
 #: {section kind: (named, handler(section, simulator, settings))}

@@ -402,19 +402,23 @@ def _fileError(path, lineno, column, message):
     return BadValue("%s: %s" % (where, message))
 
 
-def readRows(path):
+def readRows(path, shown=None):
     """
-    The rows of an instruments file.
+    The rows of an instruments file (named C{shown} in errors, by default
+    its path).
 
     @return: a list of L{_Row}.
     @raise BadValue: naming the file (and line) if it cannot be read or
         parsed, or has an unknown column.
     """
+    if shown is None:
+        shown = path
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
-        raise BadValue("cannot read instruments file %s: %s" % (path, e.strerror or e))
+        raise BadValue("cannot read instruments file %s: %s" % (shown, e.strerror or e))
+    path = shown
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -643,10 +647,11 @@ def plan(rows, path, engine, engineName, simulator):
     return steps
 
 
-def loadInstruments(simulator, engineName, path):
+def loadInstruments(simulator, engineName, path, shown=None):
     """
     Load an instruments file onto an engine of C{simulator} (what
-    L{exsim.service.Simulator.load_instruments} does).
+    L{exsim.service.Simulator.load_instruments} does); errors name it
+    C{shown} (by default its path).
 
     @return: C{{"created": n, "updated": m}}.
     """
@@ -654,7 +659,8 @@ def loadInstruments(simulator, engineName, path):
     if not isinstance(path, str) or not path.strip():
         raise BadValue("an instruments file path must be a non-empty string, not %r" % (path,))
     path = path.strip()
-    rows = readRows(path)
+    rows = readRows(path, shown)
+    path = path if shown is None else shown
     steps = plan(rows, path, engine, engineName, simulator)
     created = updated = 0
     for symbol, existing, properties in steps:

@@ -423,8 +423,9 @@ class Simulator(service.MultiService, Inspection):
 
     def load_instruments(self, engine, path):
         """
-        Load reference data from a file on the simulator's machine: a CSV
-        file with a header row or a JSON array of objects, one instrument
+        Load reference data from a file under the simulator's data
+        directory (C{path} names it there: no absolute path, no C{..}): a
+        CSV file with a header row or a JSON array of objects, one instrument
         a row, with the columns C{symbol} (required), C{tick_size} or
         C{tick_table}, C{lot_size}, C{price_decimals}, C{reference_price},
         C{currency}, C{security_id}, C{security_id_source} and C{name}
@@ -439,7 +440,8 @@ class Simulator(service.MultiService, Inspection):
         """
         from exsim.instruments import loadInstruments
 
-        return loadInstruments(self, engine, path)
+        self.engine(engine)
+        return loadInstruments(self, engine, self.dataPath(path, "an instruments file"), path)
 
     def get_book(self, name, depth=10):
         """

@@ -219,16 +219,26 @@ class LoadTests(SynchronousTestCase):
     """
 
     def setUp(self):
-        self.sim = Simulator(Clock())
-        self.sim.create_engine("e1")
-        self.dir = self.mktemp()
+        self.dir = os.path.abspath(self.mktemp())
         os.makedirs(self.dir)
+        self.sim = self.simulator()
+        self.sim.create_engine("e1")
+
+    def simulator(self):
+        """
+        A simulator whose data directory is the test's.
+        """
+        sim = Simulator(Clock())
+        sim.dataDir = self.dir
+        return sim
 
     def write(self, name, text):
-        path = os.path.join(self.dir, name)
-        with open(path, "w", encoding="utf-8") as f:
+        """
+        Write a file in the data directory; return its name there.
+        """
+        with open(os.path.join(self.dir, name), "w", encoding="utf-8") as f:
             f.write(text)
-        return path
+        return name
 
     def assertFails(self, text, name, *parts):
         """
@@ -330,15 +340,30 @@ class LoadTests(SynchronousTestCase):
         self.assertEqual(self.sim.bookEngines, {})
 
     def test_notUtf8(self):
-        path = os.path.join(self.dir, "i.csv")
-        with open(path, "wb") as f:
+        with open(os.path.join(self.dir, "i.csv"), "wb") as f:
             f.write(b"symbol\nA\n\xff\xfe\n")
-        e = self.assertRaises(BadValue, self.sim.load_instruments, "e1", path)
-        self.assertIn("line 3", str(e))
+        e = self.assertRaises(BadValue, self.sim.load_instruments, "e1", "i.csv")
+        self.assertIn("i.csv, line 3", str(e))
 
     def test_missingFile(self):
-        e = self.assertRaises(BadValue, self.sim.load_instruments, "e1", os.path.join(self.dir, "nope.csv"))
-        self.assertIn("cannot read instruments file", str(e))
+        e = self.assertRaises(BadValue, self.sim.load_instruments, "e1", "nope.csv")
+        self.assertEqual(str(e).split(":")[0], "cannot read instruments file nope.csv")
+
+    def test_dataDirectory(self):
+        """
+        Through the management API a file is named under the data
+        directory: an absolute path or one leaving it is refused.
+        """
+        outside = os.path.join(os.path.dirname(self.dir), "outside.csv")
+        with open(outside, "w") as f:
+            f.write("symbol\nA\n")
+        for name in (outside, "../outside.csv", "sub/../../outside.csv"):
+            e = self.assertRaises(BadValue, self.sim.load_instruments, "e1", name)
+            self.assertIn("data directory", str(e))
+        self.assertEqual(self.sim.bookEngines, {})
+        os.makedirs(os.path.join(self.dir, "sub"))
+        self.write(os.path.join("sub", "in.csv"), "symbol\nA\n")
+        self.assertEqual(self.sim.load_instruments("e1", "sub/in.csv"), {"created": 1, "updated": 0})
 
     def test_otherEngine(self):
         """
@@ -357,7 +382,7 @@ class LoadTests(SynchronousTestCase):
             "sim.ini", "[engine:e2]\n[instruments]\nengine = e2\nfile = i.csv\n"
         )
         sim = Simulator(Clock())
-        config.apply(config.load(ini), sim)
+        config.apply(config.load(os.path.join(self.dir, ini)), sim)
         self.assertEqual(sorted(sim.bookEngines.items()), [("AAPL", "e2"), ("MSFT", "e2")])
 
     def test_configErrors(self):
@@ -367,7 +392,7 @@ class LoadTests(SynchronousTestCase):
             ("[engine:e2]\n[instruments]\nengine = e2\nfile = i.csv\ncolour = red\n", ":5:"),
             ("[engine:e2]\n[instruments]\nfile = i.csv\n", ":2:"),
         ]:
-            ini = self.write("sim.ini", text)
+            ini = os.path.join(self.dir, self.write("sim.ini", text))
             e = self.assertRaises(ConfigError, config.apply, config.load(ini), Simulator(Clock()))
             self.assertIn(where, str(e))
 
@@ -378,7 +403,7 @@ class LoadTests(SynchronousTestCase):
         Any text is loaded or refused with a BadValue; nothing else.
         """
         path = self.write("fuzz.csv", text)
-        sim = Simulator(Clock())
+        sim = self.simulator()
         sim.create_engine("e1")
         try:
             sim.load_instruments("e1", path)
@@ -394,7 +419,7 @@ class LoadTests(SynchronousTestCase):
     ))
     def test_arbitraryJson(self, value):
         path = self.write("fuzz.json", json.dumps(value))
-        sim = Simulator(Clock())
+        sim = self.simulator()
         sim.create_engine("e1")
         try:
             sim.load_instruments("e1", path)
