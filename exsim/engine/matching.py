@@ -525,7 +525,22 @@ class MatchingEngine:
                 event.count = level.count
                 events.append(event)
         if events and not self._busy:
-            self._flush()
+            # _flush, inline (the delivery loop is written once, there;
+            # this copy of its first round saves a call per command:
+            # callgrind, mixed flow, 4,391.8M -> 4,334.6M instructions).
+            # What listeners queue meanwhile goes out through _flush.
+            self._events = []
+            self._busy = True
+            try:
+                for listener in self._listenerTuple:
+                    try:
+                        listener.engineEvents(events)
+                    except Exception:
+                        self._listenerFailed(listener)
+            finally:
+                self._busy = False
+            if self._events:
+                self._flush()
         return order
 
     def _listenerFailed(self, listener):
@@ -661,7 +676,22 @@ class MatchingEngine:
             self._hold(order, "cancel", clOrdId, None, None)
         events = self._events
         if events and not self._busy:
-            self._flush()
+            # _flush, inline (the delivery loop is written once, there;
+            # this copy of its first round saves a call per command:
+            # callgrind, mixed flow, 4,391.8M -> 4,334.6M instructions).
+            # What listeners queue meanwhile goes out through _flush.
+            self._events = []
+            self._busy = True
+            try:
+                for listener in self._listenerTuple:
+                    try:
+                        listener.engineEvents(events)
+                    except Exception:
+                        self._listenerFailed(listener)
+            finally:
+                self._busy = False
+            if self._events:
+                self._flush()
 
     def submitReplace(
         self, owner, clOrdId, origClOrdId=None, orderId=None, price=None,
