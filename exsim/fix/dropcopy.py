@@ -26,6 +26,10 @@ from exsim.interfaces import IEngineEvents, IEngineListener, IFixApplication
 from exsim.owners import Owner
 from exsim.roles import roleOf
 
+# (Bound once: CPython 3.11 makes a bound method on every call of a method
+# of a name imported from another module.)
+_builderOf = ER_BUILDERS.get
+
 
 @implementer(IFixApplication, IEngineListener)
 class DropCopy:
@@ -74,7 +78,7 @@ class DropCopy:
             event = None
             try:
                 for event in events:
-                    builder = ER_BUILDERS.get(event.__class__)
+                    builder = _builderOf(event.__class__)
                     if builder is None:
                         continue
                     if seconds is None:

@@ -38,6 +38,13 @@ LOCAL_EXEC_ID_BASE = 9000000000
 #: TimeInForce, OrderQty, Price, Account, ExpireTime, ExpireDate.
 _NOS_TAGS = (11, 55, 54, 40, 59, 38, 44, 1, 126, 432)
 
+# The code tables' lookups, bound once: CPython 3.11 compiles a method call
+# on a name imported from another module as an attribute load (it takes it
+# for a module), which makes a new bound method on every call.
+_sideOf = SIDES.get
+_ordTypeOf = ORD_TYPES.get
+_timeInForceOf = TIME_IN_FORCES.get
+
 
 def _priceScale(engine, symbol):
     book = engine.books.get(symbol) if engine is not None else None
@@ -165,14 +172,14 @@ class OrderEntry(OrderRouting):
                 return
         if sideCode is None:
             return self._missing(session, message, 54)
-        side = SIDES.get(sideCode)
+        side = _sideOf(sideCode)
         engine = self.engine
         if ordTypeCode is None:
             ordTypeCode = "2"
-        ordType = ORD_TYPES.get(ordTypeCode, ordTypeCode)
+        ordType = _ordTypeOf(ordTypeCode, ordTypeCode)
         if tifCode is None:
             tifCode = "0"
-        tif = TIME_IN_FORCES.get(tifCode, tifCode)
+        tif = _timeInForceOf(tifCode, tifCode)
         try:
             # (parseQuantity, inline for a whole number.)
             quantity = int(qtyText)
