@@ -17,7 +17,15 @@ are shared.
 
 from exsim.errors import BadValue, UnknownSession, WrongState
 from exsim.latency import OutboundQueue, generatorFor, parseLatency, parseSeed
-from exsim.throttle import REJECT, Throttle, parseThrottle, parseThrottleAction
+from exsim.throttle import (
+    DISCONNECT,
+    QUEUE,
+    REJECT,
+    Throttle,
+    parseThrottle,
+    parseThrottleAction,
+    refusalText,
+)
 from exsim.values import parseBoolean
 
 #: What C{inject_fault} takes.
@@ -376,15 +384,69 @@ class SessionControl:
             "pending_garble": self.garble,
         }
 
+    # -- inbound -----------------------------------------------------------
+
+    def inbound(self, message):
+        """
+        An inbound application message: True if it is handled now, False
+        if the throttle took it.
+        """
+        throttle = self.throttle
+        if throttle is None:
+            return True
+        return throttle.check(message)
+
+    def _throttled(self, message, action):
+        """
+        A message over the limit: a C{throttled} event, then (unless it
+        waits in the queue) the protocol's refusal.
+        """
+        limit = self.throttle.limit if self.throttle is not None else self.throttleLimit()
+        text = refusalText(limit)
+        self.endpoint.report(
+            "throttled",
+            session=self.sessionId,
+            action=action,
+            throttle=str(limit),
+            **self._describe(message)
+        )
+        if action == DISCONNECT:
+            self._disconnect(text)
+        elif action != QUEUE:
+            self._refuse(message, text)
+
     # -- for subclasses ----------------------------------------------------
 
     def _release(self, items):
+        """
+        Send outbound messages whose time came.
+        """
         raise NotImplementedError()
 
     def _deliver(self, message):
+        """
+        Hand over an inbound message the throttle let through late.
+        """
         raise NotImplementedError()
 
-    def _throttled(self, message, action):
+    def _describe(self, message):
+        """
+        The fields of a C{throttled} event naming an inbound message
+        (C{msg_type}, ...).
+        """
+        raise NotImplementedError()
+
+    def _refuse(self, message, text):
+        """
+        Answer an inbound message over the limit with the protocol's
+        reject.
+        """
+        raise NotImplementedError()
+
+    def _disconnect(self, text):
+        """
+        End the session for going over the limit, saying why.
+        """
         raise NotImplementedError()
 
     def _install(self):

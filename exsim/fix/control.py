@@ -43,7 +43,6 @@ from exsim.sessioncontrol import (
     SessionControl,
     requireState,
 )
-from exsim.throttle import DISCONNECT, QUEUE, refusalText
 
 #: FixConnection states -> session states.
 _STATES = {
@@ -146,16 +145,6 @@ class FixControl(SessionControl):
 
     # -- inbound -----------------------------------------------------------
 
-    def inbound(self, message):
-        """
-        An inbound application message, in sequence: True if it goes to
-        the application now, False if the throttle took it.
-        """
-        throttle = self.throttle
-        if throttle is None:
-            return True
-        return throttle.check(message)
-
     def _deliver(self, message):
         session = self.session
         c = session.connection
@@ -170,26 +159,17 @@ class FixControl(SessionControl):
                 self.log.failure("{session}: application failed on a queued message", session=self.sessionId)
         self.settle()
 
-    def _throttled(self, message, action):
+    def _describe(self, message):
+        return {"msg_type": message.msgType, "seq_num": message.seqNum}
+
+    def _disconnect(self, text):
+        c = self.session.connection
+        if c is not None:
+            c.logout(text)
+            c.disconnect(text)
+
+    def _refuse(self, message, text):
         session = self.session
-        limit = self.throttle.limit if self.throttle is not None else self.throttleLimit()
-        text = refusalText(limit)
-        self.endpoint.report(
-            "throttled",
-            session=self.sessionId,
-            msg_type=message.msgType,
-            seq_num=message.seqNum,
-            action=action,
-            throttle=str(limit),
-        )
-        if action == QUEUE:
-            return
-        if action == DISCONNECT:
-            c = session.connection
-            if c is not None:
-                c.logout(text)
-                c.disconnect(text)
-            return
         refuse = getattr(session.factory.application, "refuse", None)
         if refuse is not None and refuse(session, message, text):
             return

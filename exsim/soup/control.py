@@ -32,7 +32,6 @@ from exsim.sessioncontrol import (
     requireState,
 )
 from exsim.soup.packets import SoupProtocolError
-from exsim.throttle import DISCONNECT, QUEUE, refusalText
 
 #: The endpoint properties that change the sessions' control.
 CONTROL_PROPERTIES = ("latency", "seed", "throttle", "throttle_action")
@@ -135,16 +134,6 @@ class SoupControl(SessionControl):
 
     # -- inbound -----------------------------------------------------------
 
-    def inbound(self, payload):
-        """
-        An inbound application message: True if it is handled now, False
-        if the throttle took it.
-        """
-        throttle = self.throttle
-        if throttle is None:
-            return True
-        return throttle.check(payload)
-
     def _deliver(self, payload):
         connection = self.connection
         try:
@@ -154,28 +143,19 @@ class SoupControl(SessionControl):
                 connection.protocolError(str(e))
         self.settle()
 
-    def _throttled(self, payload, action):
-        limit = self.throttle.limit if self.throttle is not None else self.throttleLimit()
-        text = refusalText(limit)
-        self.endpoint.report(
-            "throttled",
-            session=self.sessionId,
-            msg_type=payload[:1].decode("latin-1"),
-            action=action,
-            throttle=str(limit),
-        )
-        if action == QUEUE:
-            return
-        connection = self.connection
-        if action == DISCONNECT:
-            if connection is not None:
-                connection.endSession(text)
-            return
+    def _describe(self, payload):
+        return {"msg_type": payload[:1].decode("latin-1")}
+
+    def _disconnect(self, text):
+        if self.connection is not None:
+            self.connection.endSession(text)
+
+    def _refuse(self, payload, text):
         try:
             self.owner.refuse(payload, text)
         except SoupProtocolError as e:
-            if connection is not None:
-                connection.protocolError(str(e))
+            if self.connection is not None:
+                self.connection.protocolError(str(e))
 
 
 @implementer(IControlledSession)

@@ -64,6 +64,8 @@ class SoupStream:
         if self.control is not None:
             self.control.put(payload)
             return
+        # (L{publish}, inline: every OUCH reply and ITCH message comes
+        # through here.)
         framed = packets.sequenced(payload)
         self.packets.append(framed)
         for listener in self.listeners:
