@@ -253,7 +253,11 @@ class _EventObserver(pb.Referenceable):
 
 #: Operations whose answer travels as one JSON text, by the avatar method
 #: that sends it.
-_JSON_TWINS = {"get_events": "get_events_json", "peek_events": "peek_events_json"}
+_JSON_TWINS = {
+    "get_events": "get_events_json",
+    "peek_events": "peek_events_json",
+    "get_messages": "get_messages_json",
+}
 
 
 def _decodeEvents(answer):

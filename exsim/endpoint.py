@@ -14,6 +14,7 @@ from zope.interface import implementer
 from exsim.errors import BadValue, WrongState
 from exsim.interfaces import IEndpointFactory
 from exsim.listening import allInterfaces, serverEndpoint
+from exsim.observe import messagelog
 from exsim.roles import roleOf
 
 DEFAULT_LISTEN = "tcp:0:interface=127.0.0.1"
@@ -49,8 +50,9 @@ class PlainFactory:
 
 registerAdapter(PlainFactory, IProtocolFactory, IEndpointFactory)
 
-#: Properties every endpoint accepts, whatever its protocol.
-COMMON_PROPERTIES = ("listen", "users", "max_connections")
+#: Properties every endpoint accepts, whatever its protocol (the message
+#: journal's: L{exsim.observe.messagelog}).
+COMMON_PROPERTIES = ("listen", "users", "max_connections", "message_log", "message_log_size")
 
 
 @implementer(IProtocolFactory, ILoggingContext)
@@ -203,6 +205,9 @@ class Endpoint(service.Service):
         self.reactor = reactor
         self.simulator = simulator
         self.properties = {"listen": DEFAULT_LISTEN}
+        #: The L{exsim.observe.messagelog.EndpointLogs} of its sessions,
+        #: once one has a log.
+        self.messageLogs = None
         self.factory = None
         self.port = None
         self._carry(
@@ -233,6 +238,16 @@ class Endpoint(service.Service):
             value = parseUsers(value, getattr(self.protocol, "userCompIds", False))
         elif name == "max_connections":
             value = _maxConnections(value)
+        elif name in messagelog.PROPERTIES:
+            value = messagelog.PROPERTIES[name](value)
+            previous = self.properties.get(name, messagelog.DEFAULTS[name])
+            self.properties[name] = value
+            try:
+                messagelog.logsOf(self).configure()
+            except BadValue:
+                self.properties[name] = previous
+                raise
+            return
         elif name in self.protocol.propertyNames():
             value = self.protocol.parseProperty(name, value)
         else:
@@ -252,6 +267,9 @@ class Endpoint(service.Service):
         as C{{"type": eventType, "endpoint": name, **fields}}.  Field values
         must be plain (text, numbers, booleans, None).
         """
+        logs = self.messageLogs
+        if logs is not None:
+            logs.event(eventType, fields)
         if self.simulator is not None:
             self.simulator.reportEvent(eventType, endpoint=self.name, **fields)
 
@@ -270,6 +288,11 @@ class Endpoint(service.Service):
         """
         if self.port is not None:
             return defer.fail(WrongState("endpoint %r is already listening" % self.name))
+        if self.messageLogs is not None:
+            try:
+                self.messageLogs.configure()
+            except BadValue:
+                return defer.fail()
         if self.factory is None:
             try:
                 self.factory = roleOf(
@@ -356,4 +379,13 @@ class Endpoint(service.Service):
         if self.port is not None:
             port, self.port = self.port, None
             ds.append(defer.maybeDeferred(port.stopListening))
-        return defer.gatherResults(ds, consumeErrors=True).addCallback(lambda _: None)
+        d = defer.gatherResults(ds, consumeErrors=True)
+        return d.addCallback(self._closeLogs)
+
+    def _closeLogs(self, ignored=None):
+        """
+        Close the message log files (the last Logout written): listening
+        again opens them again.
+        """
+        if self.messageLogs is not None:
+            self.messageLogs.close()

@@ -58,4 +58,5 @@ OPERATIONS = (
     "get_properties",
     "list_orders",
     "get_order",
+    "get_messages",
 )

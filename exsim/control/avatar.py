@@ -119,6 +119,21 @@ class ControlAvatar(pb.Avatar):
             text = json.dumps(events, separators=(",", ":"))
         return text
 
+    def perspective_get_messages_json(self, *args, **kwargs):
+        """
+        C{get_messages} as one JSON text; an answer too long for one
+        message keeps the newest messages.
+        """
+        d = self._call("get_messages", *args, **kwargs)
+        return d.addCallback(self._encodeNewest)
+
+    def _encodeNewest(self, messages):
+        text = json.dumps(messages, separators=(",", ":"))
+        while len(text) > EVENTS_LIMIT and len(messages) > 1:
+            messages = messages[len(messages) // 2:]
+            text = json.dumps(messages, separators=(",", ":"))
+        return text
+
     def _encodeEvents(self, events):
         text = json.dumps(events, separators=(",", ":"))
         if len(text) <= EVENTS_LIMIT or len(events) <= 1:

@@ -33,6 +33,7 @@ from exsim.fix.dictionary import (
 from exsim.fix.utctime import parseUTCTimestamp
 from exsim.interfaces import IFixEncodedSession, IFixSession
 from exsim.listening import noDelay
+from exsim.observe.messagelog import IN, OUT, newLog
 
 byteSum = codec.byteSum
 CHECKSUM_FIELDS = codec.CHECKSUM_FIELDS
@@ -122,6 +123,8 @@ class FixSession:
         #: latency, holding, throttling or faults to come; else None (the
         #: hot paths test this and go on).
         self.control = None
+        #: Every message in and out (L{exsim.observe.messagelog}).
+        self.journal = newLog(self.endpoint, self.key, "fix")
 
     def __repr__(self):
         return "<FixSession %s>" % (self.key,)
@@ -233,6 +236,7 @@ class FixSession:
             batch = c._batch
             if batch is not None and c.state != CLOSED:
                 batch.append(data)
+                c.journal.append((c.lastReceived, OUT, data))
             else:
                 c.write(data)
         return seq
@@ -395,6 +399,9 @@ class FixConnection(Protocol):
         self._lastSendingSeconds = None
         #: The message being handled (replies to it are routed back).
         self.current = None
+        #: Every message in and out (L{exsim.observe.messagelog}): the
+        #: connection's until it logs on, then its session's.
+        self.journal = newLog(factory.endpoint, factory.endpoint.name + "@?", "fix")
 
     # -- transport -----------------------------------------------------------
 
@@ -402,6 +409,7 @@ class FixConnection(Protocol):
         noDelay(self.transport)
         peer = self.transport.getPeer()
         self._peer = "%s:%s" % (getattr(peer, "host", "?"), getattr(peer, "port", "?"))
+        self.journal.sessionId = "%s@%s" % (self.factory.endpoint.name, self._peer)
         self.factory.connections.add(self)
         self.lastReceived = self.lastSent = self.reactor.seconds()
         self._schedule(min(1.0, settings.get(self.factory.endpoint, "logon_timeout") or 1.0))
@@ -411,11 +419,13 @@ class FixConnection(Protocol):
             batch = self._batch
             if batch is None:
                 self.transport.write(data)
-                self.lastSent = self.reactor.seconds()
+                now = self.lastSent = self.reactor.seconds()
+                self.journal.append((now, OUT, data))
             else:
                 # Written (and lastSent set) once, when the received data
                 # is handled.
                 batch.append(data)
+                self.journal.append((self.lastReceived, OUT, data))
 
     def _flush(self):
         """
@@ -547,6 +557,7 @@ class FixConnection(Protocol):
         try:
             frames = self._framer.messages(data)
         except codec.Oversized as e:
+            self.journal.append((self.reactor.seconds(), IN, data[:4096]))
             self.log.warn("{name}: {peer}: {error}", name=self._name(), peer=self._peer, error=str(e))
             if self.state == LOGGED_ON:
                 self._sendLogout(str(e))
@@ -557,6 +568,10 @@ class FixConnection(Protocol):
             if self.state == CLOSED:
                 return
             if message.__class__ is not Message:
+                self.journal.append((
+                    self.reactor.seconds(), IN,
+                    message.data if message.__class__ is codec.FrameError else message.raw,
+                ))
                 if message.__class__ is codec.FrameError:
                     self.log.warn(
                         "{name}: discarded garbled data from {peer}: {reason}: {data!r}",
@@ -574,6 +589,8 @@ class FixConnection(Protocol):
                         data=message.raw[:200],
                     )
                 continue
+            now = self.reactor.seconds()
+            self.journal.append((now, IN, message.raw))
             tags = message.tags
             if (tags[2] if tags is not None else message.pairs[2][0]) != 35:
                 self.log.warn(
@@ -584,7 +601,7 @@ class FixConnection(Protocol):
                     data=message.raw[:200],
                 )
                 continue
-            self.lastReceived = self.reactor.seconds()
+            self.lastReceived = now
             self._testRequestAt = None
             self.current = message
             try:
@@ -753,6 +770,9 @@ class FixConnection(Protocol):
         self._framer.dictionary = d
         senderCompId = ours if ours != settings.ANY else target
         session.attach(self, begin, applVerId, senderCompId)
+        # The session's journal from now on, with what came before.
+        session.journal.adopt(self.journal)
+        self.journal = session.journal
         # Compare CompIDs as received, byte for byte.
         self._ourCompId = message.getBytes(56) if ours == settings.ANY else ours.encode()
         self._theirCompId = message.getBytes(49)

@@ -22,6 +22,7 @@ from exsim.engine import events as ev
 from exsim.errors import BadValue, NotFound, UnknownName
 from exsim.events import PAGE_SIZE, formatAverage, formatPrice
 from exsim.interfaces import IEngineListener
+from exsim.observe.messagelog import DIRECTIONS
 from exsim.policy.runner import DEFAULT_REJECT_TEXT
 
 #: What C{get_properties} takes as its C{kind}.
@@ -29,6 +30,9 @@ KINDS = ("engine", "book", "endpoint", "session")
 
 #: Events that mean an order entered the venue (a held one too).
 _ENTERED = (ev.Accepted, ev.OrderRequest)
+
+#: Messages one C{get_messages} call returns at most.
+MAX_MESSAGES = 1000
 
 #: L{EntryTimes} looks for finished orders to forget after this many
 #: entries.
@@ -526,6 +530,42 @@ class Inspection:
             )
         return self.describeOrder(*found[0])
 
+    def get_messages(self, session, last=100, direction=None):
+        """
+        The last C{last} messages (at most 1000) of a session, in or out
+        (C{direction} C{in} or C{out}; both if None), oldest first,
+        decoded: each a dict with C{time}, C{direction}, C{protocol},
+        C{msg_type}, C{name} (the message's name), C{fields} (C{[tag, name,
+        value]} for FIX, names from the data dictionary; C{[None, name,
+        value]} for OUCH and ITCH) and C{raw} (FIX with C{|} for SOH;
+        SoupBinTCP packets in hexadecimal, with C{packet} and
+        C{packet_name}); FIX adds C{seq_num}.  Passwords are masked.  A
+        session keeps its last C{message_log_size} messages (the endpoint
+        property, 10,000 by default), across reconnects.
+        """
+        from exsim.observe import decode
+
+        try:
+            handle = self._session(session)
+        except UnknownName as e:
+            raise NotFound(str(e))
+        count = _count(last, "last", MAX_MESSAGES)
+        if direction is not None and direction not in DIRECTIONS:
+            raise BadValue("direction must be in, out or None, not %r" % (direction,))
+        journal = journalOf(handle)
+        if journal is None:
+            return []
+        result = []
+        cache = {}
+        for entry in reversed(journal.entries(None, direction)):
+            messages = decode.decodeEntry(journal.protocol, entry, cache)
+            result.extend(reversed(messages))
+            if len(result) >= count:
+                break
+        result = result[:count]
+        result.reverse()
+        return result
+
     def peek_events(self, max_count=None, after=None):
         """
         Queued events as C{get_events} returns them, but left in the
@@ -536,6 +576,20 @@ class Inspection:
         (C{exsimctl follow} follows events as they happen instead).
         """
         return self.events.peek(max_count, after)
+
+
+def journalOf(handle):
+    """
+    The L{exsim.observe.messagelog.MessageLog} of a session handle
+    (L{exsim.interfaces.IControlledSession}): its FIX session's or OUCH
+    session's, else its connection's.
+    """
+    for holder in (getattr(handle, "session", None), getattr(handle, "owner", None),
+                   getattr(handle, "connection", None)):
+        journal = getattr(holder, "journal", None)
+        if journal is not None:
+            return journal
+    return None
 
 
 def _phase(book):

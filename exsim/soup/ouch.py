@@ -21,6 +21,7 @@ from exsim.errors import BadValue
 from exsim.interfaces import IEngineListener, IProtocolFamily
 from exsim.journal import registerUserData
 from exsim.model import CancelReason, Order, OrdType, RejectReason, Side, TimeInForce
+from exsim.observe.messagelog import newLog
 from exsim.orderentry import OrderRouting
 from exsim.owners import ownerOf
 from exsim.soup import control, ouch42, packets
@@ -355,6 +356,8 @@ class OuchSession:
         self.owner = "%s/%s" % (factory.endpoint.name, username)
         self.stream = SoupStream(factory.sessionName)
         self.connection = None
+        #: Every packet in and out (L{exsim.observe.messagelog}).
+        self.journal = newLog(factory.endpoint, self.owner, "ouch")
         self.tokens = set()
         self._partialCancels = set()
         self._replaceExtras = {}

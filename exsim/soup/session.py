@@ -24,6 +24,7 @@ from zope.interface import implementer
 
 from exsim.interfaces import IEndpointFactory
 from exsim.listening import noDelay
+from exsim.observe.messagelog import IN, OUT, newLog
 from exsim.soup import packets
 from exsim.soup.packets import SoupProtocolError
 
@@ -124,12 +125,19 @@ class SoupServerProtocol(Protocol):
         self._reader = packets.PacketReader(factory.maxPacketLength)
         # (An instance attribute: read for every message.)
         self.control = None
+        endpoint = factory.endpoint
+        #: Every packet in and out (L{exsim.observe.messagelog}): the
+        #: connection's, or once logged in its OUCH session's.
+        self.journal = newLog(
+            endpoint, factory.name + "@?", getattr(endpoint, "protocolName", "soup")
+        )
 
     def connectionMade(self):
         noDelay(self.transport)
         now = self.reactor.seconds()
         self._lastReceived = now
         self._lastSent = now
+        self.journal.sessionId = "%s@%s" % (self.factory.name, self._peer())
         self.factory.connections.append(self)
         self._timeoutCall = self.reactor.callLater(self.factory.idleTimeout, self._checkIdle)
 
@@ -145,9 +153,11 @@ class SoupServerProtocol(Protocol):
         batch = self._batch
         if batch is not None:
             batch.append(data)
+            self.journal.append((self._lastReceived, OUT, data))
         else:
             self.transport.write(data)
-            self._lastSent = self.reactor.seconds()
+            now = self._lastSent = self.reactor.seconds()
+            self.journal.append((now, OUT, data))
 
     def _flush(self):
         batch = self._batch
@@ -205,18 +215,20 @@ class SoupServerProtocol(Protocol):
     def dataReceived(self, data):
         if self._closing:
             return
-        self._lastReceived = self.reactor.seconds()
+        now = self._lastReceived = self.reactor.seconds()
         self._batch = []
         try:
             try:
                 received = self._reader.feed(data)
             except SoupProtocolError as e:
+                self.journal.append((now, IN, data[:4096]))
                 self.protocolError(str(e))
                 return
-            for packetType, payload in received:
+            for item in received:
                 if self._closing:
                     break
-                self._handle(packetType, payload)
+                self.journal.append((now, IN, item))
+                self._handle(item[0], item[1])
         finally:
             self._flush()
 
@@ -284,6 +296,14 @@ class SoupServerProtocol(Protocol):
         self.username = request.username
         self.session = session
         self.sessionId = self.factory.sessionIdOf(self, request.username, session)
+        # The session's journal from now on (an OUCH username's outlives
+        # its connections), with what came before.
+        owned = getattr(session, "journal", None)
+        if owned is not None:
+            owned.adopt(self.journal)
+            self.journal = owned
+        else:
+            self.journal.identify(self.sessionId)
         nextSequence = stream.nextSequence
         requested = request.sequenceNumber
         if requested == 0 or requested > nextSequence:
