@@ -98,7 +98,7 @@ class Simulator(service.MultiService, Inspection):
         #: {engine name: its class name}, and the entry times of its
         #: orders (L{exsim.observe.inventory}).
         self.engineClasses = {}
-        self.entryTimes = {}
+        self.engineNotes = {}
         self.observers.append(self.noteEngine)
         #: {engine name: L{exsim.journal.Journal}}
         self.journals = {}
@@ -224,7 +224,7 @@ class Simulator(service.MultiService, Inspection):
             journal.close()
         del self.engines[name]
         self.engineClasses.pop(name, None)
-        times = self.entryTimes.pop(name, None)
+        times = self.engineNotes.pop(name, None)
         if times is not None:
             engine.unsubscribe(times)
 

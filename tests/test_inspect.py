@@ -27,7 +27,7 @@ from exsim.errors import BadValue, NotFound, UnknownName
 from exsim.interfaces import IEngineListener
 from exsim.observe import inventory
 from exsim.observe.follow import EventFollower
-from exsim.observe.inventory import EntryTimes, plain
+from exsim.observe.inventory import EngineNotes, plain
 from exsim.service import Simulator
 from tests.fixsession_helpers import START, Client, stamp
 from tests.test_control import pbPair
@@ -343,11 +343,11 @@ class PlainTests(unittest.TestCase):
         self.assertEqual(formatAverage(instrument, 0, 0), "0")
 
 
-class EntryTimesTests(unittest.TestCase):
+class EngineNotesTests(unittest.TestCase):
     def test_interface(self):
         from exsim.engine.matching import MatchingEngine
 
-        self.assertTrue(verifyObject(IEngineListener, EntryTimes(MatchingEngine("e"), Clock())))
+        self.assertTrue(verifyObject(IEngineListener, EngineNotes(MatchingEngine("e"), Clock())))
 
     def test_pruned(self):
         """
@@ -359,7 +359,7 @@ class EntryTimesTests(unittest.TestCase):
         sim = Simulator(clock)
         sim.create_engine("e1")
         sim.create_book("AAPL", "e1")
-        times = sim.entryTimes["e1"]
+        times = sim.engineNotes["e1"]
         sim.create_order("keep", "AAPL", side="buy", price="1", quantity=1)
         sim.submit_order("keep")
         for i in range(40):

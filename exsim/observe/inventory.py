@@ -9,9 +9,10 @@ read the simulator through here.
 
 Engines only keep what matching needs; the one thing an order lacks for
 a person looking at it, the time it entered, is noted by an
-L{EntryTimes} listener on each engine.
+L{EngineNotes} listener on each engine.
 """
 
+from collections import deque
 from decimal import Decimal
 from enum import Enum
 
@@ -28,13 +29,10 @@ from exsim.policy.runner import DEFAULT_REJECT_TEXT
 #: What C{get_properties} takes as its C{kind}.
 KINDS = ("engine", "book", "endpoint", "session")
 
-#: Events that mean an order entered the venue (a held one too).
-_ENTERED = (ev.Accepted, ev.OrderRequest)
-
 #: Messages one C{get_messages} call returns at most.
 MAX_MESSAGES = 1000
 
-#: L{EntryTimes} looks for finished orders to forget after this many
+#: L{EngineNotes} looks for finished orders to forget after this many
 #: entries.
 PRUNE_EVERY = 4096
 
@@ -60,32 +58,62 @@ def plain(value):
     return str(value)
 
 
+#: Kept for the web view: orders entered last (all books of an engine),
+#: trades of each book.
+RECENT_ORDERS = 1000
+RECENT_TRADES = 100
+
+_ACCEPTED = ev.Accepted
+_REQUEST = ev.OrderRequest
+_TRADE = ev.Trade
+
+
 @implementer(IEngineListener)
-class EntryTimes:
+class EngineNotes:
     """
-    The time each live order of one engine entered it (its C{Accepted},
-    or its C{OrderRequest} when held in managed mode), by exchange order
-    id.  Finished orders are forgotten every L{PRUNE_EVERY} entries, once
-    there are more than twice as many times as live orders.
+    What one engine does not keep but a person looking at it wants: the
+    time each live order entered it (its C{Accepted}, or its
+    C{OrderRequest} when held in managed mode), by exchange order id; the
+    orders entered last (L{RECENT_ORDERS}, finished ones too); the last
+    trades of each book (L{RECENT_TRADES}).  Finished orders' times are
+    forgotten every L{PRUNE_EVERY} entries, once there are more than twice
+    as many times as live orders.
+
+    One pass over each batch, one dict store and one append per new order
+    and one append per trade: the cost the engine's listeners see.
     """
 
     def __init__(self, engine, clock):
         self.engine = engine
         self.clock = clock
         self.times = {}
+        #: The orders entered last, oldest first.
+        self.recent = deque(maxlen=RECENT_ORDERS)
+        #: {symbol: deque of (time, L{exsim.engine.events.Trade})}
+        self.trades = {}
         self._added = 0
 
     def engineEvents(self, events):
         now = None
         times = self.times
         for event in events:
-            if event.__class__ in _ENTERED:
-                orderId = event.order.orderId
+            cls = event.__class__
+            if cls is _ACCEPTED or cls is _REQUEST:
+                order = event.order
+                orderId = order.orderId
                 if orderId not in times:
                     if now is None:
                         now = self.clock.seconds()
                     times[orderId] = now
+                    self.recent.append(order)
                     self._added += 1
+            elif cls is _TRADE:
+                if now is None:
+                    now = self.clock.seconds()
+                tape = self.trades.get(event.symbol)
+                if tape is None:
+                    tape = self.trades[event.symbol] = deque(maxlen=RECENT_TRADES)
+                tape.append((now, event))
         if self._added >= PRUNE_EVERY:
             self._added = 0
             self.prune()
@@ -110,6 +138,29 @@ class EntryTimes:
         The entry time of an order (seconds since the epoch), or None.
         """
         return self.times.get(orderId)
+
+    def recentTrades(self, symbol, count=RECENT_TRADES):
+        """
+        The last C{count} trades of a book, newest first, as (time,
+        L{exsim.engine.events.Trade}).
+        """
+        tape = self.trades.get(symbol)
+        if not tape:
+            return []
+        return list(reversed(tape))[:count]
+
+    def recentOrders(self, symbol, count=20):
+        """
+        The last C{count} orders entered on a book, newest first (finished
+        ones too).
+        """
+        result = []
+        for order in reversed(self.recent):
+            if order.symbol == symbol:
+                result.append(order)
+                if len(result) >= count:
+                    break
+        return result
 
 
 def _count(value, what, maximum=PAGE_SIZE):
@@ -146,7 +197,7 @@ class Inspection:
     inherits them): they read, never change.
 
     Uses the simulator's C{engines}, C{endpoints}, C{bookEngines},
-    C{bookSymbols}, C{engineClasses}, C{entryTimes}, C{journals},
+    C{bookSymbols}, C{engineClasses}, C{engineNotes}, C{journals},
     C{policies} and C{events}.
     """
 
@@ -181,19 +232,19 @@ class Inspection:
         }
 
     def _entryTime(self, engineName, orderId):
-        times = self.entryTimes.get(engineName)
+        times = self.engineNotes.get(engineName)
         return times.get(orderId) if times is not None else None
 
     def noteEngine(self, simulator, kind, name, thing):
         """
         An observer of created things (L{exsim.service.Simulator.observers}):
-        a new engine gets its L{EntryTimes}.
+        a new engine gets its L{EngineNotes}.
         """
         if kind == "engine":
-            old = self.entryTimes.get(name)
+            old = self.engineNotes.get(name)
             if old is not None:
                 old.engine.unsubscribe(old)
-            times = self.entryTimes[name] = EntryTimes(thing, self.reactor)
+            times = self.engineNotes[name] = EngineNotes(thing, self.reactor)
             thing.subscribe(times)
 
     # -- describing --------------------------------------------------------
