@@ -301,6 +301,17 @@ class IHouseOrders(Interface):
         @return: the trade id.
         """
 
+    def crossOrders(passive, aggressor, quantity=None, price=None):
+        """
+        An off-book trade (an accepted RFQ quote): two new orders of
+        opposite sides on one book are accepted and trade against each
+        other at once, without touching the book (C{aggressor} took
+        liquidity); if either is not valid as a new order both are
+        rejected.  Never held in managed mode.
+
+        @return: the trade id, or None if the orders were rejected.
+        """
+
     def batch():
         """
         A context manager: the events of every command run in it are

@@ -13,7 +13,7 @@ every type and time in force (valid or not), cancels and replaces by order
 id or client order id (of the right owner, another or none), managed mode
 (with and without a Pending New acknowledgement) and every answer to a
 held request, fills and trades the test makes
-(C{fillOrder}, C{matchOrders}), every behaviour and its parameters, book
+(C{fillOrder}, C{matchOrders}), off-book crosses (C{crossOrders}), every behaviour and its parameters, book
 bounds and what attached protocols carry, GTD expiry on the clock, the end
 of the day, cancel all, books removed and added again, and batches.  Times
 never tie: clock steps are multiples of half a second, behaviour delays
@@ -214,6 +214,39 @@ class FastVersusReference(RuleBasedStateMachine):
         self._submit(
             owner, self._clOrdId(data), symbol, side, quantity, price, ordType, tif, expireTime
         )
+
+    @rule(
+        data=st.data(), owners=st.tuples(st.sampled_from(OWNERS), st.sampled_from(OWNERS)),
+        symbols=st.sampled_from([("T", "T"), ("U", "U"), ("T", "U"), ("Z", "Z")]),
+        passiveSide=SIDES, sameSide=st.integers(0, 9),
+        prices=st.tuples(PRICES, PRICES), quantities=st.tuples(QUANTITIES, QUANTITIES),
+        quantity=st.one_of(st.none(), st.integers(0, 26)), price=st.one_of(st.none(), PRICES),
+    )
+    def cross(self, data, owners, symbols, passiveSide, sameSide, prices, quantities, quantity, price):
+        """
+        An off-book cross of two new orders (valid or not, terms that
+        cross or not).
+        """
+        if sameSide == 0:
+            aggressorSide = passiveSide
+        else:
+            aggressorSide = Side.SELL if passiveSide is Side.BUY else Side.BUY
+        clOrdIds = (self._clOrdId(data), self._clOrdId(data))
+
+        def command(engine, orders):
+            passive, aggressor = [
+                Order(owner, clOrdId, symbol, side, qty, px, OrdType.LIMIT, TimeInForce.DAY)
+                for owner, clOrdId, symbol, side, qty, px in zip(
+                    owners, clOrdIds, symbols, (passiveSide, aggressorSide), quantities, prices
+                )
+            ]
+            result = engine.crossOrders(passive, aggressor, quantity, price)
+            for order in (passive, aggressor):
+                if order.orderId:
+                    orders[order.orderId] = order
+            return result
+
+        self.both(command)
 
     @rule(data=st.data(), byId=st.booleans(), ownerChoice=st.integers(0, 6))
     def cancel(self, data, byId, ownerChoice):

@@ -586,6 +586,91 @@ class EngineRules:
         self.engine.acceptCancel(order.orderId)
         self.assertEqual((order.status, order.cumQty), (OrdStatus.CANCELLED, 60))
 
+    def test_crossOrders(self):
+        """
+        C{crossOrders}: two new orders are accepted and trade with each
+        other in one batch, off the book (a resting order at a better
+        price is not touched), the aggressor taking liquidity; both are
+        done and their ids are used.
+        """
+        resting = self.submit(limit("s3", "r", "sell", 100, "9.90"))
+        self.recorder.take()
+        self.recorder.batches.clear()
+        dealer = limit("dealer/D", "q1", "sell", 50, "10.05")
+        taker = limit("fix1/C", "t1", "buy", 50, "10.05")
+        tradeId = self.engine.crossOrders(dealer, taker)
+        self.assertEqual(len(self.recorder.batches), 1)
+        events = self.recorder.events
+        self.assertEqual(
+            [(e.type, e.order) if hasattr(e, "order") else (e.type, None) for e in events],
+            [("accepted", dealer), ("accepted", taker), ("filled", taker), ("filled", dealer),
+             ("trade", None)],
+        )
+        fills = self.recorder.of("filled")
+        self.assertEqual([(f.aggressor, f.price, f.quantity) for f in fills],
+                         [(True, P("10.05"), 50), (False, P("10.05"), 50)])
+        trade = self.recorder.of("trade")[0]
+        self.assertEqual((trade.tradeId, trade.buyOrderId, trade.sellOrderId), (tradeId, taker.orderId, dealer.orderId))
+        self.assertEqual((dealer.status, taker.status), (OrdStatus.FILLED, OrdStatus.FILLED))
+        self.assertEqual(self.book.depth(False), [(P("9.90"), 100, 1)])
+        self.assertEqual(resting.leavesQty, 100)
+        self.assertEqual((self.book.lastPrice, self.book.volume), (P("10.05"), 50))
+        self.assertEqual(self.engine.getOrder(taker.orderId), None)
+        again = self.engine.submitNew(limit("fix1/C", "t1", "buy", 1, "1"))
+        self.assertEqual(again.status, OrdStatus.REJECTED)
+
+    def test_crossPartOfQuote(self):
+        """
+        A cross of part of the passive order at a given price.
+        """
+        dealer = limit("dealer/D", "q1", "sell", 50, "10.05")
+        taker = limit("fix1/C", "t1", "buy", 20, "10.05")
+        self.engine.crossOrders(dealer, taker, 20, P("10.04"))
+        self.assertEqual((dealer.status, dealer.leavesQty, taker.status), (OrdStatus.PARTIALLY_FILLED, 30, OrdStatus.FILLED))
+        self.assertEqual(self.recorder.of("trade")[0].price, P("10.04"))
+        self.assertFalse(dealer.resting)
+
+    def test_crossNotHeldInManagedMode(self):
+        self.managed()
+        dealer = limit("dealer/D", "q1", "sell", 50, "10")
+        taker = limit("fix1/C", "t1", "buy", 50, "10")
+        self.engine.crossOrders(dealer, taker)
+        self.assertEqual([e.type for e in self.recorder.events if e.type == "order_request"], [])
+        self.assertEqual(taker.status, OrdStatus.FILLED)
+
+    def test_crossRejectsBoth(self):
+        """
+        An invalid order (a duplicate client order id) rejects both
+        sides; nothing trades.
+        """
+        self.submit(limit("fix1/C", "t1", "buy", 1, "9"))
+        self.recorder.take()
+        dealer = limit("dealer/D", "q1", "sell", 50, "10")
+        taker = limit("fix1/C", "t1", "buy", 50, "10")
+        self.assertIsNone(self.engine.crossOrders(dealer, taker))
+        rejects = self.recorder.of("rejected")
+        self.assertEqual([(r.order, r.reason) for r in rejects],
+                         [(dealer, RejectReason.OTHER), (taker, RejectReason.DUPLICATE_ORDER)])
+        self.assertIn("the other side of the cross was rejected: duplicate", rejects[0].text)
+        self.assertEqual(self.recorder.of("trade"), [])
+        self.assertEqual(self.engine.getOrder(dealer.orderId), None)
+
+    def test_crossBadTerms(self):
+        """
+        Terms that cannot cross are refused before anything changes.
+        """
+        sell = limit("d", "q1", "sell", 50, "10")
+        for other, quantity, price in [
+            (limit("c", "t1", "sell", 50, "10"), None, None),
+            (limit("c", "t1", "buy", 50, "10", symbol="MSFT"), None, None),
+            (limit("c", "t1", "buy", 50, "10"), 51, None),
+            (limit("c", "t1", "buy", 50, "10"), 0, None),
+            (limit("c", "t1", "buy", 50, "10"), None, -1),
+        ]:
+            self.assertRaises(BadValue, self.engine.crossOrders, sell, other, quantity, price)
+        self.assertEqual(self.recorder.events, [])
+        self.assertEqual((sell.orderId, self.engine.liveOrders()), (0, []))
+
     def test_statusAfterFillWhileCancelHeld(self):
         """
         A fill while a cancel is held sets the order's status; rejecting

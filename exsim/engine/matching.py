@@ -16,6 +16,7 @@ from zope.interface import implementer
 from exsim.engine.behaviours import Standard
 from exsim.engine.book import Book
 from exsim.engine.bookproperties import setBookProperty
+from exsim.engine.cross import checkCross
 from exsim.engine.delivery import Failures
 from exsim.engine.events import (
     Accepted,
@@ -1336,6 +1337,56 @@ class MatchingEngine:
                 self._finish(order)
         self._flush()
         return tradeId
+
+    def crossOrders(self, passive, aggressor, quantity=None, price=None):
+        """
+        An off-book trade (an accepted RFQ quote): two new orders of
+        opposite sides on one book are accepted and trade against each
+        other at once, without touching the book, in one batch (C{Accepted}
+        of each, C{Filled} of each, C{Trade}; C{aggressor} took
+        liquidity).  If either order is not valid as a new order, both are
+        rejected (the valid one with the other's reason) and nothing
+        trades.  Never held in managed mode.
+
+        @param quantity: default: the smaller order quantity.
+        @param price: default: C{passive}'s price.
+        @return: the trade id, or None if the orders were rejected.
+        @raise BadValue: for orders of one side or of two books, a
+            quantity above either's or a price that is not positive;
+            nothing changes.
+        """
+        checkCross(passive, aggressor, quantity, price)
+        with self.batch():
+            problems = [self._validateNew(self.books.get(order.symbol), order) for order in (passive, aggressor)]
+            if (
+                problems == [None, None]
+                and passive.owner == aggressor.owner
+                and passive.clOrdId == aggressor.clOrdId
+            ):
+                problems[1] = (RejectReason.DUPLICATE_ORDER, "duplicate client order id %r" % (aggressor.clOrdId,))
+            for order, problem, other in zip((passive, aggressor), problems, problems[::-1]):
+                orderId = order.orderId = self._nextOrderId
+                self._nextOrderId = orderId + 1
+                if problem is None and other is None:
+                    owner = order.owner
+                    record = self._owners.get(owner)
+                    if record is None:
+                        record = self._owners[owner] = ClientIds()
+                    record.ids[order.clOrdId] = orderId
+                    if len(record.ids) >= record.limit:
+                        record.maintain(owner, self._index, self._nextOrderId)
+                    self._index.add(order)
+                    continue
+                reason, text = problem or (
+                    RejectReason.OTHER, "the other side of the cross was rejected: %s" % (other[1],)
+                )
+                order.status = REJECTED
+                order.leavesQty = 0
+                self._index.skip(orderId)
+                self._events.append(Rejected(order, self._execId(), reason, text))
+            if problems != [None, None]:
+                return None
+            return self.matchOrders(passive.orderId, aggressor.orderId, quantity, price)
 
     # -- expiry --------------------------------------------------------------
 

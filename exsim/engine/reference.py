@@ -25,6 +25,7 @@ from zope.interface import implementer
 
 from exsim.engine.behaviours import Standard
 from exsim.engine.bookproperties import setBookProperty
+from exsim.engine.cross import checkCross
 from exsim.engine.delivery import Failures
 from exsim.engine.events import (
     Accepted,
@@ -1156,6 +1157,54 @@ class ReferenceEngine:
                 self._finish(order)
         self._deliver()
         return tradeId
+
+    def crossOrders(self, passive, aggressor, quantity=None, price=None):
+        """
+        An off-book trade (an accepted RFQ quote): two new orders of
+        opposite sides on one book are accepted and trade against each
+        other at once, without touching the book, in one batch.  If either
+        is not valid as a new order, both are rejected (the valid one with
+        the other's reason) and nothing trades.  Never held in managed
+        mode.
+
+        @return: the trade id, or None if the orders were rejected.
+        @raise BadValue: for terms that cannot cross (see
+            L{exsim.engine.cross.checkCross}); nothing changes.
+        """
+        checkCross(passive, aggressor, quantity, price)
+        with self.batch():
+            problems = [
+                self._validateNew(self.books.get(order.symbol), order)
+                for order in (passive, aggressor)
+            ]
+            if (
+                problems == [None, None]
+                and passive.owner == aggressor.owner
+                and passive.clOrdId == aggressor.clOrdId
+            ):
+                problems[1] = (
+                    RejectReason.DUPLICATE_ORDER,
+                    "duplicate client order id %r" % (aggressor.clOrdId,),
+                )
+            for order, problem, other in zip((passive, aggressor), problems, problems[::-1]):
+                order.orderId = self._nextOrderId
+                self._nextOrderId += 1
+                if problem is None and other is None:
+                    self._live[order.orderId] = order
+                    self._unaccepted.add(order.orderId)
+                    self._clOrdIds.setdefault(order.owner, {})[order.clOrdId] = order.orderId
+                    continue
+                if problem is None:
+                    problem = (
+                        RejectReason.OTHER,
+                        "the other side of the cross was rejected: %s" % (other[1],),
+                    )
+                order.status = OrdStatus.REJECTED
+                order.leavesQty = 0
+                self._events.append(Rejected(order, self._newExecId(), problem[0], problem[1]))
+            if problems != [None, None]:
+                return None
+            return self.matchOrders(passive.orderId, aggressor.orderId, quantity, price)
 
     # -- expiry --------------------------------------------------------------
 
