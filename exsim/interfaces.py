@@ -423,6 +423,40 @@ class IPolicy(Interface):
         """
 
 
+class IRfqListener(Interface):
+    """
+    Told about the steps of an engine's request-for-quote workflow
+    (L{exsim.rfq.desk.RfqDesk}): each FIX endpoint of the engine is one.
+    """
+
+    def rfqRequested(request):
+        """
+        A new L{exsim.rfq.desk.RfqRequest}.  A dealer endpoint forwards it
+        to its dealers.
+
+        @return: the ids of the dealers it was forwarded to (possibly
+            empty).
+        """
+
+    def rfqQuoted(quote):
+        """
+        A dealer quoted (an L{exsim.rfq.desk.RfqQuote}): tell the requester.
+        """
+
+    def rfqRejected(request, code, text):
+        """
+        A request ends without a quote (no dealer, every dealer declined,
+        the deadline passed): tell the requester.
+        """
+
+    def rfqQuoteEnded(quote, status):
+        """
+        A live quote ended without a trade: C{status} C{"expired"} (tell
+        the requester and the dealer) or C{"passed"} (the requester passed:
+        tell the dealer).
+        """
+
+
 class IActivity(Interface):
     """
     Background order flow on one book.

@@ -94,6 +94,10 @@ def _loadBuiltins():
     _registry["engine"].setdefault("reference", reference.ReferenceEngine)
     for cls in behaviours.BUILTIN:
         _registry["behaviour"].setdefault(cls.name, cls)
+    from exsim.rfq import engine as rfq
+
+    _registry["engine"].setdefault("rfq", rfq.RfqEngine)
+    _registry["behaviour"].setdefault(rfq.RfqOnly.name, rfq.RfqOnly)
     from exsim.policy import builtin as policies
 
     for cls in policies.BUILTIN:
@@ -103,3 +107,6 @@ def _loadBuiltins():
     protocols.registerBuiltins(_registry["protocol"])
     from exsim import instruments  # noqa: F401 (registers its book properties)
     from exsim.engine import activity  # noqa: F401 (registers its book properties)
+    from exsim.rfq import settings as rfqSettings
+
+    rfqSettings.registerBuiltins()

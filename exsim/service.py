@@ -151,9 +151,17 @@ class Simulator(service.MultiService, Inspection):
 
             gcpolicy.uninstall(self._gcCall)
         self._gcCall = None
-        # Background activity and market makers leave no timer behind.
+        # Background activity, market makers, policies and RFQ desks leave
+        # no timer behind.
+        from exsim.rfq.desk import existingDesk
+
         for engine in self.engines.values():
             stopAll(engine)
+            desk = existingDesk(engine)
+            if desk is not None:
+                desk.stop()
+        for runner in self.policies.values():
+            runner.cancelPending()
         d = service.MultiService.stopService(self)
         for journal in self.journals.values():
             journal.close()
@@ -218,6 +226,11 @@ class Simulator(service.MultiService, Inspection):
         runner = self.policies.pop(name, None)
         if runner is not None:
             runner.stop()
+        from exsim.rfq.desk import existingDesk
+
+        desk = existingDesk(engine)
+        if desk is not None:
+            desk.stop()
         journal = self.journals.pop(name, None)
         if journal is not None:
             engine.unsubscribe(journal)
@@ -1006,6 +1019,83 @@ class Simulator(service.MultiService, Inspection):
         self._requestOf(eng, order, "replace")
         eng.rejectReplace(order.orderId, _reason(reason))
 
+    # -- request for quote -----------------------------------------------------
+
+    def _rfqDesk(self, request_id, engine):
+        """
+        The RFQ desk that has request C{request_id} (on C{engine}, or the
+        one engine that has it).
+        """
+        from exsim.rfq.desk import RfqRefused, deskFor, existingDesk
+
+        if engine is not None:
+            desk = deskFor(self.engine(engine), self.reportEvent, engine)
+            desk.getRequest(request_id)
+            return desk
+        found = []
+        for name, eng in sorted(self.engines.items()):
+            desk = existingDesk(eng)
+            if desk is not None and request_id in desk.requests:
+                found.append((name, desk))
+        if not found:
+            raise RfqRefused("unknown_request", "unknown RFQ request %r" % (request_id,))
+        if len(found) > 1:
+            raise BadValue(
+                "RFQ request %r is on engines %s: name the engine"
+                % (request_id, ", ".join(n for n, _ in found))
+            )
+        name, desk = found[0]
+        desk.report = self.reportEvent
+        return desk
+
+    def quote_rfq(self, request_id, dealer, bid_price=None, bid_size=None, offer_price=None,
+                  offer_size=None, valid_for=None, engine=None):
+        """
+        Quote on an open request for quote (event C{rfq_request}) as the
+        dealer named C{dealer}: the requester gets the quote (FIX Quote) and
+        may trade on it until it expires, C{valid_for} seconds from now
+        (default: the book's C{rfq_quote_valid_for}).  Give a bid, an offer
+        or both, each a price and a size; a request to buy needs an offer,
+        to sell a bid.  Control event C{rfq_quote}.
+
+        @return: the quote id (what the requester accepts).
+        @raise BadValue: for an unknown or closed request, a bid not below
+            the offer, a price off the tick grid, a side without a size (or
+            a size without a price); nothing changes.
+        """
+        desk = self._rfqDesk(request_id, engine)
+        request = desk.getRequest(request_id)
+        instrument = desk.book(request.symbol).instrument
+        prices = {}
+        for side, price, size in (("bid", bid_price, bid_size), ("offer", offer_price, offer_size)):
+            if price in (None, "") and size in (None, "", 0, "0"):
+                prices[side] = (None, None)
+                continue
+            if price in (None, ""):
+                raise BadValue("%s_size needs a %s_price" % (side, side))
+            if size in (None, "", 0, "0"):
+                raise BadValue("%s_price needs a %s_size" % (side, side))
+            prices[side] = (
+                _price(instrument, price, side + "_price"), _quantity(size, side + "_size")
+            )
+        validUntil = None
+        if valid_for is not None:
+            seconds = _seconds(valid_for, "valid_for")
+            validUntil = desk.now() + seconds
+        quote = desk.quote(
+            request_id, dealer, prices["bid"][0], prices["bid"][1], prices["offer"][0],
+            prices["offer"][1], validUntil,
+        )
+        return quote.quoteId
+
+    def decline_rfq(self, request_id, dealer, reason=None, engine=None):
+        """
+        Decline to quote on an open request for quote as the dealer named
+        C{dealer}.  Control event C{rfq_declined}; a request every dealer
+        asked declined is rejected (out of managed mode, at once).
+        """
+        self._rfqDesk(request_id, engine).decline(request_id, dealer, _reason(reason))
+
 
 #: Whole numbers from the management API have at most this many digits
 #: (as on the FIX wire: see L{exsim.fix.codec.MAX_NUMBER_DIGITS}).
@@ -1072,6 +1162,19 @@ def _price(instrument, value, what):
             % (what, value, instrument.toDecimal(instrument.tickAt(price)))
         )
     return price
+
+
+def _seconds(value, what):
+    """
+    A number of seconds above 0 and at most a day.
+    """
+    try:
+        seconds = float(str(value).strip())
+    except (TypeError, ValueError):
+        seconds = None
+    if seconds is None or not 0 < seconds <= 86400:
+        raise BadValue("%s must be a number of seconds above 0 and at most 86400, not %s" % (what, _shown(value)))
+    return seconds
 
 
 def _reason(value):

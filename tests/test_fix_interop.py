@@ -154,10 +154,11 @@ AppDataDictionary={app}
 """
 
 
-class QuickFixTests(TestCase):
+class QuickFixCase(TestCase):
     """
     QuickFIX sessions against an order-entry endpoint and a drop-copy
-    endpoint of one engine.
+    endpoint of one engine: the set-up and helpers (the scenarios are in
+    L{QuickFixTests} and tests.test_rfq_interop).
     """
 
     timeout = 90
@@ -295,6 +296,12 @@ class QuickFixTests(TestCase):
     def assertNoRejects(self):
         self.assertEqual(self.app.rejectsSent, [])
         self.assertEqual(self.app.rejectsReceived, [])
+
+
+class QuickFixTests(QuickFixCase):
+    """
+    Order entry, drop copy, market data and recovery with QuickFIX.
+    """
 
     @defer.inlineCallbacks
     def test_orderEntryDropCopyMarketDataAndRecovery(self):

@@ -44,6 +44,8 @@ OPERATIONS = (
     "add_policy_rule",
     "list_policy_rules",
     "clear_policy_rules",
+    "quote_rfq",
+    "decline_rfq",
     "list_sessions",
     "disconnect_session",
     "logout_session",

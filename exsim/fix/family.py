@@ -6,9 +6,11 @@ builds.
 An endpoint's properties are the session layer's (L{exsim.fix.settings})
 plus the application's own:
 
- - C{role}: C{order_entry} (default: orders, status requests and market
-   data), C{drop_copy} (a copy of every ExecutionReport of the engine, no
-   order entry) or C{market_data} (market data requests only);
+ - C{role}: C{order_entry} (default: orders, status requests, market
+   data and requests for quote), C{drop_copy} (a copy of every
+   ExecutionReport of the engine, no order entry), C{market_data} (market
+   data requests only) or C{dealer} (order entry whose sessions are also
+   asked for quotes: L{exsim.fix.rfq});
  - C{cancel_on_disconnect}: cancel a session's live orders when it logs
    out or its connection drops (default no);
  - C{market_data}: whether an order-entry endpoint also answers
@@ -21,7 +23,7 @@ from exsim.errors import BadValue
 from exsim.fix.settings import parseBool
 from exsim.interfaces import IProtocolFamily
 
-ROLES = ("order_entry", "drop_copy", "market_data")
+ROLES = ("order_entry", "drop_copy", "market_data", "dealer")
 
 
 def parseRole(value):

@@ -2,7 +2,7 @@
 """
 FIX order entry: NewOrderSingle (D), OrderCancelRequest (F),
 OrderCancelReplaceRequest (G) and OrderStatusRequest (H) become engine
-commands; engine events become ExecutionReports (8) and
+commands (request-for-quote messages go to L{exsim.fix.rfq}); engine events become ExecutionReports (8) and
 OrderCancelRejects (9), with the fields each FIX version defines
 (L{exsim.fix.versions}, L{exsim.fix.reports}, L{exsim.fix.replies}).
 """
@@ -23,6 +23,7 @@ from exsim.fix.convert import (
 from exsim.fix.done import DONE_MEMORY, DONE_STATUSES, DoneOrders
 from exsim.fix.replies import cancelReject, localReject, statusReport, unknownOrderStatus
 from exsim.fix.reports import ER_BUILDERS, OrderData, reportEncoderFor
+from exsim.fix.rfq import FixRfq
 from exsim.fix.utctime import parseDateEnd, parseUTCTimestamp
 from exsim.fix.versions import profileFor
 from exsim.instruments import findSecurity
@@ -81,6 +82,10 @@ class OrderEntry(OrderRouting):
             "G": self._replace,
             "H": self._status,
         }
+        # Request for quote (exsim/fix/rfq.py): its messages, and
+        # NewOrderSingle of OrdType D.
+        self.rfq = FixRfq(self)
+        self._handlers.update(self.rfq.handlers)
         self.startRouting(
             "FIX order entry",
             {cls: self._report for cls in ER_BUILDERS},
@@ -93,6 +98,7 @@ class OrderEntry(OrderRouting):
         Stop listening to the engine (the endpoint is closing).
         """
         self.leaveEngine()
+        self.rfq.shutdown()
         if self.marketData is not None:
             self.marketData.shutdown()
 
@@ -176,6 +182,9 @@ class OrderEntry(OrderRouting):
         engine = self.engine
         if ordTypeCode is None:
             ordTypeCode = "2"
+        elif ordTypeCode == "D":
+            # Previously quoted: a trade on an RFQ quote.
+            return self.rfq.acceptOrder(session, message, symbol)
         ordType = _ordTypeOf(ordTypeCode, ordTypeCode)
         if tifCode is None:
             tifCode = "0"

@@ -397,6 +397,10 @@ class Inspection:
         if activity.marketMaker is None:
             for param, (_, default) in marketmaker.PARAMETERS.items():
                 result[param] = default
+        # Request for quote (parsed values, defaults when never set).
+        from exsim.rfq.settings import RfqSettings
+
+        result.update((getattr(book, "rfq", None) or RfqSettings()).properties())
         # Whatever else was set (a plugin's book properties, ...).
         for key, value in stored.items():
             result.setdefault(key, value)

@@ -117,6 +117,12 @@ class PolicyRunner:
         Stop answering, and cancel every answer still to come.
         """
         self._events.unsubscribe(self)
+        self.cancelPending()
+
+    def cancelPending(self):
+        """
+        Cancel every answer still to come (the simulator stops).
+        """
         for call in list(self._calls):
             if call.active():
                 call.cancel()
