@@ -11,6 +11,7 @@ from twisted.logger import Logger
 from twisted.python.components import registerAdapter
 from zope.interface import implementer
 
+from exsim.backpressure import parseMaxPendingOutput
 from exsim.errors import BadValue, WrongState
 from exsim.interfaces import IEndpointFactory
 from exsim.listening import allInterfaces, serverEndpoint
@@ -52,7 +53,9 @@ registerAdapter(PlainFactory, IProtocolFactory, IEndpointFactory)
 
 #: Properties every endpoint accepts, whatever its protocol (the message
 #: journal's: L{exsim.observe.messagelog}).
-COMMON_PROPERTIES = ("listen", "users", "max_connections", "message_log", "message_log_size")
+COMMON_PROPERTIES = (
+    "listen", "users", "max_connections", "max_pending_output", "message_log", "message_log_size",
+)
 
 
 @implementer(IProtocolFactory, ILoggingContext)
@@ -238,6 +241,8 @@ class Endpoint(service.Service):
             value = parseUsers(value, getattr(self.protocol, "userCompIds", False))
         elif name == "max_connections":
             value = _maxConnections(value)
+        elif name == "max_pending_output":
+            value = parseMaxPendingOutput(value)
         elif name in messagelog.PROPERTIES:
             value = messagelog.PROPERTIES[name](value)
             previous = self.properties.get(name, messagelog.DEFAULTS[name])

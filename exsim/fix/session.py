@@ -21,6 +21,7 @@ from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim import backpressure
 from exsim.fix import codec, dictionary, settings
 from exsim.fix.dictionary import (
     COMPID_PROBLEM,
@@ -391,6 +392,7 @@ class FixConnection(Protocol):
         self._framer = codec.Framer(settings.get(factory.endpoint, "max_message_size"))
         self._peer = "?"
         self._disconnectReason = None
+        self._guard = None
         # While received data is handled, what we send is collected here
         # and written once at the end (one transport write per read).
         self._batch = None
@@ -407,6 +409,9 @@ class FixConnection(Protocol):
 
     def connectionMade(self):
         noDelay(self.transport)
+        self._guard = backpressure.OutputGuard(
+            self.transport, backpressure.maxPendingOutput(self.factory.endpoint), self._slowConsumer
+        )
         peer = self.transport.getPeer()
         self._peer = "%s:%s" % (getattr(peer, "host", "?"), getattr(peer, "port", "?"))
         self.journal.sessionId = "%s@%s" % (self.factory.endpoint.name, self._peer)
@@ -419,8 +424,12 @@ class FixConnection(Protocol):
             batch = self._batch
             if batch is None:
                 self.transport.write(data)
+                self.transport.write(data)
                 now = self.lastSent = self.reactor.seconds()
                 self.journal.append((now, OUT, data))
+                guard = self._guard
+                if guard is not None and guard.paused:
+                    guard.wrote(len(data))
             else:
                 # Written (and lastSent set) once, when the received data
                 # is handled.
@@ -434,8 +443,31 @@ class FixConnection(Protocol):
         batch = self._batch
         if batch:
             self._batch = []
-            self.transport.write(b"".join(batch))
-            self.lastSent = self.reactor.seconds()
+            self._writeBatch(batch)
+
+    def _writeBatch(self, batch):
+        """
+        Write what was collected, in one transport write.
+        """
+        data = b"".join(batch)
+        self.transport.write(data)
+        self.lastSent = self.reactor.seconds()
+        guard = self._guard
+        if guard is not None and guard.paused:
+            guard.wrote(len(data))
+
+    def _slowConsumer(self, pending):
+        """
+        More than C{max_pending_output} is unsent: drop the connection at
+        once (what is stored stays resendable on the next logon).
+        """
+        self.log.warn(
+            "{name}: {peer} is a slow consumer ({pending} bytes unsent, max_pending_output "
+            "{limit}): disconnecting", name=self._name(), peer=self._peer, pending=pending,
+            limit=self._guard.limit,
+        )
+        self.disconnect(backpressure.SLOW_CONSUMER)
+        backpressure.dropConnection(self.transport)
 
     def disconnect(self, reason):
         """
@@ -550,8 +582,7 @@ class FixConnection(Protocol):
         finally:
             batch, self._batch = self._batch, None
             if batch and self.state != CLOSED:
-                self.transport.write(b"".join(batch))
-                self.lastSent = self.reactor.seconds()
+                self._writeBatch(batch)
 
     def _received(self, data):
         try:

@@ -22,6 +22,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim import backpressure
 from exsim.interfaces import IEndpointFactory
 from exsim.listening import noDelay
 from exsim.observe.messagelog import IN, OUT, newLog
@@ -118,6 +119,7 @@ class SoupServerProtocol(Protocol):
     _heartbeatCall = None
     _timeoutCall = None
     _closing = False
+    _guard = None
 
     def __init__(self, factory):
         self.factory = factory
@@ -134,6 +136,9 @@ class SoupServerProtocol(Protocol):
 
     def connectionMade(self):
         noDelay(self.transport)
+        self._guard = backpressure.OutputGuard(
+            self.transport, backpressure.maxPendingOutput(self.factory.endpoint), self._slowConsumer
+        )
         now = self.reactor.seconds()
         self._lastReceived = now
         self._lastSent = now
@@ -155,16 +160,34 @@ class SoupServerProtocol(Protocol):
             batch.append(data)
             self.journal.append((self._lastReceived, OUT, data))
         else:
-            self.transport.write(data)
-            now = self._lastSent = self.reactor.seconds()
-            self.journal.append((now, OUT, data))
+            self._write(data)
+            self.journal.append((self._lastSent, OUT, data))
 
     def _flush(self):
         batch = self._batch
         self._batch = None
         if batch and not self._closing:
-            self.transport.write(b"".join(batch))
-            self._lastSent = self.reactor.seconds()
+            self._write(b"".join(batch))
+
+    def _write(self, data):
+        self.transport.write(data)
+        self._lastSent = self.reactor.seconds()
+        guard = self._guard
+        if guard is not None and guard.paused:
+            guard.wrote(len(data))
+
+    def _slowConsumer(self, pending):
+        """
+        More than C{max_pending_output} is unsent: drop the connection at
+        once (a stream's messages stay there for a later login to ask for).
+        """
+        self.log.warn(
+            "soup {endpoint} {peer}: slow consumer ({pending} bytes unsent, max_pending_output "
+            "{limit}): disconnecting", endpoint=self.factory.name, peer=self._peer(),
+            pending=pending, limit=self._guard.limit,
+        )
+        self.disconnect(backpressure.SLOW_CONSUMER)
+        backpressure.dropConnection(self.transport)
 
     def protocolError(self, text):
         """
