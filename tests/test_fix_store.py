@@ -205,3 +205,75 @@ class RestartTests(unittest.TestCase):
             f.write(b"EXSIM-FIX-STORE 1\nS one 99 8 t\nshort\n")
         e = self.assertRaises(StoreError, makeFactory, store=directory)
         self.assertIn("CLIENT.fixstore", str(e))
+
+
+class StoreLimitTests(unittest.TestCase):
+    """
+    C{store_limit}: a store keeps only the newest messages; a resend of
+    older ones becomes a GapFill.
+    """
+
+    def test_keepsNewest(self):
+        store = MemoryStore(limit=3)
+        for seq in range(1, 8):
+            store.saveMessage(seq, b"8", b"T", b"m%d" % seq)
+        self.assertEqual([m[0] for m in store.getMessages(1, 100)], [5, 6, 7])
+        self.assertEqual(store.nextSenderSeq, 8)
+
+    def test_gapsAndReset(self):
+        """
+        Sequence numbers not stored (admin messages) are skipped; after a
+        reset the count starts again.
+        """
+        store = MemoryStore(limit=2)
+        for seq in (1, 4, 5, 9):
+            store.setNextSenderSeq(seq)
+            store.saveMessage(seq, b"8", b"T", b"x")
+        self.assertEqual([m[0] for m in store.getMessages(1, 100)], [5, 9])
+        store.reset()
+        store.saveMessage(1, b"8", b"T", b"y")
+        store.saveMessage(2, b"8", b"T", b"y")
+        store.saveMessage(3, b"8", b"T", b"y")
+        self.assertEqual([m[0] for m in store.getMessages(1, 100)], [2, 3])
+
+    def test_setLimitTrims(self):
+        store = MemoryStore()
+        for seq in range(1, 11):
+            store.saveMessage(seq, b"8", b"T", b"x")
+        store.setLimit(4)
+        self.assertEqual([m[0] for m in store.lastMessages(100)], [7, 8, 9, 10])
+
+    def test_fileStoreLimit(self):
+        path = self.mktemp()
+        factory = StoreFactory(path)
+        factory.limit = 2
+        factory.check()
+        store = factory.open("C")
+        for seq in range(1, 5):
+            store.saveMessage(seq, b"8", b"T", b"x")
+        store.close()
+        self.assertEqual([m[0] for m in store.getMessages(1, 10)], [3, 4])
+        again = StoreFactory(path)
+        again.limit = 3
+        [reloaded] = again.check().values()
+        self.assertEqual([m[0] for m in reloaded.getMessages(1, 10)], [2, 3, 4])
+        reloaded.close()
+
+    def test_resendGapFill(self):
+        """
+        Through a session: a ResendRequest covering dropped messages gets
+        a GapFill up to the oldest kept, then the kept ones.
+        """
+        factory = makeFactory(store_limit=3)
+        client = Client(factory)
+        client.logon()
+        session = client.protocol.session
+        for i in range(6):
+            session.sendApp("B", [(148, "n%d" % i)])
+        self.assertEqual(len(client.received()), 6)
+        factory.propertyChanged("store_limit", 2)
+        replies = client.send("2", [(7, 2), (16, 0)])
+        self.assertEqual(
+            [(m.msgType, m.seqNum, m.get(36)) for m in replies],
+            [("4", 2, "6"), ("B", 6, None), ("B", 7, None)],
+        )

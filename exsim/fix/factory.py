@@ -41,6 +41,7 @@ class FixFactory(ServerFactory):
         self._stores = StoreFactory(
             self._storePath(settings.get(endpoint, "store")), settings.get(endpoint, "store_sync")
         )
+        self._stores.limit = settings.get(endpoint, "store_limit")
         for compId, store in self._stores.check().items():
             self.sessions[compId] = self._controlled(FixSession(self, compId, store))
         self._millisStamps = UTCTimestampFormatter(millis=True, encoded=True)
@@ -112,8 +113,13 @@ class FixFactory(ServerFactory):
             self._stores = StoreFactory(
                 self._storePath(value), settings.get(self.endpoint, "store_sync")
             )
+            self._stores.limit = settings.get(self.endpoint, "store_limit")
         elif name == "store_sync":
             self._stores.sync = value
+        elif name == "store_limit":
+            self._stores.limit = value
+            for session in self.sessions.values():
+                session.store.setLimit(value)
         elif name in control.CONTROL_PROPERTIES:
             for session in self.sessions.values():
                 control.refresh(session)

@@ -27,6 +27,11 @@ from exsim.errors import BadValue
 MAGIC = b"EXSIM-FIX-STORE 1\n"
 SUFFIX = ".fixstore"
 
+#: The default of the C{store_limit} endpoint property: the messages kept
+#: for resend per session (about 300 bytes each for an ExecutionReport:
+#: some 30 MB per session at the limit; see docs/reliability.rst).
+DEFAULT_LIMIT = 100000
+
 
 class StoreError(BadValue):
     """
@@ -40,12 +45,40 @@ class MemoryStore:
 
     @ivar nextSenderSeq: the MsgSeqNum of the next message we send.
     @ivar nextTargetSeq: the MsgSeqNum expected next from the counterparty.
+    @ivar limit: the most messages kept (C{store_limit}): beyond it the
+        oldest are dropped, and a resend of them becomes a GapFill.
     """
 
-    def __init__(self):
+    def __init__(self, limit=DEFAULT_LIMIT):
         self.nextSenderSeq = 1
         self.nextTargetSeq = 1
+        self.limit = limit
         self._forget()
+
+    def setLimit(self, limit):
+        """
+        Keep at most C{limit} messages from now on (the oldest beyond it
+        are dropped at once).
+        """
+        self.limit = limit
+        if len(self._messages) > limit:
+            self._trim()
+
+    def _trim(self):
+        """
+        Drop the oldest messages beyond L{limit}.
+        """
+        messages = self._messages
+        types = self._types
+        times = self._times
+        seq = self._oldest
+        while len(messages) > self.limit:
+            if seq >= self.nextSenderSeq:
+                seq = min(messages)
+            if seq in messages:
+                del messages[seq], types[seq], times[seq]
+            seq += 1
+        self._oldest = seq
 
     def _forget(self):
         # A message's body, type and SendingTime by MsgSeqNum, in three
@@ -54,6 +87,8 @@ class MemoryStore:
         self._messages = {}
         self._types = {}
         self._times = {}
+        #: No message below this is kept (where trimming starts).
+        self._oldest = 1
 
     def saveMessage(self, seqNum, msgType, sendingTime, body):
         """
@@ -64,10 +99,13 @@ class MemoryStore:
         @param sendingTime: bytes, the SendingTime (52) it went out with.
         @param body: the encoded body fields (bytes).
         """
-        self._messages[seqNum] = body
+        messages = self._messages
+        messages[seqNum] = body
         self._types[seqNum] = msgType
         self._times[seqNum] = sendingTime
         self.nextSenderSeq = seqNum + 1
+        if len(messages) > self.limit:
+            self._trim()
 
     def setNextSenderSeq(self, seqNum):
         self.nextSenderSeq = seqNum
@@ -238,6 +276,9 @@ class StoreFactory:
     @param spec: C{"memory"} or a directory path (created if missing).
     """
 
+    #: The C{store_limit} of the stores opened.
+    limit = DEFAULT_LIMIT
+
     def __init__(self, spec, sync=False):
         self.spec = spec
         self.sync = sync
@@ -263,6 +304,7 @@ class StoreFactory:
             if name.endswith(SUFFIX):
                 compId = unquote(name[: -len(SUFFIX)])
                 found[compId] = FileStore(os.path.join(self.directory, name), self.sync)
+                found[compId].setLimit(self.limit)
         return found
 
     def open(self, counterparty):
@@ -270,7 +312,9 @@ class StoreFactory:
         A new store for the session with C{counterparty}.
         """
         if self.directory is None:
-            return MemoryStore()
-        return FileStore(
+            return MemoryStore(self.limit)
+        store = FileStore(
             os.path.join(self.directory, quote(counterparty, safe="") + SUFFIX), self.sync
         )
+        store.setLimit(self.limit)
+        return store
