@@ -885,6 +885,9 @@ class FixConnection(Protocol):
                 return
             if msgType == "2":
                 self._process(message, inSequence=False)
+                if self.state == CLOSED or self.session is None:
+                    # Serving it ended the session (a bad range, say).
+                    return
             if len(self._queue) >= MAX_QUEUED:
                 text = "more than %d messages out of sequence" % (MAX_QUEUED,)
                 self._sendLogout(text)
