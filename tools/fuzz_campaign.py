@@ -152,6 +152,7 @@ class FixTarget:
             data = refreshChecksum(data)
         self.fuzzer.protocol.dataReceived(data)
         self.fuzzer.transport.clear()
+        return data
 
     def check(self):
         """
@@ -200,8 +201,10 @@ class OuchTarget:
             self.fuzzer = SoupClient(self.endpoint, port=2)
             self.fuzzer.login("FUZZ")
             self._seeds = self.seeds()
-        self.fuzzer.protocol.dataReceived(mutate(rng.choice(self._seeds), rng))
+        data = mutate(rng.choice(self._seeds), rng)
+        self.fuzzer.protocol.dataReceived(data)
         self.fuzzer.transport.clear()
+        return data
 
     def check(self):
         self.checks += 1
@@ -244,8 +247,10 @@ class ControlTarget:
             self.broker = self.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1))
             self.transport = StringTransport()
             self.broker.makeConnection(self.transport)
-        self.broker.dataReceived(mutate(rng.choice(self.seedsList), rng))
+        data = mutate(rng.choice(self.seedsList), rng)
+        self.broker.dataReceived(data)
         self.transport.clear()
+        return data
 
     def check(self):
         return self.simulator.engines == {}
@@ -270,12 +275,17 @@ def run(inputs, seed=1, only=("fix", "ouch", "control"), checkEvery=1000, log=pr
             crashes = []
             bystanderFailures = 0
             started = time.monotonic()
+            culprits = []
             for n in range(inputs):
+                before = len(counter.errors)
                 try:
-                    target.feed(rng)
+                    data = target.feed(rng)
                 except Exception as e:
                     crashes.append(repr(e))
                     target.fuzzer = target.broker = None
+                    continue
+                if len(counter.errors) > before and len(culprits) < 5:
+                    culprits.append(data)
                 if (n + 1) % checkEvery == 0 and not target.check():
                     bystanderFailures += 1
             if not target.check():
@@ -289,6 +299,8 @@ def run(inputs, seed=1, only=("fix", "ouch", "control"), checkEvery=1000, log=pr
         }
         results[name] = figures
         log("%s: %s" % (name, " ".join("%s=%s" % item for item in figures.items())))
+        for data in culprits:
+            log("  input logging an error: %r" % (data,))
         for crash in crashes[:5]:
             log("  crash: %s" % (crash,))
         for event in counter.errors[:5]:
