@@ -424,7 +424,6 @@ class FixConnection(Protocol):
             batch = self._batch
             if batch is None:
                 self.transport.write(data)
-                self.transport.write(data)
                 now = self.lastSent = self.reactor.seconds()
                 self.journal.append((now, OUT, data))
                 guard = self._guard
