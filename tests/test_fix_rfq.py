@@ -464,6 +464,36 @@ class SimulatedDealersTests(TestCase):
         self.assertIn("every dealer declined", reject.get(58))
         self.assertEqual(len(h.events("rfq_declined")), 3)
 
+    def test_withDealerSessions(self):
+        """
+        One request to two dealer sessions and two simulated dealers: the
+        requester gets the four quotes as they arrive (the sessions' at
+        once, the simulated dealers' after the delay) and trades on a
+        simulated dealer's.
+        """
+        h = RfqHarness(self, bookProperties=[("rfq_dealers", "2"), ("rfq_response_delay", "1")])
+        got = h.request()
+        requestId = got["BANK1"][0].get(131)
+        self.assertEqual(got["BANK2"][0].get(131), requestId)
+        [event] = h.events("rfq_request")
+        self.assertEqual(event["request_id"], requestId)
+        quotes = h.dealerQuote("BANK1", requestId, "b1", offer="150.20", offerSize=100)["CLIENT"]
+        quotes += h.dealerQuote("BANK2", requestId, "b2", offer="150.30", offerSize=100)["CLIENT"]
+        self.assertEqual([q.get(133) for q in quotes], ["150.2", "150.3"])
+        h.reactor.advance(1)
+        quotes += h.received()["CLIENT"]
+        self.assertEqual(_types(quotes), ["S"] * 4)
+        self.assertEqual([e["dealer"] for e in h.events("rfq_quote")],
+                         ["dealers/BANK1", "dealers/BANK2", "sim1", "sim2"])
+        best = min(quotes, key=lambda q: float(q.get(133)))
+        self.assertLess(float(best.get(133)), 150.2)
+        got = h.accept("b1", best.get(117))
+        self.assertEqual([m.get(39) for m in got["CLIENT"]], ["0", "2"])
+        self.assertEqual(got["BANK1"] + got["BANK2"], [])
+        [trade] = h.events("rfq_trade")
+        self.assertIn(trade["dealer"], ("sim1", "sim2"))
+        self.assertEqual(len(got["DC"]), 4)
+
     def test_noDealers(self):
         """
         A request with no dealer to ask (no dealer session, no simulated
