@@ -16,6 +16,7 @@ from exsim.engine.reference import ReferenceEngine
 from exsim.errors import BadValue, ConfigError
 from exsim.interfaces import IBehaviour, IEngine, IRfqListener
 from exsim.model import Instrument, OrdStatus, Side
+from exsim.rfq import desk as deskModule
 from exsim.rfq.desk import RfqRefused, deskFor, existingDesk
 from exsim.rfq.engine import RfqEngine, RfqOnly
 from exsim.service import Simulator
@@ -239,6 +240,21 @@ class DeskTests(TestCase):
             e = self.assertRaises(RfqRefused, self.desk.accept, *args)
             self.assertEqual(e.code, code, args)
         self.assertEqual(self.recorder.events, [])
+
+    def test_forgetsOldRequests(self):
+        """
+        Beyond MAX_REQUESTS, the oldest finished requests and their quotes
+        are forgotten; open ones and those with a live quote stay.
+        """
+        self.patch(deskModule, "MAX_REQUESTS", 3)
+        self.desk.request("fix1/C", "c1", "AAPL", None, 100)
+        self.desk.quote("R1", "d", P("9.99"), 100, None, None)
+        self.desk.request("fix1/C", "c2", "AAPL", None, 100, deadline=1001.0)
+        self.desk.request("fix1/C", "c3", "AAPL", None, 100, deadline=1001.0)
+        self.clock.advance(1)
+        self.desk.request("fix1/C", "c4", "AAPL", None, 100)
+        self.assertEqual(sorted(self.desk.requests), ["R1", "R3", "R4"])
+        self.assertIn("Q1", self.desk.quotes)
 
     def test_listenerFailureLogged(self):
         class Broken(Listener):

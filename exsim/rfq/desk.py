@@ -31,6 +31,10 @@ from exsim.events import formatPrice
 from exsim.model import Order, OrdType, Side, TimeInForce
 from exsim.rfq.settings import settingsOf
 
+#: How many requests a desk remembers: beyond it the oldest finished ones
+#: (no longer open, no live quote) and their quotes are forgotten.
+MAX_REQUESTS = 10000
+
 #: Request states.
 OPEN, CLOSED, REJECTED = "open", "closed", "rejected"
 #: Quote states.
@@ -261,6 +265,8 @@ class RfqDesk:
         request = RfqRequest(requestId, requester, clientRequestId, symbol, side, quantity, deadline)
         request.managed = getattr(self.engine, "mode", "auto") == "managed"
         self.requests[requestId] = request
+        if len(self.requests) > MAX_REQUESTS:
+            self._forget()
         simulated = ["sim%d" % (i,) for i in range(1, settings.rfq_dealers + 1)]
         self._event(
             "rfq_request", request_id=requestId, requester=str(requester),
@@ -277,6 +283,23 @@ class RfqDesk:
         if simulated:
             self._later(settings.rfq_response_delay, self._simulate, request, simulated)
         return request
+
+    def _forget(self):
+        """
+        Forget the oldest finished requests (and their quotes) until at
+        most L{MAX_REQUESTS} are left (open ones and those with a live
+        quote are kept).
+        """
+        excess = len(self.requests) - MAX_REQUESTS
+        for requestId, request in list(self.requests.items()):
+            if excess <= 0:
+                return
+            if request.state == OPEN or any(q.state == LIVE for q in request.quotes):
+                continue
+            del self.requests[requestId]
+            for quote in request.quotes:
+                self.quotes.pop(quote.quoteId, None)
+            excess -= 1
 
     def _deadline(self, request):
         if request.state != OPEN:
