@@ -88,6 +88,20 @@ def _fit(spec, fields):
     return result
 
 
+def _timestamp(text, code, what):
+    """
+    Seconds since the epoch of a UTCTimestamp field, or None if absent.
+
+    @raise RfqRefused: with C{code}, naming C{what}, if it is not one.
+    """
+    if text is None:
+        return None
+    seconds = parseUTCTimestamp(text)
+    if seconds is None:
+        raise RfqRefused(code, "%s is not a UTCTimestamp" % (what,))
+    return seconds
+
+
 def _clean(text):
     """
     Text safe in a FIX field: printable, without SOH, cut to 200 characters.
@@ -194,12 +208,7 @@ class FixRfq:
             if qtyText is None:
                 raise RfqRefused("bad_request", "OrderQty (38) is required")
             quantity = parseQuantity(qtyText)
-            deadline = None
-            expireText = get(126)
-            if expireText is not None:
-                deadline = parseUTCTimestamp(expireText)
-                if deadline is None:
-                    raise RfqRefused("bad_request", "ExpireTime (126) is not a UTCTimestamp")
+            deadline = _timestamp(get(126), "bad_request", "ExpireTime (126)")
             self.desk.request(session.key, clientId, symbol, side, quantity, deadline)
         except RfqRefused as e:
             self._rejectRequest(session, clientId, symbol, e.code, str(e))
@@ -362,12 +371,7 @@ class FixRfq:
                     if type(size) is not int:
                         raise RfqRefused("bad_quote", "%s is not a whole quantity" % (text,))
                     values.append(size)
-            validUntil = None
-            validText = get(62)
-            if validText is not None:
-                validUntil = parseUTCTimestamp(validText)
-                if validUntil is None:
-                    raise RfqRefused("bad_quote", "ValidUntilTime (62) is not a UTCTimestamp")
+            validUntil = _timestamp(get(62), "bad_quote", "ValidUntilTime (62)")
             bid, bidSize, offer, offerSize = values
             self.desk.quote(requestId, session.key, bid, bidSize, offer, offerSize, validUntil, dealerQuoteId)
         except RfqRefused as e:
