@@ -142,11 +142,13 @@ def defaultPath():
 class Settings:
     """
     What a configuration says beyond operations: C{control} holds the
-    [control] section's keys.
+    [control] section's keys, C{web} the [web] section's.
     """
 
     def __init__(self):
         self.control = None
+        #: The [web] section's keys, or None.
+        self.web = None
 
 
 def apply(sections, simulator, settings=None):
@@ -365,6 +367,34 @@ def _instrumentsSection(section, simulator, settings):
     _run(section, lineno, loadInstruments, simulator, engine, configPath(section, path))
 
 
+WEB_KEYS = ("listen",)
+
+
+def _webSection(section, simulator, settings):
+    """
+    [web]: the web view (L{exsim.observe.web}), started by L{exsim.tap}
+    with the management service, whose users it takes.
+    """
+    if settings.web is not None:
+        raise section.error("[web] given twice")
+    from exsim.listening import serverEndpoint
+    from exsim.observe.web.server import DEFAULT_LISTEN
+
+    values = {}
+    for key, value, lineno in section.items:
+        if key not in WEB_KEYS:
+            raise section.error(
+                "unknown key %r in [web] (known: %s)" % (key, ", ".join(WEB_KEYS)), lineno
+            )
+        values[key] = (value, lineno)
+    listen, lineno = values.get("listen", (DEFAULT_LISTEN, section.lineno))
+    try:
+        serverEndpoint(simulator.reactor, listen)
+    except (ValueError, TypeError, KeyError) as e:
+        raise section.error("bad listen endpoint %r: %s" % (listen, e), lineno)
+    settings.web = {"listen": listen, "lineno": section.lineno, "filename": section.filename}
+
+
 #: {section kind: (named, handler(section, simulator, settings))}
 SECTION_TYPES = {
     "control": (False, _controlSection),
@@ -375,6 +405,7 @@ SECTION_TYPES = {
     "order": (True, _orderSection),
     "quote": (True, _quoteSection),
     "policy": (True, _policySection),
+    "web": (False, _webSection),
 }
 
 #: {section kind: keys that section may repeat (in order)}

@@ -94,6 +94,7 @@ def makeService(options, reactor=None):
     try:
         settings = config.apply(options["sections"], simulator)
         _controlService(simulator, settings)
+        _webService(simulator, settings)
     except ConfigError as e:
         simulator.stopService()
         sys.stderr.write("exsim: %s\n" % (e,))
@@ -113,3 +114,20 @@ def _controlService(simulator, settings):
         simulator, settings.control["checker"], settings.control["listen"],
         **settings.control.get("options", {})
     )
+
+
+def _webService(simulator, settings):
+    """
+    Add the web view when the configuration has [web] (it needs
+    [control]: it takes its users).
+    """
+    if settings.web is None:
+        return
+    if settings.control is None:
+        raise ConfigError(
+            "[web] needs a [control] section: the web view logs users in as the management "
+            "service does", settings.web["filename"], settings.web["lineno"],
+        )
+    from exsim.observe.web.server import WebService, webChecker
+
+    WebService(simulator, webChecker(simulator), settings.web["listen"]).setServiceParent(simulator)

@@ -66,8 +66,11 @@ class DefaultConfigTests(unittest.TestCase):
         self.assertIsInstance(control, ControlService)
         self.assertEqual(control.listen, "tcp:8789:interface=127.0.0.1")
         simulator.startService()
-        self.assertIn((8789, "127.0.0.1"), [(p, i) for p, _, _, i in reactor.tcpServers])
-        self.assertIsInstance(reactor.tcpServers[-1][1], pb.PBServerFactory)
+        servers = {(p, i): factory for p, factory, _, i in reactor.tcpServers}
+        self.assertIsInstance(servers[(8789, "127.0.0.1")], pb.PBServerFactory)
+        # The web view ([web]), with the management service's users.
+        self.assertEqual(simulator.getServiceNamed("web").listen, "tcp:8790:interface=127.0.0.1")
+        self.assertIn((8790, "127.0.0.1"), servers)
         simulator.stopService()
 
 

@@ -371,6 +371,36 @@ class EngineNotesTests(unittest.TestCase):
         self.assertIn(sim.houseOrders["keep"].orderId, times.times)
 
 
+class NotesAndTapeTests(unittest.TestCase):
+    def test_recentOrdersAndTape(self):
+        """
+        The orders entered last (finished ones too), newest first; the
+        trade tape (while the web view subscribes it), newest first.
+        """
+        from exsim.observe.inventory import TradeTape
+
+        clock = Clock()
+        sim = Simulator(clock)
+        sim.create_engine("e1")
+        sim.create_book("AAPL", "e1")
+        sim.create_book("MSFT", "e1")
+        tape = TradeTape(sim.engines["e1"], clock)
+        sim.engines["e1"].subscribe(tape)
+        for name, side, price in (("a", "buy", "10"), ("b", "sell", "10"), ("c", "buy", "9")):
+            clock.advance(1)
+            sim.create_order(name, "AAPL", side=side, price=price, quantity=2)
+            sim.submit_order(name)
+        sim.create_order("m", "MSFT", side="buy", price="1", quantity=1)
+        sim.submit_order("m")
+        notes = sim.engineNotes["e1"]
+        recent = notes.recentOrders("AAPL")
+        self.assertEqual([o.clOrdId for o in recent], ["c#3", "b#2", "a#1"])
+        self.assertTrue(recent[1].isDone)
+        [(when, trade)] = tape.recent("AAPL")
+        self.assertEqual((when, trade.quantity, trade.price), (2, 2, 100000))
+        self.assertEqual(tape.recent("MSFT"), [])
+
+
 class Recorder:
     def __init__(self, result=None):
         self.pages = []

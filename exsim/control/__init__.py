@@ -61,4 +61,5 @@ OPERATIONS = (
     "list_orders",
     "get_order",
     "get_messages",
+    "start_web",
 )

@@ -73,14 +73,16 @@ class EngineNotes:
     """
     What one engine does not keep but a person looking at it wants: the
     time each live order entered it (its C{Accepted}, or its
-    C{OrderRequest} when held in managed mode), by exchange order id; the
-    orders entered last (L{RECENT_ORDERS}, finished ones too); the last
-    trades of each book (L{RECENT_TRADES}).  Finished orders' times are
-    forgotten every L{PRUNE_EVERY} entries, once there are more than twice
-    as many times as live orders.
+    C{OrderRequest} when held in managed mode), by exchange order id, and
+    the orders entered last (L{RECENT_ORDERS}, finished ones too).
+    Finished orders' times are forgotten every L{PRUNE_EVERY} entries, once
+    there are more than twice as many times as live orders.
 
-    One pass over each batch, one dict store and one append per new order
-    and one append per trade: the cost the engine's listeners see.
+    It looks at the first event of each batch only: an order enters in
+    the first event of its command's batch.  (A batch of several commands,
+    as the two sides of a house quote, notes its first order; the others
+    have no entry time.)  A class test a batch, one clock reading, one dict
+    store and one append per new order: what the engine's delivery pays.
     """
 
     def __init__(self, engine, clock):
@@ -89,34 +91,21 @@ class EngineNotes:
         self.times = {}
         #: The orders entered last, oldest first.
         self.recent = deque(maxlen=RECENT_ORDERS)
-        #: {symbol: deque of (time, L{exsim.engine.events.Trade})}
-        self.trades = {}
         self._added = 0
 
     def engineEvents(self, events):
-        now = None
-        times = self.times
-        for event in events:
-            cls = event.__class__
-            if cls is _ACCEPTED or cls is _REQUEST:
-                order = event.order
-                orderId = order.orderId
-                if orderId not in times:
-                    if now is None:
-                        now = self.clock.seconds()
-                    times[orderId] = now
-                    self.recent.append(order)
-                    self._added += 1
-            elif cls is _TRADE:
-                if now is None:
-                    now = self.clock.seconds()
-                tape = self.trades.get(event.symbol)
-                if tape is None:
-                    tape = self.trades[event.symbol] = deque(maxlen=RECENT_TRADES)
-                tape.append((now, event))
-        if self._added >= PRUNE_EVERY:
-            self._added = 0
-            self.prune()
+        first = events[0]
+        cls = first.__class__
+        if cls is _ACCEPTED or cls is _REQUEST:
+            order = first.order
+            times = self.times
+            if order.orderId not in times:
+                times[order.orderId] = self.clock.seconds()
+                self.recent.append(order)
+                self._added += 1
+                if self._added >= PRUNE_EVERY:
+                    self._added = 0
+                    self.prune()
 
     def prune(self):
         """
@@ -139,16 +128,6 @@ class EngineNotes:
         """
         return self.times.get(orderId)
 
-    def recentTrades(self, symbol, count=RECENT_TRADES):
-        """
-        The last C{count} trades of a book, newest first, as (time,
-        L{exsim.engine.events.Trade}).
-        """
-        tape = self.trades.get(symbol)
-        if not tape:
-            return []
-        return list(reversed(tape))[:count]
-
     def recentOrders(self, symbol, count=20):
         """
         The last C{count} orders entered on a book, newest first (finished
@@ -161,6 +140,42 @@ class EngineNotes:
                 if len(result) >= count:
                     break
         return result
+
+
+@implementer(IEngineListener)
+class TradeTape:
+    """
+    The last L{RECENT_TRADES} trades of each book of one engine, with
+    their times: the web view's tape.  Subscribed only while the web view
+    runs (it looks at every event of every batch).
+    """
+
+    def __init__(self, engine, clock):
+        self.engine = engine
+        self.clock = clock
+        #: {symbol: deque of (time, L{exsim.engine.events.Trade})}
+        self.trades = {}
+
+    def engineEvents(self, events):
+        now = None
+        for event in events:
+            if event.__class__ is _TRADE:
+                if now is None:
+                    now = self.clock.seconds()
+                tape = self.trades.get(event.symbol)
+                if tape is None:
+                    tape = self.trades[event.symbol] = deque(maxlen=RECENT_TRADES)
+                tape.append((now, event))
+
+    def recent(self, symbol, count=RECENT_TRADES):
+        """
+        The last C{count} trades of a book, newest first, as (time,
+        L{exsim.engine.events.Trade}).
+        """
+        tape = self.trades.get(symbol)
+        if not tape:
+            return []
+        return list(reversed(tape))[:count]
 
 
 def _count(value, what, maximum=PAGE_SIZE):
@@ -620,6 +635,20 @@ class Inspection:
         result = result[:count]
         result.reverse()
         return result
+
+    def start_web(self, listen="tcp:8790:interface=127.0.0.1"):
+        """
+        Start the web view (the C{[web]} section does it at start-up): a
+        read-only look at the simulator in a browser, behind HTTP Basic
+        authentication with the management service's users; C{listen} is
+        an endpoint string (C{tcp:0:...} picks a port).  C{WrongState} if
+        it already runs, or if the simulator has no management service.
+
+        @return: C{(host, port)} bound.
+        """
+        from exsim.observe.web.server import startWeb
+
+        return startWeb(self, listen)
 
     def peek_events(self, max_count=None, after=None):
         """
