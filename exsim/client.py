@@ -44,7 +44,7 @@ from twisted.spread import pb
 
 from exsim import errors
 from exsim.control import OPERATIONS
-from exsim.events import PAGE_SIZE
+from exsim.control.queue import PAGE_SIZE
 
 #: Seconds a blocking call waits for its answer.
 DEFAULT_TIMEOUT = 60.0
@@ -748,7 +748,7 @@ class API:
         if not hasattr(os, "fork"):
             raise errors.WrongState("create_server needs os.fork (a POSIX system)")
         if event_queue_size is not None:
-            from exsim.events import parseSize
+            from exsim.control.queue import parseSize
 
             event_queue_size = parseSize(event_queue_size)
         # Hex, so that it never starts with "-" (a command line, such as

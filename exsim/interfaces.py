@@ -276,22 +276,22 @@ class IHouseOrders(Interface):
     managed mode.
     """
 
-    def submitNew(order, direct=False):
+    def submitNew(order, neverHeld=False):
         """
-        A new order; C{direct}: not held in managed mode.
+        A new order; C{neverHeld}: not held in managed mode.
         """
 
-    def submitCancel(owner, clOrdId, origClOrdId=None, orderId=None, direct=False):
+    def submitCancel(owner, clOrdId, origClOrdId=None, orderId=None, neverHeld=False):
         """
-        Cancel an order; C{direct}: not held in managed mode.
+        Cancel an order; C{neverHeld}: not held in managed mode.
         """
 
     def submitReplace(
         owner, clOrdId, origClOrdId=None, orderId=None, price=None, quantity=None,
-        direct=False,
+        neverHeld=False,
     ):
         """
-        Modify an order; C{direct}: not held in managed mode.
+        Modify an order; C{neverHeld}: not held in managed mode.
         """
 
     def matchOrders(orderIdA, orderIdB, quantity=None, price=None):

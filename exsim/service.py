@@ -16,10 +16,10 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from exsim import registry, sessioncontrol
+from exsim.control.queue import PAGE_SIZE, EventQueue, formatPrice
 from exsim.datadir import resolve
 from exsim.endpoint import Endpoint
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
-from exsim.events import PAGE_SIZE, EventQueue, formatPrice
 from exsim.interfaces import IEngineAdmin, IEngineEvents, IHouseOrders, IManagedOrders
 from exsim.journal import Journal, orderOf, parseSync
 from exsim.model import (
@@ -642,7 +642,7 @@ class Simulator(service.MultiService, Inspection):
         """
         Remove and return queued events, oldest first, as a list of dicts
         (see Events): at most C{max_count}, and at most 1000
-        (L{exsim.events.PAGE_SIZE}) per call.  The clients fetch every page
+        (L{exsim.control.queue.PAGE_SIZE}) per call.  The clients fetch every page
         when C{max_count} is None; they call a twin, C{get_events_json},
         that sends the same page as one JSON text, because Banana decodes
         long lists of dicts slowly.
@@ -715,7 +715,7 @@ class Simulator(service.MultiService, Inspection):
         if live is None:
             clOrdId = self._houseClOrdId(order_id)
             order = Order(HOUSE, clOrdId, book.symbol, **fields)
-            events = _submit(engine, lambda: engine.submitNew(order, direct=True))
+            events = _submit(engine, lambda: engine.submitNew(order, neverHeld=True))
             house.orderId = order.orderId
             house.submitted = fields
             _raiseRejected(events, "order %r" % (order_id,))
@@ -734,7 +734,7 @@ class Simulator(service.MultiService, Inspection):
             engine,
             lambda: engine.submitReplace(
                 HOUSE, self._houseClOrdId(order_id), orderId=live.orderId,
-                price=price, quantity=quantity, direct=True,
+                price=price, quantity=quantity, neverHeld=True,
             ),
         )
         house.submitted = fields
@@ -750,7 +750,7 @@ class Simulator(service.MultiService, Inspection):
         live = self._liveHouse(engine, house.orderId)
         if live is not None:
             roleOf(engine, IHouseOrders, "delete_order").submitCancel(
-                HOUSE, self._houseClOrdId(order_id), orderId=live.orderId, direct=True
+                HOUSE, self._houseClOrdId(order_id), orderId=live.orderId, neverHeld=True
             )
         del self.houseOrders[order_id]
 
@@ -825,7 +825,7 @@ class Simulator(service.MultiService, Inspection):
         base = "quote:%s:%s" % (quote.quoteId, side)
         if wanted is None:
             if live is not None:
-                engine.submitCancel(HOUSE, self._houseClOrdId(base), orderId=live.orderId, direct=True)
+                engine.submitCancel(HOUSE, self._houseClOrdId(base), orderId=live.orderId, neverHeld=True)
             quote.orderIds.pop(side, None)
             return
         price, size = wanted
@@ -834,7 +834,7 @@ class Simulator(service.MultiService, Inspection):
                 HOUSE, self._houseClOrdId(base), book.symbol,
                 Side.BUY if side == "bid" else Side.SELL, size, price,
             )
-            events = _submit(engine, lambda: engine.submitNew(order, direct=True))
+            events = _submit(engine, lambda: engine.submitNew(order, neverHeld=True))
             quote.orderIds[side] = order.orderId
         else:
             if live.price == price and live.leavesQty == size:
@@ -843,7 +843,7 @@ class Simulator(service.MultiService, Inspection):
                 engine,
                 lambda: engine.submitReplace(
                     HOUSE, self._houseClOrdId(base), orderId=live.orderId,
-                    price=price, quantity=live.cumQty + size, direct=True,
+                    price=price, quantity=live.cumQty + size, neverHeld=True,
                 ),
             )
         _raiseRejected(events, "quote %r %s" % (quote.quoteId, side))

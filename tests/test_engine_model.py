@@ -163,7 +163,7 @@ class FastVersusReference(RuleBasedStateMachine):
     def _submit(self, owner, clOrdId, symbol, side, quantity, price, ordType, tif, expireTime=None):
         def command(engine, orders):
             order = Order(owner, clOrdId, symbol, side, quantity, price, ordType, tif, expireTime)
-            engine.submitNew(order, direct=owner == "house")
+            engine.submitNew(order, neverHeld=owner == "house")
             orders[order.orderId] = order
             return order.orderId
 
@@ -255,7 +255,7 @@ class FastVersusReference(RuleBasedStateMachine):
         self.both(
             lambda engine, orders: engine.submitCancel(
                 owner, clOrdId, origClOrdId=origClOrdId, orderId=orderId,
-                direct=owner == "house",
+                neverHeld=owner == "house",
             )
         )
 
@@ -273,7 +273,7 @@ class FastVersusReference(RuleBasedStateMachine):
         self.both(
             lambda engine, orders: engine.submitReplace(
                 owner, clOrdId, origClOrdId=origClOrdId, orderId=orderId, price=price,
-                quantity=quantity, direct=owner == "house",
+                quantity=quantity, neverHeld=owner == "house",
             )
         )
 
@@ -395,7 +395,7 @@ class FastVersusReference(RuleBasedStateMachine):
             with engine.batch():
                 for clOrdId, side in ((buyId, Side.BUY), (sellId, Side.SELL)):
                     order = Order(owner, clOrdId, "T", side, quantity, price)
-                    engine.submitNew(order, direct=owner == "house")
+                    engine.submitNew(order, neverHeld=owner == "house")
                     orders[order.orderId] = order
 
         self.both(command)

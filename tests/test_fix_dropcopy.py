@@ -69,7 +69,7 @@ class DropCopyTests(SynchronousTestCase):
         self.assertEqual(self.dc44.sent, [])
 
     def test_houseOrders(self):
-        self.engine.submitNew(Order("house", "h1", "AAPL", Side.BUY, 10, 100000), direct=True)
+        self.engine.submitNew(Order("house", "h1", "AAPL", Side.BUY, 10, 100000), neverHeld=True)
         er = self.dc44.take()[0][1]
         self.assertEqual((er[448], er[150], er[11]), ("house", "0", "h1"))
 
@@ -78,7 +78,7 @@ class DropCopyTests(SynchronousTestCase):
         Background activity orders stand for the rest of the market: their
         reports are not copied, but a client's fill against one is.
         """
-        self.engine.submitNew(Order("house/AAPL", "A1", "AAPL", Side.SELL, 10, 100000), direct=True)
+        self.engine.submitNew(Order("house/AAPL", "A1", "AAPL", Side.SELL, 10, 100000), neverHeld=True)
         self.assertEqual(self.dc44.take(), [])
         self.orders.fromApp(self.a, nos("b1", side="1", qty="10", price="10"))
         copies = [er for _, er in self.dc44.take()]

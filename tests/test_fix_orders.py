@@ -730,7 +730,7 @@ class ReferenceManagedTests(ManagedTests):
 class RoutingTests(SynchronousTestCase):
     def test_houseOrdersSendNothing(self):
         h = Harness()
-        h.engine.submitNew(Order("house", "h1", "AAPL", Side.SELL, 100, 100000), direct=True)
+        h.engine.submitNew(Order("house", "h1", "AAPL", Side.SELL, 100, 100000), neverHeld=True)
         self.assertEqual((h.a.sent, h.b.sent), ([], []))
         h.send(h.a, nos("c1"))
         self.assertEqual([er[150] for _, er in h.a.take()], ["0", "F"])

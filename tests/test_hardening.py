@@ -15,7 +15,7 @@ from exsim.engine.limits import MAX_QUANTITY
 from exsim.engine.matching import MatchingEngine
 from exsim.engine.reference import ReferenceEngine
 from exsim.errors import BadValue
-from exsim.events import EventQueue
+from exsim.control.queue import EventQueue
 from exsim.fix import codec
 from exsim.fix.family import family as fixFamily
 from exsim.model import Instrument, RejectReason, Side

@@ -334,7 +334,7 @@ class PlainTests(unittest.TestCase):
         Average prices are fixed-point text (C{normalize()} alone made 10
         into C{1E+1}).
         """
-        from exsim.events import formatAverage
+        from exsim.control.queue import formatAverage
         from exsim.model import Instrument
 
         instrument = Instrument("X")

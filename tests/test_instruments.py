@@ -16,7 +16,7 @@ from exsim import config, instruments
 from exsim.engine.matching import MatchingEngine
 from exsim.engine.reference import ReferenceEngine
 from exsim.errors import BadValue, ConfigError
-from exsim.events import formatPrice
+from exsim.control.queue import formatPrice
 from exsim.model import Instrument, Order, Side
 from exsim.service import Simulator
 

@@ -295,7 +295,7 @@ class FeedTests(TestCase):
         self.enter(self.alice, "B1", b"B", 100, 1500000)
         self.enter(self.alice, "B2", b"B", 10, 1500000)
         house = Order("house", "H", "MSFT", Side.SELL, 5, 3000000)
-        self.engine.submitNew(house, direct=True)
+        self.engine.submitNew(house, neverHeld=True)
         late = makeEndpoint(family, "itch2", engine=self.engine, reactor=self.reactor)
         books, _, _ = rebuild(late.factory.stream.messages())
         self.assertEqual(books, engineBooks(self.engine))

@@ -535,7 +535,7 @@ class EngineRules:
     def test_houseOrdersNotHeld(self):
         self.managed()
         order = limit("house", "h1", "sell", 10, "10")
-        self.engine.submitNew(order, direct=True)
+        self.engine.submitNew(order, neverHeld=True)
         self.assertEqual(order.status, OrdStatus.NEW)
 
     def test_matchOrders(self):
@@ -543,7 +543,7 @@ class EngineRules:
         buy = self.submit(limit("s1", "a", "buy", 100, "10"))
         self.engine.acceptOrder(buy.orderId)
         sell = limit("house", "h1", "sell", 60, "10.05")
-        self.engine.submitNew(sell, direct=True)
+        self.engine.submitNew(sell, neverHeld=True)
         tradeId = self.engine.matchOrders(buy.orderId, sell.orderId, 40, P("10.02"))
         trade = self.recorder.of("trade")[-1]
         self.assertEqual((trade.tradeId, trade.price, trade.quantity), (tradeId, P("10.02"), 40))
@@ -557,7 +557,7 @@ class EngineRules:
         """
         self.managed()
         buy = self.submit(limit("s1", "a", "buy", 100, "10"))
-        sell = self.engine.submitNew(limit("house", "h1", "sell", 60, "10"), direct=True)
+        sell = self.engine.submitNew(limit("house", "h1", "sell", 60, "10"), neverHeld=True)
         self.recorder.take()
         self.engine.matchOrders(buy.orderId, sell.orderId)
         events = self.recorder.events
@@ -575,7 +575,7 @@ class EngineRules:
         C{matchOrders} fills it; the cancel stays held.
         """
         order = self.holdNewAndCancel()
-        sell = self.engine.submitNew(limit("house", "h1", "sell", 60, "10"), direct=True)
+        sell = self.engine.submitNew(limit("house", "h1", "sell", 60, "10"), neverHeld=True)
         self.recorder.take()
         self.engine.matchOrders(order.orderId, sell.orderId)
         accepted = self.recorder.of("accepted")
@@ -707,7 +707,7 @@ class EngineRules:
         order accepted in managed mode stays off a book it would cross).
         """
         self.managed()
-        self.engine.submitNew(limit("house", "h1", "sell", 60, "10"), direct=True)
+        self.engine.submitNew(limit("house", "h1", "sell", 60, "10"), neverHeld=True)
         order = self.submit(
             limit("s1", "a", "buy", 100, "10", TimeInForce.GTD, expireTime=self.clock.seconds() + 5)
         )

@@ -309,7 +309,7 @@ class OuchTests(TestCase):
 
     def test_houseOrderTrades(self):
         house = Order("house", "H1", "AAPL", Side.SELL, 30, P150)
-        self.engine.submitNew(house, direct=True)
+        self.engine.submitNew(house, neverHeld=True)
         messages = self.enter(self.alice, "B1")
         self.assertEqual([m[0] for m in messages], [b"A", b"E"])
         self.assertEqual(messages[1][3], 30)

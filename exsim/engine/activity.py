@@ -31,7 +31,7 @@ C{random.Random(seed)}: the same seed, configuration, clock and client
 orders give the same sequence of orders.  No wall-clock time is read.
 
 Background orders are DAY limit orders of the owner C{"house/<symbol>"},
-entered with C{direct=True} so managed mode never holds them.  Stopping
+entered with C{neverHeld=True} so managed mode never holds them.  Stopping
 the activity cancels its resting orders; the book stays consistent.
 
 The optional market maker (L{exsim.engine.marketmaker}) lives on the same
@@ -204,7 +204,7 @@ def submitHouse(engine, owner, clOrdId, symbol, isBuy, quantity, price,
         OrdType.LIMIT,
         timeInForce,
     )
-    engine.submitNew(order, direct=True)
+    engine.submitNew(order, neverHeld=True)
     return order
 
 
@@ -501,7 +501,7 @@ class Activity:
     def _cancel(self, order):
         self.cancelsSent += 1
         self.engine.submitCancel(
-            self.owner, self._newId(), origClOrdId=order.clOrdId, direct=True
+            self.owner, self._newId(), origClOrdId=order.clOrdId, neverHeld=True
         )
 
     def _addPassive(self, bidTop, askTop, tick, isBuy=None, depth=None):

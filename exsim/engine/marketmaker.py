@@ -13,7 +13,7 @@ was cancelled is entered again.
 
 Quote orders are DAY limit orders of the book's house owner
 (C{"house/<symbol>"}) with client order ids C{Q1}, C{Q2}, ...; they are
-entered with C{direct=True} so managed mode never holds them.  Turning
+entered with C{neverHeld=True} so managed mode never holds them.  Turning
 the policy off (or deleting the book) cancels the quote.
 """
 
@@ -133,7 +133,7 @@ class MarketMaker:
         for order in (self.bid, self.ask):
             if order is not None and order.resting and not order.isDone:
                 self.engine.submitCancel(
-                    self.owner, self._newId(), origClOrdId=order.clOrdId, direct=True
+                    self.owner, self._newId(), origClOrdId=order.clOrdId, neverHeld=True
                 )
         self.bid = self.ask = None
         self.log.info("market maker on {symbol} stopped", symbol=self.book.symbol)
@@ -218,7 +218,7 @@ class MarketMaker:
         if price <= 0:
             if order is not None:
                 engine.submitCancel(
-                    self.owner, self._newId(), origClOrdId=order.clOrdId, direct=True
+                    self.owner, self._newId(), origClOrdId=order.clOrdId, neverHeld=True
                 )
             return None
         if order is None:
@@ -232,6 +232,6 @@ class MarketMaker:
                 origClOrdId=order.clOrdId,
                 price=price,
                 quantity=order.cumQty + size,
-                direct=True,
+                neverHeld=True,
             )
         return order

@@ -358,10 +358,10 @@ class MatchingEngine:
 
     # -- requests from the wire --------------------------------------------
 
-    def submitNew(self, order, direct=False):
+    def submitNew(self, order, neverHeld=False):
         """
         A new order.  In managed mode it is held (an L{OrderRequest} event)
-        unless C{direct} is true (house orders from the control service).
+        unless C{neverHeld} is true (house orders from the control service).
 
         @return: C{order}, with its C{orderId} set.
         """
@@ -438,7 +438,7 @@ class MatchingEngine:
             orderIndex.newest = chunk
         chunk[index] = order
         events = self._events
-        if self._managed and not direct:
+        if self._managed and not neverHeld:
             if self._ackHeld:
                 # managed_ack = pending_new: the client hears at once that
                 # the order is held (FIX ExecType/OrdStatus Pending New).
@@ -597,7 +597,7 @@ class MatchingEngine:
             )
         return None
 
-    def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, direct=False):
+    def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, neverHeld=False):
         order = chunk = None
         if type(orderId) is int:
             # OrderIndex.get, inline.
@@ -616,7 +616,7 @@ class MatchingEngine:
                 owner, clOrdId, origClOrdId, orderId, order, RejectReason.OTHER,
                 "cancel", "a cancel or replace is already pending",
             )
-        elif chunk is not None and order.resting and (direct or not self._managed):
+        elif chunk is not None and order.resting and (neverHeld or not self._managed):
             # The hot path: a resting order found by its order id in a
             # chunk.  _cancel and _finish, inline (the caller's int order id
             # and the chunk at hand: fewer objects to read from memory).
@@ -669,7 +669,7 @@ class MatchingEngine:
             if gone > CHUNK - SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
                 self._index.retire(orderId >> CHUNK_BITS)
             # (Not pending: checked above.)
-        elif direct or not self._managed:
+        elif neverHeld or not self._managed:
             # Found by its int order id: pass the caller's int on (the
             # order's own is one more object to read from memory).
             self._cancel(order, CancelReason.USER, clOrdId, orderId if type(orderId) is int else None)
@@ -696,7 +696,7 @@ class MatchingEngine:
 
     def submitReplace(
         self, owner, clOrdId, origClOrdId=None, orderId=None, price=None,
-        quantity=None, direct=False,
+        quantity=None, neverHeld=False,
     ):
         order, reason = self._locate(owner, origClOrdId, orderId)
         text = None
@@ -724,7 +724,7 @@ class MatchingEngine:
                     reason, text = problem
         if reason is not None:
             self._cancelReject(owner, clOrdId, origClOrdId, orderId, order, reason, "replace", text)
-        elif self._managed and not direct:
+        elif self._managed and not neverHeld:
             self._hold(order, "replace", clOrdId, price, quantity)
         else:
             self._replace(order, clOrdId, price, quantity, match=True)

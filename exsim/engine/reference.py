@@ -464,10 +464,10 @@ class ReferenceEngine:
 
     # -- requests from the wire --------------------------------------------
 
-    def submitNew(self, order, direct=False):
+    def submitNew(self, order, neverHeld=False):
         """
         A new order.  In managed mode it is held (an L{OrderRequest} event)
-        unless C{direct} is true (house orders from the control service).
+        unless C{neverHeld} is true (house orders from the control service).
 
         @return: C{order}, with its C{orderId} set.
         """
@@ -484,7 +484,7 @@ class ReferenceEngine:
             self._live[order.orderId] = order
             self._unaccepted.add(order.orderId)
             self._clOrdIds.setdefault(order.owner, {})[order.clOrdId] = order.orderId
-            if self.mode == "managed" and not direct:
+            if self.mode == "managed" and not neverHeld:
                 if self.managedAck == "pending_new":
                     # The client hears at once that its order is held.
                     self._events.append(
@@ -554,7 +554,7 @@ class ReferenceEngine:
             )
         return None
 
-    def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, direct=False):
+    def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, neverHeld=False):
         order, reason = self._locate(owner, origClOrdId, orderId)
         if order is None:
             self._cancelReject(owner, clOrdId, origClOrdId, orderId, None, reason, "cancel")
@@ -563,7 +563,7 @@ class ReferenceEngine:
                 owner, clOrdId, origClOrdId, orderId, order, RejectReason.OTHER,
                 "cancel", "a cancel or replace is already pending",
             )
-        elif self.mode == "managed" and not direct:
+        elif self.mode == "managed" and not neverHeld:
             self._hold(order, "cancel", clOrdId, None, None)
         else:
             self._cancel(order, CancelReason.USER, clOrdId)
@@ -571,7 +571,7 @@ class ReferenceEngine:
 
     def submitReplace(
         self, owner, clOrdId, origClOrdId=None, orderId=None, price=None,
-        quantity=None, direct=False,
+        quantity=None, neverHeld=False,
     ):
         order, reason = self._locate(owner, origClOrdId, orderId)
         text = None
@@ -602,7 +602,7 @@ class ReferenceEngine:
                     reason, text = problem
         if reason is not None:
             self._cancelReject(owner, clOrdId, origClOrdId, orderId, order, reason, "replace", text)
-        elif self.mode == "managed" and not direct:
+        elif self.mode == "managed" and not neverHeld:
             self._hold(order, "replace", clOrdId, price, quantity)
         else:
             self._replace(order, clOrdId, price, quantity, match=True)

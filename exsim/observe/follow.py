@@ -5,7 +5,7 @@ the queue that C{get_events} drains: C{exsimctl follow} (over Perspective
 Broker) and the web view's C{/events} page (Server-Sent Events) each hold
 an L{EventFollower}.
 
-A follower is a tap of the L{exsim.events.EventQueue}: it sees every
+A follower is a tap of the L{exsim.control.queue.EventQueue}: it sees every
 event offered to the queue, kept or not (a full queue loses events for
 C{get_events}, not for followers).  It converts events to dicts only when
 it sends them, a page at a time, at most every C{interval} seconds, and
@@ -19,7 +19,7 @@ from collections import deque
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from exsim.events import batchEntries
+from exsim.control.queue import batchEntries
 
 #: Events sent at most in one page.
 PAGE = 500

@@ -19,9 +19,9 @@ from enum import Enum
 from zope.interface import implementer
 
 from exsim import registry, sessioncontrol
+from exsim.control.queue import PAGE_SIZE, formatAverage, formatPrice
 from exsim.engine import events as ev
 from exsim.errors import BadValue, NotFound, UnknownName
-from exsim.events import PAGE_SIZE, formatAverage, formatPrice
 from exsim.interfaces import IEngineListener
 from exsim.observe.messagelog import DIRECTIONS
 from exsim.policy.runner import DEFAULT_REJECT_TEXT

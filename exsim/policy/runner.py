@@ -11,9 +11,9 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim import registry
+from exsim.control.queue import formatPrice
 from exsim.engine.events import OrderRequest
 from exsim.errors import BadValue, ExsimError
-from exsim.events import formatPrice
 from exsim.interfaces import IEngineEvents, IEngineListener, IManagedOrders, IPolicy
 from exsim.model import CancelReason, OrdType, RejectReason, TimeInForce
 from exsim.policy.answers import Accept, Answer, Delay, Fill, Hold, Reject, Request

@@ -26,8 +26,8 @@ import zlib
 
 from twisted.logger import Logger
 
+from exsim.control.queue import formatPrice
 from exsim.errors import BadValue
-from exsim.events import formatPrice
 from exsim.model import Order, OrdType, Side, TimeInForce
 from exsim.rfq.settings import settingsOf
 

@@ -214,7 +214,7 @@ def bookParts(simulator, name, tapes=None):
     orders = []
     tapeOf = (tapes or {}).get(engineName)
     if tapeOf is not None:
-        from exsim.events import formatPrice
+        from exsim.control.queue import formatPrice
 
         for seconds, trade in tapeOf.recent(book.symbol, 30):
             side = getattr(trade.aggressorSide, "name", trade.aggressorSide)

@@ -27,8 +27,8 @@ from twisted.web import guard, resource, server, static
 from twisted.web.resource import IResource
 from zope.interface import implementer
 
+from exsim.control.queue import batchEntries
 from exsim.errors import BadValue, ExsimError, WrongState
-from exsim.events import batchEntries
 from exsim.listening import allInterfaces, serverEndpoint
 from exsim.observe.inventory import TradeTape
 from exsim.observe.web import pages, streams

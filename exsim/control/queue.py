@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_events -*-
+# -*- test-case-name: tests.test_control_queue -*-
 """
 The control event queue: what C{get_events} drains.
 

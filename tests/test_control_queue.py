@@ -1,5 +1,5 @@
 """
-Tests for L{exsim.events}: the bounded control event queue.
+Tests for L{exsim.control.queue}: the bounded control event queue.
 """
 
 from twisted.internet.task import Clock
@@ -7,7 +7,7 @@ from twisted.trial import unittest
 from zope.interface.verify import verifyObject
 
 from exsim.errors import BadValue
-from exsim.events import PAGE_SIZE, EngineEventListener, EventQueue, formatPrice, parseSize
+from exsim.control.queue import PAGE_SIZE, EngineEventListener, EventQueue, formatPrice, parseSize
 from exsim.interfaces import IEngineListener
 from exsim.model import Instrument, Order, Side
 from exsim.service import Simulator
@@ -237,12 +237,12 @@ class ActivityFilterTests(SimulatorCase):
 
     def background(self, clOrdId, side, quantity=10):
         return self.engine.submitNew(
-            Order("house/AAPL", clOrdId, "AAPL", side, quantity, 1015000), direct=True
+            Order("house/AAPL", clOrdId, "AAPL", side, quantity, 1015000), neverHeld=True
         )
 
     def test_hiddenByDefault(self):
         order = self.background("A1", Side.SELL)
-        self.engine.submitCancel("house/AAPL", "A2", orderId=order.orderId, direct=True)
+        self.engine.submitCancel("house/AAPL", "A2", orderId=order.orderId, neverHeld=True)
         self.assertEqual(self.simulator.get_events(), [])
 
     def test_clientTradeWithActivityKept(self):
@@ -254,7 +254,7 @@ class ActivityFilterTests(SimulatorCase):
         self.assertEqual(events[0]["owner"], "ep/A")
 
     def test_controlHouseOrdersKept(self):
-        self.engine.submitNew(Order("house", "h1", "AAPL", Side.BUY, 4, 1015000), direct=True)
+        self.engine.submitNew(Order("house", "h1", "AAPL", Side.BUY, 4, 1015000), neverHeld=True)
         self.assertEqual(len(self.simulator.get_events()), 3)
 
     def test_askedFor(self):
