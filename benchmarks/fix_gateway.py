@@ -205,22 +205,20 @@ def throughput(port, orders):
     sock.setblocking(False)
     i = 0
     total = len(messages)
+    pending = b""
     while received < expected:
-        if i < total:
-            data = b"".join(messages[i:i + chunk])
+        if not pending and i < total:
+            pending = b"".join(messages[i:i + chunk])
+            i += chunk
+        if pending:
             try:
-                sent = sock.send(data)
+                sent = sock.send(pending)
             except BlockingIOError:
                 sent = 0
-            if sent == len(data):
-                i += chunk
-            elif sent:
-                # Finish this chunk blocking, then go on.
-                sock.setblocking(True)
-                sock.sendall(data[sent:])
-                sock.setblocking(False)
-                i += chunk
-        readable, _, _ = select.select([sock], [], [], 0 if i < total else 1.0)
+            pending = pending[sent:]
+        # Never block on sending without reading: the venue stops reading
+        # while its output to us is backed up (TCP flow control).
+        readable, _, _ = select.select([sock], [sock] if pending else [], [], 1.0)
         if readable:
             data = sock.recv(1 << 20)
             if not data:

@@ -12,6 +12,13 @@ paused, the guard counts what is still written, and once that passes the
 endpoint's C{max_pending_output} the connection is a slow consumer: the
 protocol drops it (see L{OutputGuard.__init__}'s C{overflow}).
 
+While its output is paused the connection also stops reading its input
+(the transport's own C{pauseProducing}), as a real venue's TCP stack
+would: a client that pipelines orders faster than it reads its reports is
+slowed down by TCP flow control instead of making the venue buffer their
+answers.  So only output the client did not ask for (fills of its resting
+orders, market data, heartbeats) can pile up past the bound.
+
 The protocols call L{OutputGuard.wrote} only while the guard is paused
 (C{if guard.paused:}), so the hot path pays one attribute test a write.
 """
@@ -126,8 +133,16 @@ class OutputGuard:
         if not self.paused:
             self.paused = True
             self.pending = 0
+            pause = getattr(self.transport, "pauseProducing", None)
+            if pause is not None:
+                # Read no more input until the output drains.
+                pause()
 
     def resumeProducing(self):
+        if self.paused:
+            resume = getattr(self.transport, "resumeProducing", None)
+            if resume is not None and not self.tripped:
+                resume()
         self.paused = False
         self.pending = 0
 

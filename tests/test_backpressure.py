@@ -115,6 +115,23 @@ class GuardTests(TestCase):
         self.guard.wrote(1000)
         self.assertEqual(self.overflows, [2200])
 
+    def test_inputPausedWithOutput(self):
+        """
+        While the output is paused the transport reads no input; it reads
+        again once the output drains, unless the connection was dropped.
+        """
+        self.assertEqual(self.transport.producerState, "producing")
+        self.guard.pauseProducing()
+        self.assertEqual(self.transport.producerState, "paused")
+        self.guard.pauseProducing()
+        self.guard.resumeProducing()
+        self.assertEqual(self.transport.producerState, "producing")
+        self.guard.pauseProducing()
+        self.guard.wrote(5000)
+        self.assertEqual(self.overflows, [5000])
+        self.guard.resumeProducing()
+        self.assertEqual(self.transport.producerState, "paused")
+
     def test_otherProducer(self):
         """
         A transport with a producer already gives no signal: no error.
@@ -212,7 +229,8 @@ class SoupSlowConsumerTests(TestCase):
 class RealSocketTests(TestCase):
     """
     A FIX client on a real socket that never reads: the server's unsent
-    output stays bounded and the connection is dropped.
+    output stays bounded and the connection is dropped.  One that sends
+    faster than it reads is slowed down by TCP instead.
     """
 
     def setUp(self):
@@ -273,3 +291,90 @@ class RealSocketTests(TestCase):
 
         return d.addCallback(check)
 
+
+    def test_pipeliningClientSlowedNotDropped(self):
+        """
+        A client that writes requests without reading their answers is
+        slowed down by TCP flow control (the server stops reading while
+        its output is paused): its answers never pile up past Twisted's
+        buffer and one read's worth, it is not dropped, and once it reads
+        it gets every answer.
+        """
+        self.sock.setblocking(False)
+        try:
+            self.sock.connect(("127.0.0.1", self.port.getHost().port))
+        except BlockingIOError:
+            pass
+        clock = globalReactor.seconds
+
+        def message(seq, msgType, body):
+            return codec.encode(
+                "FIX.4.4", msgType,
+                [(49, "PIPE"), (56, "EXSIM"), (34, seq), (52, stamp(clock()))], body,
+            )
+
+        state = {"seq": 1, "out": b"", "maxUnsent": 0, "blocked": 0, "stalls": 0,
+                 "reading": False, "received": b""}
+        total = 5000
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+
+        def send():
+            while True:
+                if not state["out"]:
+                    if state["seq"] == 1:
+                        state["out"] = message(1, "A", [(98, 0), (108, 30)])
+                    elif state["seq"] <= total + 1:
+                        body = [(112, "%05d" % state["seq"] + "t" * 400)]
+                        state["out"] = message(state["seq"], "1", body)
+                    else:
+                        # Everything sent: read the answers.
+                        state["reading"] = True
+                        return
+                    state["seq"] += 1
+                try:
+                    sent = self.sock.send(state["out"])
+                except BlockingIOError:
+                    state["blocked"] += 1
+                    return
+                state["out"] = state["out"][sent:]
+                state["blocked"] = 0
+
+        def step():
+            session = self.factory.sessions.get("PIPE")
+            if session is not None and session.connection is not None:
+                handle = session.connection.transport.getHandle()
+                if handle.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) > 16384:
+                    # Small kernel buffers: Twisted's own fills quickly.
+                    handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+                unsent = backpressure.unsent(session.connection.transport) or 0
+                state["maxUnsent"] = max(state["maxUnsent"], unsent)
+            if state["blocked"] > 50:
+                # TCP stopped us for 50 ms: from now on read as well.
+                state["stalls"] += 1
+                state["reading"] = True
+            if state["reading"]:
+                try:
+                    while True:
+                        data = self.sock.recv(65536)
+                        if not data:
+                            loop.stop()
+                            return
+                        state["received"] += data
+                except BlockingIOError:
+                    pass
+                if state["received"].count(b"\x01112=") >= total:
+                    loop.stop()
+                    return
+            send()
+
+        loop = task.LoopingCall(step)
+        d = loop.start(0.001)
+
+        def check(_):
+            self.assertEqual(self.endpoint.reported("session_disconnected"), [])
+            self.assertGreater(state["stalls"], 0)
+            # Never more than Twisted's buffer and what a few reads produced.
+            self.assertLess(state["maxUnsent"], 65536 * 4)
+            self.assertEqual(state["received"].count(b"\x01112="), total)
+
+        return d.addCallback(check)
