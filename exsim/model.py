@@ -64,11 +64,23 @@ class OrdType(_FastEnum):
 
     MARKET = "1"
     LIMIT = "2"
+    STOP = "3"
+    STOP_LIMIT = "4"
+    PEGGED = "P"
 
     @classmethod
     def fromName(cls, name):
         return _lookup(
-            cls, name, {"market": cls.MARKET, "limit": cls.LIMIT}, "order_type"
+            cls,
+            name,
+            {
+                "market": cls.MARKET,
+                "limit": cls.LIMIT,
+                "stop": cls.STOP,
+                "stop_limit": cls.STOP_LIMIT,
+                "pegged": cls.PEGGED,
+            },
+            "order_type",
         )
 
 
@@ -138,6 +150,8 @@ class RejectReason(_FastEnum):
     TOO_LATE = "too_late"
     EXCHANGE_CLOSED = "exchange_closed"
     BEHAVIOUR = "behaviour"
+    #: A post-only order would have taken liquidity.
+    POST_ONLY = "post_only"
     OTHER = "other"
 
 
@@ -153,6 +167,14 @@ class CancelReason(_FastEnum):
     UNSOLICITED = "unsolicited"
     DISCONNECT = "disconnect"
     REPLACED_TO_ZERO = "replaced_to_zero"
+    #: Self-trade prevention (book property C{self_trade_prevention}).
+    SELF_TRADE = "self_trade"
+    #: The minimum quantity of an order could not be filled at once.
+    MIN_QUANTITY = "min_quantity"
+    #: A post-only order already accepted would have taken liquidity.
+    POST_ONLY = "post_only"
+    #: An order mass cancel request (FIX OrderMassCancelRequest).
+    MASS_CANCEL = "mass_cancel"
 
 
 def _lookup(cls, value, names, what):
@@ -327,27 +349,86 @@ def _gcd(a, b):
     return a
 
 
+class AdvancedTerms:
+    """
+    What an order asks for beyond a plain limit or market order (C{None} on
+    a plain order, see L{Order.extra}): each order that has them has its
+    own.  The first six are the client's terms; the last three are the
+    engine's working state of the order, written by the engine only.
+
+    @ivar stopPx: the stop price (internal units) of a stop or stop-limit
+        order (L{OrdType.STOP}, L{OrdType.STOP_LIMIT}), else None.
+    @ivar displayQty: None (all of the order is displayed), 0 (hidden: none
+        of it is), or the quantity displayed at a time (an iceberg).
+    @ivar minQty: the minimum quantity of each execution, or None.
+    @ivar postOnly: whether the order must not take liquidity.
+    @ivar stpId: the self-trade prevention id (FIX SelfMatchPreventionID),
+        or None: self-trade prevention applies only between orders with
+        equal ids.
+    @ivar cap: a midpoint peg's limit price (L{OrdType.PEGGED}), or None;
+        the engine moves a peg's price here when it accepts the order, and
+        its C{price} is then the price it is pegged at (None while it is not
+        pegged: no two-sided market).
+    @ivar shown: an iceberg's displayed quantity now (the engine's).
+    @ivar triggered: whether a stop order has triggered (the engine's).
+    @ivar working: whether a peg follows the best bid and offer (the
+        engine's): it entered the book, priced or waiting for a two-sided
+        market.
+    @ivar seq: the engine's sequence number of the order among its book's
+        stops or hidden orders.
+    """
+
+    __slots__ = (
+        "stopPx", "displayQty", "minQty", "postOnly", "stpId", "cap",
+        "shown", "triggered", "working", "seq",
+    )
+
+    def __init__(self, stopPx=None, displayQty=None, minQty=None, postOnly=False, stpId=None):
+        self.stopPx = stopPx
+        self.displayQty = displayQty
+        self.minQty = minQty
+        self.postOnly = postOnly
+        self.stpId = stpId
+        self.cap = None
+        self.shown = 0
+        self.triggered = False
+        self.working = False
+        self.seq = 0
+
+    def __repr__(self):
+        return "<AdvancedTerms %s>" % (
+            " ".join(
+                "%s=%r" % (name, getattr(self, name))
+                for name in self.__slots__
+                if getattr(self, name) not in (None, False, 0)
+            ),
+        )
+
+
 _TERMS = {}
 _TERMS_LIMIT = 100000
 
 #: Indexes into L{Order.terms}.
-T_SYMBOL, T_SIDE, T_OWNER, T_TYPE, T_TIF, T_EXPIRE, T_BUY = range(7)
+T_SYMBOL, T_SIDE, T_OWNER, T_TYPE, T_TIF, T_EXPIRE, T_BUY, T_EXTRA = range(8)
 
 
-def makeTerms(symbol, side, owner, ordType, timeInForce, expireTime):
+def makeTerms(symbol, side, owner, ordType, timeInForce, expireTime, extra=None):
     """
-    The shared, immutable tuple of what never changes in an order: (symbol,
-    side, owner, ordType, timeInForce, expireTime, isBuy).  Most orders
-    share a handful of these, so each order keeps one reference instead of
-    seven (a million resting orders must fit in little memory).  A text
+    The tuple of what never changes in an order: (symbol, side, owner,
+    ordType, timeInForce, expireTime, isBuy, extra), shared by the orders
+    that have the same (with no L{AdvancedTerms}: C{extra} None).  Most
+    orders share a handful of these, so each order keeps one reference
+    instead of eight (a million resting orders must fit in little memory).  A text
     owner is kept as its L{exsim.owners.Owner}.
     """
     key = (symbol, side, owner, ordType, timeInForce, expireTime)
-    terms = _TERMS.get(key)
+    terms = _TERMS.get(key) if extra is None else None
     if terms is None:
         # The owner as an Owner (equal to the text it was given as).
-        terms = (symbol, side, ownerOf(owner), ordType, timeInForce, expireTime, side is Side.BUY)
-        if expireTime is None:
+        terms = (
+            symbol, side, ownerOf(owner), ordType, timeInForce, expireTime, side is Side.BUY, extra,
+        )
+        if expireTime is None and extra is None:
             remember(_TERMS, key, terms, _TERMS_LIMIT)
     return terms
 
@@ -359,9 +440,10 @@ class Order:
     Attributes are mutated by the engine only.  C{price} is C{None} for a
     market order.  C{userData} belongs to whoever submitted the order (a
     protocol keeps its own per-order fields there); the engine never reads it.
-    C{symbol}, C{side}, C{owner}, C{ordType}, C{timeInForce}, C{expireTime}
-    and C{isBuy} never change: they are kept together in the shared tuple
-    C{terms} (see L{makeTerms}).
+    C{symbol}, C{side}, C{owner}, C{ordType}, C{timeInForce}, C{expireTime},
+    C{isBuy} and C{extra} (the order's L{AdvancedTerms}, None for a plain
+    order) never change: they are kept together in the tuple C{terms} (see
+    L{makeTerms}), shared by plain orders.
 
     @ivar orderId: exchange order id (int), assigned by the engine.
     @ivar notional: sum of price * quantity over all fills (for average
@@ -395,12 +477,16 @@ class Order:
         timeInForce=TimeInForce.DAY,
         expireTime=None,
         userData=None,
+        extra=None,
     ):
         self.orderId = 0
         self.clOrdId = clOrdId
-        terms = _TERMS.get((symbol, side, owner, ordType, timeInForce, expireTime))
-        if terms is None:
-            terms = makeTerms(symbol, side, owner, ordType, timeInForce, expireTime)
+        if extra is None:
+            terms = _TERMS.get((symbol, side, owner, ordType, timeInForce, expireTime))
+            if terms is None:
+                terms = makeTerms(symbol, side, owner, ordType, timeInForce, expireTime)
+        else:
+            terms = makeTerms(symbol, side, owner, ordType, timeInForce, expireTime, extra)
         self.terms = terms
         self.price = price
         self.quantity = quantity
@@ -418,6 +504,7 @@ class Order:
     timeInForce = property(lambda self: self.terms[T_TIF])
     expireTime = property(lambda self: self.terms[T_EXPIRE])
     isBuy = property(lambda self: self.terms[T_BUY])
+    extra = property(lambda self: self.terms[T_EXTRA])
 
     @property
     def avgPx(self):

@@ -231,7 +231,7 @@ class HouseOrderTests(BookTestCase):
         self.simulator.create_order("o1", "AAPL", side="buy", price="1.00", quantity=1)
         for name, value in [
             ("side", "up"), ("price", "cheap"), ("price", "-1"), ("price", "1.001"),
-            ("quantity", "0"), ("quantity", "1.5"), ("order_type", "stop"),
+            ("quantity", "0"), ("quantity", "1.5"), ("order_type", "trailing_stop"),
             ("time_in_force", "forever"), ("expire_time", "soon"), ("colour", "red"),
         ]:
             self.assertRaises(BadValue, self.simulator.set_order_property, "o1", name, value)

@@ -31,7 +31,7 @@ from twisted.trial.unittest import TestCase
 
 from exsim.engine.matching import MatchingEngine
 from exsim.engine.reference import ReferenceEngine
-from exsim.model import Instrument, OrdStatus, OrdType, Order, Side, TimeInForce
+from exsim.model import AdvancedTerms, Instrument, OrdStatus, OrdType, Order, Side, TimeInForce
 from tests.helpers import Recorder, engineWithBook
 
 TICK = 100
@@ -57,6 +57,17 @@ BEHAVIOURS = st.sampled_from(
     ["standard", "standard", "auto_fill", "auto_partial", "auto_reject", "auto_cancel",
      "partial_then_cancel"]
 )
+ADVANCED_TYPES = st.sampled_from(
+    [OrdType.LIMIT, OrdType.LIMIT, OrdType.LIMIT, OrdType.MARKET, OrdType.STOP,
+     OrdType.STOP_LIMIT, OrdType.PEGGED, OrdType.PEGGED]
+)
+ADVANCED_KINDS = st.sampled_from(
+    ["stop", "stop", "iceberg", "iceberg", "hidden", "postOnly", "minimum", "peg", "peg",
+     "stpOnly"]
+)
+STP_MODES = st.sampled_from(
+    ["none", "cancel_newest", "cancel_oldest", "cancel_both", "decrement", "bad"]
+)
 BOOK_PROPERTIES = st.sampled_from(
     [("fill_fraction", "0.25"), ("fill_fraction", "1"), ("cancel_delay", "0"),
      ("cancel_delay", "0.7"), ("cancel_delay", "1.7"), ("reference_price", "1.00"),
@@ -81,9 +92,12 @@ def describe(event):
 
 
 def orderState(order):
+    extra = order.extra
+    if extra is not None:
+        extra = tuple(getattr(extra, name) for name in AdvancedTerms.__slots__ if name != "seq")
     return (
         order.orderId, order.clOrdId, order.price, order.quantity, order.cumQty,
-        order.leavesQty, order.notional, order.status, order.resting,
+        order.leavesQty, order.notional, order.status, order.resting, extra,
     )
 
 
@@ -160,9 +174,16 @@ class FastVersusReference(RuleBasedStateMachine):
 
     # -- commands --------------------------------------------------------------
 
-    def _submit(self, owner, clOrdId, symbol, side, quantity, price, ordType, tif, expireTime=None):
+    def _submit(
+        self, owner, clOrdId, symbol, side, quantity, price, ordType, tif, expireTime=None,
+        terms=None,
+    ):
         def command(engine, orders):
-            order = Order(owner, clOrdId, symbol, side, quantity, price, ordType, tif, expireTime)
+            extra = None if terms is None else AdvancedTerms(**terms)
+            order = Order(
+                owner, clOrdId, symbol, side, quantity, price, ordType, tif, expireTime,
+                extra=extra,
+            )
             engine.submitNew(order, neverHeld=owner == "house")
             orders[order.orderId] = order
             return order.orderId
@@ -248,6 +269,100 @@ class FastVersusReference(RuleBasedStateMachine):
 
         self.both(command)
 
+    @rule(
+        data=st.data(), owner=st.sampled_from(OWNERS), symbol=st.sampled_from(SYMBOLS),
+        side=SIDES, kind=ADVANCED_KINDS, price=GOOD_PRICES, quantity=GOOD_QUANTITIES,
+        tif=st.sampled_from([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.GTD, TimeInForce.IOC]),
+        lifetime=LIFETIMES, stpId=st.sampled_from([None, None, "x", "y"]),
+    )
+    def newAdvanced(self, data, owner, symbol, side, kind, price, quantity, tif, lifetime, stpId):
+        """
+        A valid order with advanced terms (mostly): stop, stop-limit,
+        iceberg, hidden, post-only, minimum quantity, midpoint peg, self-
+        trade prevention id.
+        """
+        terms = {"stpId": stpId}
+        ordType = OrdType.LIMIT
+        if kind == "stop":
+            ordType = data.draw(st.sampled_from([OrdType.STOP, OrdType.STOP_LIMIT]))
+            terms["stopPx"] = data.draw(GOOD_PRICES)
+            if ordType is OrdType.STOP:
+                price = None
+        elif kind == "iceberg":
+            terms["displayQty"] = data.draw(st.integers(1, quantity))
+        elif kind == "hidden":
+            terms["displayQty"] = 0
+            terms["minQty"] = data.draw(st.one_of(st.none(), st.integers(1, quantity)))
+        elif kind == "postOnly":
+            terms["postOnly"] = True
+            if tif is TimeInForce.IOC:
+                tif = TimeInForce.DAY
+        elif kind == "minimum":
+            terms["minQty"] = data.draw(st.integers(1, quantity))
+            if data.draw(st.booleans()):
+                ordType, price = OrdType.MARKET, None
+                tif = TimeInForce.IOC
+        elif kind == "peg":
+            ordType = OrdType.PEGGED
+            price = data.draw(st.one_of(st.none(), GOOD_PRICES))
+            terms["minQty"] = data.draw(st.one_of(st.none(), st.none(), st.integers(1, quantity)))
+        expireTime = self.now() + lifetime if tif is TimeInForce.GTD else None
+        self._submit(
+            owner, self._clOrdId(data), symbol, side, quantity, price, ordType, tif,
+            expireTime, terms,
+        )
+
+    @rule(
+        data=st.data(), owner=st.sampled_from(OWNERS), symbol=st.sampled_from(SYMBOLS),
+        side=SIDES, kind=ADVANCED_KINDS, price=GOOD_PRICES, quantity=GOOD_QUANTITIES,
+        tif=st.sampled_from([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.GTD, TimeInForce.IOC]),
+        lifetime=LIFETIMES, stpId=st.sampled_from([None, None, "x", "y"]),
+    )
+    def newAdvancedAgain(self, data, owner, symbol, side, kind, price, quantity, tif, lifetime, stpId):
+        """
+        (L{newAdvanced}, twice as often as the other rules.)
+        """
+        self.newAdvanced(data, owner, symbol, side, kind, price, quantity, tif, lifetime, stpId)
+
+    @rule(
+        data=st.data(), owner=st.sampled_from(OWNERS), symbol=st.sampled_from(SYMBOLS),
+        side=SIDES, ordType=ADVANCED_TYPES, price=st.one_of(st.none(), GOOD_PRICES, st.just(150)),
+        quantity=st.integers(0, 25), tif=TIFS, lifetime=LIFETIMES,
+        stopPx=st.one_of(st.none(), GOOD_PRICES, st.just(150)),
+        display=st.one_of(st.none(), st.integers(0, 26)),
+        minQty=st.one_of(st.none(), st.integers(0, 26)), postOnly=st.booleans(),
+        stpId=st.sampled_from([None, "x", 7]),
+    )
+    def newAdvancedAny(
+        self, data, owner, symbol, side, ordType, price, quantity, tif, lifetime, stopPx,
+        display, minQty, postOnly, stpId,
+    ):
+        """
+        An order with any advanced terms, valid or not.
+        """
+        expireTime = self.now() + lifetime if tif is TimeInForce.GTD else None
+        terms = dict(
+            stopPx=stopPx, displayQty=display, minQty=minQty, postOnly=postOnly, stpId=stpId
+        )
+        self._submit(
+            owner, self._clOrdId(data), symbol, side, quantity, price, ordType, tif,
+            expireTime, terms,
+        )
+
+    @rule(symbol=st.sampled_from(SYMBOLS), mode=STP_MODES)
+    def selfTradePrevention(self, symbol, mode):
+        self.both(
+            lambda engine, orders: engine.setBookProperty(symbol, "self_trade_prevention", mode)
+        )
+
+    @rule(symbol=st.sampled_from(SYMBOLS), action=st.sampled_from(["reject", "slide", "x"]))
+    def postOnlyAction(self, symbol, action):
+        self.both(lambda engine, orders: engine.setBookProperty(symbol, "post_only_action", action))
+
+    @rule(owner=st.sampled_from(OWNERS), group=st.sampled_from([None, "g1", "g2"]))
+    def stpGroup(self, owner, group):
+        self.both(lambda engine, orders: engine.setStpGroup(owner, group))
+
     @rule(data=st.data(), byId=st.booleans(), ownerChoice=st.integers(0, 6))
     def cancel(self, data, byId, ownerChoice):
         orderId, owner, origClOrdId = self._request(data, byId, ownerChoice)
@@ -270,10 +385,14 @@ class FastVersusReference(RuleBasedStateMachine):
             clOrdId = origClOrdId
         else:
             clOrdId = self._clOrdId(data)
+        stopPx = None
+        if data.draw(st.integers(0, 3)) == 3:
+            stopPx = data.draw(PRICES)
+        kw = {} if stopPx is None else {"stopPx": stopPx}
         self.both(
             lambda engine, orders: engine.submitReplace(
                 owner, clOrdId, origClOrdId=origClOrdId, orderId=orderId, price=price,
-                quantity=quantity, neverHeld=owner == "house",
+                quantity=quantity, neverHeld=owner == "house", **kw
             )
         )
 
@@ -423,6 +542,8 @@ class FastVersusReference(RuleBasedStateMachine):
             other = reference.books[symbol]
             for isBuy in (True, False):
                 assert book.depth(isBuy, None) == other.depth(isBuy, None)
+                assert book.hiddenDepth(isBuy, None) == other.hiddenDepth(isBuy, None)
+            assert [o.orderId for o in book.stops] == [o.orderId for o in other.stops]
             assert [o.orderId for o in book.orders()] == [o.orderId for o in other.orders()]
             assert (book.bestBid(), book.bestAsk()) == (other.bestBid(), other.bestAsk())
             assert (

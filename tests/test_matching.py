@@ -25,9 +25,10 @@ from exsim.model import (
     TimeInForce,
 )
 from tests.helpers import P, engineWithBook, limit, market
+from tests.ordertype_rules import OrderTypeRules
 
 
-class EngineRules:
+class EngineRules(OrderTypeRules):
     """
     Every rule of an engine, for any engine class: a subclass names it in
     C{engineClass}.  After each test the book's (and, if the engine has

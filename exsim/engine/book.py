@@ -20,8 +20,9 @@ from zope.interface import implementer
 
 from exsim.engine.behaviours import Standard
 from exsim.engine.limits import Limits
+from exsim.engine.ordertypes import POST_ONLY_REJECT, STP_NONE, displayed, hiddenPart, minimum, waiting
 from exsim.interfaces import IBook
-from exsim.model import T_BUY
+from exsim.model import T_BUY, OrdType
 
 
 class Level:
@@ -57,6 +58,11 @@ class Book:
         the book), for the engine's hot path.
     @ivar lastPrice: price of the last trade, or C{None}.
     @ivar referencePrice: a reference price in internal units, or C{None}.
+    @ivar special: whether the book has orders with advanced terms or
+        self-trade prevention on: then the engine's slow paths handle it
+        (L{exsim.engine.special}), with C{hidden}, C{pegOrders}, C{stops},
+        C{specialOrders}, C{printed}, C{pegTouch}, C{stp} and
+        C{postOnlyAction}.
     """
 
     def __init__(self, instrument, behaviour=None):
@@ -74,6 +80,19 @@ class Book:
         self.tradeCount = 0
         self.properties = {}
         self.limits = Limits()
+        self.special = False
+        self.stp = STP_NONE
+        self.postOnlyAction = POST_ONLY_REJECT
+        #: {isBuy: {price: [orders with hidden quantity]}}
+        self.hidden = {True: {}, False: {}}
+        #: {order id: live midpoint peg}, in order id order.
+        self.pegOrders = {}
+        #: Waiting stop orders, in the order they were entered.
+        self.stops = []
+        #: {order id: live order with advanced terms}.
+        self.specialOrders = {}
+        self.printed = None
+        self.pegTouch = None
 
     @property
     def behaviour(self):
@@ -234,16 +253,61 @@ class Book:
 
     def orders(self, isBuy=None):
         """
-        The live resting orders, in priority order (bids then asks).
+        The live resting orders, in priority order (bids then asks; at
+        each price displayed orders, then hidden ones, then pegs).
         """
         result = []
         sides = [True, False] if isBuy is None else [isBuy]
         for buy in sides:
-            for level in self.levelsFrom(buy):
-                result.extend(level.live())
+            if not self.special:
+                for level in self.levelsFrom(buy):
+                    result.extend(level.live())
+                continue
+            for price in self._allPrices(buy):
+                level = (self.bids if buy else self.asks).get(price)
+                if level is not None:
+                    result.extend(level.live())
+                result.extend(o for o in self.hidden[buy].get(price, ()) if not displayed(o))
+                result.extend(
+                    o for o in self.pegOrders.values()
+                    if o.resting and o.isBuy is buy and o.price == price
+                )
+        return result
+
+    def _allPrices(self, isBuy):
+        """
+        Every price of one side with a resting order, displayed or not,
+        best first.
+        """
+        prices = set(self.bids if isBuy else self.asks)
+        prices.update(self.hidden[isBuy])
+        prices.update(
+            o.price for o in self.pegOrders.values() if o.resting and o.isBuy is isBuy
+        )
+        return sorted(prices, reverse=isBuy)
+
+    def hiddenDepth(self, isBuy, levels=10):
+        """
+        The quantity that is not displayed, by price, best first: (price,
+        quantity, number of orders with some).
+        """
+        result = []
+        for price in self._allPrices(isBuy):
+            orders = list(self.hidden[isBuy].get(price, ()))
+            orders.extend(
+                o for o in self.pegOrders.values()
+                if o.resting and o.isBuy is isBuy and o.price == price
+            )
+            quantity = sum(hiddenPart(o) for o in orders)
+            if quantity:
+                result.append((price, quantity, len(orders)))
+        if levels is not None:
+            result = result[:levels]
         return result
 
     def orderCount(self):
+        if self.special:
+            return len(self.orders())
         return sum(level.count for level in self.bids.values()) + sum(
             level.count for level in self.asks.values()
         )
@@ -274,12 +338,37 @@ class Book:
                     assert order.leavesQty > 0, order
                     assert order.cumQty + order.leavesQty == order.quantity, order
                     assert not order.isDone, order
-                    total += order.leavesQty
+                    assert 0 < displayed(order) <= order.leavesQty, order
+                    total += displayed(order)
                 assert total == level.quantity, (total, level.quantity)
+            for price, queue in self.hidden[isBuy].items():
+                assert queue, "empty hidden queue at %s" % (price,)
+                assert len(set(map(id, queue))) == len(queue), "hidden order queued twice"
+                for order in queue:
+                    assert order.resting and order.isBuy == isBuy and order.price == price, order
+                    assert hiddenPart(order) > 0 and order.ordType is not OrdType.PEGGED, order
+                    assert not order.isDone, order
         bid, ask = self.bestBid(), self.bestAsk()
         if self.bids:
             assert bid == max(self.bids)
         if self.asks:
             assert ask == min(self.asks)
-        if bid is not None and ask is not None:
-            assert bid < ask, "crossed book %s >= %s" % (bid, ask)
+        if not self.special:
+            if bid is not None and ask is not None:
+                assert bid < ask, "crossed book %s >= %s" % (bid, ask)
+            return
+        everything = self.orders()
+        assert len(set(map(id, everything))) == len(everything), "an order rests twice"
+        for order in everything:
+            assert order.leavesQty > 0 and not order.isDone, order
+            if order.ordType is not OrdType.PEGGED:
+                queue = self.hidden[order.isBuy].get(order.price, ())
+                assert (order in queue) == (hiddenPart(order) > 0), order
+        for order in self.stops:
+            assert waiting(order) and not order.resting and not order.isDone, order
+        # Resting orders that could trade with each other do not cross
+        # (an order with a minimum quantity may: see ordertypes).
+        bids = [o.price for o in self.orders(True) if not minimum(o)]
+        asks = [o.price for o in self.orders(False) if not minimum(o)]
+        if bids and asks:
+            assert max(bids) < min(asks), "crossed book %s >= %s" % (max(bids), min(asks))

@@ -11,11 +11,17 @@ from exsim import registry
 from exsim.engine.behaviours import parameterNames
 from exsim.engine.limits import PROPERTIES as LIMIT_PROPERTIES
 from exsim.engine.limits import parseQuantityBound
+from exsim.engine.ordertypes import BOOK_PROPERTIES as ORDER_TYPE_PROPERTIES
+from exsim.engine.ordertypes import parseBookProperty
 from exsim.errors import BadValue
 
 #: The properties every book has, besides behaviour parameters and those
 #: plugins register.
-BUILTIN = ("behaviour", "tick_size", "reference_price") + tuple(LIMIT_PROPERTIES)
+BUILTIN = (
+    ("behaviour", "tick_size", "reference_price")
+    + tuple(LIMIT_PROPERTIES)
+    + tuple(ORDER_TYPE_PROPERTIES)
+)
 
 
 def positivePrice(instrument, name, value):
@@ -60,7 +66,8 @@ def setLimit(book, name, value, carried):
 def setBookProperty(engine, book, name, value, carried):
     """
     Set a book property: C{behaviour}, C{tick_size}, C{reference_price},
-    a bound, a parameter of any behaviour, or one a plugin registered
+    a bound, C{self_trade_prevention}, C{post_only_action} (see
+    L{exsim.engine.ordertypes}), a parameter of any behaviour, or one a plugin registered
     (C{book_property}, e.g. C{activity}); remember it in
     C{book.properties}.
 
@@ -83,6 +90,10 @@ def setBookProperty(engine, book, name, value, carried):
         book.referencePrice = positivePrice(instrument, name, value)
     elif name in LIMIT_PROPERTIES:
         setLimit(book, name, value, carried)
+    elif name == "self_trade_prevention":
+        value = book.stp = parseBookProperty(name, value)
+    elif name == "post_only_action":
+        value = book.postOnlyAction = parseBookProperty(name, value)
     elif name in parameterNames():
         if name in getattr(book.behaviour, "parameters", {}):
             book.behaviour.setProperty(name, value)

@@ -121,7 +121,11 @@ class Rejected(OrderEvent):
 
 class Added(OrderEvent):
     """
-    An order (or what is left of it after matching) now rests in the book.
+    An order (or what is left of it after matching) now rests in the book;
+    or an iceberg order shows a new display slice, at the back of its
+    price level.  How much of it is displayed follows from its terms
+    (L{exsim.engine.ordertypes.displayed}): all of a plain order, none of
+    a hidden order or a peg, C{min(displayQty, leavesQty)} of an iceberg.
     """
 
     __slots__ = ("order",) + _SNAPSHOT
@@ -278,6 +282,54 @@ class Expired(OrderEvent):
         self.order = order
         self.execId = execId
         self.expiredQty = quantity
+        self.resting = resting
+        self.clOrdId = order.clOrdId
+        self.price = order.price
+        self.quantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+
+class Triggered(OrderEvent):
+    """
+    A stop or stop-limit order triggered: a trade printed at or through its
+    stop price, and it now enters the book as a market or limit order
+    (FIX ExecType L, Triggered, where the version has it).
+    """
+
+    __slots__ = ("order", "execId") + _SNAPSHOT
+    type = "triggered"
+
+    def __init__(self, order, execId):
+        self.order = order
+        self.execId = execId
+        self.clOrdId = order.clOrdId
+        self.price = order.price
+        self.quantity = order.quantity
+        self.status = order.status
+        self.cumQty = order.cumQty
+        self.leavesQty = order.leavesQty
+        self.notional = order.notional
+
+
+class Restated(OrderEvent):
+    """
+    The venue reduced a live order by C{reducedQty} without a trade
+    (self-trade prevention C{decrement}): its quantity and leaves quantity
+    are that much lower.  C{reason} is a L{exsim.model.CancelReason};
+    C{resting} tells whether the order is in the book.
+    """
+
+    __slots__ = ("order", "execId", "reason", "reducedQty", "resting") + _SNAPSHOT
+    type = "restated"
+
+    def __init__(self, order, execId, reason, reducedQty, resting):
+        self.order = order
+        self.execId = execId
+        self.reason = reason
+        self.reducedQty = reducedQty
         self.resting = resting
         self.clOrdId = order.clOrdId
         self.price = order.price

@@ -40,9 +40,32 @@ from exsim.engine.events import (
     PendingChange,
     Rejected,
     Replaced,
+    Restated,
     Trade,
+    Triggered,
 )
 from exsim.engine.limits import Carriers, Limits
+from exsim.engine.ordertypes import (
+    POST_ONLY_REJECT,
+    POST_ONLY_SLIDE,
+    STP_NONE,
+    canRest,
+    checkTerms,
+    crosses,
+    displayed,
+    hiddenPart,
+    iceberg,
+    marketLike,
+    minimum,
+    pegPrice,
+    selfTrade,
+    sliceOf,
+    slidePrice,
+    stopFires,
+    stpOutcome,
+    tradeable,
+    waiting,
+)
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IBook, IEngine
 from exsim.model import (
@@ -70,31 +93,78 @@ _REJECT_TEXT = {
 
 class ReferenceLevel:
     """
-    One price level: its resting orders, oldest first.
+    One price level: its displayed orders in time priority (an iceberg's
+    place is that of its current slice), its orders with hidden quantity
+    in time priority (hidden orders, iceberg reserves), and the midpoint
+    pegs pegged at this price, in order id order.
     """
 
     def __init__(self, price):
         self.price = price
         self.orders = []
+        self.hidden = []
+        self.pegs = []
 
     @property
     def quantity(self):
-        return sum(order.leavesQty for order in self.orders)
+        """
+        The displayed quantity.
+        """
+        return sum(displayed(order) for order in self.orders)
 
     @property
     def count(self):
+        """
+        The number of displayed orders.
+        """
         return len(self.orders)
+
+    @property
+    def hiddenQuantity(self):
+        return sum(hiddenPart(order) for order in self.hidden + self.pegs)
 
     def live(self):
         return list(self.orders)
+
+    def everyone(self):
+        """
+        Every resting order of the level, in priority order (an order
+        once, where it comes first).
+        """
+        result = list(self.orders)
+        result.extend(order for order in self.hidden if order not in self.orders)
+        result.extend(self.pegs)
+        return result
+
+    def candidates(self):
+        """
+        What an incoming order trades with here, in priority order: (order,
+        C{SHOWN}) for displayed quantity, (order, C{HIDDEN}) for hidden
+        quantity.
+        """
+        return (
+            [(order, SHOWN) for order in self.orders]
+            + [(order, HIDDEN) for order in self.hidden]
+            + [(order, HIDDEN) for order in self.pegs]
+        )
+
+
+#: Which part of a resting order an incoming order trades with.
+SHOWN, HIDDEN = "shown", "hidden"
 
 
 @implementer(IBook)
 class ReferenceBook:
     """
     The resting orders of one instrument: C{bids} and C{asks} map a price
-    to a L{ReferenceLevel}.  C{limits} are the quantity and price bounds
-    of its orders (L{exsim.engine.limits.Limits}).
+    to a L{ReferenceLevel} (one with displayed orders, hidden quantity or
+    pegs).  C{limits} are the quantity and price bounds of its orders
+    (L{exsim.engine.limits.Limits}).
+
+    @ivar stops: the waiting stop orders, in the order they were entered.
+    @ivar printed: the (lowest, highest) price of the trades printed since
+        the waiting stops were last looked at, or None.
+    @ivar pegTouch: the (best bid, best ask) the pegs were last priced at.
     """
 
     def __init__(self, instrument, behaviour):
@@ -110,37 +180,78 @@ class ReferenceBook:
         self.tradeCount = 0
         self.properties = {}
         self.limits = Limits()
+        self.stp = STP_NONE
+        self.postOnlyAction = POST_ONLY_REJECT
+        self.stops = []
+        self.printed = None
+        self.pegTouch = None
 
     def side(self, isBuy):
         return self.bids if isBuy else self.asks
 
     def bestBid(self):
-        return max(self.bids) if self.bids else None
+        """
+        The best displayed bid price, or None.
+        """
+        return self.best(True)
 
     def bestAsk(self):
-        return min(self.asks) if self.asks else None
+        """
+        The best displayed ask price, or None.
+        """
+        return self.best(False)
 
     def best(self, isBuy):
-        return self.bestBid() if isBuy else self.bestAsk()
+        prices = [price for price, level in self.side(isBuy).items() if level.orders]
+        if not prices:
+            return None
+        return max(prices) if isBuy else min(prices)
+
+    def bestAny(self, isBuy):
+        """
+        The best price of any resting order of a side, displayed or not.
+        """
+        side = self.side(isBuy)
+        if not side:
+            return None
+        return max(side) if isBuy else min(side)
 
     def level(self, isBuy, price):
         return self.side(isBuy).get(price)
 
     def levelsFrom(self, isBuy):
         """
-        The levels of one side, best first.
+        The levels of one side with displayed orders, best first.
+        """
+        side = self.side(isBuy)
+        return [side[price] for price in sorted(side, reverse=isBuy) if side[price].orders]
+
+    def allLevels(self, isBuy):
+        """
+        Every level of one side, best first.
         """
         side = self.side(isBuy)
         return [side[price] for price in sorted(side, reverse=isBuy)]
 
     def add(self, order):
         """
-        Queue C{order} at the back of its price level.
+        Put C{order} in its price level, at the back of what it is part
+        of: the displayed queue (if any of it is displayed), the hidden
+        queue (if any of it is not), or, for a peg, in order id order among
+        the pegs.
         """
         side = self.side(order.isBuy)
         if order.price not in side:
             side[order.price] = ReferenceLevel(order.price)
-        side[order.price].orders.append(order)
+        level = side[order.price]
+        if order.ordType is OrdType.PEGGED:
+            level.pegs.append(order)
+            level.pegs.sort(key=lambda peg: peg.orderId)
+        else:
+            if displayed(order):
+                level.orders.append(order)
+            if hiddenPart(order):
+                level.hidden.append(order)
         order.resting = True
 
     def remove(self, order):
@@ -151,15 +262,18 @@ class ReferenceBook:
         """
         side = self.side(order.isBuy)
         level = side[order.price]
-        level.orders.remove(order)
+        for queue in (level.orders, level.hidden, level.pegs):
+            if order in queue:
+                queue.remove(order)
         order.resting = False
-        if not level.orders:
+        if not (level.orders or level.hidden or level.pegs):
             del side[order.price]
         return self.totals(order.isBuy, order.price)
 
     def totals(self, isBuy, price):
         """
-        (quantity, count) of a level, (0, 0) if there is none.
+        (displayed quantity, displayed order count) of a level, (0, 0) if
+        there is none.
         """
         level = self.level(isBuy, price)
         if level is None:
@@ -167,16 +281,38 @@ class ReferenceBook:
         return level.quantity, level.count
 
     def depth(self, isBuy, levels=10):
+        """
+        The displayed levels of one side, best first: (price, quantity,
+        count).
+        """
         result = [(level.price, level.quantity, level.count) for level in self.levelsFrom(isBuy)]
         if levels is not None:
             result = result[:levels]
         return result
 
+    def hiddenDepth(self, isBuy, levels=10):
+        """
+        The quantity that is not displayed, by price, best first: (price,
+        quantity, number of orders with some).
+        """
+        result = []
+        for level in self.allLevels(isBuy):
+            quantity = level.hiddenQuantity
+            if quantity:
+                count = len([o for o in level.hidden + level.pegs if hiddenPart(o)])
+                result.append((level.price, quantity, count))
+        if levels is not None:
+            result = result[:levels]
+        return result
+
     def orders(self, isBuy=None):
+        """
+        Every resting order, in priority order (bids then asks).
+        """
         result = []
         for buy in ([True, False] if isBuy is None else [isBuy]):
-            for level in self.levelsFrom(buy):
-                result.extend(level.orders)
+            for level in self.allLevels(buy):
+                result.extend(level.everyone())
         return result
 
     def orderCount(self):
@@ -186,19 +322,39 @@ class ReferenceBook:
         for isBuy, side in ((True, self.bids), (False, self.asks)):
             for price, level in side.items():
                 assert level.price == price, (level.price, price)
-                assert level.orders, "empty level %s left in book" % (price,)
-                for order in level.orders:
+                assert level.orders or level.hidden or level.pegs, (
+                    "empty level %s left in book" % (price,)
+                )
+                for order in level.everyone():
                     assert order.resting, order
                     assert order.isBuy == isBuy, order
                     assert order.price == price, order
                     assert order.leavesQty > 0, order
                     assert order.cumQty + order.leavesQty == order.quantity, order
                     assert not order.isDone, order
+                for order in level.orders:
+                    assert 0 < displayed(order) <= order.leavesQty, order
+                for order in level.hidden:
+                    assert hiddenPart(order) > 0 and order.ordType is not OrdType.PEGGED, order
+                for order in level.pegs:
+                    assert order.ordType is OrdType.PEGGED, order
+                assert level.pegs == sorted(level.pegs, key=lambda o: o.orderId)
+                for order in level.everyone():
+                    assert (order in level.orders) == (displayed(order) > 0), order
+                    if order.ordType is not OrdType.PEGGED:
+                        assert (order in level.hidden) == (hiddenPart(order) > 0), order
+                    if iceberg(order):
+                        assert 0 <= order.extra.shown <= order.leavesQty, order
         everything = self.orders()
         assert len(set(map(id, everything))) == len(everything), "an order rests twice"
-        bid, ask = self.bestBid(), self.bestAsk()
-        if bid is not None and ask is not None:
-            assert bid < ask, "crossed book %s >= %s" % (bid, ask)
+        for order in self.stops:
+            assert waiting(order) and not order.resting and not order.isDone, order
+        # Resting orders that could trade with each other do not cross
+        # (an order with a minimum quantity may: see ordertypes).
+        bids = [o.price for o in self.orders(True) if not minimum(o)]
+        asks = [o.price for o in self.orders(False) if not minimum(o)]
+        if bids and asks:
+            assert max(bids) < min(asks), "crossed book %s >= %s" % (max(bids), min(asks))
 
 
 class _Pending:
@@ -206,11 +362,12 @@ class _Pending:
     A cancel or replace held in managed mode until a test answers it.
     """
 
-    def __init__(self, kind, clOrdId, price, quantity):
+    def __init__(self, kind, clOrdId, price, quantity, stopPx=None):
         self.kind = kind
         self.clOrdId = clOrdId
         self.price = price
         self.quantity = quantity
+        self.stopPx = stopPx
 
 
 @implementer(IEngine)
@@ -249,6 +406,8 @@ class ReferenceEngine:
         self._expiryCall = None
         # The bounds of what the protocols attached can carry.
         self._carriers = Carriers()
+        # {owner: stp_group} (see setStpGroup).
+        self._stpGroups = {}
 
     # -- configuration -----------------------------------------------------
 
@@ -305,6 +464,16 @@ class ReferenceEngine:
         self._carriers.set(key, quantity, price)
         for book in self.books.values():
             book.limits.update(self._carriers.bounds())
+
+    def setStpGroup(self, owner, group):
+        """
+        Put C{owner}'s orders in self-trade prevention group C{group} (an
+        endpoint's or session's C{stp_group}; None: the owner's own).
+        """
+        if group is None:
+            self._stpGroups.pop(owner, None)
+        else:
+            self._stpGroups[owner] = group
 
     def getBook(self, symbol):
         if symbol not in self.books:
@@ -377,6 +546,7 @@ class ReferenceEngine:
             return
         self._busy = True
         try:
+            self._settleBooks()
             while self._events:
                 events, self._events = self._events, []
                 for listener in list(self._listeners):
@@ -390,6 +560,7 @@ class ReferenceEngine:
                         self.listenerFailures[listener].note(
                             "a batch of engine %s" % (self.name,)
                         )
+                self._settleBooks()
         finally:
             self._busy = False
 
@@ -484,6 +655,9 @@ class ReferenceEngine:
             self._live[order.orderId] = order
             self._unaccepted.add(order.orderId)
             self._clOrdIds.setdefault(order.owner, {})[order.clOrdId] = order.orderId
+            if order.ordType is OrdType.PEGGED:
+                # Its price is its limit; it is priced when it is accepted.
+                order.extra.cap, order.price = order.price, None
             if self.mode == "managed" and not neverHeld:
                 if self.managedAck == "pending_new":
                     # The client hears at once that its order is held.
@@ -524,17 +698,21 @@ class ReferenceEngine:
             return RejectReason.BAD_QUANTITY, "quantity must be a positive integer"
         if order.quantity % book.instrument.lotSize:
             return RejectReason.BAD_QUANTITY, book.instrument.lotProblem(order.quantity)
-        if order.ordType is OrdType.LIMIT:
+        if order.ordType in (OrdType.LIMIT, OrdType.STOP_LIMIT) or (
+            order.ordType is OrdType.PEGGED and order.price is not None
+        ):
             if type(order.price) is not int or order.price <= 0:
                 return RejectReason.BAD_PRICE, "limit price must be positive"
             if not book.instrument.onTick(order.price):
                 return RejectReason.BAD_PRICE, "price is not on the tick grid"
-        elif order.ordType is OrdType.MARKET:
+        elif order.ordType in (OrdType.MARKET, OrdType.STOP):
             # A market order has no price, whatever it came with.
             order.price = None
-            if order.timeInForce in (TimeInForce.GTC, TimeInForce.GTD):
+            if order.ordType is OrdType.MARKET and order.timeInForce in (
+                TimeInForce.GTC, TimeInForce.GTD
+            ):
                 return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "a market order cannot rest"
-        else:
+        elif order.ordType is not OrdType.PEGGED:
             return RejectReason.UNSUPPORTED_ORDER_TYPE, "unsupported order type"
         problem = book.limits.check(order.quantity, order.price)
         if problem is not None:
@@ -548,6 +726,9 @@ class ReferenceEngine:
             TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
         ):
             return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "unsupported time in force"
+        problem = checkTerms(book, order)
+        if problem is not None:
+            return problem
         if self._wasUsed(order.owner, order.clOrdId):
             return RejectReason.DUPLICATE_ORDER, "duplicate client order id %r" % (
                 order.clOrdId,
@@ -571,8 +752,12 @@ class ReferenceEngine:
 
     def submitReplace(
         self, owner, clOrdId, origClOrdId=None, orderId=None, price=None,
-        quantity=None, neverHeld=False,
+        quantity=None, neverHeld=False, stopPx=None,
     ):
+        """
+        Modify an order: its price (a peg's limit), total quantity, and a
+        waiting stop order's stop price (C{stopPx}).
+        """
         order, reason = self._locate(owner, origClOrdId, orderId)
         text = None
         if order is not None:
@@ -592,20 +777,26 @@ class ReferenceEngine:
                 type(price) is not int or price <= 0 or not instrument.onTick(price)
             ):
                 reason, text = RejectReason.BAD_PRICE, "price must be positive and on the tick grid"
-            elif price is not None and order.ordType is OrdType.MARKET:
+            elif price is not None and order.ordType in (OrdType.MARKET, OrdType.STOP):
                 reason, text = RejectReason.BAD_PRICE, "a market order has no price"
+            elif stopPx is not None and (
+                type(stopPx) is not int or stopPx <= 0 or not instrument.onTick(stopPx)
+            ):
+                reason, text = RejectReason.BAD_PRICE, "the stop price must be positive and on the tick grid"
+            elif stopPx is not None and not waiting(order):
+                reason, text = RejectReason.OTHER, "only a waiting stop order has a stop price to change"
             else:
                 problem = book.limits.check(
                     order.quantity if quantity is None else quantity, price
-                )
+                ) or book.limits.check(1, stopPx)
                 if problem is not None:
                     reason, text = problem
         if reason is not None:
             self._cancelReject(owner, clOrdId, origClOrdId, orderId, order, reason, "replace", text)
         elif self.mode == "managed" and not neverHeld:
-            self._hold(order, "replace", clOrdId, price, quantity)
+            self._hold(order, "replace", clOrdId, price, quantity, stopPx)
         else:
-            self._replace(order, clOrdId, price, quantity, match=True)
+            self._replace(order, clOrdId, price, quantity, match=True, stopPx=stopPx)
         self._deliver()
 
     def _cancelReject(self, owner, clOrdId, origClOrdId, orderId, order, reason, responseTo, text=None):
@@ -619,8 +810,8 @@ class ReferenceEngine:
             )
         )
 
-    def _hold(self, order, kind, clOrdId, price, quantity):
-        self._pending[order.orderId] = _Pending(kind, clOrdId, price, quantity)
+    def _hold(self, order, kind, clOrdId, price, quantity, stopPx=None):
+        self._pending[order.orderId] = _Pending(kind, clOrdId, price, quantity, stopPx)
         if kind == "cancel":
             order.status = OrdStatus.PENDING_CANCEL
         else:
@@ -643,65 +834,263 @@ class ReferenceEngine:
         if order.timeInForce is TimeInForce.GTD:
             self._scheduleExpiry(order.expireTime)
 
-    def _crosses(self, order, price):
-        """
-        Whether C{order} may trade at C{price} (a contra order's).
-        """
-        if order.price is None:
-            return True
-        if order.isBuy:
-            return price <= order.price
-        return price >= order.price
-
     def matchNew(self, book, order, accept=True):
         """
         Accept C{order} (unless C{accept} is false) and match it in C{book}
         by price-time priority; rest, cancel or kill what is left as its
-        type and time in force say.
+        type and time in force say.  A post-only order that would take
+        liquidity is rejected (or, accepted already, cancelled), or slides
+        (book property C{post_only_action}); a stop order waits for its
+        trigger.
         """
+        if not self._postOnlyAllowed(book, order, accept):
+            return
         if accept:
             self._accept(order)
-        if order.timeInForce is TimeInForce.FOK and not self._canFill(book, order):
-            self._cancel(order, CancelReason.FILL_OR_KILL)
+        self._enter(book, order)
+
+    def _postOnlyAllowed(self, book, order, accept):
+        """
+        Whether a post-only C{order} may go on: it would not take
+        liquidity, or it slid one tick away from the best contra price (of
+        any order, displayed or not).  If not, it is rejected (C{accept}:
+        not accepted yet) or cancelled.
+        """
+        extra = order.extra
+        if extra is None or not extra.postOnly:
+            return True
+        contra = book.bestAny(not order.isBuy)
+        if contra is None or not crosses(order.isBuy, order.price, contra):
+            return True
+        if book.postOnlyAction == POST_ONLY_SLIDE:
+            price = slidePrice(order.isBuy, contra, book.instrument)
+            if book.limits.minPrice <= price <= book.limits.maxPrice:
+                order.price = price
+                return True
+        if accept:
+            order.status = OrdStatus.REJECTED
+            order.leavesQty = 0
+            self._events.append(
+                Rejected(
+                    order, self._newExecId(), RejectReason.POST_ONLY,
+                    "a post-only order would take liquidity",
+                )
+            )
+            self._finish(order)
+        else:
+            self._cancel(order, CancelReason.POST_ONLY)
+        return False
+
+    def _enter(self, book, order):
+        """
+        An accepted order enters the book: a stop order starts waiting for
+        its trigger; a peg is priced (or waits for a two-sided market); an
+        order with a minimum quantity (or FOK) trades only if enough can
+        fill at once; then it matches, and what is left rests or is
+        cancelled.
+        """
+        if waiting(order):
+            self._startWaiting(book, order)
+            return
+        if order.ordType is OrdType.PEGGED:
+            order.extra.working = True
+            order.price = pegPrice(
+                book.bestBid(), book.bestAsk(), order.isBuy, order.extra.cap
+            )
+            if order.price is None:
+                if not canRest(order):
+                    self._cancel(order, CancelReason.IMMEDIATE_OR_CANCEL)
+                return
+        need = minimum(order)
+        if order.timeInForce is TimeInForce.FOK:
+            need = order.leavesQty
+        if need and self._executable(book, order) < need:
+            if order.timeInForce is TimeInForce.FOK:
+                self._cancel(order, CancelReason.FILL_OR_KILL)
+            elif canRest(order):
+                self._rest(book, order)
+            else:
+                self._cancel(order, CancelReason.MIN_QUANTITY)
             return
         self._match(book, order)
         self._settle(book, order)
 
-    def _canFill(self, book, order):
+    def _startWaiting(self, book, order):
         """
-        Whether the book holds enough at acceptable prices to fill all of
-        C{order} at once.
+        A stop order waits for a trade at or through its stop price, unless
+        the last trade is there already: then it triggers at once.
         """
-        available = 0
-        for level in book.levelsFrom(not order.isBuy):
-            if self._crosses(order, level.price):
-                available += level.quantity
-        return available >= order.leavesQty
+        last = book.lastPrice
+        if last is not None and stopFires(order.isBuy, order.extra.stopPx, last, last):
+            self._trigger(book, order)
+        else:
+            book.stops.append(order)
+
+    def _trigger(self, book, order):
+        """
+        A stop order triggers: it enters the book as a market (stop) or
+        limit (stop-limit) order, with a new time priority.
+        """
+        order.extra.triggered = True
+        self._events.append(Triggered(order, self._newExecId()))
+        self._enter(book, order)
+
+    def _crossingPrices(self, book, order):
+        """
+        The prices of the other side's levels C{order} may trade at, best
+        first.
+        """
+        return [
+            level.price for level in book.allLevels(not order.isBuy)
+            if crosses(order.isBuy, None if marketLike(order) else order.price, level.price)
+        ]
+
+    def _executable(self, book, order):
+        """
+        How much of C{order} would trade at once if it matched now: the
+        walk of L{_match}, without trading.
+        """
+        left = order.leavesQty
+        total = 0
+        gone = set()
+        for price in self._crossingPrices(book, order):
+            level = book.level(not order.isBuy, price)
+            for resting, part in level.candidates():
+                if not left:
+                    return total
+                if resting.orderId in gone:
+                    continue
+                available = displayed(resting) if part is SHOWN else hiddenPart(resting)
+                if available <= 0 or not tradeable(left, resting):
+                    continue
+                if selfTrade(book.stp, self._stpGroups, order, resting):
+                    cancelResting, _, stop, reduceIncoming = stpOutcome(
+                        book.stp, left, resting.leavesQty
+                    )
+                    if cancelResting:
+                        gone.add(resting.orderId)
+                    if stop:
+                        return total
+                    left -= reduceIncoming
+                    continue
+                quantity = min(left, available)
+                total += quantity
+                left -= quantity
+        return total
 
     def _match(self, book, order):
         """
-        Trade C{order} against the book's other side, best price first,
-        oldest order first at each price, while prices cross.
+        Trade C{order} against the book's other side: price priority, then
+        at each price displayed quantity, hidden quantity and pegs, each in
+        time priority; skipping orders whose minimum quantity it cannot
+        meet; self-trade prevention between orders of one party.
         """
         contraIsBuy = not order.isBuy
-        while order.leavesQty:
-            price = book.best(contraIsBuy)
-            if price is None or not self._crosses(order, price):
+        stopped = False
+        for price in self._crossingPrices(book, order):
+            if not order.leavesQty or stopped:
                 break
             level = book.level(contraIsBuy, price)
-            while order.leavesQty and level.orders:
-                self._trade(book, order, level.orders[0], price)
-            quantity, count = book.totals(contraIsBuy, price)
-            self._events.append(BookChanged(book.symbol, contraIsBuy, price, quantity, count))
-        if not order.leavesQty:
+            before = book.totals(contraIsBuy, price)
+            exhausted = []
+            for resting, part in level.candidates():
+                if not order.leavesQty:
+                    break
+                if not resting.resting:
+                    continue
+                available = displayed(resting) if part is SHOWN else hiddenPart(resting)
+                if available <= 0 or not tradeable(order.leavesQty, resting):
+                    continue
+                if selfTrade(book.stp, self._stpGroups, order, resting):
+                    cancelResting, reduceResting, stop, reduceIncoming = stpOutcome(
+                        book.stp, order.leavesQty, resting.leavesQty
+                    )
+                    if cancelResting:
+                        self._stpCancelResting(book, resting)
+                    elif reduceResting:
+                        self._restate(book, resting, reduceResting)
+                    if stop:
+                        stopped = True
+                        break
+                    if reduceIncoming:
+                        self._restate(book, order, reduceIncoming)
+                    continue
+                self._trade(book, order, resting, price, min(order.leavesQty, available), part)
+                if resting.resting and iceberg(resting) and not resting.extra.shown:
+                    exhausted.append(resting)
+            for resting in exhausted:
+                if resting.resting and not resting.extra.shown:
+                    self._refresh(book, resting)
+            after = book.totals(contraIsBuy, price)
+            if after != before:
+                self._events.append(BookChanged(book.symbol, contraIsBuy, price, *after))
+        if stopped:
+            self._cancel(order, CancelReason.SELF_TRADE)
+        elif not order.leavesQty:
             self._finish(order)
 
-    def _trade(self, book, order, resting, price):
+    def _stpCancelResting(self, book, resting):
         """
-        One execution between an incoming order and the oldest order of a
-        level, at that level's price.
+        Self-trade prevention cancels a resting order, in the middle of a
+        match (the level's L{BookChanged} comes when the match leaves it).
         """
-        quantity = min(order.leavesQty, resting.leavesQty)
+        quantity = resting.leavesQty
+        book.remove(resting)
+        resting.leavesQty = 0
+        resting.status = OrdStatus.CANCELLED
+        self._events.append(
+            Cancelled(resting, self._newExecId(), CancelReason.SELF_TRADE, quantity, True)
+        )
+        self._finish(resting)
+
+    def _restate(self, book, order, quantity):
+        """
+        Self-trade prevention (C{decrement}) reduces a live order by
+        C{quantity} without a trade; an iceberg's displayed slice shrinks
+        only if less than it is left.
+        """
+        order.quantity -= quantity
+        order.leavesQty -= quantity
+        if order.resting:
+            self._reshape(book, order)
+        self._events.append(
+            Restated(
+                order, self._newExecId(), CancelReason.SELF_TRADE, quantity, order.resting
+            )
+        )
+
+    def _reshape(self, book, order):
+        """
+        A resting order's leaves quantity went down (it stays in its
+        place): an iceberg shows no more than is left, and its hidden part
+        leaves the hidden queue when none is left.
+        """
+        if iceberg(order):
+            order.extra.shown = min(order.extra.shown, order.leavesQty)
+            level = book.level(order.isBuy, order.price)
+            if not order.extra.shown and order in level.orders:
+                level.orders.remove(order)
+            if not hiddenPart(order) and order in level.hidden:
+                level.hidden.remove(order)
+
+    def _refresh(self, book, order):
+        """
+        An iceberg's displayed slice was filled: a new one is shown at the
+        back of the level's displayed orders (an L{Added} event).
+        """
+        level = book.level(order.isBuy, order.price)
+        order.extra.shown = sliceOf(order)
+        level.orders.append(order)
+        if not hiddenPart(order) and order in level.hidden:
+            level.hidden.remove(order)
+        self._events.append(Added(order))
+
+    def _trade(self, book, order, resting, price, quantity, part):
+        """
+        One execution between an incoming order and a resting one, at the
+        resting order's price; C{part} says which part of it (C{SHOWN} or
+        C{HIDDEN}).
+        """
         for o in (resting, order):
             o.cumQty += quantity
             o.leavesQty -= quantity
@@ -710,6 +1099,10 @@ class ReferenceEngine:
         if not resting.leavesQty:
             book.remove(resting)
             self._finish(resting)
+        else:
+            if part is SHOWN and iceberg(resting):
+                resting.extra.shown -= quantity
+            self._reshape(book, resting)
         tradeId = self._newTradeId()
         self._events.append(
             Filled(resting, self._newExecId(), tradeId, price, quantity, False, order.orderId, True)
@@ -729,6 +1122,11 @@ class ReferenceEngine:
         book.lastQuantity = quantity
         book.volume += quantity
         book.tradeCount += 1
+        if book.printed is None:
+            book.printed = (price, price)
+        else:
+            low, high = book.printed
+            book.printed = (min(low, price), max(high, price))
 
     def _settle(self, book, order):
         """
@@ -736,7 +1134,7 @@ class ReferenceEngine:
         """
         if not order.leavesQty or order.isDone:
             return
-        if order.ordType is OrdType.MARKET:
+        if marketLike(order):
             self._cancel(order, CancelReason.NO_LIQUIDITY)
         elif order.timeInForce in (TimeInForce.IOC, TimeInForce.FOK):
             self._cancel(order, CancelReason.IMMEDIATE_OR_CANCEL)
@@ -744,9 +1142,17 @@ class ReferenceEngine:
             self._rest(book, order)
 
     def _rest(self, book, order):
+        """
+        Put an order in the book, at the back of its price (an iceberg
+        shows its first slice): an L{Added} event, and the level's
+        L{BookChanged} if anything of it is displayed.
+        """
+        if iceberg(order):
+            order.extra.shown = sliceOf(order)
         book.add(order)
         self._events.append(Added(order))
-        self._bookChanged(book, order)
+        if displayed(order):
+            self._bookChanged(book, order)
 
     def _bookChanged(self, book, order):
         """
@@ -757,42 +1163,88 @@ class ReferenceEngine:
 
     def _restIfUncrossed(self, book, order):
         """
-        Put a limit order in the book without matching, unless it would
-        cross it (then it stays off the book).
+        Put an accepted order in the book without matching, unless it would
+        cross it (then it stays off the book): a limit order, or a peg at
+        its price now; a stop order starts waiting instead.
         """
-        if order.ordType is not OrdType.LIMIT:
+        if waiting(order):
+            if order not in book.stops:
+                self._startWaiting(book, order)
             return
-        best = book.best(not order.isBuy)
-        if best is None or not self._crosses(order, best):
+        if marketLike(order):
+            return
+        pegged = order.ordType is OrdType.PEGGED
+        if pegged:
+            order.extra.working = False
+            order.price = pegPrice(book.bestBid(), book.bestAsk(), order.isBuy, order.extra.cap)
+            if order.price is None:
+                # It waits for a two-sided market.
+                order.extra.working = True
+                return
+        best = book.bestAny(not order.isBuy)
+        if best is None or not crosses(order.isBuy, order.price, best):
+            if pegged:
+                order.extra.working = True
             self._rest(book, order)
+        elif pegged:
+            order.price = None
+
+    def _takeOut(self, book, order):
+        """
+        Take a live order out of the book or out of the waiting stops.
+
+        @return: whether it was resting.
+        """
+        wasResting = order.resting
+        if wasResting:
+            shown = displayed(order)
+            book.remove(order)
+            if shown:
+                self._bookChanged(book, order)
+        elif order in book.stops:
+            book.stops.remove(order)
+        return wasResting
 
     def _cancel(self, order, reason, cancelClOrdId=None):
         book = self.books[order.symbol]
         quantity = order.leavesQty
         wasResting = order.resting
+        shown = displayed(order) if wasResting else 0
         if wasResting:
             book.remove(order)
+        elif order in book.stops:
+            book.stops.remove(order)
         order.leavesQty = 0
         order.status = OrdStatus.CANCELLED
-        if wasResting:
+        if shown:
             self._bookChanged(book, order)
         self._events.append(
             Cancelled(order, self._newExecId(), reason, quantity, wasResting, cancelClOrdId)
         )
         self._finish(order)
 
-    def _replace(self, order, clOrdId, price, quantity, match):
+    def _replace(self, order, clOrdId, price, quantity, match, stopPx=None):
         """
-        Change an order's client order id, price and quantity.  It keeps
-        its place in the queue when only its quantity goes down; else it
-        goes to the back (and, with C{match}, trades if it now crosses).
+        Change an order's client order id, price (a peg's limit), quantity
+        and a waiting stop's stop price.  It keeps its place in the queue
+        when only its quantity goes down; else it goes to the back (and,
+        with C{match}, trades if it now crosses).  A waiting stop keeps its
+        place among the stops, and triggers at once if the last trade is at
+        or through its new stop price.
         """
         book = self.books[order.symbol]
         origClOrdId = order.clOrdId
         oldPrice = order.price
         oldQuantity = order.quantity
         oldLeaves = order.leavesQty
-        newPrice = oldPrice if price is None else price
+        pegged = order.ordType is OrdType.PEGGED
+        if pegged:
+            oldLimit = order.extra.cap
+            newLimit = oldLimit if price is None else price
+            newPrice = oldPrice
+        else:
+            oldLimit = newLimit = None
+            newPrice = oldPrice if price is None else price
         newQuantity = oldQuantity if quantity is None else quantity
         if clOrdId != origClOrdId:
             self._clOrdIds[order.owner][clOrdId] = order.orderId
@@ -801,32 +1253,48 @@ class ReferenceEngine:
         newLeaves = newQuantity - order.cumQty
         if newLeaves <= 0:
             # Lowered to what is filled already: the order is finished.
-            if wasResting:
-                book.remove(order)
-                self._bookChanged(book, order)
+            self._takeOut(book, order)
             order.quantity = max(newQuantity, order.cumQty)
             order.leavesQty = 0
             order.status = OrdStatus.FILLED
             self._replaced(order, origClOrdId, oldPrice, oldQuantity, oldLeaves, False, wasResting)
             self._finish(order)
-        elif newPrice == oldPrice and newQuantity <= oldQuantity:
-            # A decrease keeps time priority.
-            order.leavesQty = newLeaves
-            order.quantity = newQuantity
-            self._replaced(order, origClOrdId, oldPrice, oldQuantity, oldLeaves, False, wasResting)
-            if wasResting:
-                self._bookChanged(book, order)
-        else:
-            if wasResting:
-                book.remove(order)
-                self._bookChanged(book, order)
+        elif waiting(order):
             order.price = newPrice
             order.quantity = newQuantity
             order.leavesQty = newLeaves
+            if stopPx is not None:
+                order.extra.stopPx = stopPx
+            self._replaced(order, origClOrdId, oldPrice, oldQuantity, oldLeaves, False, False)
+            last = book.lastPrice
+            if (
+                order in book.stops
+                and last is not None
+                and stopFires(order.isBuy, order.extra.stopPx, last, last)
+            ):
+                book.stops.remove(order)
+                self._trigger(book, order)
+        elif newPrice == oldPrice and newLimit == oldLimit and newQuantity <= oldQuantity:
+            # A decrease keeps time priority.
+            shown = displayed(order) if wasResting else 0
+            order.leavesQty = newLeaves
+            order.quantity = newQuantity
+            if wasResting:
+                self._reshape(book, order)
+            self._replaced(order, origClOrdId, oldPrice, oldQuantity, oldLeaves, False, wasResting)
+            if wasResting and (shown or displayed(order)):
+                self._bookChanged(book, order)
+        else:
+            self._takeOut(book, order)
+            order.price = newPrice
+            order.quantity = newQuantity
+            order.leavesQty = newLeaves
+            if pegged:
+                order.extra.cap = newLimit
             self._replaced(order, origClOrdId, oldPrice, oldQuantity, oldLeaves, True, wasResting)
             if wasResting and match:
-                self._match(book, order)
-                self._settle(book, order)
+                if self._postOnlyAllowed(book, order, False):
+                    self._enter(book, order)
             elif wasResting:
                 self._restIfUncrossed(book, order)
 
@@ -938,6 +1406,7 @@ class ReferenceEngine:
             self.acceptOrder(orderId, rest=False)
         book = self.books[order.symbol]
         tradeId = self._newTradeId()
+        shown = displayed(order) if order.resting else 0
         wasResting = self._execute(book, order, quantity, price)
         self._events.append(
             Filled(order, self._newExecId(), tradeId, price, quantity, aggressor, None, wasResting)
@@ -955,8 +1424,7 @@ class ReferenceEngine:
             )
         )
         self._printed(book, price, quantity)
-        if wasResting:
-            self._bookChanged(book, order)
+        self._executed(book, order, shown)
         if not order.leavesQty:
             self._finish(order)
         self._deliver()
@@ -964,7 +1432,9 @@ class ReferenceEngine:
     def _execute(self, book, order, quantity, price):
         """
         Fill C{quantity} of C{order} at C{price} (a fill against the house
-        or a trade the test matched); a filled order leaves the book.
+        or a trade the test matched); a filled order leaves the book (or
+        the waiting stops).  Of a resting iceberg the displayed slice fills
+        first.
 
         @return: whether the order was resting.
         """
@@ -973,9 +1443,35 @@ class ReferenceEngine:
         order.notional += quantity * price
         order.leavesQty -= quantity
         order.status = OrdStatus.PARTIALLY_FILLED if order.leavesQty else OrdStatus.FILLED
-        if wasResting and not order.leavesQty:
-            book.remove(order)
+        if not order.leavesQty:
+            self._takeOutQuietly(book, order)
+        elif wasResting:
+            if iceberg(order):
+                order.extra.shown -= min(order.extra.shown, quantity)
+            self._reshape(book, order)
         return wasResting
+
+    def _takeOutQuietly(self, book, order):
+        """
+        Take a live order out of the book or the waiting stops, with no
+        event.
+        """
+        if order.resting:
+            book.remove(order)
+        elif order in book.stops:
+            book.stops.remove(order)
+
+    def _executed(self, book, order, shown):
+        """
+        After a house fill or a matched trade of C{order} (which had
+        C{shown} displayed): an iceberg with its slice filled shows a new
+        one, and the level's L{BookChanged} follows if anything of the
+        order was or is displayed.
+        """
+        if order.resting and iceberg(order) and not order.extra.shown:
+            self._refresh(book, order)
+        if shown or (order.resting and displayed(order)):
+            self._bookChanged(book, order)
 
     def cancelUnsolicited(self, orderId, reason=CancelReason.UNSOLICITED):
         order = self._liveOrder(orderId)
@@ -1047,6 +1543,8 @@ class ReferenceEngine:
                     and order.ordType is OrdType.LIMIT
                     and order.leavesQty
                 ):
+                    if iceberg(order):
+                        order.extra.shown = sliceOf(order)
                     book.add(order)
                     self._events.append(Added(order))
                     if (book.symbol, order.isBuy, order.price) not in touched:
@@ -1091,7 +1589,10 @@ class ReferenceEngine:
 
     def acceptReplace(self, orderId):
         order, pending = self._takePending(orderId, "replace")
-        self._replace(order, pending.clOrdId, pending.price, pending.quantity, match=False)
+        self._replace(
+            order, pending.clOrdId, pending.price, pending.quantity, match=False,
+            stopPx=pending.stopPx,
+        )
         self._deliver()
 
     def rejectReplace(self, orderId, text=None):
@@ -1139,6 +1640,7 @@ class ReferenceEngine:
         tradeId = self._newTradeId()
         buy, sell = (a, b) if a.isBuy else (b, a)
         for order, contra in ((buy, sell), (sell, buy)):
+            shown = displayed(order) if order.resting else 0
             wasResting = self._execute(book, order, quantity, price)
             self._events.append(
                 Filled(
@@ -1146,8 +1648,7 @@ class ReferenceEngine:
                     contra.orderId, wasResting,
                 )
             )
-            if wasResting:
-                self._bookChanged(book, order)
+            self._executed(book, order, shown)
         self._events.append(
             Trade(book.symbol, tradeId, price, quantity, buy.orderId, sell.orderId, newer.side)
         )
@@ -1211,10 +1712,7 @@ class ReferenceEngine:
     def _expire(self, order):
         book = self.books[order.symbol]
         quantity = order.leavesQty
-        wasResting = order.resting
-        if wasResting:
-            book.remove(order)
-            self._bookChanged(book, order)
+        wasResting = self._takeOut(book, order)
         order.leavesQty = 0
         order.status = OrdStatus.EXPIRED
         self._events.append(Expired(order, self._newExecId(), quantity, wasResting))
@@ -1272,6 +1770,64 @@ class ReferenceEngine:
         if later and self._clock is not None:
             self._expiryCall = self._clock.callLater(max(0, min(later) - now), self.expireDue)
         self._deliver()
+
+    # -- stops and pegs after each command ------------------------------------
+
+    def _settleBooks(self):
+        """
+        Before events go out: in each book, waiting stops that the trades
+        printed since they were last looked at trigger (one at a time, in
+        the order they were entered: each may print more trades), and
+        midpoint pegs are priced again when the best bid or offer moved.
+        """
+        for book in list(self.books.values()):
+            while self._triggerOne(book) or self._repriceIfMoved(book):
+                pass
+            book.printed = None
+
+    def _triggerOne(self, book):
+        """
+        Trigger the first waiting stop (in entry order) that a trade printed
+        since the stops were last looked at reached.
+
+        @return: whether one triggered.
+        """
+        if book.printed is None:
+            return False
+        low, high = book.printed
+        for order in book.stops:
+            if stopFires(order.isBuy, order.extra.stopPx, low, high):
+                book.stops.remove(order)
+                self._trigger(book, order)
+                return True
+        return False
+
+    def _repriceIfMoved(self, book):
+        """
+        If the best bid or offer is not where the book's pegs were last
+        priced: take every accepted peg out of the book, then let each, in
+        order id order, enter again at its new price (trading with what it
+        crosses; a peg with no two-sided market waits off the book).
+
+        @return: whether they were priced again.
+        """
+        pegs = [
+            order for order in self.liveOrders()
+            if order.symbol == book.symbol
+            and order.ordType is OrdType.PEGGED
+            and order.extra.working
+        ]
+        touch = (book.bestBid(), book.bestAsk())
+        if not pegs or touch == book.pegTouch:
+            return False
+        book.pegTouch = touch
+        for order in pegs:
+            if order.resting:
+                book.remove(order)
+        for order in pegs:
+            if order.orderId in self._live:
+                self._enter(book, order)
+        return True
 
     # -- checks --------------------------------------------------------------
 
