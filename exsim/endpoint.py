@@ -208,6 +208,9 @@ class Endpoint(service.Service):
         self.reactor = reactor
         self.simulator = simulator
         self.properties = {"listen": DEFAULT_LISTEN}
+        #: {owner: stp_group} of the sessions with their own (session
+        #: property C{stp_group}).
+        self.stpGroups = {}
         #: The L{exsim.observe.messagelog.EndpointLogs} of its sessions,
         #: once one has a log.
         self.messageLogs = None

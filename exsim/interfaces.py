@@ -175,7 +175,8 @@ class IOrderEntry(IEngineEvents):
         Cancel every live order of C{owner} (every owner if None) on the
         book of C{symbol} (every book if None), in one batch of events; for
         cancel on disconnect, C{reason} is
-        L{exsim.model.CancelReason.DISCONNECT}.
+        L{exsim.model.CancelReason.DISCONNECT}.  (The engines of exsim also
+        take C{side}: only the orders of that L{exsim.model.Side}.)
 
         @return: how many orders were cancelled.
         """
@@ -183,6 +184,20 @@ class IOrderEntry(IEngineEvents):
     def now() -> float:
         """
         The engine's clock reading (seconds since the epoch).
+        """
+
+
+class ISelfTradePrevention(Interface):
+    """
+    An engine whose books prevent self-trades (book property
+    C{self_trade_prevention}) between the orders of one party: one owner,
+    or owners in one C{stp_group} (an endpoint's or session's property).
+    """
+
+    def setStpGroup(owner, group):
+        """
+        Put C{owner}'s orders in self-trade prevention group C{group}
+        (text), or in none (None).
         """
 
 

@@ -16,6 +16,7 @@ are shared.
 """
 
 from exsim.errors import BadValue, UnknownSession, WrongState
+from exsim.interfaces import ISelfTradePrevention
 from exsim.latency import OutboundQueue, generatorFor, parseLatency, parseSeed
 from exsim.throttle import (
     DISCONNECT,
@@ -32,7 +33,9 @@ from exsim.values import parseBoolean
 FAULTS = ("gap", "drop", "duplicate", "garble", "resend_request")
 
 #: What C{set_session_property} takes.
-SESSION_PROPERTIES = ("next_in_seq", "next_out_seq", "hold", "heartbeats", "latency")
+SESSION_PROPERTIES = (
+    "next_in_seq", "next_out_seq", "hold", "heartbeats", "latency", "stp_group",
+)
 
 #: Session states, as C{list_sessions} gives them.
 LOGGING_ON = "logging_on"
@@ -131,9 +134,51 @@ def parseSessionProperty(name, value):
         return parseBoolean(name, value)
     if name == "latency":
         return parseLatency(value)
+    if name == "stp_group":
+        return parseStpGroup(value)
     raise BadValue(
         "unknown session property %r (known: %s)" % (name, ", ".join(SESSION_PROPERTIES))
     )
+
+
+def parseStpGroup(value):
+    """
+    A self-trade prevention group (C{stp_group}): printable text, or None
+    (empty, C{none}) for none.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or text.lower() == "none":
+        return None
+    if not text.isprintable() or len(text) > 64:
+        raise BadValue("stp_group must be printable text of at most 64 characters, not %r" % (value,))
+    return text
+
+
+def applyStpGroup(endpoint, owner):
+    """
+    Tell the engine of C{endpoint} which self-trade prevention group the
+    orders of C{owner} (one of its sessions) are in: the session's own
+    C{stp_group}, else the endpoint's, else none.
+    """
+    engine = endpoint.engine
+    if not ISelfTradePrevention.providedBy(engine):
+        return
+    group = getattr(endpoint, "stpGroups", {}).get(owner, endpoint.properties.get("stp_group"))
+    engine.setStpGroup(owner, group)
+
+
+def setSessionStpGroup(endpoint, owner, group):
+    """
+    The session property C{stp_group} of the session whose orders are
+    C{owner}'s (None: follow the endpoint's).
+    """
+    if group is None:
+        endpoint.stpGroups.pop(owner, None)
+    else:
+        endpoint.stpGroups[owner] = group
+    applyStpGroup(endpoint, owner)
 
 
 def rawBytes(data, fix=False):

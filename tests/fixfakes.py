@@ -86,6 +86,9 @@ class FakeMessage:
     C{exsim.fix.codec.Message}).
     """
 
+    #: (No shape: see C{exsim.fix.codec.Shape}.)
+    shape = None
+
     def __init__(self, msgType, pairs, seqNum=1):
         self.msgType = msgType
         self.seqNum = seqNum

@@ -481,9 +481,10 @@ class FastVersusReference(RuleBasedStateMachine):
     @rule(
         owner=st.sampled_from((None,) + OWNERS),
         symbol=st.sampled_from((None,) + SYMBOLS + ("Z",)),
+        side=st.sampled_from([None, None, Side.BUY, Side.SELL]),
     )
-    def cancelAll(self, owner, symbol):
-        self.both(lambda engine, orders: engine.cancelAll(owner, symbol))
+    def cancelAll(self, owner, symbol, side):
+        self.both(lambda engine, orders: engine.cancelAll(owner, symbol, side=side))
 
     @precondition(lambda self: self.steps % 17 == 16)
     @rule()

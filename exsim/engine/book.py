@@ -22,7 +22,7 @@ from exsim.engine.behaviours import Standard
 from exsim.engine.limits import Limits
 from exsim.engine.ordertypes import POST_ONLY_REJECT, STP_NONE, displayed, hiddenPart, minimum, waiting
 from exsim.interfaces import IBook
-from exsim.model import T_BUY, OrdType
+from exsim.model import T_BUY, T_EXTRA, OrdType
 
 
 class Level:
@@ -338,8 +338,12 @@ class Book:
                     assert order.leavesQty > 0, order
                     assert order.cumQty + order.leavesQty == order.quantity, order
                     assert not order.isDone, order
-                    assert 0 < displayed(order) <= order.leavesQty, order
-                    total += displayed(order)
+                    if order.terms[T_EXTRA] is None:
+                        total += order.leavesQty
+                    else:
+                        shown = displayed(order)
+                        assert 0 < shown <= order.leavesQty, order
+                        total += shown
                 assert total == level.quantity, (total, level.quantity)
             for price, queue in self.hidden[isBuy].items():
                 assert queue, "empty hidden queue at %s" % (price,)

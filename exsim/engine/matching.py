@@ -48,7 +48,7 @@ from exsim.engine.orderindex import (
 from exsim.engine.ordertypes import STP_NONE, checkTerms, waiting
 from exsim.engine.special import SpecialBooks
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
-from exsim.interfaces import IEngine
+from exsim.interfaces import IEngine, ISelfTradePrevention
 from exsim.model import (
     T_BUY,
     T_EXTRA,
@@ -92,7 +92,7 @@ MANAGED_ACKS = ("none", "pending_new")
 KNOWN_TERMS = 10000
 
 
-@implementer(IEngine)
+@implementer(IEngine, ISelfTradePrevention)
 class MatchingEngine(SpecialBooks):
     """
     A price-time priority matching engine over any number of books.
@@ -644,16 +644,17 @@ class MatchingEngine(SpecialBooks):
                 owner, clOrdId, origClOrdId, orderId, order, RejectReason.OTHER,
                 "cancel", "a cancel or replace is already pending",
             )
-        elif (
-            chunk is not None
-            and order.resting
-            and (neverHeld or not self._managed)
-            and order.terms[T_EXTRA] is None
-        ):
+        elif chunk is not None and order.resting and (neverHeld or not self._managed):
+            terms = order.terms
+            if terms[T_EXTRA] is not None:
+                # Advanced terms: not for the inline path below.
+                self._cancel(order, CancelReason.USER, clOrdId)
+                if self._events and not self._busy:
+                    self._flush()
+                return
             # The hot path: a resting order found by its order id in a
             # chunk.  _cancel and _finish, inline (the caller's int order id
             # and the chunk at hand: fewer objects to read from memory).
-            terms = order.terms
             book = self.books[terms[T_SYMBOL]]
             isBuy = terms[T_BUY]
             levels = book.bids if isBuy else book.asks
@@ -1221,11 +1222,12 @@ class MatchingEngine(SpecialBooks):
         self._cancel(order, reason)
         self._flush()
 
-    def cancelAll(self, owner=None, symbol=None, reason=None):
+    def cancelAll(self, owner=None, symbol=None, reason=None, side=None):
         """
         Cancel every live order of C{owner} (every owner if None) on the
-        book of C{symbol} (every book if None), held ones included, in one
-        batch of events.
+        book of C{symbol} (every book if None), of C{side} (a
+        L{exsim.model.Side}; every side if None), held ones included, in
+        one batch of events.
 
         @return: how many orders were cancelled.
         """
@@ -1236,8 +1238,10 @@ class MatchingEngine(SpecialBooks):
         cancelled = 0
         with self.batch():
             for order in self.liveOrders():
-                if (owner is None or order.owner == owner) and (
-                    symbol is None or order.symbol == symbol
+                if (
+                    (owner is None or order.owner == owner)
+                    and (symbol is None or order.symbol == symbol)
+                    and (side is None or order.side is side)
                 ):
                     self._pending.pop(order.orderId, None)
                     self._cancel(order, reason)

@@ -172,6 +172,8 @@ def checkTerms(book, order):
     if extra is None:
         if ordType in _STOPS:
             return RejectReason.BAD_PRICE, "a stop order needs a stop price"
+        if ordType is OrdType.PEGGED:
+            return RejectReason.UNSUPPORTED_ORDER_TYPE, "a midpoint peg needs its advanced terms"
         return None
     quantity = order.quantity
     if ordType in _STOPS:

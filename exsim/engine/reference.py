@@ -67,7 +67,7 @@ from exsim.engine.ordertypes import (
     waiting,
 )
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
-from exsim.interfaces import IBook, IEngine
+from exsim.interfaces import IBook, IEngine, ISelfTradePrevention
 from exsim.model import (
     CancelReason,
     OrdStatus,
@@ -370,7 +370,7 @@ class _Pending:
         self.stopPx = stopPx
 
 
-@implementer(IEngine)
+@implementer(IEngine, ISelfTradePrevention)
 class ReferenceEngine:
     """
     A price-time priority matching engine over any number of books, with
@@ -1479,11 +1479,12 @@ class ReferenceEngine:
         self._cancel(order, reason)
         self._deliver()
 
-    def cancelAll(self, owner=None, symbol=None, reason=None):
+    def cancelAll(self, owner=None, symbol=None, reason=None, side=None):
         """
         Cancel every live order of C{owner} (every owner if None) on the
-        book of C{symbol} (every book if None), held ones included, in one
-        batch of events.
+        book of C{symbol} (every book if None), of C{side} (a
+        L{exsim.model.Side}; every side if None), held ones included, in
+        one batch of events.
 
         @return: how many orders were cancelled.
         """
@@ -1495,6 +1496,7 @@ class ReferenceEngine:
             order for order in self.liveOrders()
             if (owner is None or order.owner == owner)
             and (symbol is None or order.symbol == symbol)
+            and (side is None or order.side is side)
         ]
         with self.batch():
             for order in orders:

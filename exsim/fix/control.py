@@ -337,5 +337,7 @@ class FixSessionHandle:
             controlOf(session).setHeartbeats(value)
         elif name == "latency":
             controlOf(session).setLatency(value)
+        elif name == "stp_group":
+            sessioncontrol.setSessionStpGroup(self.endpoint, session.key, value)
         else:  # pragma: no cover (checked by the caller)
             raise BadValue("unknown session property %r" % (name,))

@@ -120,7 +120,13 @@ def internalPrice(instrument, text):
 
 
 SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT}
-ORD_TYPES = {"1": OrdType.MARKET, "2": OrdType.LIMIT}
+ORD_TYPES = {
+    "1": OrdType.MARKET,
+    "2": OrdType.LIMIT,
+    "3": OrdType.STOP,
+    "4": OrdType.STOP_LIMIT,
+    "P": OrdType.PEGGED,
+}
 TIME_IN_FORCES = {
     "0": TimeInForce.DAY,
     "1": TimeInForce.GTC,

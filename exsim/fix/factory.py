@@ -9,6 +9,7 @@ from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim import sessioncontrol
 from exsim.fix import control, settings
 from exsim.fix.session import CONNECTED, FixConnection, FixSession
 from exsim.fix.store import StoreFactory
@@ -123,6 +124,9 @@ class FixFactory(ServerFactory):
         elif name in control.CONTROL_PROPERTIES:
             for session in self.sessions.values():
                 control.refresh(session)
+        elif name == "stp_group":
+            for session in self.sessions.values():
+                sessioncontrol.applyStpGroup(self.endpoint, session.key)
 
     def shutdown(self):
         """

@@ -14,7 +14,9 @@ plus the application's own:
  - C{cancel_on_disconnect}: cancel a session's live orders when it logs
    out or its connection drops (default no);
  - C{market_data}: whether an order-entry endpoint also answers
-   MarketDataRequests (default yes).
+   MarketDataRequests (default yes);
+ - C{stp_group}: the self-trade prevention group of its sessions' orders
+   (default none: each session is its own party).
 """
 
 from zope.interface import implementer
@@ -22,6 +24,7 @@ from zope.interface import implementer
 from exsim.errors import BadValue
 from exsim.fix.settings import parseBool
 from exsim.interfaces import IProtocolFamily
+from exsim.sessioncontrol import parseStpGroup
 
 ROLES = ("order_entry", "drop_copy", "market_data", "dealer")
 
@@ -38,6 +41,7 @@ APPLICATION_PROPERTIES = {
     "role": parseRole,
     "cancel_on_disconnect": parseBool("cancel_on_disconnect"),
     "market_data": parseBool("market_data"),
+    "stp_group": parseStpGroup,
 }
 
 #: Their defaults.
@@ -45,6 +49,7 @@ APPLICATION_DEFAULTS = {
     "role": "order_entry",
     "cancel_on_disconnect": False,
     "market_data": True,
+    "stp_group": None,
 }
 
 

@@ -5,11 +5,24 @@ OrderCancelReplaceRequest (G) and OrderStatusRequest (H) become engine
 commands (request-for-quote messages go to L{exsim.fix.rfq}); engine events become ExecutionReports (8) and
 OrderCancelRejects (9), with the fields each FIX version defines
 (L{exsim.fix.versions}, L{exsim.fix.reports}, L{exsim.fix.replies}).
+From FIX.4.3, OrderMassCancelRequest (q) is answered with an
+OrderMassCancelReport (r) and an ExecutionReport per cancelled order, and
+OrderMassStatusRequest (AF) with an ExecutionReport per live order.
+
+The advanced order types: OrdType 3 (stop) and 4 (stop-limit) with StopPx
+(99); MaxFloor (111) or DisplayQty (1138, FIX.5.0 on) for icebergs, 0 (or
+DisplayMethod 1084 = 4, undisclosed) for hidden orders; ExecInst (18)
+containing 6 (participate, don't initiate) for post-only; MinQty (110);
+OrdType P with ExecInst M or PegPriceType (1094) 4 for midpoint pegs;
+SelfMatchPreventionID (2362) for self-trade prevention.
 """
+
+from decimal import Decimal, InvalidOperation
 
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim import sessioncontrol
 from exsim.engine.events import CancelRejected
 from exsim.fix import refdata
 from exsim.fix.convert import (
@@ -21,14 +34,30 @@ from exsim.fix.convert import (
     parseQuantity,
 )
 from exsim.fix.done import DONE_MEMORY, DONE_STATUSES, DoneOrders
-from exsim.fix.replies import cancelReject, localReject, statusReport, unknownOrderStatus
+from exsim.fix.replies import (
+    cancelReject,
+    localReject,
+    massCancelReport,
+    massStatusNone,
+    statusReport,
+    unknownOrderStatus,
+)
 from exsim.fix.reports import ER_BUILDERS, OrderData, reportEncoderFor
 from exsim.fix.rfq import FixRfq
 from exsim.fix.utctime import parseDateEnd, parseUTCTimestamp
 from exsim.fix.versions import profileFor
 from exsim.instruments import findSecurity
 from exsim.interfaces import IEngineListener, IFixApplication, IFixEncodedSession
-from exsim.model import T_SYMBOL, Order, OrdType, RejectReason, TimeInForce
+from exsim.model import (
+    T_EXTRA,
+    T_SYMBOL,
+    AdvancedTerms,
+    CancelReason,
+    Order,
+    OrdType,
+    RejectReason,
+    TimeInForce,
+)
 from exsim.orderentry import OrderRouting
 from exsim.owners import ownerOf
 
@@ -45,6 +74,101 @@ _NOS_TAGS = (11, 55, 54, 40, 59, 38, 44, 1, 126, 432)
 _sideOf = SIDES.get
 _ordTypeOf = ORD_TYPES.get
 _timeInForceOf = TIME_IN_FORCES.get
+
+#: The fields of the advanced order types: StopPx, MaxFloor, DisplayQty,
+#: MinQty, ExecInst, PegPriceType, DisplayMethod, SelfMatchPreventionID.
+_ADVANCED_TAGS = (99, 111, 1138, 110, 18, 1094, 1084, 2362)
+
+_STOPS = (OrdType.STOP, OrdType.STOP_LIMIT)
+
+
+def _advancedTexts(message):
+    """
+    The values of L{_ADVANCED_TAGS} in C{message}, or None if it has none
+    of them (told by the message's shape, for the plain orders of the hot
+    path, without looking at its values).
+    """
+    shape = message.shape
+    if shape is not None:
+        found = shape.textPickers.get(_ADVANCED_TAGS)
+        if found is None:
+            found = shape.textPicker(_ADVANCED_TAGS)
+        if found[0] is None:
+            return None
+    texts = message.pickText(_ADVANCED_TAGS)
+    for text in texts:
+        if text is not None:
+            return texts
+    return None
+
+
+def _wholeQuantity(text):
+    """
+    A quantity field as an int when it is a whole number, else the text
+    (for the engine to reject).
+    """
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return text
+    if number.is_finite() and number == number.to_integral_value():
+        return int(number)
+    return text
+
+
+class _Terms:
+    """
+    The advanced terms a NewOrderSingle or a replace asks for, read from
+    their fields.
+
+    @ivar problem: why they cannot be taken (text), or None.
+    """
+
+    def __init__(self, ordType, texts, instrument):
+        stopPx, maxFloor, displayQty, minQty, execInst, pegType, displayMethod, stpId = texts
+        self.problem = None
+        self.stopPx = None
+        if stopPx is not None:
+            self.stopPx = internalPrice(instrument, stopPx) if instrument is not None else stopPx
+        display = displayQty if displayQty is not None else maxFloor
+        self.displayQty = None if display is None else _wholeQuantity(display)
+        if displayMethod == "4":
+            self.displayQty = 0
+        self.minQty = None if minQty is None else _wholeQuantity(minQty)
+        if self.minQty == 0:
+            self.minQty = None
+        instructions = execInst.split() if execInst else ()
+        self.postOnly = "6" in instructions
+        self.stpId = stpId
+        self.midpoint = "M" in instructions or pegType == "4"
+        if ordType is OrdType.PEGGED:
+            if pegType is not None and pegType != "4":
+                self.problem = "only midpoint pegs are supported (PegPriceType 4)"
+            elif not self.midpoint:
+                self.problem = "a pegged order must be a midpoint peg (ExecInst M or PegPriceType 4)"
+
+    def extra(self):
+        return AdvancedTerms(self.stopPx, self.displayQty, self.minQty, self.postOnly, self.stpId)
+
+    def changes(self, order):
+        """
+        Whether these terms differ from those of C{order} in what a
+        replace cannot change.
+        """
+        extra = order.terms[T_EXTRA]
+        if extra is None:
+            extra = AdvancedTerms()
+        return (
+            (self.displayQty is not None and self.displayQty != extra.displayQty)
+            or (self.minQty is not None and self.minQty != extra.minQty)
+            or (self.postOnly and not extra.postOnly)
+            or (self.stpId is not None and self.stpId != extra.stpId)
+        )
+
 
 
 def _priceScale(engine, symbol):
@@ -81,11 +205,14 @@ class OrderEntry(OrderRouting):
             "F": self._cancel,
             "G": self._replace,
             "H": self._status,
+            "q": self._massCancel,
+            "AF": self._massStatus,
         }
         # Request for quote (exsim/fix/rfq.py): its messages, and
         # NewOrderSingle of OrdType D.
         self.rfq = FixRfq(self)
         self._handlers.update(self.rfq.handlers)
+        self._massReportId = 0
         self.startRouting(
             "FIX order entry",
             {cls: self._report for cls in ER_BUILDERS},
@@ -117,6 +244,7 @@ class OrderEntry(OrderRouting):
             # looks up), for the hot path.
             route = (session, profile, encoded.sendEncoded, reportEncoderFor(profile).encoders)
         self.attach(ownerOf(session.key), route)
+        sessioncontrol.applyStpGroup(self.endpoint, session.key)
         if self.marketData is not None:
             self.marketData.sessionLoggedOn(session)
 
@@ -135,8 +263,7 @@ class OrderEntry(OrderRouting):
             return False
         if session.key not in self.sessions:
             self.sessionLoggedOn(session)
-        handler(session, message)
-        return True
+        return handler(session, message) is not False
 
     def _nextLocalExecId(self, profile, prefix):
         """
@@ -213,6 +340,18 @@ class OrderEntry(OrderRouting):
                 "unsupported side %s" % (sideCode,),
             )
             return
+        extra = None
+        advanced = _advancedTexts(message)
+        if advanced is not None or ordType is OrdType.PEGGED or ordType in _STOPS:
+            book = engine.books.get(symbol)
+            terms = _Terms(
+                ordType, advanced or (None,) * len(_ADVANCED_TAGS),
+                book.instrument if book is not None else None,
+            )
+            if terms.problem is not None:
+                self._localReject(session, message, clOrdId, symbol, sideCode, quantity, terms.problem)
+                return
+            extra = terms.extra()
         order = Order(
             session.key,
             clOrdId,
@@ -224,6 +363,7 @@ class OrderEntry(OrderRouting):
             tif,
             expireTime if tif is TimeInForce.GTD else None,
             data,
+            extra,
         )
         engine.submitNew(order)
 
@@ -341,6 +481,7 @@ class OrderEntry(OrderRouting):
         order, origClOrdId, orderId = self._target(session, message)
         price = None
         quantity = None
+        stopPx = None
         qtyText = get(38)
         if qtyText is not None:
             quantity = parseQuantity(qtyText)
@@ -352,21 +493,39 @@ class OrderEntry(OrderRouting):
             tifCode = get(59)
             if problem is None and tifCode is not None and tifCode != fieldCode(order.timeInForce):
                 problem = "the time in force cannot be changed"
+            book = self.engine.books.get(order.symbol)
+            advanced = _advancedTexts(message)
+            extra = order.terms[T_EXTRA]
+            if problem is None and advanced is not None:
+                terms = _Terms(order.ordType, advanced, book.instrument)
+                if terms.changes(order):
+                    problem = (
+                        "the display quantity, minimum quantity, post-only and self-trade "
+                        "prevention id cannot be changed"
+                    )
+                elif terms.stopPx is not None and extra is not None and terms.stopPx != extra.stopPx:
+                    stopPx = terms.stopPx
             if problem is not None:
                 self._localCancelReject(session, clOrdId, order, "replace", problem)
                 return
             priceText = get(44)
-            if priceText is not None and order.ordType is not OrdType.MARKET:
-                book = self.engine.books.get(order.symbol)
+            if priceText is not None and order.ordType not in (OrdType.MARKET, OrdType.STOP):
                 price = internalPrice(book.instrument, priceText)
-                if price == order.price:
+                current = extra.cap if order.ordType is OrdType.PEGGED else order.price
+                if price == current:
                     price = None
             if quantity == order.quantity:
                 quantity = None
-        self.engine.submitReplace(
-            session.key, clOrdId, origClOrdId=origClOrdId, orderId=orderId,
-            price=price, quantity=quantity,
-        )
+        if stopPx is None:
+            self.engine.submitReplace(
+                session.key, clOrdId, origClOrdId=origClOrdId, orderId=orderId,
+                price=price, quantity=quantity,
+            )
+        else:
+            self.engine.submitReplace(
+                session.key, clOrdId, origClOrdId=origClOrdId, orderId=orderId,
+                price=price, quantity=quantity, stopPx=stopPx,
+            )
 
     def _localCancelReject(self, session, clOrdId, order, responseTo, text):
         event = CancelRejected(
@@ -405,6 +564,119 @@ class OrderEntry(OrderRouting):
             "8", unknownOrderStatus(profile, orderIdText, clOrdId, get(55), get(54, "1"), execId, stamp)
         )
 
+    def _massCancel(self, session, message):
+        """
+        OrderMassCancelRequest (q): cancel the session's orders, all
+        (MassCancelRequestType 7) or of one symbol (1), of one side if
+        Side is given; an OrderMassCancelReport (r) first, then an
+        ExecutionReport per cancelled order.
+        """
+        profile = self._profile(session)
+        if profile.rank < 43:
+            return False
+        get = message.get
+        clOrdId = get(11)
+        if not clOrdId:
+            return self._missing(session, message, 11)
+        requestType = get(530)
+        if requestType is None:
+            return self._missing(session, message, 530)
+        symbol = get(55)
+        sideCode = get(54)
+        side = _sideOf(sideCode) if sideCode is not None else None
+        self._massReportId += 1
+        reportId = "MC%d" % (self._massReportId,)
+        engine = self.engine
+        rejection = None
+        if requestType not in ("1", "7"):
+            rejection = ("0", "MassCancelRequestType %s is not supported (1 or 7)" % (requestType,))
+        elif requestType == "1" and (symbol is None or symbol not in engine.books):
+            rejection = ("1", "unknown symbol %s" % (symbol,))
+        elif sideCode is not None and side is None:
+            rejection = ("99" if profile.rank >= 44 else "0", "unsupported side %s" % (sideCode,))
+        if requestType == "7":
+            symbol = None
+        live = getattr(engine, "liveOrders", None)
+        if rejection is None and live is None:
+            rejection = ("0", "this engine does not take mass cancels")
+        if rejection is not None:
+            session.sendApp(
+                "r", massCancelReport(profile, clOrdId, reportId, requestType, "0", 0, get(55), sideCode, rejection)
+            )
+            return True
+        owner = session.key
+        affected = [
+            o for o in live()
+            if o.owner == owner and (symbol is None or o.symbol == symbol)
+            and (side is None or o.side is side)
+        ]
+        session.sendApp(
+            "r",
+            massCancelReport(
+                profile, clOrdId, reportId, requestType, requestType, len(affected), get(55),
+                sideCode,
+            ),
+        )
+        if affected:
+            if side is None:
+                engine.cancelAll(owner, symbol, CancelReason.MASS_CANCEL)
+            else:
+                engine.cancelAll(owner, symbol, CancelReason.MASS_CANCEL, side=side)
+        return True
+
+    def _massStatus(self, session, message):
+        """
+        OrderMassStatusRequest (AF): an ExecutionReport (ExecType I) per
+        live order of the session, all (MassStatusReqType 7) or of one
+        symbol (1); the last one has LastRptRequested Y.  With none, one
+        report says so.
+        """
+        profile = self._profile(session)
+        if profile.rank < 43:
+            return False
+        get = message.get
+        requestId = get(584)
+        if not requestId:
+            return self._missing(session, message, 584)
+        requestType = get(585)
+        if requestType is None:
+            return self._missing(session, message, 585)
+        symbol = get(55)
+        stamp = profile.stamp(self.reactor.seconds())
+        live = getattr(self.engine, "liveOrders", None)
+        text = None
+        orders = []
+        if requestType not in ("1", "7"):
+            text = "MassStatusReqType %s is not supported (1 or 7)" % (requestType,)
+        elif requestType == "1" and not symbol:
+            text = "MassStatusReqType 1 needs a Symbol"
+        elif live is None:
+            text = "this engine does not answer mass status requests"
+        else:
+            owner = session.key
+            orders = [
+                o for o in live()
+                if o.owner == owner and (requestType == "7" or o.symbol == symbol)
+            ]
+            if not orders:
+                text = "no live orders"
+        tags = profile.reportTags
+        if text is not None:
+            execId = self._nextLocalExecId(profile, "S")
+            session.sendApp("8", massStatusNone(profile, requestId, symbol, execId, stamp, text))
+            return True
+        engine = self.engine
+        for i, order in enumerate(orders):
+            execId = self._nextLocalExecId(profile, "S")
+            fields = statusReport(profile, order, execId, stamp, _priceScale(engine, order.symbol))
+            fields.append((584, requestId))
+            if 911 in tags:
+                fields.append((911, str(len(orders))))
+            if i == len(orders) - 1 and 912 in tags:
+                fields.append((912, "Y"))
+            session.sendApp("8", fields)
+        return True
+
     # -- engine events (routed by OrderRouting) ---------------------------
 
     def _prepare(self, route, terms):
@@ -439,7 +711,9 @@ class OrderEntry(OrderRouting):
         encoder = encoders.get(event.__class__)
         text = None if encoder is None else encoder(event, scale, stamp)
         if text is None:
-            session.sendApp("8", ER_BUILDERS[event.__class__](profile, event, scale, stamp))
+            fields = ER_BUILDERS[event.__class__](profile, event, scale, stamp)
+            if fields is not None:
+                session.sendApp("8", fields)
         else:
             sendEncoded(b"8", text.encode("utf-8"))
         if event.status in DONE_STATUSES:

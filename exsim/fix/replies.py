@@ -119,3 +119,50 @@ def localReject(profile, clOrdId, symbol, sideCode, quantity, execId, stamp, tex
     fields.append((38, profile.qty(quantity)))
     reportTail(profile, fields, 0, 0, 0, 10000, stamp, text)
     return fields
+
+
+def massCancelReport(
+    profile, clOrdId, reportId, requestType, response, affected, symbol, sideCode, rejection=None,
+):
+    """
+    The OrderMassCancelReport (r) body answering an OrderMassCancelRequest.
+
+    @param response: MassCancelResponse (531): the request type when it is
+        carried out, 0 when it is rejected.
+    @param affected: TotalAffectedOrders (533).
+    @param rejection: (MassCancelRejectReason code, text), or None.
+    """
+    fields = [(11, clOrdId), (37, reportId), (530, requestType), (531, response)]
+    if rejection is not None:
+        fields.append((532, rejection[0]))
+    fields.append((533, str(affected)))
+    if symbol is not None:
+        fields.append((55, symbol))
+    if sideCode is not None:
+        fields.append((54, sideCode))
+    if rejection is not None:
+        fields.append((58, rejection[1]))
+    return fields
+
+
+def massStatusNone(profile, requestId, symbol, execId, stamp, text):
+    """
+    The one ExecutionReport answering an OrderMassStatusRequest that has no
+    order to report (or cannot be answered): OrderID NONE, ExecType I,
+    OrdStatus 8, and C{text}.
+    """
+    fields = [(37, "NONE"), (17, execId)]
+    if profile.execTransType:
+        fields.append((20, "3"))
+    fields.append((150, "I"))
+    fields.append((39, "8"))
+    fields.append((55, symbol or "NONE"))
+    fields.append((54, "1"))
+    reportTail(profile, fields, 0, 0, 0, 10000, stamp, text)
+    fields.insert(len(fields) - 1, (584, requestId))
+    tags = profile.reportTags
+    if 911 in tags:
+        fields.append((911, "0"))
+    if 912 in tags:
+        fields.append((912, "Y"))
+    return fields

@@ -23,12 +23,14 @@ from exsim.engine.events import (
     PendingChange,
     Rejected,
     Replaced,
+    Restated,
+    Triggered,
 )
 from exsim.fix import codec
 from exsim.fix.convert import fieldCode, formatAvgPx, formatPrice
 from exsim.journal import registerUserData
 from exsim.memo import remember
-from exsim.model import CancelReason, OrdStatus, OrdType, RejectReason
+from exsim.model import T_EXTRA, CancelReason, OrdStatus, OrdType, RejectReason
 
 
 @registerUserData
@@ -74,13 +76,49 @@ def orderFields(profile, fields, order, quantity, price, scale):
         fields.append((1, data.account))
     fields.extend(static)
     fields.append((38, str(quantity) if type(quantity) is int else profile.qty(quantity)))
-    if price is not None and ordType is not OrdType.MARKET:
+    extra = order.terms[T_EXTRA]
+    if extra is not None and ordType is OrdType.PEGGED:
+        # A peg's Price is its limit, not where it is pegged now.
+        price = extra.cap
+    if price is not None and ordType is not OrdType.MARKET and ordType is not OrdType.STOP:
         fields.append((44, formatPrice(price, scale)))
     if data is not None and type(data) is OrderData:
         if data.expireTime is not None:
             fields.append((126, data.expireTime))
         elif data.expireDate is not None and profile.expireDate:
             fields.append((432, data.expireDate))
+    if extra is not None:
+        advancedFields(profile, fields, order, extra, scale)
+
+
+def advancedFields(profile, fields, order, extra, scale):
+    """
+    Append the fields of an order's advanced terms that the version's
+    ExecutionReport has: StopPx (99), ExecInst (18: 6 post-only, M
+    midpoint peg), MaxFloor (111) and DisplayQty (1138), MinQty (110),
+    PegPriceType (1094, 4 midpoint), SelfMatchPreventionID (2362).
+    """
+    tags = profile.reportTags
+    if extra.stopPx is not None and 99 in tags:
+        fields.append((99, formatPrice(extra.stopPx, scale)))
+    instructions = []
+    if extra.postOnly:
+        instructions.append("6")
+    if order.ordType is OrdType.PEGGED:
+        instructions.append("M")
+    if instructions and 18 in tags:
+        fields.append((18, " ".join(instructions)))
+    if extra.displayQty is not None and order.ordType is not OrdType.PEGGED:
+        if 111 in tags:
+            fields.append((111, str(extra.displayQty)))
+        if 1138 in tags:
+            fields.append((1138, str(extra.displayQty)))
+    if extra.minQty is not None and 110 in tags:
+        fields.append((110, str(extra.minQty)))
+    if order.ordType is OrdType.PEGGED and 1094 in tags:
+        fields.append((1094, "4"))
+    if extra.stpId is not None and 2362 in tags:
+        fields.append((2362, extra.stpId))
 
 
 def reportTail(profile, fields, leaves, cum, notional, scale, stamp, text=None, fill=False):
@@ -159,6 +197,10 @@ def _erFilled(profile, event, scale, stamp):
 
 
 _CANCEL_TEXT = {
+    CancelReason.SELF_TRADE: "cancelled by self-trade prevention",
+    CancelReason.MIN_QUANTITY: "minimum quantity not available at once",
+    CancelReason.POST_ONLY: "a post-only order would take liquidity",
+    CancelReason.MASS_CANCEL: "cancelled by an order mass cancel request",
     CancelReason.IMMEDIATE_OR_CANCEL: "unfilled quantity of an immediate order cancelled",
     CancelReason.FILL_OR_KILL: "fill or kill order could not be filled",
     CancelReason.NO_LIQUIDITY: "no liquidity for the market order",
@@ -175,10 +217,52 @@ def _erCancelled(profile, event, scale, stamp):
     else:
         clOrdId, origClOrdId = event.clOrdId, None
     fields = reportHead(profile, order, clOrdId, origClOrdId, event.execId, "0", "4", "4")
+    if event.reason is CancelReason.SELF_TRADE and profile.stpReasons is not None:
+        fields.append((378, profile.stpReasons[1 if event.resting else 0]))
     orderFields(profile, fields, order, event.quantity, event.price, scale)
     reportTail(
         profile, fields, 0, event.cumQty, event.notional, scale, stamp,
         _CANCEL_TEXT.get(event.reason),
+    )
+    return fields
+
+
+def _erTriggered(profile, event, scale, stamp):
+    """
+    A stop order triggered: ExecType L (FIX.5.0 on) or D (FIX.4.2 to 4.4);
+    None (no report) before FIX.4.2.
+    """
+    if profile.triggerExecType is None:
+        return None
+    order = event.order
+    execType = profile.triggerExecType
+    fields = reportHead(profile, order, event.clOrdId, None, event.execId, "0", execType, event.status.value)
+    if profile.triggerReason is not None:
+        fields.append((378, profile.triggerReason))
+    orderFields(profile, fields, order, event.quantity, event.price, scale)
+    reportTail(
+        profile, fields, event.leavesQty, event.cumQty, event.notional, scale, stamp,
+        "stop order triggered",
+    )
+    return fields
+
+
+def _erRestated(profile, event, scale, stamp):
+    """
+    The venue reduced an order (self-trade prevention C{decrement}):
+    ExecType D (Restated) with ExecRestatementReason 5 (partial decline of
+    OrderQty) from FIX.4.2; before, a report of its state.
+    """
+    order = event.order
+    status = event.status.value
+    execType = "D" if profile.rank >= 42 else status
+    fields = reportHead(profile, order, event.clOrdId, None, event.execId, "0", execType, status)
+    if 378 in profile.reportTags:
+        fields.append((378, "5"))
+    orderFields(profile, fields, order, event.quantity, event.price, scale)
+    reportTail(
+        profile, fields, event.leavesQty, event.cumQty, event.notional, scale, stamp,
+        "reduced by %d by self-trade prevention" % (event.reducedQty,),
     )
     return fields
 
@@ -231,6 +315,8 @@ ER_BUILDERS = {
     Replaced: _erReplaced,
     Expired: _erExpired,
     PendingChange: _erPending,
+    Triggered: _erTriggered,
+    Restated: _erRestated,
 }
 
 
@@ -399,6 +485,9 @@ class ReportEncoder:
         return self._orderText(order, quantity, price, scale)
 
     def _orderText(self, order, quantity, price, scale):
+        if order.terms[T_EXTRA] is not None:
+            # Advanced terms: the reference builder writes them.
+            return None
         static = _staticText(order)
         if static is None:
             return None
@@ -575,6 +664,9 @@ class ReportEncoder:
         return text
 
     def _cancelled(self, event, scale, stamp):
+        if event.reason is CancelReason.SELF_TRADE:
+            # (ExecRestatementReason: the reference builder writes it.)
+            return None
         order = event.order
         if event.cancelClOrdId is not None:
             clOrdId, origClOrdId = event.cancelClOrdId, event.clOrdId

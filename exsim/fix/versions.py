@@ -98,6 +98,26 @@ class Profile:
         self.lastRequired = rank <= 41
         #: ExpireDate (432) exists from FIX.4.2.
         self.expireDate = rank >= 42
+        #: The fields of the advanced order types an ExecutionReport of
+        #: this version has (StopPx 99, MaxFloor 111, MinQty 110, ExecInst
+        #: 18, DisplayQty 1138, PegPriceType 1094, SelfMatchPreventionID
+        #: 2362, ExecRestatementReason 378, MassStatusReqID 584,
+        #: TotNumReports 911, LastRptRequested 912), from its dictionary.
+        self.reportTags = _reportTags(version)
+        #: A stop that triggered: ExecType L (Triggered) from FIX.5.0, D
+        #: (Restated) in FIX.4.2 to 4.4 (with ExecRestatementReason 8,
+        #: Market option, from FIX.4.3), no report before.
+        self.triggerExecType = "L" if rank >= 50 else ("D" if rank >= 42 else None)
+        self.triggerReason = "8" if 43 <= rank < 50 else None
+        #: ExecRestatementReason of a self-trade prevention cancel: the
+        #: self-match codes of FIX.5.0SP2 (18 the incoming order, 19 the
+        #: resting one), 99 (Other) from FIX.4.4, none before.
+        if rank >= 52:
+            self.stpReasons = ("18", "19")
+        elif rank >= 44:
+            self.stpReasons = ("99", "99")
+        else:
+            self.stpReasons = None
         self.ordRejReasons = _ordRejReasons(rank)
         self.cxlRejReasons = _cxlRejReasons(rank)
         #: The L{UTCTimestampFormatter} of this version's timestamps, and
@@ -127,6 +147,23 @@ class Profile:
 
     def __repr__(self):
         return "<Profile %s>" % (self.version,)
+
+
+#: The tags L{Profile.reportTags} may hold.
+_ADVANCED_REPORT_TAGS = (99, 111, 110, 18, 1138, 1094, 2362, 378, 584, 911, 912)
+
+
+def _reportTags(version):
+    from exsim.fix.dictionary import APPL_VER_NAMES, forVersion
+
+    if version in APPL_VER_NAMES:
+        dictionary = forVersion("FIXT.1.1", APPL_VER_NAMES[version])
+    else:
+        try:
+            dictionary = forVersion(version)
+        except Exception:
+            return frozenset()
+    return frozenset(tag for tag in _ADVANCED_REPORT_TAGS if dictionary.hasField("8", tag))
 
 
 def _ordRejReasons(rank):

@@ -270,6 +270,13 @@ class SoupSessionHandle:
             raise BadValue(
                 "%s is a FIX session property: SoupBinTCP numbers packets implicitly" % (name,)
             )
+        if name == "stp_group":
+            if self.owner is None:
+                raise BadValue(
+                    "stp_group is a property of order entry sessions, not of %s's" % (self.protocol,)
+                )
+            sessioncontrol.setSessionStpGroup(self.endpoint, self.owner.owner, value)
+            return
         if self.owner is None:
             requireState(self, (ACTIVE,), "set_session_property")
         control = self._control()

@@ -23,6 +23,13 @@ every order already resting; after that it follows the engine's events:
 Order reference numbers are the feed's own, one per resting (order,
 version); stock locate codes are given in the order books first appear,
 from 1, and never change.
+
+Only what is displayed is published: a hidden order or a midpoint peg never
+has an Add Order, and an execution against it is a Trade (P); an iceberg
+is added with its displayed slice, and when that is executed in full the
+next slice is a new Add Order (at the back of the price level); what
+trades of its hidden reserve is a Trade (P).  A self-trade prevention
+decrement of a displayed order is an Order Cancel (X).
 """
 
 from twisted.logger import Logger
@@ -30,7 +37,9 @@ from zope.interface import implementer
 
 from exsim.engine import events as ev
 from exsim.engine.delivery import Failures
+from exsim.engine.ordertypes import displayed
 from exsim.interfaces import IEngineEvents, IEngineListener, IProtocolFamily
+from exsim.model import T_EXTRA, OrdType
 from exsim.roles import roleOf
 from exsim.soup import control, itch50, packets
 from exsim.soup.ouch import FEED_CONTROL_PROPERTIES, SOUP_PROPERTIES, parseSoupProperty, venueClock
@@ -84,6 +93,9 @@ class ItchFactory(SoupServerFactory):
         self.stream = SoupStream(name)
         self.locates = {}
         self.references = {}
+        # {engine order id: displayed shares} of the icebergs with a
+        # reference (see _shownOf).
+        self._shown = {}
         self._sides = {}
         self._nextReference = 1
         self._tracking = 0
@@ -98,7 +110,9 @@ class ItchFactory(SoupServerFactory):
             self._locate(symbol)
         for symbol in sorted(self.engine.books):
             for order in self.engine.books[symbol].orders():
-                self._add(order, order.leavesQty, order.price)
+                shares = displayed(order)
+                if shares:
+                    self._add(order, shares, order.price)
         self.engine.subscribe(self)
 
     def _now(self):
@@ -134,6 +148,8 @@ class ItchFactory(SoupServerFactory):
         reference = self._nextReference
         self._nextReference = reference + 1
         self.references[order.orderId] = reference
+        if order.terms[T_EXTRA] is not None:
+            self._shown[order.orderId] = shares
         self._publish(
             itch50.addOrder(
                 self._locate(order.symbol), self._track(), self._now(), reference,
@@ -197,48 +213,70 @@ class ItchFactory(SoupServerFactory):
                         continue
                     if kind is ev.Added:
                         order = event.order
+                        shares = event.leavesQty
+                        if order.terms[T_EXTRA] is not None:
+                            shares = _shownOf(order, shares)
+                            if not shares:
+                                continue
                         old = self._replacing.pop(order.orderId, None)
                         if old is None:
-                            self._add(order, event.leavesQty, event.price)
+                            self._add(order, shares, event.price)
                         else:
                             reference = self._nextReference
                             self._nextReference = reference + 1
                             references[order.orderId] = reference
+                            if order.terms[T_EXTRA] is not None:
+                                self._shown[order.orderId] = shares
                             self._publish(
                                 itch50.orderReplace(
                                     self._locate(order.symbol), self._track(), self._now(), old,
-                                    reference, event.leavesQty, event.price,
+                                    reference, shares, event.price,
                                 )
                             )
                     elif kind is ev.Filled:
                         if not event.resting:
                             continue
-                        if restingTrades is None:
-                            restingTrades = set()
-                        restingTrades.add(event.tradeId)
                         order = event.order
                         reference = references.get(order.orderId)
                         if reference is None:
+                            # Not displayed: the Trade (P) says it.
                             continue
+                        quantity = event.quantity
+                        shown = self._shown.get(order.orderId)
+                        if shown is not None:
+                            if not shown:
+                                continue
+                            quantity = min(quantity, shown)
+                            shown -= quantity
+                            self._shown[order.orderId] = shown
+                        if restingTrades is None:
+                            restingTrades = {}
+                        restingTrades[event.tradeId] = event.quantity - quantity
                         locate = self._locate(order.symbol)
                         if event.price == event.orderPrice:
                             payload = itch50.orderExecuted(
-                                locate, self._track(), self._now(), reference, event.quantity, event.tradeId
+                                locate, self._track(), self._now(), reference, quantity, event.tradeId
                             )
                         else:
                             payload = itch50.orderExecutedWithPrice(
-                                locate, self._track(), self._now(), reference, event.quantity,
+                                locate, self._track(), self._now(), reference, quantity,
                                 event.tradeId, event.price,
                             )
                         self._publish(payload)
-                        if not event.leavesQty:
+                        if not event.leavesQty or shown == 0:
                             del references[order.orderId]
+                            self._shown.pop(order.orderId, None)
                     elif kind is ev.Trade:
+                        quantity = event.quantity
                         if restingTrades is not None and event.tradeId in restingTrades:
-                            continue
+                            # The part not executed against displayed
+                            # shares (none, mostly).
+                            quantity = restingTrades[event.tradeId]
+                            if not quantity:
+                                continue
                         self._publish(
                             itch50.trade(
-                                self._locate(event.symbol), self._track(), self._now(), event.quantity,
+                                self._locate(event.symbol), self._track(), self._now(), quantity,
                                 event.symbol, event.price, event.tradeId,
                             )
                         )
@@ -246,6 +284,8 @@ class ItchFactory(SoupServerFactory):
                         self._delete(event.order)
                     elif kind is ev.Replaced:
                         self._replaced(event, events, index)
+                    elif kind is ev.Restated:
+                        self._reduced(event.order, event.reducedQty, event.leavesQty)
                     elif kind is ev.DayEnded:
                         # The day closes and the next one opens on the same stream.
                         for code in (
@@ -261,6 +301,7 @@ class ItchFactory(SoupServerFactory):
                 return
 
     def _delete(self, order):
+        self._shown.pop(order.orderId, None)
         reference = self.references.pop(order.orderId, None)
         if reference is not None:
             self._publish(
@@ -276,12 +317,7 @@ class ItchFactory(SoupServerFactory):
             if not event.leavesQty:
                 self._delete(order)
             elif event.oldLeavesQty > event.leavesQty:
-                self._publish(
-                    itch50.orderCancel(
-                        self._locate(order.symbol), self._track(), self._now(), reference,
-                        event.oldLeavesQty - event.leavesQty,
-                    )
-                )
+                self._reduced(order, event.oldLeavesQty - event.leavesQty, event.leavesQty)
             return
         # It left the book; if the next thing that happens to it is that it
         # rests again, publish one Order Replace then.
@@ -294,6 +330,26 @@ class ItchFactory(SoupServerFactory):
                 break
         self._delete(order)
 
+    def _reduced(self, order, quantity, leaves):
+        """
+        A resting order lost C{quantity} without trading (a replace, a
+        decrement) and has C{leaves} left: an Order Cancel (X) of the
+        displayed shares that went (an iceberg's reserve goes first).
+        """
+        reference = self.references.get(order.orderId)
+        if reference is None:
+            return
+        shown = self._shown.get(order.orderId)
+        if shown is not None:
+            quantity = shown - min(shown, leaves)
+            self._shown[order.orderId] = shown - quantity
+        if quantity:
+            self._publish(
+                itch50.orderCancel(
+                    self._locate(order.symbol), self._track(), self._now(), reference, quantity,
+                )
+            )
+
     def startFactory(self):
         # Listening again after a shutdown: follow the engine again.
         self.engine.subscribe(self)
@@ -301,3 +357,19 @@ class ItchFactory(SoupServerFactory):
     def shutdown(self):
         self.engine.unsubscribe(self)
         SoupServerFactory.shutdown(self)
+
+
+def _shownOf(order, leaves):
+    """
+    How much of an order with C{leaves} left is displayed when it is
+    added: none of a hidden order or a peg, a slice of an iceberg, all of
+    the others.
+    """
+    extra = order.terms[T_EXTRA]
+    if extra is None:
+        return leaves
+    if extra.displayQty == 0 or order.ordType is OrdType.PEGGED:
+        return 0
+    if extra.displayQty:
+        return min(extra.displayQty, leaves)
+    return leaves

@@ -20,7 +20,16 @@ from exsim.engine import events as ev
 from exsim.errors import BadValue
 from exsim.interfaces import IEngineListener, IProtocolFamily
 from exsim.journal import registerUserData
-from exsim.model import CancelReason, Order, OrdType, RejectReason, Side, TimeInForce
+from exsim.model import (
+    T_EXTRA,
+    AdvancedTerms,
+    CancelReason,
+    Order,
+    OrdType,
+    RejectReason,
+    Side,
+    TimeInForce,
+)
 from exsim.observe.messagelog import newLog
 from exsim.orderentry import OrderRouting
 from exsim.owners import ownerOf
@@ -61,6 +70,23 @@ CANCEL_REASONS = {
     CancelReason.UNSOLICITED: ouch42.CANCEL_SUPERVISORY,
     CancelReason.DISCONNECT: ouch42.CANCEL_SYSTEM,
     CancelReason.REPLACED_TO_ZERO: ouch42.CANCEL_USER,
+    CancelReason.SELF_TRADE: ouch42.CANCEL_SELF_MATCH,
+    CancelReason.MIN_QUANTITY: ouch42.CANCEL_IOC,
+    CancelReason.POST_ONLY: ouch42.CANCEL_SYSTEM,
+    CancelReason.MASS_CANCEL: ouch42.CANCEL_USER,
+}
+
+#: Display values and the advanced terms they stand for: (hidden,
+#: post-only, midpoint peg).  A (attributable) and Y (anonymous) are
+#: displayed; the others (I imbalance only, W midpoint post-only, O, T, Q
+#: retail) are refused (Rejected reason D).
+DISPLAYS = {
+    b"Y": (False, False, False),
+    b"A": (False, False, False),
+    b"N": (True, False, False),
+    b"P": (False, True, False),
+    b"L": (False, True, False),
+    b"M": (False, False, True),
 }
 
 
@@ -175,7 +201,10 @@ class OuchFamily:
     """
 
     name = "ouch"
-    properties = dict(SOUP_PROPERTIES, cancel_on_disconnect=_boolean, **CONTROL_PROPERTIES)
+    properties = dict(
+        SOUP_PROPERTIES, cancel_on_disconnect=_boolean,
+        stp_group=lambda name, value: sessioncontrol.parseStpGroup(value), **CONTROL_PROPERTIES
+    )
     #: Shares and Price(4) fields are 32 bits unsigned; an order's price
     #: must stay below the market-order price (214748.3647).
     maxQuantity = 2**32 - 1
@@ -244,6 +273,7 @@ class OuchFactory(SoupServerFactory, OrderRouting):
                 ev.Expired: OuchSession.onExpired,
                 ev.Replaced: OuchSession.onReplaced,
                 ev.PendingChange: OuchSession.onPending,
+                ev.Restated: OuchSession.onRestated,
             },
             {ev.CancelRejected: OuchSession.onCancelRejected},
             {ev.DayEnded: self._dayEnded},
@@ -262,6 +292,7 @@ class OuchFactory(SoupServerFactory, OrderRouting):
         if session is None:
             session = self.sessions[username] = OuchSession(self, username)
             self.attach(ownerOf(session.owner), session)
+            sessioncontrol.applyStpGroup(self.endpoint, session.owner)
             if control.endpointHasControl(self.endpoint):
                 control.controlOfOuch(session).refresh()
         return session
@@ -286,6 +317,9 @@ class OuchFactory(SoupServerFactory, OrderRouting):
         if name in control.CONTROL_PROPERTIES:
             for session in self.sessions.values():
                 control.controlOfOuch(session).refresh()
+        elif name == "stp_group":
+            for session in self.sessions.values():
+                sessioncontrol.applyStpGroup(self.endpoint, session.owner)
 
     # -- SoupBinTCP --------------------------------------------------------
 
@@ -442,6 +476,22 @@ class OuchSession:
         else:
             timeInForce = TimeInForce.GTD
             expireTime = self.engine.now() + tif
+        ordType = OrdType.MARKET if market else OrdType.LIMIT
+        extra = None
+        if display != b"Y" or minQty:
+            terms = DISPLAYS.get(display)
+            if terms is None:
+                self._reject(token, ouch42.REJECT_INVALID_DISPLAY)
+                return
+            if minQty > shares:
+                self._reject(token, ouch42.REJECT_INVALID_MIN_QTY)
+                return
+            dark, postOnly, midpoint = terms
+            if midpoint:
+                ordType = OrdType.PEGGED
+            extra = AdvancedTerms(
+                displayQty=0 if dark else None, minQty=minQty or None, postOnly=postOnly
+            )
         order = Order(
             self.owner,
             token,
@@ -449,10 +499,11 @@ class OuchSession:
             sideValue,
             shares,
             None if market else price,
-            OrdType.MARKET if market else OrdType.LIMIT,
+            ordType,
             timeInForce,
             expireTime,
             OrderExtra(side, tif, firm, display, capacity, iso, minQty, crossType, market),
+            extra,
         )
         self.engine.submitNew(order)
 
@@ -494,6 +545,12 @@ class OuchSession:
             return
         extra = order.userData
         if isinstance(extra, OrderExtra):
+            if display != extra.display and DISPLAYS.get(display) != DISPLAYS.get(extra.display):
+                self._reject(replacement, ouch42.REJECT_INVALID_DISPLAY)
+                return
+            if minQty != extra.minimumQuantity:
+                self._reject(replacement, ouch42.REJECT_INVALID_MIN_QTY)
+                return
             self._replaceExtras[order.orderId] = (tif, display, iso, minQty)
         if price == ouch42.MARKET_PRICE:
             newPrice = None
@@ -520,10 +577,19 @@ class OuchSession:
             order.ordType is OrdType.MARKET,
         )
 
+    def _price(self, order, price):
+        """
+        The Price field of an order's Accepted or Replaced: a midpoint
+        peg's limit (the market-order price without one).
+        """
+        if order.ordType is OrdType.PEGGED:
+            price = order.terms[T_EXTRA].cap
+        return ouch42.MARKET_PRICE if price is None else price
+
     def onAccepted(self, event):
         order = event.order
         extra = self._extra(order)
-        price = ouch42.MARKET_PRICE if event.price is None else event.price
+        price = self._price(order, event.price)
         self.stream.append(
             ouch42.ACCEPTED.pack(
                 b"A", self._now(), ouch42.alpha(event.clOrdId, 14), extra.side,
@@ -564,6 +630,18 @@ class OuchSession:
             )
         )
 
+    def onRestated(self, event):
+        """
+        Self-trade prevention reduced the order: a Canceled message for
+        the shares taken off (reason Q, self-match prevention).
+        """
+        self.stream.append(
+            ouch42.canceled(
+                self._now(), event.clOrdId, event.reducedQty,
+                CANCEL_REASONS.get(event.reason, ouch42.CANCEL_SYSTEM),
+            )
+        )
+
     def onDayEnded(self):
         """
         The day ended: System Event End of Day, then Start of Day of the
@@ -594,7 +672,7 @@ class OuchSession:
         change = self._replaceExtras.pop(orderId, None)
         if change is not None and extra is order.userData:
             extra.timeInForce, extra.display, extra.iso, extra.minimumQuantity = change
-        price = ouch42.MARKET_PRICE if event.price is None else event.price
+        price = self._price(order, event.price)
         self.stream.append(
             ouch42.REPLACED.pack(
                 b"U", self._now(), ouch42.alpha(event.clOrdId, 14), extra.side,
