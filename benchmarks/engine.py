@@ -13,7 +13,11 @@ Prints, as the median of --runs runs:
    resting orders;
  - mixed ops/s of the reference engine (exsim/engine/reference.py, plain
    and unoptimised) on the same flow, of --reference-orders operations
-   (it is many times slower): the figure beside the fast engine's.
+   (it is many times slower): the figure beside the fast engine's;
+ - advanced ops/s: the mixed flow where, of all operations, 10% are stop
+   orders, 10% icebergs and 5% midpoint pegs (instead of plain adds), on
+   --advanced-orders operations (the book is special: the slow paths of
+   exsim/engine/special.py).
 Events are delivered to a listener that counts them.
 """
 
@@ -35,7 +39,7 @@ from heapq import heappop, heappush  # noqa: E402
 from exsim import gcpolicy  # noqa: E402
 from exsim.engine.matching import MatchingEngine  # noqa: E402
 from exsim.engine.reference import ReferenceEngine  # noqa: E402
-from exsim.model import Instrument, Order, Side  # noqa: E402
+from exsim.model import AdvancedTerms, Instrument, Order, OrdType, Side  # noqa: E402
 
 #: CPU time of this process: on a shared machine, other processes' load
 #: does not count against the engine (wall-clock time would).
@@ -101,7 +105,7 @@ def addsAndCancels(n, seed):
     return n / elapsed, n / (t3 - t2), rss, counter.count
 
 
-def mixedOps(n, rng, firstOrderId):
+def mixedOps(n, rng, firstOrderId, advanced=False):
     """
     Pre-generate n operations: (0, order) for an add near the touch,
     (1, orderId) for a cancel of a random earlier add, (2, order) for an
@@ -118,12 +122,15 @@ def mixedOps(n, rng, firstOrderId):
         r = rng.random()
         cid = "c%d" % (nextId,)
         if r < 0.6 or (r < 0.9 and not cancellable):
-            if rng.random() < 0.5:
-                order = Order("bench", cid, "BENCH", BUY, rng.randint(1, 10) * 100,
-                              MID - TICK * rng.randint(1, 20))
+            buy = rng.random() < 0.5
+            size = rng.randint(1, 10) * 100
+            away = TICK * rng.randint(1, 20)
+            if advanced and r < 0.25:
+                order = _advancedOrder(cid, buy, size, away, r, rng)
+            elif buy:
+                order = Order("bench", cid, "BENCH", BUY, size, MID - away)
             else:
-                order = Order("bench", cid, "BENCH", SELL, rng.randint(1, 10) * 100,
-                              MID + TICK * rng.randint(1, 20))
+                order = Order("bench", cid, "BENCH", SELL, size, MID + away)
             ops.append((0, order))
             cancellable.append(nextId)
             nextId += 1
@@ -141,6 +148,24 @@ def mixedOps(n, rng, firstOrderId):
             ops.append((2, order))
             nextId += 1
     return ops
+
+
+def _advancedOrder(cid, buy, size, away, r, rng):
+    """
+    One of the advanced flow's orders: r < 0.10 a stop (a buy stop above
+    the middle, a sell stop below: trades near the touch trigger some),
+    r < 0.20 an iceberg showing a fifth, else (r < 0.25) a midpoint peg.
+    """
+    side = BUY if buy else SELL
+    if r < 0.10:
+        stop = MID + away if buy else MID - away
+        return Order("bench", cid, "BENCH", side, size, None, OrdType.STOP,
+                     extra=AdvancedTerms(stopPx=stop))
+    if r < 0.20:
+        price = MID - away if buy else MID + away
+        return Order("bench", cid, "BENCH", side, size, price,
+                     extra=AdvancedTerms(displayQty=size // 5))
+    return Order("bench", cid, "BENCH", side, size, None, OrdType.PEGGED, extra=AdvancedTerms())
 
 
 def runMixed(engine, ops, timeEach=False):
@@ -172,10 +197,10 @@ def runMixed(engine, ops, timeEach=False):
     return worst
 
 
-def mixed(n, seed, engineClass=MatchingEngine):
+def mixed(n, seed, engineClass=MatchingEngine, advanced=False):
     rng = random.Random(seed)
     engine, counter = makeEngine(engineClass)
-    ops = mixedOps(n, rng, 1)
+    ops = mixedOps(n, rng, 1, advanced)
     gc.collect()
     t0 = CLOCK()
     runMixed(engine, ops)
@@ -296,7 +321,12 @@ def main():
         help="operations of the reference engine's mixed flow (default: --orders, at most 200000)",
     )
     parser.add_argument(
-        "--only", choices=["adds", "mixed", "worst", "bare", "reference", "rss-child"], default=None
+        "--only", choices=["adds", "mixed", "worst", "bare", "reference", "advanced", "rss-child"],
+        default=None,
+    )
+    parser.add_argument(
+        "--advanced-orders", type=int, default=None,
+        help="operations of the advanced flow (default: --orders, at most 200000)",
     )
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -332,6 +362,16 @@ def main():
         assert fast[1:] == results[0][1:], (fast, results[0])
         print("mixed on the reference engine (%d ops): %10.0f ops/s" % (
             count, statistics.median(r[0] for r in results)))
+    if args.only in (None, "advanced"):
+        count = args.advanced_orders or min(n, 200000)
+        results = [mixed(count, seed, advanced=True) for seed in range(args.runs)]
+        # The same flow on the reference engine: the same events and volume.
+        check = min(count, 20000)
+        fast = mixed(check, 0, advanced=True)
+        reference = mixed(check, 0, ReferenceEngine, advanced=True)
+        assert fast[1:] == reference[1:], (fast, reference)
+        print("advanced: %10.0f ops/s (%d ops: 10%% stops, 10%% icebergs, 5%% pegs; %d events)" % (
+            statistics.median(r[0] for r in results), count, results[0][1]))
     if args.only in (None, "bare"):
         bare = statistics.median(bareMixed(n, seed) for seed in range(args.runs))
         print("mixed on a bare price-time book (no events, no checks): %10.0f ops/s" % bare)

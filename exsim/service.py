@@ -20,9 +20,10 @@ from exsim.control.queue import PAGE_SIZE, EventQueue, formatPrice
 from exsim.datadir import resolve
 from exsim.endpoint import Endpoint
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
-from exsim.interfaces import IEngineAdmin, IEngineEvents, IHouseOrders, IManagedOrders
+from exsim.interfaces import IEngineAdmin, IEngineEvents, IHouseOrders, IManagedOrders, IOrderEntry
 from exsim.journal import Journal, orderOf, parseSync
 from exsim.model import (
+    AdvancedTerms,
     Instrument,
     Order,
     OrdStatus,
@@ -34,12 +35,16 @@ from exsim.model import (
 from exsim.observe.inventory import Inspection
 from exsim.owners import houseOwner
 from exsim.roles import roleOf
+from exsim.values import parseBoolean
 
 #: The owner of orders entered through the management API (C{"house"}).
 HOUSE = houseOwner()
 
 #: Properties of a house order, in the order they are documented.
-ORDER_PROPERTIES = ("side", "price", "quantity", "order_type", "time_in_force", "expire_time")
+ORDER_PROPERTIES = (
+    "side", "price", "quantity", "order_type", "time_in_force", "expire_time", "stop_price",
+    "display_quantity", "min_quantity", "post_only", "stp_id",
+)
 
 #: Properties of a quote.
 QUOTE_PROPERTIES = ("bid_price", "bid_size", "ask_price", "ask_size")
@@ -456,13 +461,19 @@ class Simulator(service.MultiService, Inspection):
         self.engine(engine)
         return loadInstruments(self, engine, self.dataPath(path, "an instruments file"), path)
 
-    def get_book(self, name, depth=10):
+    def get_book(self, name, depth=10, hidden=False):
         """
         A depth snapshot of a book, best prices first, prices as decimal
         text: C{{"symbol", "bids": [(price, quantity, order count), ...],
-        "asks": [...], "last", "last_quantity", "volume"}}.
+        "asks": [...], "last", "last_quantity", "volume"}}.  The levels
+        show displayed quantities, as a market data feed does: an iceberg
+        counts with its displayed slice, hidden orders and midpoint pegs
+        not at all.
 
         @param depth: price levels per side, at most 1000.
+        @param hidden: if true, also C{"hidden_bids"} and C{"hidden_asks"}:
+            the quantity that is not displayed, by price (hidden orders,
+            iceberg reserves, pegs), as (price, quantity, order count).
         """
         engine, book = self.book(name)
         if depth is not None:
@@ -477,7 +488,7 @@ class Simulator(service.MultiService, Inspection):
         def text(price):
             return None if price is None else formatPrice(book.instrument, price)
 
-        return {
+        result = {
             "symbol": book.symbol,
             "bids": [(text(p), q, c) for p, q, c in book.depth(True, depth)],
             "asks": [(text(p), q, c) for p, q, c in book.depth(False, depth)],
@@ -485,6 +496,12 @@ class Simulator(service.MultiService, Inspection):
             "last_quantity": book.lastQuantity,
             "volume": book.volume,
         }
+        if parseBoolean("hidden", hidden):
+            hiddenDepth = getattr(book, "hiddenDepth", None)
+            for key, isBuy in (("hidden_bids", True), ("hidden_asks", False)):
+                levels = [] if hiddenDepth is None else hiddenDepth(isBuy, depth)
+                result[key] = [(text(p), q, c) for p, q, c in levels]
+        return result
 
     # -- endpoints -----------------------------------------------------------
 
@@ -682,8 +699,11 @@ class Simulator(service.MultiService, Inspection):
     def set_order_property(self, order_id, name, value):
         """
         Set one property of a house order: C{side}, C{price}, C{quantity},
-        C{order_type}, C{time_in_force}, C{expire_time}.  It takes effect
-        at the next L{submit_order}.
+        C{order_type} (C{limit}, C{market}, C{stop}, C{stop_limit},
+        C{pegged}: a midpoint peg, C{price} its limit), C{time_in_force},
+        C{expire_time}, C{stop_price}, C{display_quantity} (0: hidden),
+        C{min_quantity}, C{post_only}, C{stp_id}.  It takes effect at the
+        next L{submit_order}.
         """
         house = self.houseOrder(order_id)
         house.set(self._instrument(house.book), name, value)
@@ -726,15 +746,28 @@ class Simulator(service.MultiService, Inspection):
                     "order %r is live: only its price and quantity can change "
                     "(delete_order it first)" % (order_id,)
                 )
+        if house.termsOf(fields) != house.termsOf(house.submitted):
+            raise WrongState(
+                "order %r is live: only its price, quantity and stop price can change "
+                "(delete_order it first)" % (order_id,)
+            )
         price = fields["price"]
         quantity = live.cumQty + fields["quantity"]
-        if price == live.price and quantity == live.quantity:
+        current = live.price
+        extra = live.extra
+        if live.ordType is OrdType.PEGGED:
+            current = extra.cap
+        stopPx = fields["extra"].stopPx if fields["extra"] is not None else None
+        if stopPx == (extra.stopPx if extra is not None else None):
+            stopPx = None
+        if price == current and quantity == live.quantity and stopPx is None:
             return None
+        kw = {} if stopPx is None else {"stopPx": stopPx}
         events = _submit(
             engine,
             lambda: engine.submitReplace(
                 HOUSE, self._houseClOrdId(order_id), orderId=live.orderId,
-                price=price, quantity=quantity, neverHeld=True,
+                price=None if price == current else price, quantity=quantity, neverHeld=True, **kw
             ),
         )
         house.submitted = fields
@@ -879,6 +912,26 @@ class Simulator(service.MultiService, Inspection):
         if order is None or order.symbol != book.symbol:
             raise UnknownName("book %r has no live order %r" % (book.symbol, ref))
         return orderId
+
+    def cancel_all(self, engine, book=None, owner=None):
+        """
+        Cancel the live orders of C{engine} (held ones included): of
+        C{book} only, if given, and of C{owner} only (a session's, such as
+        C{"fix1/CLIENT"} or C{"ouch1/alice"}, or C{"house"}), if given.
+        Each owner gets the usual reports (FIX ExecutionReport Canceled,
+        OUCH Canceled), in one batch.
+
+        @return: the number of orders cancelled.
+        """
+        eng = self.engine(engine)
+        symbol = None
+        if book is not None:
+            if self.bookEngines.get(book) != engine:
+                raise UnknownName("engine %r has no book %r" % (engine, book))
+            symbol = self.bookSymbols[book]
+        if owner is not None and (not isinstance(owner, str) or not owner):
+            raise BadValue("owner must be text such as 'fix1/CLIENT' or 'house', not %r" % (owner,))
+        return roleOf(eng, IOrderEntry, "cancel_all").cancelAll(owner, symbol)
 
     def end_of_day(self, engine):
         """
@@ -1130,6 +1183,13 @@ def _shown(value):
     return repr(text[:40] + "..." if len(text) > 40 else text)
 
 
+def _none(value):
+    """
+    Whether a property value means "none": None, empty, C{none}.
+    """
+    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none"))
+
+
 def _orderId(value):
     number = _whole(value)
     if number is None:
@@ -1239,6 +1299,25 @@ class HouseOrder:
                 value = None if value in (None, "") else float(value)
             except (TypeError, ValueError):
                 raise BadValue("expire_time must be a time in seconds, not %r" % (value,))
+        elif name == "stop_price":
+            value = None if _none(value) else _price(instrument, value, "stop_price")
+        elif name == "display_quantity":
+            if _none(value):
+                value = None
+            else:
+                number = _whole(value)
+                if number is None or number < 0:
+                    raise BadValue(
+                        "display_quantity must be 0 (hidden) or a positive whole number, not %s"
+                        % (_shown(value),)
+                    )
+                value = number
+        elif name == "min_quantity":
+            value = None if _none(value) else _quantity(value, "min_quantity")
+        elif name == "post_only":
+            value = parseBoolean("post_only", value)
+        elif name == "stp_id":
+            value = None if _none(value) else _name(str(value), "stp_id")
         else:
             raise BadValue(
                 "unknown order property %r (known: %s)" % (name, ", ".join(ORDER_PROPERTIES))
@@ -1257,16 +1336,31 @@ class HouseOrder:
                 raise BadValue("order %r needs a %s" % (self.houseId, key))
         ordType = values["order_type"]
         price = values.get("price")
-        if ordType is OrdType.LIMIT:
+        if ordType is OrdType.LIMIT or ordType is OrdType.STOP_LIMIT:
             if price is None:
                 raise BadValue("limit order %r needs a price" % (self.houseId,))
             if not instrument.onTick(price):
+                raise BadValue("the price of order %r is not on the tick grid" % (self.houseId,))
+        elif ordType is OrdType.PEGGED:
+            if price is not None and not instrument.onTick(price):
                 raise BadValue("the price of order %r is not on the tick grid" % (self.houseId,))
         else:
             price = None
         tif = values["time_in_force"]
         if tif is TimeInForce.GTD and values.get("expire_time") is None:
             raise BadValue("GTD order %r needs an expire_time" % (self.houseId,))
+        stopPx = values.get("stop_price")
+        if ordType in (OrdType.STOP, OrdType.STOP_LIMIT) and stopPx is None:
+            raise BadValue("stop order %r needs a stop_price" % (self.houseId,))
+        extra = None
+        terms = (
+            stopPx, values.get("display_quantity"), values.get("min_quantity"),
+            values.get("post_only", False), values.get("stp_id"),
+        )
+        if ordType in (OrdType.STOP, OrdType.STOP_LIMIT, OrdType.PEGGED) or terms != (
+            None, None, None, False, None
+        ):
+            extra = AdvancedTerms(*terms)
         return {
             "side": values["side"],
             "quantity": values["quantity"],
@@ -1274,7 +1368,19 @@ class HouseOrder:
             "ordType": ordType,
             "timeInForce": tif,
             "expireTime": values.get("expire_time"),
+            "extra": extra,
         }
+
+    def termsOf(self, fields):
+        """
+        The advanced terms of C{fields} (from L{orderFields}) that a live
+        order cannot change: display quantity, minimum quantity, post-only
+        and self-trade prevention id.
+        """
+        extra = fields.get("extra")
+        if extra is None:
+            return (None, None, False, None)
+        return (extra.displayQty, extra.minQty, extra.postOnly, extra.stpId)
 
 
 class Quote:

@@ -479,7 +479,7 @@ class OrderTypeRules:
         self.assertEqual(order.status, OrdStatus.NEW)
         self.assertFalse(order.resting)
         self.assertEqual(self.book.orders(), [])
-        self.assertEqual(self.book.stops, [order])
+        self.assertEqual(self.book.waitingStops(), [order])
         self.assertEqual(self.recorder.types(), ["accepted"])
 
     def test_stopTriggers(self):
@@ -499,7 +499,7 @@ class OrderTypeRules:
         )
         self.assertEqual(order.cumQty, 10)
         self.assertEqual(self.recorder.of("trade")[-1].price, P("10.10"))
-        self.assertEqual(self.book.stops, [])
+        self.assertEqual(self.book.waitingStops(), [])
 
     def test_sellStopLimitTriggers(self):
         """
@@ -539,16 +539,16 @@ class OrderTypeRules:
         order = self.submit(stop("s1", "a", "buy", 10, "10.05", price="10.06"))
         self.engine.submitReplace("s1", "b", origClOrdId="a", quantity=5, price=P("10.07"), stopPx=P("10.06"))
         self.assertEqual((order.quantity, order.price, order.extra.stopPx), (5, P("10.07"), P("10.06")))
-        self.assertEqual(self.book.stops, [order])
+        self.assertEqual(self.book.waitingStops(), [order])
         self.engine.submitCancel("s1", "c", origClOrdId="b")
         self.assertEqual(order.status, OrdStatus.CANCELLED)
-        self.assertEqual(self.book.stops, [])
+        self.assertEqual(self.book.waitingStops(), [])
 
     def test_stopReplaceThroughLastTriggers(self):
         self.submit(limit("s1", "a", "sell", 5, "10.00"))
         self.submit(limit("s2", "b", "buy", 5, "10.00"))
         order = self.submit(stop("s3", "c", "sell", 5, "9.00", price="9.00"))
-        self.assertEqual(self.book.stops, [order])
+        self.assertEqual(self.book.waitingStops(), [order])
         self.engine.submitReplace("s3", "d", origClOrdId="c", stopPx=P("10.00"))
         self.assertEqual(len(self.recorder.of("triggered")), 1)
         self.assertTrue(order.resting)
@@ -592,7 +592,7 @@ class OrderTypeRules:
         )
         self.clock.advance(6)
         self.assertEqual(order.status, OrdStatus.EXPIRED)
-        self.assertEqual(self.book.stops, [])
+        self.assertEqual(self.book.waitingStops(), [])
 
     # -- midpoint peg ----------------------------------------------------------
 
@@ -695,5 +695,5 @@ class OrderTypeRules:
         self.submit(peg("s1", "b", "buy", 10))
         self.submit(hidden("s1", "c", "buy", 10, "9.00"))
         self.assertEqual(self.engine.cancelAll("s1"), 3)
-        self.assertEqual(self.book.stops, [])
+        self.assertEqual(self.book.waitingStops(), [])
         self.assertEqual(self.book.orders(), [])

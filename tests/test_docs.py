@@ -385,7 +385,9 @@ class ConfigurationReferenceTests(unittest.TestCase):
         the registered extra ones (activity, market maker), and the
         section's keys.
         """
-        names = {"engine", "symbol", "behaviour", "tick_size", "reference_price"}
+        from exsim.engine.bookproperties import BUILTIN
+
+        names = {"engine", "symbol"} | set(BUILTIN)
         names.update(parameterNames())
         names.update(registry.names("book_property"))
         self.assertDocumented("book properties", names)

@@ -544,7 +544,7 @@ class FastVersusReference(RuleBasedStateMachine):
             for isBuy in (True, False):
                 assert book.depth(isBuy, None) == other.depth(isBuy, None)
                 assert book.hiddenDepth(isBuy, None) == other.hiddenDepth(isBuy, None)
-            assert [o.orderId for o in book.stops] == [o.orderId for o in other.stops]
+            assert [o.orderId for o in book.waitingStops()] == [o.orderId for o in other.waitingStops()]
             assert [o.orderId for o in book.orders()] == [o.orderId for o in other.orders()]
             assert (book.bestBid(), book.bestAsk()) == (other.bestBid(), other.bestAsk())
             assert (

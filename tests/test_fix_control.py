@@ -344,6 +344,25 @@ class SessionPropertyTests(FixSimulatorMixin, TestCase):
         self.assertEqual(hb.seqNum, 10)
         self.assertEqual(self.simulator.list_sessions()[0]["next_out_seq"], 11)
 
+    def test_stpGroup(self):
+        """
+        The session property stp_group puts the session's orders in a
+        self-trade prevention group (over the endpoint's); none: back to
+        the endpoint's.
+        """
+        self.client()
+        self.client("OTHER")
+        engine = self.simulator.engines["e1"]
+        self.simulator.set_protocol_property("fix1", "stp_group", "desk")
+        self.assertEqual(engine._stpGroups, {"fix1/CLIENT": "desk", "fix1/OTHER": "desk"})
+        self.simulator.set_session_property("fix1/CLIENT", "stp_group", " mine ")
+        self.assertEqual(engine._stpGroups["fix1/CLIENT"], "mine")
+        self.simulator.set_protocol_property("fix1", "stp_group", "other")
+        self.assertEqual(engine._stpGroups, {"fix1/CLIENT": "mine", "fix1/OTHER": "other"})
+        self.simulator.set_session_property("fix1/CLIENT", "stp_group", "none")
+        self.assertEqual(engine._stpGroups["fix1/CLIENT"], "other")
+        self.assertRaises(BadValue, self.simulator.set_session_property, "fix1/CLIENT", "stp_group", "\x01")
+
     def test_badValues(self):
         client = self.client()
         for name, value in (("next_in_seq", 0), ("next_in_seq", "x"), ("next_out_seq", -3),

@@ -426,7 +426,13 @@ class QuickFixTests(QuickFixCase):
         self.assertEqual((replaced[150], replaced[39], replaced[151]), ("5", "5", "40"))
         self.send("C", "D", [
             (11, "c3"), (21, "1"), (55, "AAPL"), (54, "1"), (60, _now()),
-            (38, "100"), (40, "4"), (44, "9.99"), (99, "9.00"),
+            (38, "100"), (40, "4"), (44, "10.60"), (99, "10.50"),
+        ])
+        [stop] = yield self.receive("C")
+        self.assertEqual((stop[150], stop[39], stop[99]), ("0", "0", "10.5"))
+        self.send("C", "D", [
+            (11, "c4"), (21, "1"), (55, "AAPL"), (54, "1"), (60, _now()),
+            (38, "100"), (40, "6"), (44, "9.99"),
         ])
         [rejected] = yield self.receive("C")
         self.assertEqual((rejected[150], rejected[103]), ("8", "0"))
@@ -466,6 +472,123 @@ class QuickFixTests(QuickFixCase):
         self.send("E", "H", [(11, "zz"), (55, "AAPL"), (54, "1")])
         [state] = yield self.receive("E")
         self.assertEqual((state[150], state[39], state[103]), ("I", "8", "5"))
+        self.assertNoRejects()
+
+    # -- advanced order types (issue 13) -------------------------------------
+
+    def order(self, sender, clOrdId, side, qty, ordType="2", price=None, extra=(), tif="0"):
+        fields = [
+            (11, clOrdId), (55, "AAPL"), (54, side), (60, _now()), (38, str(qty)),
+            (40, ordType), (59, tif),
+        ]
+        if sender in ("C", "D"):
+            fields.append((21, "1"))
+        if price is not None:
+            fields.append((44, price))
+        fields.extend(extra)
+        self.send(sender, "D", fields)
+
+    @defer.inlineCallbacks
+    def test_fix42OrderTypes(self):
+        """
+        FIX.4.2: an iceberg (MaxFloor), a stop that triggers (ExecType D)
+        and fills, a post-only reject, a midpoint peg.
+        """
+        self.startClient([("C", "FIX.4.2", self.port), ("D", "FIX.4.2", self.port)])
+        yield self.waitEvents([("logon", "C"), ("logon", "D")])
+        self.order("C", "i1", "2", 100, price="10.00", extra=[(111, "10")])
+        [ice] = yield self.receive("C")
+        self.assertEqual((ice[150], ice[111]), ("0", "10"))
+        self.assertEqual(self.simulator.get_book("AAPL")["asks"], [("10.00", 10, 1)])
+        self.order("D", "s1", "1", 10, ordType="3", extra=[(99, "10.00")])
+        [stop] = yield self.receive("D")
+        self.assertEqual((stop[150], stop[40], stop[99]), ("0", "3", "10"))
+        self.order("D", "d1", "1", 10, price="10.00")
+        received = yield self.receive("D", 4)
+        self.assertEqual(
+            [(m[11], m[150], m[39]) for m in received],
+            [("d1", "0", "0"), ("d1", "2", "2"), ("s1", "D", "0"), ("s1", "2", "2")],
+        )
+        self.order("D", "p1", "1", 10, price="10.00", extra=[(18, "6")])
+        [rejected] = yield self.receive("D")
+        self.assertEqual((rejected[150], rejected[39]), ("8", "8"))
+        self.order("D", "m1", "1", 10, ordType="P", extra=[(18, "M")])
+        [peg] = yield self.receive("D")
+        self.assertEqual((peg[150], peg[40], peg[18]), ("0", "P", "M"))
+        fills = yield self.receive("C", 2)
+        self.assertEqual([(m[150], m[32], m[151]) for m in fills], [("1", "10", "90"), ("1", "10", "80")])
+        self.assertNoRejects()
+
+    @defer.inlineCallbacks
+    def test_fix44OrderTypes(self):
+        """
+        FIX.4.4: every order type, a trigger (ExecType D, reason 8),
+        minimum quantity, self-trade prevention, a mass status and a mass
+        cancel, each answered with no reject from QuickFIX.
+        """
+        self.simulator.set_book_property("AAPL", "self_trade_prevention", "decrement")
+        self.startClient([("A", "FIX.4.4", self.port), ("B", "FIX.4.4", self.port)])
+        yield self.waitEvents([("logon", "A"), ("logon", "B")])
+        self.order("A", "h1", "2", 50, price="10.00", extra=[(111, "0"), (110, "20")])
+        self.order("A", "i1", "2", 100, price="10.01", extra=[(111, "10")])
+        self.order("A", "s1", "1", 10, ordType="4", price="10.05", extra=[(99, "10.00")])
+        self.order("A", "p1", "1", 10, price="9.90", extra=[(18, "6")])
+        received = yield self.receive("A", 4)
+        self.assertEqual([m[150] for m in received], ["0"] * 4)
+        self.order("B", "m1", "1", 100, price="10.00", tif="3", extra=[(110, "60")])
+        received = yield self.receive("B", 2)
+        self.assertEqual([(m[150], m[14]) for m in received], [("0", "0"), ("4", "0")])
+        self.order("B", "b1", "1", 30, price="10.00")
+        received = yield self.receive("B", 2)
+        self.assertEqual([(m[150], m[14]) for m in received], [("0", "0"), ("F", "30")])
+        # The stop triggers (ExecType D, ExecRestatementReason 8) and meets
+        # A's own iceberg: decremented (D, reason 5), the stop cancelled.
+        received = yield self.receive("A", 4)
+        self.assertEqual(
+            [(m[11], m[150]) for m in received], [("h1", "F"), ("s1", "D"), ("i1", "D"), ("s1", "4")]
+        )
+        self.assertEqual((received[1][378], received[2][378], received[2][38]), ("8", "5", "90"))
+        self.order("A", "b2", "2", 5, price="9.90")
+        received = yield self.receive("A", 3)
+        self.assertEqual([(m[11], m[150]) for m in received], [("b2", "0"), ("p1", "D"), ("b2", "4")])
+        self.send("A", "AF", [(584, "ms1"), (585, "7")])
+        received = yield self.receive("A", 3)
+        self.assertEqual([m[150] for m in received], ["I", "I", "I"])
+        self.assertEqual(received[-1][912], "Y")
+        self.send("A", "q", [(11, "mc1"), (530, "7"), (60, _now())])
+        received = yield self.receive("A", 4)
+        self.assertEqual(received[0].msgType, "r")
+        self.assertEqual((received[0][531], received[0][533]), ("7", "3"))
+        self.assertEqual([m[150] for m in received[1:]], ["4", "4", "4"])
+        self.assertNoRejects()
+
+    @defer.inlineCallbacks
+    def test_fix50sp2OrderTypes(self):
+        """
+        FIX.5.0SP2: DisplayQty, PegPriceType, SelfMatchPreventionID, the
+        trigger as ExecType L, self-trade prevention cancels with reasons
+        18 and 19, a mass cancel report with MassActionReportID.
+        """
+        self.simulator.set_book_property("AAPL", "self_trade_prevention", "cancel_both")
+        self.startClient([("E", "FIXT.1.1", self.port), ("F", "FIXT.1.1", self.port)])
+        yield self.waitEvents([("logon", "E"), ("logon", "F")])
+        self.order("E", "i1", "2", 100, price="10.00", extra=[(1138, "10"), (2362, "X")])
+        self.order("E", "s1", "1", 10, ordType="3", extra=[(99, "10.00")])
+        self.order("E", "g1", "2", 10, ordType="P", extra=[(1094, "4")])
+        received = yield self.receive("E", 3)
+        self.assertEqual([m[150] for m in received], ["0", "0", "0"])
+        self.assertEqual((received[0][1138], received[0][2362], received[2][1094]), ("10", "X", "4"))
+        self.order("F", "f1", "1", 10, price="10.00")
+        yield self.receive("F", 2)
+        received = yield self.receive("E", 4)
+        self.assertEqual([(m[11], m[150]) for m in received][:2], [("i1", "F"), ("s1", "L")])
+        self.order("E", "x1", "1", 5, price="10.00", extra=[(2362, "X")])
+        received = yield self.receive("E", 3)
+        cancels = [(m[11], m[378]) for m in received if m[150] == "4"]
+        self.assertEqual(cancels, [("i1", "19"), ("x1", "18")])
+        self.send("E", "q", [(11, "mc1"), (530, "7"), (60, _now())])
+        [report] = yield self.receive("E")
+        self.assertEqual((report.msgType, report[1369]), ("r", report[37]))
         self.assertNoRejects()
 
     # -- session control: QuickFIX recovers by itself ----------------------

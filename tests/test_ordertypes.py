@@ -63,14 +63,26 @@ class PriceTests(TestCase):
         self.assertTrue(abs(2 * price - (bid + ask)) <= 1)
 
     def test_slide(self):
-        self.assertEqual(ordertypes.slidePrice(True, 10200, 100), 10100)
-        self.assertEqual(ordertypes.slidePrice(True, 10150, 100), 10100)
-        self.assertEqual(ordertypes.slidePrice(False, 10000, 100), 10100)
-        self.assertEqual(ordertypes.slidePrice(False, 10050, 100), 10100)
+        x = Instrument("X", tickSize=100)
+        self.assertEqual(ordertypes.slidePrice(True, 10200, x), 10100)
+        self.assertEqual(ordertypes.slidePrice(True, 10150, x), 10100)
+        self.assertEqual(ordertypes.slidePrice(False, 10000, x), 10100)
+        self.assertEqual(ordertypes.slidePrice(False, 10050, x), 10100)
+
+    def test_slideTickTable(self):
+        """
+        With a tick table, the tick of the band the price lands in.
+        """
+        x = Instrument("X", tickSize=1)
+        x.setTickTable([(0, 1), (10000, 5)])
+        self.assertEqual(ordertypes.slidePrice(True, 10002, x), 10000)
+        self.assertEqual(ordertypes.slidePrice(True, 10000, x), 9999)
+        self.assertEqual(ordertypes.slidePrice(False, 9999, x), 10000)
+        self.assertEqual(ordertypes.slidePrice(False, 10000, x), 10005)
 
     @given(contra=st.integers(2, 10**6), tick=st.integers(1, 1000), isBuy=st.booleans())
     def test_slideNeverCrosses(self, contra, tick, isBuy):
-        price = ordertypes.slidePrice(isBuy, contra, tick)
+        price = ordertypes.slidePrice(isBuy, contra, Instrument("X", tickSize=tick))
         self.assertEqual(price % tick, 0)
         if isBuy:
             self.assertTrue(contra - tick <= price < contra)

@@ -32,6 +32,7 @@ OPERATIONS = (
     "submit_quote",
     "delete_quote",
     "match_orders",
+    "cancel_all",
     "end_of_day",
     "accept_order",
     "reject_order",

@@ -87,8 +87,15 @@ class Book:
         self.hidden = {True: {}, False: {}}
         #: {order id: live midpoint peg}, in order id order.
         self.pegOrders = {}
-        #: Waiting stop orders, in the order they were entered.
-        self.stops = []
+        #: {order id: waiting stop order}, in the order they were entered;
+        #: and heaps of (stop price, sequence, order) of buy stops and of
+        #: (-stop price, sequence, order) of sell stops, stale entries
+        #: left in them (see exsim.engine.special).
+        self.stops = {}
+        self.stopHeaps = ([], [])
+        self.stopSeq = 0
+        #: Settles until the book looks for finished special orders.
+        self.sweepIn = 0
         #: {order id: live order with advanced terms}.
         self.specialOrders = {}
         self.printed = None
@@ -286,6 +293,12 @@ class Book:
         )
         return sorted(prices, reverse=isBuy)
 
+    def waitingStops(self):
+        """
+        The waiting stop orders, in the order they were entered.
+        """
+        return list(self.stops.values())
+
     def hiddenDepth(self, isBuy, levels=10):
         """
         The quantity that is not displayed, by price, best first: (price,
@@ -368,7 +381,7 @@ class Book:
             if order.ordType is not OrdType.PEGGED:
                 queue = self.hidden[order.isBuy].get(order.price, ())
                 assert (order in queue) == (hiddenPart(order) > 0), order
-        for order in self.stops:
+        for order in self.stops.values():
             assert waiting(order) and not order.resting and not order.isDone, order
         # Resting orders that could trade with each other do not cross
         # (an order with a minimum quantity may: see ordertypes).

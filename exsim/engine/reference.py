@@ -290,6 +290,12 @@ class ReferenceBook:
             result = result[:levels]
         return result
 
+    def waitingStops(self):
+        """
+        The waiting stop orders, in the order they were entered.
+        """
+        return list(self.stops)
+
     def hiddenDepth(self, isBuy, levels=10):
         """
         The quantity that is not displayed, by price, best first: (price,

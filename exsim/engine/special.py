@@ -19,12 +19,16 @@ holds the two to the same events), on the fast engine's structures:
    quantity (hidden orders, iceberg reserves), in time priority;
  - C{book.pegOrders}: {order id: order} of the live midpoint pegs, in order
    id order; a working peg rests at C{order.price};
- - C{book.stops}: the waiting stop orders, in the order they were entered.
+ - C{book.stops}: {order id: waiting stop order}, in the order they were
+   entered, and C{book.stopHeaps}: buy stops by stop price, sell stops by
+   minus it, to find the ones a range of trade prices reached.
 
 Orders leave these structures at once (no lazy deletion): a special
 book's orders may come back to the book (a refreshed iceberg slice, a
 repriced peg).
 """
+
+from heapq import heappop, heappush
 
 from exsim.engine.events import (
     Accepted,
@@ -312,7 +316,7 @@ class SpecialBooks:
         if last is not None and stopFires(order.isBuy, order.terms[T_EXTRA].stopPx, last, last):
             self._specialTrigger(book, order)
         else:
-            book.stops.append(order)
+            self._stopWaits(book, order)
 
     def _specialTrigger(self, book, order):
         order.terms[T_EXTRA].triggered = True
@@ -509,7 +513,7 @@ class SpecialBooks:
 
     def _specialRestIfUncrossed(self, book, order):
         if waiting(order):
-            if order not in book.stops:
+            if order.orderId not in book.stops:
                 self._specialStartWaiting(book, order)
             return
         if marketLike(order):
@@ -545,8 +549,8 @@ class SpecialBooks:
             self._specialRemove(book, order)
             if shown:
                 self._bookChangedAt(book, order.isBuy, order.price)
-        elif order in book.stops:
-            book.stops.remove(order)
+        elif order.orderId in book.stops:
+            del book.stops[order.orderId]
         return wasResting
 
     def _specialCancel(self, order, reason, cancelClOrdId=None):
@@ -556,8 +560,8 @@ class SpecialBooks:
         shown = displayed(order) if wasResting else 0
         if wasResting:
             self._specialRemove(book, order)
-        elif order in book.stops:
-            book.stops.remove(order)
+        elif order.orderId in book.stops:
+            del book.stops[order.orderId]
         order.leavesQty = 0
         order.status = OrdStatus.CANCELLED
         if shown:
@@ -619,13 +623,12 @@ class SpecialBooks:
                 Replaced(order, self._execId(), origClOrdId, oldPrice, oldQuantity, oldLeaves, False, False)
             )
             last = book.lastPrice
-            if (
-                order in book.stops
-                and last is not None
-                and stopFires(order.isBuy, extra.stopPx, last, last)
-            ):
-                book.stops.remove(order)
-                self._specialTrigger(book, order)
+            if order.orderId in book.stops:
+                if last is not None and stopFires(order.isBuy, extra.stopPx, last, last):
+                    del book.stops[order.orderId]
+                    self._specialTrigger(book, order)
+                elif stopPx is not None:
+                    self._stopPush(book, order)
         elif newPrice == oldPrice and newLimit == oldLimit and newQuantity <= oldQuantity:
             shown = displayed(order) if wasResting else 0
             order.leavesQty = newLeaves
@@ -671,8 +674,8 @@ class SpecialBooks:
         if not order.leavesQty:
             if wasResting:
                 self._removeFilled(book, order, shown)
-            elif order in book.stops:
-                book.stops.remove(order)
+            elif order.orderId in book.stops:
+                del book.stops[order.orderId]
         elif wasResting:
             self._reduced(book, order, quantity, True)
         return wasResting, shown
@@ -747,9 +750,14 @@ class SpecialBooks:
                 pass
             book.printed = None
             specialOrders = book.specialOrders
-            for orderId in [i for i, o in specialOrders.items() if o.isDone]:
-                del specialOrders[orderId]
-                book.pegOrders.pop(orderId, None)
+            book.sweepIn -= 1
+            if book.sweepIn <= 0:
+                # Forget finished special orders now and then (as many
+                # settles apart as there are of them: O(1) a settle).
+                for orderId in [i for i, o in specialOrders.items() if o.isDone]:
+                    del specialOrders[orderId]
+                    book.pegOrders.pop(orderId, None)
+                book.sweepIn = max(16, len(specialOrders))
             if specialOrders or book.stp != STP_NONE:
                 anySpecial = True
             else:
@@ -757,23 +765,65 @@ class SpecialBooks:
         self._anySpecial = anySpecial
 
     def _specialTriggerOne(self, book):
-        if book.printed is None:
+        """
+        Trigger the first waiting stop (in entry order) that the trades
+        printed since the stops were last looked at reached: the stops'
+        heaps give those whose stop price the range reached.
+        """
+        if book.printed is None or not book.stops:
             return False
         low, high = book.printed
-        for order in book.stops:
-            if stopFires(order.isBuy, order.terms[T_EXTRA].stopPx, low, high):
-                book.stops.remove(order)
-                self._specialTrigger(book, order)
-                return True
-        return False
+        stops = book.stops
+        buys, sells = book.stopHeaps
+        fired = []
+        while buys and buys[0][0] <= high:
+            entry = heappop(buys)
+            order = entry[2]
+            if order.orderId in stops and order.terms[T_EXTRA].stopPx == entry[0]:
+                fired.append(entry)
+        while sells and -sells[0][0] >= low:
+            entry = heappop(sells)
+            order = entry[2]
+            if order.orderId in stops and order.terms[T_EXTRA].stopPx == -entry[0]:
+                fired.append(entry)
+        if not fired:
+            return False
+        fired.sort(key=lambda entry: entry[1])
+        order = fired[0][2]
+        # The others fired too: back in their heaps, still waiting.
+        for entry in fired[1:]:
+            heappush(buys if entry[2].isBuy else sells, entry)
+        del stops[order.orderId]
+        self._specialTrigger(book, order)
+        return True
+
+    def _stopWaits(self, book, order):
+        """
+        A stop order starts waiting: last in entry order.
+        """
+        book.stopSeq += 1
+        order.terms[T_EXTRA].seq = book.stopSeq
+        book.stops[order.orderId] = order
+        self._stopPush(book, order)
+
+    def _stopPush(self, book, order):
+        extra = order.terms[T_EXTRA]
+        if order.isBuy:
+            heappush(book.stopHeaps[0], (extra.stopPx, extra.seq, order))
+        else:
+            heappush(book.stopHeaps[1], (-extra.stopPx, extra.seq, order))
 
     def _specialReprice(self, book):
+        if not book.pegOrders:
+            return False
+        touch = (book.bestBid(), book.bestAsk())
+        if touch == book.pegTouch:
+            return False
         pegs = [
             order for order in book.pegOrders.values()
             if not order.isDone and order.terms[T_EXTRA].working
         ]
-        touch = (book.bestBid(), book.bestAsk())
-        if not pegs or touch == book.pegTouch:
+        if not pegs:
             return False
         book.pegTouch = touch
         for order in pegs:

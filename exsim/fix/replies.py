@@ -132,7 +132,11 @@ def massCancelReport(
     @param affected: TotalAffectedOrders (533).
     @param rejection: (MassCancelRejectReason code, text), or None.
     """
-    fields = [(11, clOrdId), (37, reportId), (530, requestType), (531, response)]
+    fields = [(11, clOrdId), (37, reportId)]
+    if profile.rank >= 51:
+        # MassActionReportID, required from FIX.5.0SP1.
+        fields.append((1369, reportId))
+    fields.extend([(530, requestType), (531, response)])
     if rejection is not None:
         fields.append((532, rejection[0]))
     fields.append((533, str(affected)))
