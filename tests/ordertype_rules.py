@@ -671,7 +671,7 @@ class OrderTypeRules:
         self.assertEqual(order.price, P("10.01"))
         self.engine.submitReplace("s1", "b", origClOrdId="a", quantity=8)
         self.assertEqual(order.status, OrdStatus.PENDING_REPLACE)
-        self.engine.submitNew(limit("house", "h", "buy", 10, "10.01"), direct=True)
+        self.engine.submitNew(limit("house", "h", "buy", 10, "10.01"), neverHeld=True)
         self.assertEqual(order.price, P("10.015"))
         self.assertEqual(order.status, OrdStatus.PENDING_REPLACE)
         self.engine.acceptReplace(order.orderId)
