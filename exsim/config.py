@@ -395,12 +395,78 @@ def _webSection(section, simulator, settings):
     settings.web = {"listen": listen, "lineno": section.lineno, "filename": section.filename}
 
 
+#: The keys of a [replay:NAME] section.
+REPLAY_KEYS = ("book", "source", "speed", "start", "format", "price_scale")
+
+
+def _replaySection(section, simulator, settings):
+    """
+    [replay:NAME]: start_replay(book (default NAME), source, speed, start,
+    format, price_scale); a relative C{source} is relative to the
+    configuration file's directory.  The replay starts when the reactor
+    runs.
+    """
+    values = {}
+    for key, value, lineno in section.items:
+        if key not in REPLAY_KEYS:
+            raise section.error(
+                "unknown key %r in [%s] (known: %s)" % (key, section.header, ", ".join(REPLAY_KEYS)),
+                lineno,
+            )
+        values[key] = (value, lineno)
+    if "source" not in values:
+        raise section.error("[%s] needs a 'source' key" % (section.header,))
+    book, lineno = values.get("book", (section.name, section.lineno))
+    source, sourceLine = values["source"]
+    from exsim.replay.player import parseSpeed
+    from exsim.replay.recording import parseTime
+
+    options = {}
+    for key, check in (("speed", parseSpeed), ("start", parseTime), ("format", None), ("price_scale", None)):
+        if key in values:
+            value, lineno = values[key]
+            if check is not None:
+                _run(section, lineno, check, value)
+            options[key] = value
+    _run(
+        section, sourceLine, simulator.replays.start, book, configPath(section, source),
+        options.get("speed", 1), options.get("start"), options.get("format"),
+        options.get("price_scale"), source,
+    )
+
+
+def _feedSection(section, simulator, settings):
+    """
+    [feed:NAME]: create_feed(NAME, engine, every other key as a
+    property).
+    """
+    from exsim.fix.feed import PROPERTIES
+
+    engine, lineno = section.take("engine")
+    properties = {}
+    for key, value, keyLine in section.items:
+        if key not in PROPERTIES:
+            raise section.error(
+                "unknown key %r in [%s] (known: engine, %s)"
+                % (key, section.header, ", ".join(PROPERTIES)),
+                keyLine,
+            )
+        try:
+            PROPERTIES[key][0](value)
+        except ExsimError as e:
+            raise section.error(str(e), keyLine)
+        properties[key] = value
+    _run(section, lineno, lambda: simulator.create_feed(section.name, engine, **properties))
+
+
 #: {section kind: (named, handler(section, simulator, settings))}
 SECTION_TYPES = {
     "control": (False, _controlSection),
     "engine": (True, _engineSection),
     "book": (True, _bookSection),
     "instruments": (False, _instrumentsSection),
+    "replay": (True, _replaySection),
+    "feed": (True, _feedSection),
     "endpoint": (True, _endpointSection),
     "order": (True, _orderSection),
     "quote": (True, _quoteSection),

@@ -53,7 +53,7 @@ from exsim.model import (
     Side,
     TimeInForce,
 )
-from exsim.owners import isActivity
+from exsim.owners import isBackground
 
 MAGIC = {"exsim_journal": 1}
 SUFFIX = ".journal"
@@ -238,7 +238,7 @@ class Journal:
                     lines.append('{"day":1}')
                 continue
             order = event.order
-            if isActivity(order.terms[T_OWNER]):
+            if isBackground(order.terms[T_OWNER]):
                 continue
             if kind == "req" and event.kind != "new":
                 continue

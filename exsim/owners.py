@@ -8,6 +8,10 @@ show it, with its parts:
  - C{"house"} (kind L{HOUSE}): orders of the management API;
  - C{"house/<symbol>"} (kind L{ACTIVITY}): a book's background activity
    and market-maker quotes, which stand for the rest of the market;
+ - C{"replay/<symbol>"} (kind L{REPLAY}): orders of a replay of recorded
+   market data into a book (L{exsim.replay});
+ - C{"feed/<name>"} (kind L{FEED}): orders mirroring a live market-data
+   feed (L{exsim.fix.feed});
  - C{"<endpoint>/<name>"} (kind L{SESSION}): the orders of a FIX
    (counterparty CompID) or OUCH (username) session;
  - anything else (kind L{OTHER}): owners made up by tests or plugins.
@@ -30,11 +34,20 @@ from exsim.memo import remember
 HOUSE = "house"
 ACTIVITY = "activity"
 SESSION = "session"
+REPLAY = "replay"
+FEED = "feed"
 OTHER = "other"
+
+#: The kinds of owner that stand for the rest of the market: their own
+#: events are left out of the control queue (unless C{activity_events}),
+#: drop copies and engine journals.
+BACKGROUND = frozenset([ACTIVITY, REPLAY, FEED])
 
 #: The text of the house owner, and what an activity owner's starts with.
 HOUSE_TEXT = "house"
 _ACTIVITY_PREFIX = HOUSE_TEXT + "/"
+_REPLAY_PREFIX = "replay/"
+_FEED_PREFIX = "feed/"
 
 
 class Owner(str):
@@ -46,6 +59,8 @@ class Owner(str):
 
     @ivar kind: L{HOUSE}, L{ACTIVITY}, L{SESSION} or L{OTHER}.
     @ivar isActivity: whether C{kind is ACTIVITY}.
+    @ivar isBackground: whether the owner stands for the rest of the
+        market (L{BACKGROUND}: activity, replay, feed).
     @ivar endpoint: the endpoint's name for a session owner, else None.
     @ivar name: the session's CompID or username for a session owner,
         the symbol for an activity owner, else None.
@@ -55,6 +70,7 @@ class Owner(str):
         owner = str.__new__(cls, text)
         owner.kind = kind
         owner.isActivity = kind is ACTIVITY
+        owner.isBackground = kind in BACKGROUND
         owner.endpoint = endpoint
         owner.name = name
         return owner
@@ -79,6 +95,10 @@ def _parse(text):
         return Owner(text, HOUSE)
     if text.startswith(_ACTIVITY_PREFIX):
         return Owner(text, ACTIVITY, None, text[len(_ACTIVITY_PREFIX):])
+    if text.startswith(_REPLAY_PREFIX):
+        return Owner(text, REPLAY, None, text[len(_REPLAY_PREFIX):])
+    if text.startswith(_FEED_PREFIX):
+        return Owner(text, FEED, None, text[len(_FEED_PREFIX):])
     endpoint, slash, name = text.partition("/")
     if slash:
         return Owner(text, SESSION, endpoint, name)
@@ -115,6 +135,21 @@ def activityOwner(symbol):
     return ownerOf(_ACTIVITY_PREFIX + symbol)
 
 
+def replayOwner(symbol):
+    """
+    The owner of the orders replayed into a book, C{"replay/<symbol>"}.
+    """
+    return ownerOf(_REPLAY_PREFIX + symbol)
+
+
+def feedOwner(name):
+    """
+    The owner of the orders mirroring the live feed C{name},
+    C{"feed/<name>"}.
+    """
+    return ownerOf(_FEED_PREFIX + name)
+
+
 def sessionOwner(endpoint, name):
     """
     The owner of a session's orders, C{"<endpoint>/<name>"}: a FIX
@@ -136,3 +171,12 @@ def isActivity(owner):
     is a book's background activity.
     """
     return owner.__class__ is Owner and owner.isActivity
+
+
+def isBackground(owner):
+    """
+    Whether C{owner} (an L{Owner}, or anything an order may be owned by)
+    stands for the rest of the market: a book's background activity, a
+    replay, a mirrored feed.
+    """
+    return owner.__class__ is Owner and owner.isBackground

@@ -34,6 +34,7 @@ from exsim.model import (
 )
 from exsim.observe.inventory import Inspection
 from exsim.owners import houseOwner
+from exsim.replay import Replays
 from exsim.roles import roleOf
 from exsim.values import parseBoolean
 
@@ -105,6 +106,10 @@ class Simulator(service.MultiService, Inspection):
         self.engineClasses = {}
         self.engineNotes = {}
         self.observers.append(self.noteEngine)
+        #: the replays, by book (L{exsim.replay.Replays}).
+        self.replays = Replays(self)
+        #: {feed name: L{exsim.fix.feed.Feed}}
+        self.feeds = {}
         #: {engine name: L{exsim.journal.Journal}}
         self.journals = {}
         self._journalSync = {}
@@ -156,8 +161,8 @@ class Simulator(service.MultiService, Inspection):
 
             gcpolicy.uninstall(self._gcCall)
         self._gcCall = None
-        # Background activity, market makers, policies and RFQ desks leave
-        # no timer behind.
+        # Background activity, market makers, policies, RFQ desks, replays
+        # and feeds leave no timer behind.
         from exsim.rfq.desk import existingDesk
 
         for engine in self.engines.values():
@@ -167,6 +172,9 @@ class Simulator(service.MultiService, Inspection):
                 desk.stop()
         for runner in self.policies.values():
             runner.cancelPending()
+        self.replays.halt()
+        for feed in self.feeds.values():
+            feed.stop()
         d = service.MultiService.stopService(self)
         for journal in self.journals.values():
             journal.close()
@@ -432,6 +440,14 @@ class Simulator(service.MultiService, Inspection):
         eng, book = self.book(name)
         if engine is not None and self.bookEngines[name] != engine:
             raise UnknownName("engine %r has no book %r" % (engine, name))
+        users = sorted(
+            n for n, f in self.feeds.items() if f.engine is eng and book.symbol in f.mirrors
+        )
+        if users:
+            raise BadValue(
+                "book %r is mirrored by feed(s) %s: delete them first" % (name, ", ".join(users))
+            )
+        self.replays.forget(name)
         eng.removeBook(book.symbol)
         del self.bookEngines[name]
         del self.bookSymbols[name]
@@ -502,6 +518,134 @@ class Simulator(service.MultiService, Inspection):
                 levels = [] if hiddenDepth is None else hiddenDepth(isBuy, depth)
                 result[key] = [(text(p), q, c) for p, q, c in levels]
         return result
+
+    # -- replay ----------------------------------------------------------------
+
+    def start_replay(self, book, source, speed=1, start=None, format=None, price_scale=None):
+        """
+        Replay a recorded market into a book: C{source} names a file
+        under the simulator's data directory (no absolute path, no C{..}),
+        an ITCH 5.0 file (each message preceded by its
+        two-byte length, as Nasdaq publishes them; gzip accepted) of which
+        the book's symbol is replayed, a LOBSTER message file, or a CSV of
+        quotes and trades (the replay page says what each holds).  Its
+        orders, of owner C{replay/<symbol>}, rest in the book, show on
+        every feed and trade with the applications' orders; what clients
+        take of them the recording's later messages cannot take again
+        (counted as conflicts).  The file's start is checked at once (an
+        unknown format, a symbol not in the file, a truncated or corrupt
+        file are C{BadValue}s); a problem found later stops the replay,
+        cancels its orders and is reported in C{replay_finished}.  Control
+        events: C{replay_started}, C{replay_finished}.
+
+        @param speed: a multiple of recorded time (C{1}: as recorded,
+            C{10}: ten times as fast) on the reactor's clock, or C{max}.
+        @param start: a recorded time of day (C{HH:MM:SS[.fraction]} or
+            seconds after midnight): what comes before is applied at once,
+            then the replay runs at C{speed}.
+        @param format: C{itch}, C{lobster} or C{quotes} (default: found
+            from the file's first bytes).
+        @param price_scale: a LOBSTER file's price units per currency unit
+            (default 10000).
+        """
+        self.book(book)
+        path = self.dataPath(source, "a replay source")
+        self.replays.start(book, path, speed, start, format, price_scale, source)
+
+    def pause_replay(self, book):
+        """
+        Pause the book's replay; its orders stay in the book.
+        """
+        self.replays.pause(book)
+
+    def resume_replay(self, book):
+        """
+        Resume a paused replay where it was, at its speed, from now.
+        """
+        self.replays.resume(book)
+
+    def stop_replay(self, book):
+        """
+        Stop the book's replay and cancel its orders still in the book (a
+        replay that reaches the end of its recording leaves its orders).
+        """
+        self.replays.stop(book)
+
+    def get_replay(self, book):
+        """
+        The book's replay (running, paused or ended): C{book}, C{symbol},
+        C{source}, C{format}, C{state} (C{running}, C{paused},
+        C{finished}, C{stopped}, C{failed}), C{speed}, C{start},
+        C{position} (the recorded time reached, C{HH:MM:SS.nnnnnnnnn}),
+        C{error}, and counts: C{messages} applied, C{orders} entered,
+        C{executions}, C{cancels}, C{replaces}, C{trades} (recorded trades
+        with no replayed order, which move the last price), C{quotes},
+        C{conflicts}, C{rejected} (recorded orders the book refused, e.g.
+        off its tick grid), C{unknown} (messages about orders the replay
+        does not know), C{live_orders}.
+        """
+        return self.replays.get(book).describe()
+
+    # -- live feeds ----------------------------------------------------------
+
+    def create_feed(self, name, engine, **properties):
+        """
+        Mirror live FIX market data into books of C{engine}: exsim
+        connects as a FIX initiator to C{connect} (an endpoint string,
+        C{tcp:HOST:PORT}), logs on, asks for the full depth of C{symbols}
+        (a comma list: each the symbol of a book of C{engine}, and the
+        source's symbol) with incremental updates, and mirrors each level
+        as an order of the owner C{feed/<name>} that trades with the
+        applications' orders.  It reconnects with back-off when the source
+        drops.  Other C{properties}: C{sender_comp_id}, C{target_comp_id},
+        C{begin_string}, C{default_appl_ver_id}, C{heartbeat_interval},
+        C{username}, C{password}, C{depth}, C{reconnect_delay},
+        C{max_reconnect_delay}, C{trades} (the live data page says what
+        each means).  Control events: C{feed_state} at each change of
+        state.
+        """
+        from exsim.fix.feed import Feed, parseProperties
+
+        name = _name(name, "feed")
+        if name in self.feeds:
+            raise DuplicateName("feed %r already exists" % (name,))
+        eng = self.engine(engine)
+        values = parseProperties(properties)
+        for symbol in values["symbols"]:
+            eng.getBook(symbol)
+            for other, feed in sorted(self.feeds.items()):
+                if feed.engine is eng and symbol in feed.mirrors:
+                    raise WrongState(
+                        "book %r of engine %r is mirrored by feed %r already" % (symbol, engine, other)
+                    )
+        feed = Feed(name, engine, eng, values, self.reactor, self.reportEvent)
+        self.feeds[name] = feed
+        feed.start()
+
+    def feed(self, name):
+        try:
+            return self.feeds[name]
+        except (KeyError, TypeError):
+            raise UnknownName("unknown feed %r" % (name,))
+
+    def delete_feed(self, name):
+        """
+        Stop a feed: log out, disconnect, cancel its mirrored orders.
+        """
+        feed = self.feed(name)
+        feed.stop()
+        del self.feeds[name]
+
+    def get_feed(self, name):
+        """
+        A feed's state and counts: C{feed}, C{engine}, C{connect},
+        C{symbols}, C{state} (C{connecting}, C{logging_on}, C{subscribed},
+        C{disconnected}), C{text} (why, for a disconnection or a reject),
+        C{live_orders}, and counts: C{connections}, C{messages} (market
+        data received), C{snapshots}, C{updates}, C{orders} entered,
+        C{trades}, C{conflicts}, C{rejected}, C{gaps}.
+        """
+        return self.feed(name).describe()
 
     # -- endpoints -----------------------------------------------------------
 

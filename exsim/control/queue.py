@@ -23,10 +23,11 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine.delivery import Failures
+from exsim.engine.events import BookChanged, Trade
 from exsim.errors import BadValue
 from exsim.interfaces import IEngineListener
 from exsim.model import DEFAULT_PRICE_SCALE, T_OWNER, Instrument
-from exsim.owners import Owner, isActivity
+from exsim.owners import Owner
 
 #: Default bound of the queue.
 DEFAULT_SIZE = 100000
@@ -89,10 +90,11 @@ def parseSize(value):
 
 def withoutActivity(events):
     """
-    The events of a batch minus the background activity's own: a batch
-    that an activity order started keeps only the order events of other
-    owners (a client order the activity traded with) and their trades; any
-    other batch is kept whole.
+    The events of a batch minus the background's own (a book's activity,
+    a replay, a mirrored feed: owners that stand for the rest of the
+    market): a batch that a background order started keeps only the order
+    events of other owners (a client order the background traded with) and
+    their trades; any other batch is kept whole.
     """
     for event in events:
         order = getattr(event, "order", None)
@@ -101,18 +103,25 @@ def withoutActivity(events):
     else:
         return events
     owner = order.terms[T_OWNER]
-    if owner.__class__ is not Owner or not owner.isActivity:
+    if owner.__class__ is not Owner or not owner.isBackground:
         return events
     kept = []
     tradeIds = set()
     for event in events:
+        cls = event.__class__
+        if cls is BookChanged:
+            # (Book changes go with the order that made them.)
+            continue
         order = getattr(event, "order", None)
-        if order is not None and not isActivity(order.terms[T_OWNER]):
+        if order is not None:
+            owner = order.terms[T_OWNER]
+            if owner.__class__ is Owner and owner.isBackground:
+                continue
             kept.append(event)
             tradeId = getattr(event, "tradeId", None)
             if tradeId is not None:
                 tradeIds.add(tradeId)
-        elif event.type == "trade" and event.tradeId in tradeIds:
+        elif cls is Trade and event.tradeId in tradeIds:
             kept.append(event)
     return kept
 

@@ -85,8 +85,9 @@ class DropCopy:
                         seconds = self.reactor.seconds()
                     order = event.order
                     owner = order.owner
-                    if owner.__class__ is Owner and owner.isActivity:
-                        # Background activity stands for the rest of the market,
+                    if owner.__class__ is Owner and owner.isBackground:
+                        # Background activity (and replayed or mirrored
+                        # orders) stands for the rest of the market,
                         # whose reports no drop copy of ours would ever carry.
                         continue
                     book = books.get(order.symbol)
