@@ -9,6 +9,8 @@ exsim process publishing FIX market data, mirrored by a first.
 
 import time
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import MemoryReactorClock
 from twisted.test import iosim
@@ -16,6 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from exsim import config
 from exsim.errors import BadValue, ConfigError, DuplicateName, UnknownName, WrongState
+from exsim.fix import codec
 from exsim.fix.feed import parseProperties
 from exsim.service import Simulator
 from exsim.testing.simulator import startServer
@@ -336,6 +339,149 @@ class OperationTests(Network, SynchronousTestCase):
                 f.write(text)
             e = self.assertRaises(ConfigError, config.apply, config.load(path), self.mirror)
             self.assertIn(where, str(e))
+
+
+def marketData(msgType, body, symbol=None):
+    """
+    A parsed market-data message (W with C{symbol}, or X) of C{body}.
+    """
+    if symbol is not None:
+        body = [(55, symbol)] + body
+    raw = codec.encode(
+        "FIX.4.4", msgType, [(49, "EXSIM"), (56, "MIRROR"), (34, "2"), (52, "20240102-09:30:00")], body
+    )
+    return codec.Message.fromBytes(raw)
+
+
+#: Prices (in ticks of 0.01) of the property tests: bids below 100.00, asks
+#: above, so that a source's book is never crossed.
+_bidTicks = st.integers(9950, 9999)
+_askTicks = st.integers(10001, 10050)
+_level = st.one_of(
+    st.tuples(st.just(True), _bidTicks, st.integers(0, 5000)),
+    st.tuples(st.just(False), _askTicks, st.integers(0, 5000)),
+)
+_message = st.one_of(
+    st.tuples(st.just("W"), st.lists(_level, max_size=8)),
+    st.tuples(
+        st.just("X"),
+        st.lists(st.tuples(st.sampled_from("012"), _level), min_size=1, max_size=8),
+    ),
+)
+#: Values of the fuzz test: well formed, or not.
+_junkValue = st.one_of(
+    st.sampled_from(["", "0", "-1", "1e400", "nan", "inf", "150.001", "99.99", "100.01",
+                     "abc", "9" * 30, "1.5", "AAPL", "MSFT", "IBM"]),
+    st.text(alphabet="0123456789.-eE", max_size=12),
+)
+
+
+class MirrorPropertyTests(SynchronousTestCase):
+    """
+    Whatever market data arrives, the mirror follows it: the source's book
+    as the messages say (levels set, changed, removed; a snapshot replaces
+    everything), one order a level; junk is counted, never a crash.
+    """
+
+    def setUp(self):
+        self.reactor = MemoryReactorClock()
+        self.reactor.advance(START)
+        self.sim = Simulator(self.reactor)
+        self.sim.create_engine("dst", "matching")
+        self.sim.create_book("AAPL", "dst")
+        self.sim.create_book("MSFT", "dst")
+        self.sim.create_feed(
+            "live", "dst", connect="tcp:127.0.0.1:9878", symbols="AAPL,MSFT",
+            sender_comp_id="MIRROR", target_comp_id="EXSIM",
+        )
+        self.feed = self.sim.feeds["live"]
+
+    def levels(self, symbol="AAPL"):
+        book = self.sim.book(symbol)[1]
+        result = {}
+        for isBuy in (True, False):
+            for price, quantity, count in book.depth(isBuy, 1000):
+                self.assertEqual(count, 1)
+                result[isBuy, price] = quantity
+        return result
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(_message, max_size=12))
+    def test_followsTheSource(self, messages):
+        """
+        After every message the mirrored book is the model's: a snapshot
+        replaces every level, an incremental entry sets its level (action
+        0 or 1) or removes it (2), the last entry of a level winning.
+        """
+        self.setUp()
+        model = {}
+        for msgType, items in messages:
+            if msgType == "W":
+                model = {}
+                body = [(268, str(len(items)))]
+                for isBuy, tick, size in items:
+                    body += [(269, "0" if isBuy else "1"), (270, "%.2f" % (tick / 100.0)), (271, str(size))]
+                    if size:
+                        model[isBuy, tick] = size
+                    else:
+                        model.pop((isBuy, tick), None)
+                self.feed.marketData(marketData("W", body, "AAPL"))
+            else:
+                body = [(268, str(len(items)))]
+                for action, (isBuy, tick, size) in items:
+                    body += [
+                        (279, action), (269, "0" if isBuy else "1"), (55, "AAPL"),
+                        (270, "%.2f" % (tick / 100.0)), (271, str(size)),
+                    ]
+                    if action == "2" or not size:
+                        model.pop((isBuy, tick), None)
+                    else:
+                        model[isBuy, tick] = size
+                self.feed.marketData(marketData("X", body))
+            self.assertEqual(self.levels(), {(b, t * 100): q for (b, t), q in model.items()})
+            self.assertEqual(self.feed.describe()["live_orders"], len(model))
+        self.assertEqual(self.levels("MSFT"), {})
+        self.sim.engines["dst"].books["AAPL"].validateInternalState()
+
+    def test_badSizes(self):
+        """
+        A size that is not a whole number of shares (a fraction, infinite,
+        not a number, negative, absurdly large) is counted as rejected; the
+        entries around it are mirrored.
+        """
+        body = [(268, "7")]
+        for size in ("1e400", "1.5", "nan", "-5", "1" + "0" * 20, "200", "inf"):
+            body += [(269, "1"), (270, "150.01" if size == "200" else "150.02"), (271, size)]
+        self.feed.marketData(marketData("W", body, "AAPL"))
+        self.assertEqual(self.levels(), {(False, 1500100): 200})
+        self.assertEqual(self.feed.describe()["rejected"], 6)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(
+        st.tuples(
+            st.sampled_from("WX"),
+            st.one_of(st.none(), _junkValue),
+            st.lists(st.lists(st.tuples(st.sampled_from([279, 269, 55, 270, 271, 290, 58]), _junkValue),
+                              max_size=6), max_size=6),
+        ),
+        max_size=6,
+    ))
+    def test_junk(self, messages):
+        """
+        Market data with any values (missing, not numbers, out of range,
+        off the tick grid, unknown symbols, crossed) is mirrored where it
+        makes sense and counted as rejected where not, never an error.
+        """
+        self.setUp()
+        for msgType, symbol, entries in messages:
+            body = [(268, str(len(entries)))]
+            for fields in entries:
+                body += [(279 if msgType == "X" else 269, "0")] + list(fields)
+            self.feed.marketData(marketData(msgType, body, symbol if msgType == "W" else None))
+            for name in ("AAPL", "MSFT"):
+                self.sim.engines["dst"].books[name].validateInternalState()
+        described = self.feed.describe()
+        self.assertEqual(described["messages"], len(messages))
 
 
 class ProcessTests(TestCase):

@@ -11,7 +11,8 @@ import os
 import random
 import struct
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from itch.parser import MessageParser
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
@@ -562,7 +563,9 @@ class BadInputTests(Harness, SynchronousTestCase):
         data = b"".join(struct.pack(">H", len(p)) + p for p in payloads)
         with open(self.path("bad.itch"), "wb") as f:
             f.write(data + struct.pack(">H", 10) + b"A" + b"\x00" * 9)
-        self.assertFailsLater("bad.itch", "bad.itch: corrupt at byte %d: a 'A' message of 10 bytes (it has 36)" % (len(data),))
+        self.assertFailsLater(
+            "bad.itch", "bad.itch: corrupt at byte %d: a 'A' message of 10 bytes (it has 36)" % (len(data),)
+        )
 
     def test_gzipTruncated(self):
         payloads = randomDay(2, 2000)
@@ -681,7 +684,9 @@ class ConfigTests(Harness, SynchronousTestCase):
 
     def test_section(self):
         self.writeItch("day.itch", randomDay(9, 50))
-        ini = self.write("sim.ini", "[book:MSFT]\nengine = e1\n[replay:msft]\nbook = MSFT\nsource = day.itch\nspeed = max\n")
+        ini = self.write(
+            "sim.ini", "[book:MSFT]\nengine = e1\n[replay:msft]\nbook = MSFT\nsource = day.itch\nspeed = max\n"
+        )
         config.apply(config.load(self.path(ini)), self.sim)
         self.pump("MSFT")
         self.assertEqual(self.sim.get_replay("MSFT")["state"], "finished")
@@ -713,6 +718,28 @@ class TimeTests(SynchronousTestCase):
         for bad in ("noon", "25:00:00", "09:61:00", "-1", "nan", True, "99999"):
             self.assertRaises(BadValue, parseTime, bad)
         self.assertEqual(formatTime(OPEN + 5), "09:30:00.000000005")
+
+    @given(st.integers(0, 86400 * SECOND - 1))
+    def test_roundTrip(self, nanos):
+        """
+        A time written by formatTime reads back the same, to the
+        nanosecond.
+        """
+        self.assertEqual(parseTime(formatTime(nanos)), nanos)
+
+    @settings(max_examples=300)
+    @given(st.one_of(st.text(max_size=30), st.text(alphabet="0123456789:.,-T ", max_size=30)))
+    def test_anyText(self, text):
+        """
+        Any text is a time of day (nanoseconds, within the day) or a
+        BadValue naming what it is.
+        """
+        try:
+            nanos = parseTime(text, "start")
+        except BadValue as e:
+            self.assertIn("start", str(e))
+        else:
+            self.assertTrue(0 <= nanos <= 86401 * SECOND, nanos)
 
 
 class DecoderFuzzTests(SynchronousTestCase):

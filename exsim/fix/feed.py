@@ -23,6 +23,7 @@ them back.  Each change of state is a C{feed_state} control event.
 """
 
 import itertools
+from decimal import Decimal, InvalidOperation
 
 from twisted.internet.endpoints import clientFromString
 from twisted.internet.protocol import Factory, Protocol
@@ -60,6 +61,9 @@ COUNTERS = (
 )
 
 BID, OFFER, TRADE = "0", "1", "2"
+
+#: The largest MDEntrySize taken (more is counted as rejected).
+MAX_SIZE = 10**12
 
 
 def _compId(name, value):
@@ -198,16 +202,19 @@ class Mirror:
         @param snapshot: whether C{changes} is the whole book (levels not
             in it go).
         """
+        # A level named twice in one message: the last entry says what it
+        # is (whatever order the two passes below apply them in).
+        final = {}
+        for isBuy, price, size in changes:
+            final[isBuy, price] = size
         if snapshot:
-            wanted = {(isBuy, price) for isBuy, price, size in changes if size}
             for isBuy in (True, False):
-                for price in list(self.levels[isBuy]):
-                    if (isBuy, price) not in wanted:
-                        changes.append((isBuy, price, 0))
+                for price in self.levels[isBuy]:
+                    final.setdefault((isBuy, price), 0)
         # Decreases and removals first, then increases and new levels: the
         # mirror never crosses itself on the way.
         later = []
-        for isBuy, price, size in changes:
+        for (isBuy, price), size in final.items():
             level = self.levels[isBuy].get(price)
             if level is None or size >= level[1]:
                 later.append((isBuy, price, size))
@@ -222,7 +229,9 @@ class Mirror:
         level = levels.get(price)
         if level is None:
             if size > 0:
-                levels[price] = [self._enter(isBuy, price, size), size, 0]
+                order = self._enter(isBuy, price, size)
+                if order is not None:
+                    levels[price] = [order, size, 0]
             return
         order = level[0]
         leaves = 0 if order is None or order.isDone else order.leavesQty
@@ -459,11 +468,19 @@ class Feed:
             return None
 
     def _size(self, text):
+        """
+        MDEntrySize as a whole number of shares (missing: 0), or None when
+        it is not one.
+        """
+        if text is None:
+            return 0
         try:
-            size = int(float(text)) if text is not None else 0
-        except ValueError:
+            size = Decimal(text.strip())
+        except InvalidOperation:
             return None
-        return max(size, 0)
+        if not size.is_finite() or size < 0 or size != size.to_integral_value() or size > MAX_SIZE:
+            return None
+        return int(size)
 
     def _snapshot(self, message):
         symbol = message.get(55)
