@@ -215,6 +215,11 @@ def _endpointSection(section, simulator, settings):
         if key == "listen":
             listenLine = lineno
         _run(section, lineno, simulator.set_protocol_property, section.name, key, value)
+    endpoint = simulator.endpoints.get(section.name)
+    if endpoint is not None:
+        # Named if the port cannot be bound when the simulator starts
+        # (Simulator.listenAtStart).
+        endpoint.listenOrigin = (section.filename, listenLine)
     d = _run(section, listenLine, simulator.start_endpoint, section.name)
     failures = []
     d.addErrback(failures.append)

@@ -216,6 +216,12 @@ class Endpoint(service.Service):
         self.messageLogs = None
         self.factory = None
         self.port = None
+        #: The server endpoint to listen on when the simulator starts
+        #: (L{exsim.service.Simulator.listenAtStart}), or None.
+        self.heldListen = None
+        #: Where the configuration set C{listen}, C{(file, line)}, if it
+        #: did: named when the endpoint cannot listen at start.
+        self.listenOrigin = None
         self._carry(
             getattr(protocol, "maxQuantity", None), getattr(protocol, "maxPrice", None)
         )
@@ -290,11 +296,14 @@ class Endpoint(service.Service):
 
     def listen(self):
         """
-        Start listening on the C{listen} endpoint string.
+        Start listening on the C{listen} endpoint string (when the
+        simulator starts, if it is to bind its ports then:
+        L{exsim.service.Simulator.listenAtStart}).
 
-        @return: a Deferred firing with the listening port.
+        @return: a Deferred firing with the listening port (None when held
+            for the simulator's start).
         """
-        if self.port is not None:
+        if self.port is not None or self.heldListen is not None:
             return defer.fail(WrongState("endpoint %r is already listening" % self.name))
         if self.messageLogs is not None:
             try:
@@ -316,13 +325,34 @@ class Endpoint(service.Service):
                 BadValue("bad listen endpoint %r: %s" % (self.properties["listen"], e))
             )
         self.limit = ConnectionLimit(self, self.factory)
+        simulator = self.simulator
+        if getattr(simulator, "listenAtStart", False) and not simulator.running:
+            # Everything is checked but the port itself: it is bound when
+            # the simulator starts (twistd: after its start-up lines, as
+            # Twisted's own strports services do).
+            self.heldListen = ep
+            return defer.succeed(None)
+        return self._listenOn(ep)
+
+    def listenHeld(self):
+        """
+        Listen now if L{listen} held it for the simulator's start.
+
+        @return: a Deferred firing with the port (None if nothing was
+            held), or failing with a L{BadValue} saying why it cannot.
+        """
+        ep, self.heldListen = self.heldListen, None
+        if ep is None:
+            return defer.succeed(None)
+        return self._listenOn(ep)
+
+    def _listenOn(self, ep):
         d = ep.listen(self.limit)
 
         def listening(port):
             self.port = port
-            # Configured endpoints listen before the simulator starts (so
-            # that a taken port is a configuration error): the simulator
-            # announces them once it runs, after twistd's start-up lines.
+            # Endpoints that listen before the simulator runs are
+            # announced by it once it runs (after twistd's start-up lines).
             if self.simulator is None or getattr(self.simulator, "running", True):
                 self.announce()
             return port
@@ -364,6 +394,10 @@ class Endpoint(service.Service):
         @raise WrongState: if not listening.
         """
         if self.port is None:
+            if self.heldListen is not None:
+                raise WrongState(
+                    "endpoint %r listens when the simulator starts" % (self.name,)
+                )
             raise WrongState("endpoint %r is not listening" % (self.name,))
         host = self.port.getHost()
         return (host.host, host.port)
@@ -381,6 +415,7 @@ class Endpoint(service.Service):
         bounds orders by what this protocol carries.
         """
         self._carry(None, None)
+        self.heldListen = None
         ds = []
         if self.factory is not None:
             ds.append(defer.maybeDeferred(self.factory.shutdown))

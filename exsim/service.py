@@ -19,7 +19,7 @@ from exsim import registry, sessioncontrol
 from exsim.control.queue import PAGE_SIZE, EventQueue, formatPrice
 from exsim.datadir import resolve
 from exsim.endpoint import Endpoint
-from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
+from exsim.errors import BadValue, ConfigError, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IEngineAdmin, IEngineEvents, IHouseOrders, IManagedOrders, IOrderEntry
 from exsim.journal import Journal, orderOf, parseSync
 from exsim.model import (
@@ -119,7 +119,41 @@ class Simulator(service.MultiService, Inspection):
     gcPolicy = False
     _gcCall = None
 
+    #: Whether endpoints told to listen before the simulator starts bind
+    #: their ports only when it starts (L{exsim.tap} sets it: twistd's
+    #: start-up lines come first, and ports are bound in
+    #: C{privilegedStartService}, as Twisted's strports services are).
+    listenAtStart = False
+    #: Called with the L{ConfigError} when such an endpoint cannot bind
+    #: its port at start (L{exsim.tap} logs it and exits); None: raised.
+    listenFailed = None
+
+    def privilegedStartService(self):
+        self._listenHeld()
+        service.MultiService.privilegedStartService(self)
+
+    def _listenHeld(self):
+        """
+        Bind the ports that L{listenAtStart} held, in name order.
+
+        @raise ConfigError: naming the endpoint's C{listen} line (when a
+            configuration set it) and why its port cannot be bound.
+        """
+        for name in sorted(self.endpoints):
+            endpoint = self.endpoints[name]
+            if endpoint.heldListen is None:
+                continue
+            failures = []
+            endpoint.listenHeld().addErrback(failures.append)
+            if failures:
+                filename, lineno = endpoint.listenOrigin or (None, None)
+                error = ConfigError(failures[0].getErrorMessage(), filename, lineno)
+                if self.listenFailed is not None:
+                    self.listenFailed(error)
+                raise error
+
     def startService(self):
+        self._listenHeld()
         service.MultiService.startService(self)
         if self.gcPolicy:
             from exsim import gcpolicy

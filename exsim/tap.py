@@ -82,6 +82,11 @@ def makeService(options, reactor=None):
 
     simulator = Simulator(reactor)
     simulator.gcPolicy = not options.get("no-gc-freeze")
+    # Endpoints bind their ports when twistd starts the simulator: after
+    # its start-up lines ("... starting up"), so that the log reads in
+    # order; everything else about them is checked now.
+    simulator.listenAtStart = True
+    simulator.listenFailed = _exitOnListenFailure(simulator, getattr(options, "parent", None))
     if options.get("data-dir"):
         dataDir = os.path.abspath(options["data-dir"])
         try:
@@ -100,6 +105,31 @@ def makeService(options, reactor=None):
         sys.stderr.write("exsim: %s\n" % (e,))
         raise SystemExit(1)
     return simulator
+
+
+def _exitOnListenFailure(simulator, twistdOptions):
+    """
+    What twistd does when an endpoint cannot bind its port at start (a
+    port taken, say): one log line naming the configuration's line, the
+    pid file removed, exit status 1; no traceback.
+    """
+
+    def failed(error):
+        simulator.log.critical("exsim: {error}", error=str(error))
+        for name in list(simulator.endpoints):
+            simulator.endpoints[name].close()
+        pidfile = twistdOptions.get("pidfile") if twistdOptions is not None else None
+        if pidfile:
+            try:
+                with open(pidfile) as f:
+                    ours = int(f.read().strip()) == os.getpid()
+            except (OSError, ValueError):
+                ours = False
+            if ours:
+                os.remove(pidfile)
+        raise SystemExit(1)
+
+    return failed
 
 
 def _controlService(simulator, settings):

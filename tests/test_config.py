@@ -57,6 +57,10 @@ class DefaultConfigTests(unittest.TestCase):
             (int(value.split(":")[1]), "127.0.0.1")
             for s in endpoints for key, value, _ in s.items if key == "listen"
         )
+        # Ports are bound when twistd starts the simulator (after its
+        # start-up lines), privileged start first.
+        self.assertEqual(reactor.tcpServers, [])
+        simulator.privilegedStartService()
         listening = sorted((port, interface) for port, _, _, interface in reactor.tcpServers)
         self.assertEqual(listening, expected)
         book = simulator.get_book("AAPL")
@@ -285,6 +289,12 @@ class ParseTests(unittest.TestCase):
         options = tap.Options()
         options.parseOptions(["--config", path])
         self.assertRaises(SystemExit, tap.makeService, options, reactor)
+        # twistd's simulator binds ports only when it starts: none here.
+        self.assertEqual(reactor.ports, [])
+        # A simulator that listens at once stops what it had started.
+        simulator = Simulator(reactor)
+        self.assertRaises(ConfigError, config.apply, config.load(path), simulator)
+        simulator.stopService()
         self.assertEqual(len(reactor.ports), 1)
         self.assertEqual([p.stopped for p in reactor.ports], [True])
 

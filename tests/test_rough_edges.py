@@ -6,7 +6,7 @@ from twisted.internet.task import Clock
 from twisted.trial import unittest
 
 from exsim import config
-from exsim.errors import BadValue, ConfigError
+from exsim.errors import BadValue, ConfigError, WrongState
 from exsim.service import Simulator
 
 
@@ -201,6 +201,46 @@ class StartupLogTests(unittest.TestCase):
         self.assertFalse([t for t in self.texts() if " object at 0x" in t])
         limit = simulator.endpoint("fix1").limit
         self.assertEqual((limit.logPrefix(), limit.factory.noisy), ("fix1 (fix)", False))
+
+    def test_twistdBindsAtStart(self):
+        """
+        twistd's simulator (C{listenAtStart}, set by L{exsim.tap}) checks
+        an endpoint's listen string with the configuration but binds the
+        port when it starts: Twisted's port line comes after twistd's
+        start-up lines.
+        """
+        simulator = Simulator(self.reactor)
+        simulator.listenAtStart = True
+        text = "[engine:e1]\n[endpoint:fix1]\nengine = e1\nprotocol = fix\n"
+        config.apply(config.parse(text, "sim.ini"), simulator)
+        self.assertEqual(self.reactor.tcpServers, [])
+        self.assertFalse([t for t in self.texts() if "starting on" in t or "listening" in t])
+        e = self.assertRaises(WrongState, simulator.get_endpoint_address, "fix1")
+        self.assertEqual(str(e), "endpoint 'fix1' listens when the simulator starts")
+        self.assertEqual(simulator.endpoint("fix1").listenOrigin, ("sim.ini", 2))
+        simulator.privilegedStartService()
+        self.assertEqual(len(self.reactor.tcpServers), 1)
+        self.assertEqual(len(simulator.get_endpoint_address("fix1")), 2)
+        simulator.startService()
+        self.addCleanup(simulator.stopService)
+        self.assertEqual(len(self.reactor.tcpServers), 1)
+        self.reactor.run()
+        self.assertEqual(len([t for t in self.texts() if t.startswith("fix1 (fix) listening on")]), 1)
+
+    def test_heldEndpointDeleted(self):
+        """
+        An endpoint deleted before the simulator starts never binds.
+        """
+        simulator = Simulator(self.reactor)
+        simulator.listenAtStart = True
+        simulator.create_engine("e1")
+        simulator.create_endpoint("fix1", "e1", "fix")
+        simulator.start_endpoint("fix1")
+        self.failureResultOf(simulator.start_endpoint("fix1"), WrongState)
+        simulator.delete_endpoint("fix1")
+        simulator.startService()
+        self.addCleanup(simulator.stopService)
+        self.assertEqual(self.reactor.tcpServers, [])
 
     def test_nothingConfigured(self):
         simulator = Simulator(self.reactor)

@@ -207,6 +207,97 @@ class TwistdTests(TestCase):
         self.assertNotIn(b"Traceback", watch.output)
 
 
+class TwistdStartupTests(TestCase):
+    """
+    A real twistd process: its start-up log in order, and a port that
+    cannot be bound at start.
+    """
+
+    timeout = 60
+
+    def twistd(self, text, marker, pidfile=""):
+        path = os.path.abspath(self.mktemp())
+        with open(path, "w") as f:
+            f.write(text)
+        watch = _Watch(marker)
+        process = reactor.spawnProcess(
+            watch,
+            sys.executable,
+            [sys.executable, "-c", TWISTD, "-n", "--pidfile", pidfile, "--logfile", "-", "exsim",
+             "--config", path],
+            env=_env(),
+            path=ROOT,
+        )
+        self.addCleanup(_kill, process)
+        return path, watch, process
+
+    @defer.inlineCallbacks
+    def test_linesInOrder(self):
+        """
+        twistd's "starting up" comes first; then every listener's lines
+        (Twisted's port lines included), each endpoint's address, and
+        "exsim running"; no Python reprs.
+        """
+        path, watch, process = self.twistd(
+            "[control]\nlisten = tcp:0:interface=127.0.0.1\nusers = admin:secret\n"
+            "[web]\nlisten = tcp:0:interface=127.0.0.1\n"
+            "[engine:e1]\n"
+            "[endpoint:fix1]\nengine = e1\nprotocol = fix\n"
+            "[endpoint:ouch1]\nengine = e1\nprotocol = ouch\n",
+            b"exsim running",
+        )
+        yield watch.started
+        process.signalProcess("TERM")
+        yield watch.ended
+        lines = watch.output.decode().splitlines()
+        first = [i for i, line in enumerate(lines) if "starting up" in line]
+        self.assertEqual(len(first), 1, watch.output)
+        before = lines[:first[0]]
+        self.assertEqual(before, [], watch.output)
+        texts = [line.split("] ", 1)[-1] for line in lines]
+        self.assertTrue([t for t in texts if t.startswith("fix1 (fix) starting on ")], texts)
+        fix = [i for i, t in enumerate(texts) if t.startswith("fix1 (fix) listening on 127.0.0.1:")]
+        ouch = [i for i, t in enumerate(texts) if t.startswith("ouch1 (ouch) listening on 127.0.0.1:")]
+        running = [i for i, t in enumerate(texts) if t == "exsim running: engines e1; endpoints fix1, ouch1"]
+        self.assertEqual((len(fix), len(ouch), len(running)), (1, 1, 1), texts)
+        self.assertLess(fix[0], ouch[0])
+        self.assertLess(ouch[0], running[0])
+        self.assertTrue([t for t in texts if t.startswith("web view on http://127.0.0.1:")], texts)
+        self.assertTrue([t for t in texts if t.startswith("web view starting on ")], texts)
+        self.assertTrue([t for t in texts if t.startswith("management service listening on")], texts)
+        self.assertNotIn(" object at 0x", watch.output.decode())
+
+    @defer.inlineCallbacks
+    def test_portTaken(self):
+        """
+        A port already taken when twistd starts: one line naming the
+        configuration's listen line and the reason, exit status 1, no
+        traceback, the pid file removed.
+        """
+        import socket
+
+        taken = socket.socket()
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        pidfile = os.path.abspath(self.mktemp())
+        path, watch, process = self.twistd(
+            "[engine:e1]\n[endpoint:fix1]\nengine = e1\nprotocol = fix\n"
+            "listen = tcp:%d:interface=127.0.0.1\n" % (port,),
+            b"never", pidfile,
+        )
+        watch.started.addErrback(lambda f: None)
+        code, sig = yield watch.ended
+        self.assertEqual(code, 1, watch.output)
+        lines = [l for l in watch.output.decode().splitlines() if path in l]
+        self.assertEqual(len(lines), 1, watch.output)
+        self.assertIn("exsim: %s:5: endpoint 'fix1' cannot listen on 'tcp:%d:" % (path, port), lines[0])
+        self.assertIn("ddress already in use", lines[0])
+        self.assertNotIn(b"Traceback", watch.output)
+        self.assertFalse(os.path.exists(pidfile))
+
+
 def _kill(process):
     try:
         process.signalProcess("KILL")
