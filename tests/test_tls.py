@@ -1,11 +1,14 @@
 """
-TLS (C{ssl:} endpoint strings) for FIX, OUCH, ITCH and the management
-service, with a throw-away CA and server certificate
+TLS (C{ssl:} endpoint strings) for FIX, OUCH, ITCH, the management
+service and the web view, with a throw-away CA and server certificate
 (L{tests.tlsfiles}): logons over TLS with the clients of
-L{exsim.testing}, with QuickFIX's SSL initiator and with C{exsimctl}; a
-bad certificate or key is one configuration error naming file and line.
+L{exsim.testing}, with QuickFIX's SSL initiator and with C{exsimctl};
+the web view's pages over HTTPS; a bad certificate or key is one
+configuration error naming file and line.
 """
 
+import base64
+import http.client
 import os
 import queue
 import shutil
@@ -18,9 +21,10 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from exsim import config
 from exsim.control.checker import UsersChecker
-from exsim.control.service import ControlService
+from exsim.control.service import ControlService, addControlService
 from exsim.errors import ConfigError
 from exsim.listening import serverEndpoint
+from exsim.observe.web.server import startWeb
 from exsim.service import Simulator
 from exsim.testing import FixClient, ItchClient, OuchClient, connectFix, startServer
 from tests.test_tap import TWISTD, _env, _kill, _Watch
@@ -220,6 +224,95 @@ class ReactorTlsTests(TestCase):
         )
         self.assertEqual((code, err), (0, b""))
         self.assertEqual(sorted(sim.engines), ["e1", "e2"])
+
+
+def httpsGet(port, path, password, cafile, user="admin"):
+    """
+    GET C{path} from the web view on C{127.0.0.1:port} over HTTPS,
+    verifying its certificate (name included) against C{cafile} (None:
+    the system's CAs), with HTTP Basic credentials.
+
+    @return: (status, body).
+    """
+    context = ssl.create_default_context(cafile=cafile)
+    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    try:
+        token = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+        connection.request("GET", path, headers={"Authorization": "Basic " + token})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+class WebTlsTests(TestCase):
+    """
+    The web view listening on C{ssl:}: its pages over HTTPS, behind the
+    management service's users.
+    """
+
+    timeout = 60
+
+    def setUp(self):
+        from twisted.logger import globalLogPublisher
+
+        self.files = certificates(self)
+        self.logged = []
+        globalLogPublisher.addObserver(self.logged.append)
+        self.addCleanup(globalLogPublisher.removeObserver, self.logged.append)
+
+    @defer.inlineCallbacks
+    def test_pagesOverHttps(self):
+        """
+        Pages are served over TLS with a certificate the CA vouches for;
+        the log says C{https://}; a wrong password is a 401; a client that
+        does not trust the CA refuses the connection.
+        """
+        from twisted.logger import formatEvent
+
+        sim = Simulator(reactor)
+        addControlService(sim, UsersChecker({"admin": "pw"}), "tcp:0:interface=127.0.0.1")
+        sim.create_engine("e1")
+        sim.create_book("AAPL", "e1", "AAPL")
+        sim.create_order("h1", "AAPL")
+        sim.set_order_property("h1", "side", "buy")
+        sim.set_order_property("h1", "price", "12.34")
+        sim.set_order_property("h1", "quantity", 7)
+        sim.submit_order("h1")
+        host, port = yield startWeb(sim, tlsListen(self.files))
+        self.addCleanup(sim.getServiceNamed("web").stopService)
+        self.assertEqual(host, "127.0.0.1")
+        status, body = yield threads.deferToThread(httpsGet, port, "/", "pw", self.files["ca"])
+        self.assertEqual(status, 200)
+        self.assertIn(b"AAPL", body)
+        status, body = yield threads.deferToThread(httpsGet, port, "/book/AAPL", "pw", self.files["ca"])
+        self.assertEqual(status, 200)
+        self.assertIn(b"12.34", body)
+        self.assertIn(
+            "web view on https://127.0.0.1:%d/ (the management service's users)" % (port,),
+            [formatEvent(e) for e in self.logged],
+        )
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            yield threads.deferToThread(httpsGet, port, "/", "pw", None)
+        status, body = yield threads.deferToThread(httpsGet, port, "/", "wrong", self.files["ca"])
+        self.assertEqual(status, 401)
+        self.assertNotIn(b"AAPL", body)
+        self.flushLoggedErrors()
+
+    def test_webSectionBadFiles(self):
+        """
+        In sim.ini, the web view's bad TLS files are an error naming the
+        file and the listen line.
+        """
+        text = (
+            "[control]\nusers = a:b\n[web]\n"
+            "listen = ssl:0:interface=127.0.0.1:privateKey=%s:certKey=/nonexistent/cert.pem\n"
+            % (self.files["key"],)
+        )
+        e = self.assertRaises(ConfigError, config.apply, config.parse(text, "sim.ini"), Simulator(reactor))
+        self.assertTrue(str(e).startswith("sim.ini:4: bad listen endpoint 'ssl:0:"), str(e))
+        self.assertTrue(str(e).endswith(": certKey file /nonexistent/cert.pem: no such file"), str(e))
+        self.assertNotIn("\n", str(e))
 
 
 if fix is not None:

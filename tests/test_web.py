@@ -232,6 +232,34 @@ class PagesTests(unittest.TestCase):
         self.assertRaises(BadValue, simulator.start_web, "")
 
 
+class WarningTests(unittest.TestCase):
+    def test_allInterfaces(self):
+        """
+        A web view on every interface is warned about, with how to bind to
+        loopback and, over plain HTTP, that passwords would cross the
+        network readable.
+        """
+        from twisted.logger import formatEvent, globalLogPublisher
+
+        from exsim.control.checker import UsersChecker
+        from exsim.control.service import addControlService
+        from exsim.observe.web.server import startWeb
+
+        events = []
+        globalLogPublisher.addObserver(events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        simulator = Simulator(MemoryReactorClock())
+        addControlService(simulator, UsersChecker({"a": "b"}), "tcp:0:interface=127.0.0.1")
+        self.assertEqual(self.successResultOf(startWeb(simulator, "tcp:18790"))[1], 18790)
+        self.addCleanup(simulator.getServiceNamed("web").stopService)
+        self.assertIn(
+            "the web view listens on all interfaces (tcp:18790); add :interface=127.0.0.1 to "
+            "listen on loopback only, or serve it over TLS (ssl:...) so that passwords do not "
+            "cross the network readable",
+            [formatEvent(e) for e in events],
+        )
+
+
 class ConfigTests(unittest.TestCase):
     def test_webSection(self):
         sections = config.parse("[control]\nusers = a:b\n[web]\nlisten = tcp:0:interface=127.0.0.1\n")

@@ -641,7 +641,8 @@ class Inspection:
         Start the web view (the C{[web]} section does it at start-up): a
         read-only look at the simulator in a browser, behind HTTP Basic
         authentication with the management service's users; C{listen} is
-        an endpoint string (C{tcp:0:...} picks a port).  C{WrongState} if
+        an endpoint string (C{tcp:0:...} picks a port; C{ssl:...} with
+        C{privateKey} and C{certKey} serves HTTPS).  C{WrongState} if
         it already runs, or if the simulator has no management service.
 
         @return: C{(host, port)} bound.

@@ -328,6 +328,13 @@ class WebSite(server.Site):
     def log(self, request):
         pass
 
+    def logPrefix(self):
+        """
+        How Twisted names the listener in its port lines ("web view
+        starting on 8790").
+        """
+        return "web view"
+
 
 class WebService(service.Service):
     """
@@ -405,13 +412,18 @@ class WebService(service.Service):
             self.port = port
             address = port.getHost()
             self.log.info(
-                "web view on http://{host}:{port}/ (the management service's users)",
-                host=getattr(address, "host", "?"), port=getattr(address, "port", "?"),
+                "web view on {scheme}://{host}:{port}/ (the management service's users)",
+                scheme=self.scheme, host=getattr(address, "host", "?"),
+                port=getattr(address, "port", "?"),
             )
             if allInterfaces(self.listen):
                 self.log.warn(
                     "the web view listens on all interfaces ({listen}); add "
-                    ":interface=127.0.0.1 to listen on loopback only", listen=self.listen,
+                    ":interface=127.0.0.1 to listen on loopback only{plain}", listen=self.listen,
+                    plain="" if self.scheme == "https" else (
+                        ", or serve it over TLS (ssl:...) so that passwords do not cross "
+                        "the network readable"
+                    ),
                 )
             return port
 
@@ -421,6 +433,14 @@ class WebService(service.Service):
             raise BadValue("the web view cannot listen on %r: %s" % (self.listen, f.getErrorMessage()))
 
         return endpoint.listen(self.site).addCallbacks(listening, failed)
+
+    @property
+    def scheme(self):
+        """
+        C{https} when the web view listens with TLS (an C{ssl:} endpoint
+        string), else C{http}.
+        """
+        return "https" if self.listen.split(":", 1)[0].strip().lower() == "ssl" else "http"
 
     def whenListening(self):
         """
