@@ -168,6 +168,12 @@ class IOrderEntry(IEngineEvents):
         A live order by its owner and client order id, or None.
         """
 
+    def hasLiveOrders(owner: Hashable) -> bool:
+        """
+        Whether C{owner} has a live (or held) order: a session without any
+        may be forgotten when it logs out.
+        """
+
     def cancelAll(
         owner: Hashable | None = None, symbol: str | None = None, reason: CancelReason | None = None
     ) -> int:

@@ -760,7 +760,9 @@ class Simulator(service.MultiService, Inspection):
         Every session of every endpoint (or of C{endpoint}), sorted by
         session id: every connected session, and the sessions of the day
         that are logged out but remembered (FIX sessions and their stores,
-        OUCH usernames), listed as C{disconnected}.
+        OUCH usernames), listed as C{disconnected}.  FIX sessions with a
+        memory store that logged out with nothing left for them are
+        forgotten beyond the endpoint's C{max_logged_out_sessions}.
 
         @return: one dict per session.  Fields: C{session}, C{endpoint},
             C{protocol}, C{peer} (C{host:port}, or None), C{state}

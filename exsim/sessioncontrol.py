@@ -321,6 +321,23 @@ class SessionControl:
             or (self.throttle is not None and self.throttle.queued)
         )
 
+    @property
+    def personal(self):
+        """
+        Whether the session has state of its own that forgetting it would
+        lose: messages waiting (held, delayed or throttled), faults to
+        come, or its own C{hold}, C{heartbeats} or C{latency}.
+        """
+        return bool(
+            self.drop
+            or self.garble
+            or not self.heartbeats
+            or self.held
+            or self.latencyOverride is not FOLLOW
+            or (self.outbound is not None and len(self.outbound))
+            or (self.throttle is not None and self.throttle.queued)
+        )
+
     def _generatorFor(self):
         seed = endpointProperty(self.endpoint, "seed")
         if self._generator is None or seed != self._seed:

@@ -151,3 +151,14 @@ def market(owner, clOrdId, side, quantity, tif=TimeInForce.DAY, symbol="AAPL"):
         OrdType.MARKET,
         tif,
     )
+
+
+def fuzzExamples(default):
+    """
+    How many examples a fuzz test draws: C{default}, or the environment's
+    C{EXSIM_FUZZ_EXAMPLES} (the campaign runs them longer; see
+    docs/reliability.rst).
+    """
+    import os
+
+    return int(os.environ.get("EXSIM_FUZZ_EXAMPLES", default))

@@ -29,7 +29,7 @@ class FuzzCampaignTests(unittest.TestCase):
         fuzz = loadTool("fuzz_campaign")
         lines = []
         results = fuzz.run(300, seed="trial", checkEvery=100, log=lines.append)
-        self.assertEqual(sorted(results), ["control", "fix", "ouch"])
+        self.assertEqual(sorted(results), ["control", "fix", "itch", "ouch"])
         for name, figures in results.items():
             self.assertEqual(figures["inputs"], 300)
             self.assertEqual(

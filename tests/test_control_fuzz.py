@@ -14,8 +14,9 @@ from exsim.control.checker import UsersChecker
 from exsim.control.service import makeFactory
 from exsim.errors import ConfigError
 from exsim.service import Simulator
+from tests.helpers import fuzzExamples
 
-SETTINGS = settings(max_examples=150, deadline=None)
+SETTINGS = settings(max_examples=fuzzExamples(150), deadline=None)
 
 
 class PBBytesTests(unittest.TestCase):

@@ -8,6 +8,7 @@ from twisted.trial.unittest import TestCase
 
 from exsim.soup import ouch42
 from exsim.soup.packets import SoupProtocolError
+from tests.helpers import fuzzExamples
 
 
 def u32(n):
@@ -74,7 +75,7 @@ class InboundTests(TestCase):
         self.assertRaises(SoupProtocolError, ouch42.decode, b"O" + b" " * 49)
         self.assertRaises(SoupProtocolError, ouch42.decode, b"")
 
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=fuzzExamples(300), deadline=None)
     @given(st.binary(max_size=60))
     def test_arbitraryBytes(self, data):
         try:

@@ -13,6 +13,7 @@ from exsim.interfaces import IProtocolFamily
 from exsim.soup import packets
 from exsim.soup.packets import PacketReader, SoupProtocolError, parseLoginRequest
 from exsim.soup.session import SoupServerFactory, SoupStream
+from tests.helpers import fuzzExamples
 from tests.soupfakes import Client, makeEndpoint
 
 
@@ -111,7 +112,7 @@ class PacketTests(TestCase):
         self.assertRaises(SoupProtocolError, PacketReader().feed, b"\x00\x00")
         self.assertRaises(SoupProtocolError, PacketReader(100).feed, b"\x00\x65U")
 
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=fuzzExamples(200), deadline=None)
     @given(st.lists(st.binary(max_size=40), max_size=20))
     def test_readerArbitraryBytes(self, chunks):
         """
@@ -325,7 +326,7 @@ class SessionTests(TestCase):
         client = Client(endpoint)
         self.assertEqual(client.login("who", "ever")[0][0], b"A")
 
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=fuzzExamples(150), deadline=None)
     @given(st.lists(st.binary(max_size=60), max_size=10), st.booleans())
     def test_arbitraryBytesNeverCrash(self, chunks, loggedIn):
         """

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """
-Fuzz campaign: mutation fuzzing of valid FIX messages, SoupBinTCP/OUCH
-packets and control-port (Perspective Broker) bytes, fed to in-memory
-protocol instances (a real endpoint on a real engine, on a
+Fuzz campaign: mutation fuzzing of valid FIX messages, SoupBinTCP packets
+(OUCH order entry, the ITCH feed's logins) and control-port (Perspective
+Broker) bytes, fed to in-memory protocol instances (a real endpoint on a real engine, on a
 MemoryReactorClock; no sockets), with a well-behaved session beside each
 fuzzer checked as it goes.
 
@@ -18,7 +18,7 @@ number by a huge one or a negative one; FIX inputs get their BodyLength and
 CheckSum recomputed half the time so that they reach the parser and the
 session rules.  A seed (C{--seed}) makes a run repeatable.
 
-Usage: python tools/fuzz_campaign.py [--inputs 1000000] [--seed 1] [--only fix,ouch,control]
+Usage: python tools/fuzz_campaign.py [--inputs 1000000] [--seed 1] [--only fix,ouch,itch,control]
 """
 
 import argparse
@@ -124,20 +124,29 @@ class FixTarget:
         self.checks = 0
         self.fuzzer = None
 
-    def seeds(self, client):
-        now = stamp(client.reactor.seconds())
-        nos = [(11, "x"), (21, "1"), (55, "AAPL"), (54, "1"), (60, now), (38, 100), (40, "2"),
-               (44, "10.5"), (59, "0")]
-        return [
-            client.build("D", nos), client.build("F", [(41, "x"), (11, "y"), (55, "AAPL"), (54, "1"),
-                                                       (60, now)]),
-            client.build("G", nos + [(41, "x")]), client.build("H", [(11, "x"), (55, "AAPL"), (54, "1")]),
-            client.build("2", [(7, 1), (16, 0)]), client.build("4", [(123, "Y"), (36, 5)]),
-            client.build("1", [(112, "T")]), client.build("0"), client.build("5"),
-            client.build("V", [(262, "r"), (263, "1"), (264, 0), (146, 1), (55, "AAPL"),
-                               (267, 2), (269, "0"), (269, "1")]),
-            client.build("A", [(98, 0), (108, 30)]),
-        ]
+    #: The valid messages mutated: (MsgType, fields), the fields a
+    #: function of the SendingTime text.  One is built per input (with the
+    #: fuzzer's next MsgSeqNum).
+    SEEDS = (
+        ("D", lambda now: [(11, "x"), (21, "1"), (55, "AAPL"), (54, "1"), (60, now), (38, 100),
+                           (40, "2"), (44, "10.5"), (59, "0")]),
+        ("F", lambda now: [(41, "x"), (11, "y"), (55, "AAPL"), (54, "1"), (60, now)]),
+        ("G", lambda now: [(11, "x"), (21, "1"), (55, "AAPL"), (54, "1"), (60, now), (38, 100),
+                           (40, "2"), (44, "10.5"), (59, "0"), (41, "x")]),
+        ("H", lambda now: [(11, "x"), (55, "AAPL"), (54, "1")]),
+        ("2", lambda now: [(7, 1), (16, 0)]),
+        ("4", lambda now: [(123, "Y"), (36, 5)]),
+        ("1", lambda now: [(112, "T")]),
+        ("0", lambda now: []),
+        ("5", lambda now: []),
+        ("V", lambda now: [(262, "r"), (263, "1"), (264, 0), (146, 1), (55, "AAPL"), (267, 2),
+                           (269, "0"), (269, "1")]),
+        ("A", lambda now: [(98, 0), (108, 30)]),
+    )
+
+    def seed(self, client, rng):
+        msgType, fields = rng.choice(self.SEEDS)
+        return client.build(msgType, fields(stamp(client.reactor.seconds())))
 
     def feed(self, rng):
         if self.fuzzer is None or self.fuzzer.disconnected:
@@ -146,7 +155,7 @@ class FixTarget:
             self.fuzzer = FixClient(self.factory, compId="FUZZ", port=2)
             self.fuzzer.logon()
             self.fuzzer.seq = 2
-        raw = rng.choice(self.seeds(self.fuzzer))
+        raw = self.seed(self.fuzzer, rng)
         data = mutate(raw, rng)
         if rng.random() < 0.5:
             data = refreshChecksum(data)
@@ -198,6 +207,8 @@ class OuchTarget:
 
     def feed(self, rng):
         if self.fuzzer is None or self.fuzzer.closed:
+            if self.fuzzer is not None:
+                self.fuzzer.lose()
             self.fuzzer = SoupClient(self.endpoint, port=2)
             self.fuzzer.login("FUZZ")
             self._seeds = self.seeds()
@@ -210,6 +221,57 @@ class OuchTarget:
         self.checks += 1
         self.bystander.send(self.enter("B%d" % self.checks, 1000))
         return not self.bystander.closed and any(k == b"S" and p[:1] == b"A" for k, p in self.bystander.read())
+
+
+class ItchTarget:
+    """
+    An ITCH endpoint (SoupBinTCP: what a client sends is logins,
+    heartbeats, logouts, unsequenced packets); a fuzzer connection and a
+    bystander that must keep getting the feed.
+    """
+
+    name = "itch"
+
+    def __init__(self):
+        from exsim.soup.itch import ItchFamily
+
+        self.endpoint = makeEndpoint(ItchFamily(), name="itch1")
+        self.engine = self.endpoint.engine
+        self.bystander = SoupClient(self.endpoint, port=1)
+        self.bystander.login("BYSTND")
+        self.fuzzer = None
+        self.checks = 0
+        self._seeds = [
+            packets.loginRequest("FUZZ", "", "", 1),
+            packets.loginRequest("FUZZ", "", "", 0),
+            packets.packet(b"R", b""),
+            packets.packet(b"O", b""),
+            packets.packet(b"U", b"x" * 8),
+            packets.loginRequest("FUZZ", "", "", 1) + packets.packet(b"R", b""),
+        ]
+
+    def feed(self, rng):
+        if self.fuzzer is None or self.fuzzer.closed:
+            if self.fuzzer is not None:
+                self.fuzzer.lose()
+            self.fuzzer = SoupClient(self.endpoint, port=2)
+        data = mutate(rng.choice(self._seeds), rng)
+        self.fuzzer.protocol.dataReceived(data)
+        self.fuzzer.transport.clear()
+        return data
+
+    def check(self):
+        """
+        An order entered on the engine reaches the bystander as an Add
+        Order.
+        """
+        from exsim.model import Order, OrdType, Side, TimeInForce
+
+        self.checks += 1
+        self.engine.submitNew(Order(
+            "house", "h%d" % (self.checks,), "AAPL", Side.BUY, 100, 100000, OrdType.LIMIT,
+            TimeInForce.DAY))
+        return not self.bystander.closed and any(p[:1] == b"A" for p in self.bystander.sequenced())
 
 
 def _bytes(value):
@@ -256,10 +318,10 @@ class ControlTarget:
         return self.simulator.engines == {}
 
 
-TARGETS = {"fix": FixTarget, "ouch": OuchTarget, "control": ControlTarget}
+TARGETS = {"fix": FixTarget, "ouch": OuchTarget, "itch": ItchTarget, "control": ControlTarget}
 
 
-def run(inputs, seed=1, only=("fix", "ouch", "control"), checkEvery=1000, log=print):
+def run(inputs, seed=1, only=("fix", "ouch", "itch", "control"), checkEvery=1000, log=print):
     """
     Fuzz each target with C{inputs} inputs.
 
@@ -313,7 +375,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--inputs", type=int, default=1000000, help="inputs per decoder")
     parser.add_argument("--seed", default="1")
-    parser.add_argument("--only", default="fix,ouch,control")
+    parser.add_argument("--only", default="fix,ouch,itch,control")
     parser.add_argument("--check-every", type=int, default=1000)
     options = parser.parse_args()
     results = run(options.inputs, options.seed, options.only.split(","), options.check_every)

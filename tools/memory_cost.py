@@ -6,7 +6,11 @@ an in-memory FIX endpoint (real order entry, real engine, no sockets):
 - per session: N sessions log on (distinct CompIDs), then log out;
 - per resting order: N limit orders rest in the book (with their ack kept
   in the session's store for resend);
-- per stored report: what the store keeps per ExecutionReport.
+- per stored report: what the store keeps per ExecutionReport;
+- per order entered and cancelled (the soak's flow): with its two reports
+  in the store, and without them (what C{store_limit} does not bound: the
+  day's client order ids and the finished orders remembered for status
+  requests, each in generations of bounded size).
 
 Usage: python tools/memory_cost.py [--sessions 1000] [--orders 20000]
 """
@@ -60,10 +64,29 @@ def run(sessions, orders, log=print):
     store = trader.protocol.session.store
     stored = len(store.getMessages(1, 10 ** 9))
     storeBytes = sum(len(m[3]) for m in store.getMessages(1, 10 ** 9))
+    # Orders entered and cancelled, as the soak sends them: what stays is
+    # the client order ids of the day, the finished orders remembered for
+    # status requests, and two reports each in the store.
+    canceller = Client(factory, compId="CANCELLER", port=2)
+    canceller.logon()
+    beforeFinished = measure()
+    for i in range(orders):
+        canceller.protocol.dataReceived(canceller.build("D", [
+            (11, "O%d" % i), (21, "1"), (55, "AAPL"), (54, "1"),
+            (60, stamp(canceller.reactor.seconds())), (38, 100), (40, "2"), (44, "9.00"), (59, "0")]))
+        canceller.protocol.dataReceived(canceller.build("F", [
+            (11, "C%d" % i), (41, "O%d" % i), (55, "AAPL"), (54, "1"), (38, 100),
+            (60, stamp(canceller.reactor.seconds()))]))
+        canceller.transport.clear()
+    finished = measure()
+    canceller.protocol.session.store.setLimit(1)
+    finishedWithoutStore = measure()
     figures = {
         "per_session_logged_on_bytes": (loggedOn - before) // sessions,
         "per_session_after_logout_bytes": (loggedOut - before) // sessions,
         "per_resting_order_bytes": (resting - start) // orders,
+        "per_cancelled_order_bytes": (finished - beforeFinished) // orders,
+        "per_cancelled_order_without_store_bytes": (finishedWithoutStore - beforeFinished) // orders,
         "reports_stored": stored,
         "report_body_bytes": storeBytes // max(stored, 1),
     }

@@ -326,6 +326,24 @@ class MatchingEngine(SpecialBooks):
     def liveOrders(self):
         return self._index.live()
 
+    def hasLiveOrders(self, owner):
+        """
+        Whether C{owner} has a live order: one of its client order ids maps
+        to a live order id (a live order's id is always in its owner's
+        remembered generations; see L{ClientIds}).  Costs one lookup per
+        client order id the owner used (not on a hot path: a session
+        logging out).
+        """
+        record = self._owners.get(owner)
+        if record is None:
+            return False
+        get = self._index.get
+        for ids in (record.ids, record.old):
+            for orderId in ids.values():
+                if get(orderId) is not None:
+                    return True
+        return False
+
     def _wasUsed(self, owner, clOrdId):
         """
         Whether C{owner} used C{clOrdId} (for a live order or a finished

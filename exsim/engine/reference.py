@@ -600,6 +600,9 @@ class ReferenceEngine:
     def liveOrders(self):
         return [self._live[orderId] for orderId in sorted(self._live)]
 
+    def hasLiveOrders(self, owner):
+        return any(order.owner == owner for order in self._live.values())
+
     def liveCount(self):
         return len(self._live)
 

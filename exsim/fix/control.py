@@ -194,6 +194,15 @@ def refresh(session):
     controlOf(session).refresh()
 
 
+def forgettable(session):
+    """
+    Whether C{session} has no session-control state of its own (see
+    L{exsim.sessioncontrol.SessionControl.personal}).
+    """
+    control = session.control
+    return control is None or not control.personal
+
+
 def endpointHasControl(endpoint):
     """
     Whether the endpoint's properties give every session a control.

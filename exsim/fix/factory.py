@@ -5,6 +5,8 @@ connection, one L{FixSession} per counterparty CompID (sessions outlive
 connections).
 """
 
+from collections import OrderedDict
+
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -27,6 +29,12 @@ class FixFactory(ServerFactory):
         sessions.
     @ivar sessions: {counterparty CompID: L{FixSession}}.
     @ivar connections: the open L{FixConnection}s.
+    @ivar forgotten: {counterparty CompID: (next sender MsgSeqNum, next
+        target MsgSeqNum)} of the sessions forgotten after they logged out
+        (see L{sessionEnded}): all that is kept of them.
+    @ivar loggedOut: {counterparty CompID: L{FixSession}} of the sessions
+        that logged out with nothing left for them, oldest logout first:
+        remembered up to C{max_logged_out_sessions}, then forgotten.
     """
 
     log = Logger()
@@ -39,6 +47,8 @@ class FixFactory(ServerFactory):
         self.reactor = endpoint.reactor
         self.connections = set()
         self.sessions = {}
+        self.forgotten = {}
+        self.loggedOut = OrderedDict()
         self._stores = StoreFactory(
             self._storePath(settings.get(endpoint, "store")), settings.get(endpoint, "store_sync")
         )
@@ -57,9 +67,79 @@ class FixFactory(ServerFactory):
         """
         session = self.sessions.get(counterparty)
         if session is None:
-            session = FixSession(self, counterparty, self._stores.open(counterparty))
+            store = self._stores.open(counterparty)
+            numbers = self.forgotten.pop(counterparty, None)
+            if numbers is not None:
+                # Logged out and forgotten earlier today: the sequence
+                # numbers go on (the messages are gone: a resend of them
+                # is a GapFill).
+                store.setNextSenderSeq(numbers[0])
+                store.setNextTargetSeq(numbers[1])
+            session = FixSession(self, counterparty, store)
             self.sessions[counterparty] = self._controlled(session)
         return session
+
+    def sessionEnded(self, session, loggedOut):
+        """
+        The connection of C{session} ended.  A session that logged out (a
+        Logout each way) with nothing left for it is remembered (its
+        messages for resend, its message journal) among the endpoint's
+        last C{max_logged_out_sessions} such sessions; beyond, the one
+        that logged out first is forgotten (see L{_forgettable}).  Only
+        its sequence numbers are kept (in L{forgotten}, about 100 bytes),
+        so that a client logging on again goes on in sequence; a
+        ResendRequest for what was sent before is answered with a
+        GapFill.  Without this, every CompID that ever logged on (any,
+        with C{target_comp_id = *}) kept its session, store and message
+        journal for the day: about 8 kB each.
+        """
+        key = session.targetCompId
+        self.loggedOut.pop(key, None)
+        if not loggedOut or not self._forgettable(session):
+            return
+        self.loggedOut[key] = session
+        self._forgetBeyond(settings.get(self.endpoint, "max_logged_out_sessions"))
+
+    def _forgetBeyond(self, limit):
+        """
+        Forget the sessions that logged out first, beyond C{limit}.
+        """
+        while len(self.loggedOut) > limit:
+            _, oldest = self.loggedOut.popitem(last=False)
+            if self._forgettable(oldest):
+                self._forget(oldest)
+
+    def _forgettable(self, session):
+        """
+        Whether forgetting C{session} would lose nothing: it is not logged
+        on, its store is in memory (a file store keeps the session for the
+        day), the application has nothing more for it (the order entry: no
+        live order, no open request for quote; never a drop copy or a
+        dealer), and it has no session-control state of its own (held or
+        delayed messages, faults to come, its own properties).
+        """
+        if self._stores.directory is not None or session.connection is not None:
+            return False
+        if self.sessions.get(session.targetCompId) is not session:
+            return False
+        if not control.forgettable(session):
+            return False
+        canForget = getattr(self._liveApplication, "canForget", None)
+        return canForget is not None and canForget(session)
+
+    def _forget(self, session):
+        """
+        Forget C{session} but for its sequence numbers.
+        """
+        del self.sessions[session.targetCompId]
+        if session.control is not None:
+            session.control.stop()
+        store = session.store
+        if (store.nextSenderSeq, store.nextTargetSeq) != (1, 1):
+            self.forgotten[session.targetCompId] = (store.nextSenderSeq, store.nextTargetSeq)
+        forgot = getattr(self._liveApplication, "sessionForgotten", None)
+        if forgot is not None:
+            forgot(session)
 
     def _controlled(self, session):
         """
@@ -121,6 +201,8 @@ class FixFactory(ServerFactory):
             self._stores.limit = value
             for session in self.sessions.values():
                 session.store.setLimit(value)
+        elif name == "max_logged_out_sessions":
+            self._forgetBeyond(value)
         elif name in control.CONTROL_PROPERTIES:
             for session in self.sessions.values():
                 control.refresh(session)

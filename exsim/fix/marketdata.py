@@ -82,6 +82,12 @@ class MarketData:
     def sessionLoggedOn(self, session):
         pass
 
+    def canForget(self, session):
+        """
+        A market-data session has nothing waiting for it once logged out.
+        """
+        return True
+
     def sessionLoggedOut(self, session):
         """
         Subscriptions end with the connection.

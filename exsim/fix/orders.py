@@ -253,6 +253,30 @@ class OrderEntry(OrderRouting):
             self.marketData.sessionLoggedOut(session)
         self.sessionEnded(session.key)
 
+    def canForget(self, session):
+        """
+        Whether C{session}, logged out, may be forgotten: nothing would be
+        sent to it any more (no live order, no request for quote open; a
+        dealer's sessions are asked for quotes, so they never are).
+        """
+        if self.rfq.isDealer:
+            return False
+        hasLiveOrders = getattr(self.engine, "hasLiveOrders", None)
+        if hasLiveOrders is None or hasLiveOrders(ownerOf(session.key)):
+            return False
+        return not self.rfq.hasOpenRequests(session.key)
+
+    def sessionForgotten(self, session):
+        """
+        C{session} is forgotten (see L{canForget}): drop what is kept for
+        it.
+        """
+        key = session.key
+        if self.sessions.get(key) is session:
+            del self.sessions[key]
+            self._profiles.pop(key, None)
+            self.detach(ownerOf(key))
+
     def fromApp(self, session, message):
         handler = self._handlers.get(message.msgType)
         if handler is None:

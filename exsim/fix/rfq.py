@@ -39,7 +39,7 @@ from exsim.fix.reports import OrderData
 from exsim.fix.utctime import parseDateEnd, parseUTCTimestamp
 from exsim.interfaces import IRfqListener
 from exsim.model import TimeInForce
-from exsim.rfq.desk import EXPIRED, RfqRefused, deskFor
+from exsim.rfq.desk import EXPIRED, LIVE, OPEN, RfqRefused, deskFor
 
 #: QuoteRequestRejectReason (658) of each refusal.
 REQUEST_REJECT_REASONS = {
@@ -176,6 +176,18 @@ class FixRfq:
     def _scale(self, symbol):
         book = self.desk.engine.books.get(symbol)
         return book.instrument.priceScale if book is not None else 10000
+
+    def hasOpenRequests(self, key):
+        """
+        Whether the requester C{key} (a session key) has a request for
+        quote open, or a quote it may still accept.
+        """
+        for request in self.desk.requests.values():
+            if request.requester == key and (
+                request.state == OPEN or any(q.state == LIVE for q in request.quotes)
+            ):
+                return True
+        return False
 
     def _session(self, owner):
         return self.app.sessions.get(str(owner))

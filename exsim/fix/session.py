@@ -392,6 +392,10 @@ class FixConnection(Protocol):
         self._framer = codec.Framer(settings.get(factory.endpoint, "max_message_size"))
         self._peer = "?"
         self._disconnectReason = None
+        #: Whether the session logged out (a Logout each way) before the
+        #: connection ended: then it may be forgotten (see
+        #: L{exsim.fix.factory.FixFactory.sessionEnded}).
+        self._loggedOutCleanly = False
         self._guard = None
         # While received data is handled, what we send is collected here
         # and written once at the end (one transport write per read).
@@ -515,6 +519,7 @@ class FixConnection(Protocol):
                 self.factory.application.sessionLoggedOut(session)
             except Exception:
                 self.log.failure("application failed on sessionLoggedOut")
+            self.factory.sessionEnded(session, self._loggedOutCleanly)
         else:
             self.factory.endpoint.report(
                 "session_disconnected", session=None, peer=self._peer, reason=reason
@@ -800,6 +805,7 @@ class FixConnection(Protocol):
         self._framer.dictionary = d
         senderCompId = ours if ours != settings.ANY else target
         session.attach(self, begin, applVerId, senderCompId)
+        factory.loggedOut.pop(counterparty, None)
         # The session's journal from now on, with what came before.
         session.journal.adopt(self.journal)
         self.journal = session.journal
@@ -1158,6 +1164,7 @@ class FixConnection(Protocol):
     def _onLogout(self, message):
         text = message.get(58)
         if self.state == LOGGING_OUT:
+            self._loggedOutCleanly = True
             self._loggedOut(text or "logout confirmed")
             self.disconnect("logout complete")
             return
@@ -1165,6 +1172,7 @@ class FixConnection(Protocol):
 
     def _answerLogout(self, text=None):
         self._sendLogout(None)
+        self._loggedOutCleanly = True
         self._loggedOut(text or "counterparty logged out")
         self.disconnect("counterparty logged out")
 
