@@ -20,8 +20,10 @@ order, execution and trade id counters continue after the highest seen.
 
 What survives a restart with a journal: live orders (resting, held, or
 accepted and not resting), with their fills so far and their protocol
-fields (FIX Account, OUCH firm...); the client order ids of the day; the id
-counters.  What does not: held cancel and replace requests (the order is
+fields (FIX Account, OUCH firm...) and advanced terms (stop price and
+whether it triggered, display and minimum quantity, post-only, self-trade
+prevention id, a peg's limit: waiting stops wait again, pegs are priced
+again); the client order ids of the day; the id counters.  What does not: held cancel and replace requests (the order is
 back in its state before the request: the client asks again), the last
 price and volume of each book, background activity's orders (the activity
 starts afresh), and books or endpoints (the configuration creates those).
@@ -46,7 +48,9 @@ from exsim.errors import BadValue
 from exsim.interfaces import IEngineListener
 from exsim.model import (
     DONE_STATUSES,
+    T_EXTRA,
     T_OWNER,
+    AdvancedTerms,
     Order,
     OrdStatus,
     OrdType,
@@ -172,6 +176,14 @@ def orderRecord(kind, event, order):
     if kind == "repl":
         record["oc"] = event.origClOrdId
         record["lp"] = bool(event.lostPriority and event.wasResting)
+    extra = order.terms[T_EXTRA]
+    if extra is not None:
+        # The advanced terms (issue 13), in each record: a replace may
+        # change the stop price, a trigger the state.
+        record["a"] = [
+            extra.stopPx, extra.displayQty, extra.minQty, extra.postOnly, extra.stpId,
+            extra.cap, extra.triggered,
+        ]
     if kind in ("acc", "req", "add"):
         data = _userData(order.userData)
         if data is not None:
@@ -393,12 +405,25 @@ def _applySpecial(state, record):
 
 def orderOf(record):
     """
-    A live L{Order} rebuilt from its last record.
+    A live L{Order} rebuilt from its last record.  An order with advanced
+    terms gets them back; a midpoint peg's price is its limit again (the
+    engine prices it when it restores it), a stop remembers whether it
+    triggered.
     """
+    ordType = OrdType(record["ty"])
+    price = record["p"]
+    extra = None
+    advanced = record.get("a")
+    if advanced is not None:
+        stopPx, displayQty, minQty, postOnly, stpId, cap, triggered = advanced
+        extra = AdvancedTerms(stopPx, displayQty, minQty, bool(postOnly), stpId)
+        extra.triggered = bool(triggered)
+        if ordType is OrdType.PEGGED:
+            price = cap
     order = Order(
         record["own"], record["c"], record["sym"], Side(record["side"]), record["q"],
-        record["p"], OrdType(record["ty"]), TimeInForce(record["tif"]), record.get("x"),
-        _readUserData(record.get("u")),
+        price, ordType, TimeInForce(record["tif"]), record.get("x"),
+        _readUserData(record.get("u")), extra,
     )
     order.orderId = record["o"]
     order.cumQty = record["cq"]

@@ -240,6 +240,45 @@ class OrdersTestsMixin(SimulatorMixin):
         self.assertEqual(self.simulator.get_order(order["order_id"]), order)
         self.assertEqual(self.simulator.get_order(str(order["order_id"]), "e1"), order)
 
+    def test_advancedOrders(self):
+        """
+        Orders with advanced terms (issue 13) show them; a waiting stop is
+        live, not resting; a plain order has none of these keys.
+        """
+        sim = self.simulator
+        sim.create_order("ice", "AAPL", side="sell", price="10.25", quantity=100,
+                         display_quantity=10, stp_id="d1")
+        sim.create_order("bid", "AAPL", side="buy", price="10.00", quantity=5)
+        sim.create_order("stop", "AAPL", side="buy", order_type="stop", stop_price="10.50",
+                         quantity=7)
+        sim.create_order("peg", "AAPL", side="buy", order_type="pegged", price="10.20",
+                         quantity=3)
+        sim.create_order("hid", "AAPL", side="buy", price="9.00", quantity=20,
+                         display_quantity=0, min_quantity=5, post_only="yes")
+        for name in ("ice", "bid", "stop", "peg", "hid"):
+            sim.submit_order(name)
+        orders = {o["quantity"]: o for o in sim.list_orders("AAPL")}
+        keys = ("stop_price", "triggered", "display_quantity", "min_quantity", "post_only",
+                "stp_id", "peg_limit", "resting", "price")
+        self.assertEqual(
+            [tuple(orders[q][k] for k in keys) for q in (100, 7, 3, 20)],
+            [
+                (None, False, 10, None, False, "d1", None, True, "10.25"),
+                ("10.50", False, None, None, False, None, None, False, None),
+                (None, False, None, None, False, None, "10.20", True, "10.125"),
+                (None, False, 0, 5, True, None, None, True, "9.00"),
+            ],
+        )
+        self.assertNotIn("stop_price", orders[5])
+        properties = sim.get_properties("book", "AAPL")
+        self.assertEqual((properties["self_trade_prevention"], properties["post_only_action"]),
+                         ("none", "reject"))
+        sim.set_book_property("AAPL", "self_trade_prevention", "decrement")
+        sim.set_book_property("AAPL", "post_only_action", "slide")
+        properties = sim.get_properties("book", "AAPL")
+        self.assertEqual((properties["self_trade_prevention"], properties["post_only_action"]),
+                         ("decrement", "slide"))
+
     def test_ownerAfterAndCount(self):
         ids = [self.house("h%d" % i, "buy", "10", 1) for i in range(5)]
         self.fix.send("D", nos(self.fix, "c1", price="9"))

@@ -12,7 +12,7 @@ from twisted.trial.unittest import TestCase
 from exsim import journal as journalModule
 from exsim.errors import BadValue
 from exsim.journal import JournalError, read
-from exsim.model import Order, OrdStatus, OrdType, Side, TimeInForce
+from exsim.model import AdvancedTerms, Order, OrdStatus, OrdType, Side, TimeInForce
 from exsim.service import Simulator
 from exsim.soup import itch50
 from tests import fixsession_helpers
@@ -207,6 +207,75 @@ class RestartTests(TestCase):
         self.assertFalse(offBook.resting)
         book.validateInternalState()
         venue.stop()
+
+    def test_advancedOrdersSurvive(self):
+        """
+        Orders with advanced terms (issue 13) come back with them: an
+        iceberg shows its slice again, a hidden order stays hidden, a
+        waiting stop waits (with its replaced stop price) and triggers
+        after the restart, a triggered stop-limit rests as a limit order, a
+        midpoint peg is priced again; minimum quantity, post-only and the
+        self-trade prevention id are kept.
+        """
+        venue = Venue(self.directory, engineClass=self.engineClass)
+
+        def submit(engine, clOrdId, side, quantity, price, ordType=OrdType.LIMIT, **terms):
+            order = Order(
+                "fix1/ALICE", clOrdId, "AAPL", side, quantity, price, ordType, TimeInForce.DAY,
+                extra=AdvancedTerms(**terms) if terms else None,
+            )
+            engine.submitNew(order)
+            return order
+
+        def state(engine):
+            book = engine.getBook("AAPL")
+            book.validateInternalState()
+            live = sorted(
+                (o.clOrdId, o.price, o.cumQty, o.leavesQty, o.status, o.resting) + (
+                    () if o.extra is None else (
+                        o.extra.stopPx, o.extra.displayQty, o.extra.minQty, o.extra.postOnly,
+                        o.extra.stpId, o.extra.cap, o.extra.triggered,
+                    )
+                )
+                for o in engine.liveOrders()
+            )
+            return (
+                book.depth(True, None), book.depth(False, None),
+                book.hiddenDepth(True, None), book.hiddenDepth(False, None),
+                [o.clOrdId for o in book.waitingStops()], live,
+            )
+
+        engine = venue.engine
+        submit(engine, "bid", Side.BUY, 20, 100000)
+        submit(engine, "hit", Side.SELL, 5, 100000)
+        submit(engine, "ice", Side.SELL, 100, 100500, displayQty=10)
+        submit(engine, "hid", Side.SELL, 50, 100400, displayQty=0, minQty=5)
+        submit(engine, "top", Side.SELL, 10, 103000)
+        submit(engine, "peg", Side.BUY, 10, 100300, OrdType.PEGGED, stpId="x")
+        submit(engine, "post", Side.BUY, 10, 99900, postOnly=True)
+        stop = submit(engine, "stop", Side.BUY, 10, None, OrdType.STOP, stopPx=102000)
+        engine.submitReplace("fix1/ALICE", "stop2", origClOrdId="stop", stopPx=103000)
+        # The last trade (10.00) is through its stop price: it triggers at
+        # once and rests at its limit.
+        triggered = submit(engine, "sl", Side.BUY, 10, 99500, OrdType.STOP_LIMIT, stopPx=99000)
+        self.assertTrue(triggered.extra.triggered and triggered.resting)
+        self.assertTrue(stop.extra.stopPx == 103000 and not stop.extra.triggered)
+        before = state(engine)
+        self.assertEqual(before[0], [(100000, 15, 1), (99900, 10, 1), (99500, 10, 1)])
+        self.assertEqual(before[1], [(100500, 10, 1), (103000, 10, 1)])
+        self.assertEqual(before[4], ["stop2"])
+        venue.stop()
+
+        again = Venue(self.directory, engineClass=self.engineClass)
+        engine = again.engine
+        self.assertEqual(state(engine), before)
+        # The restored stop triggers on a trade at its stop price.
+        stop = engine.findOrder("fix1/ALICE", "stop2")
+        self.assertFalse(stop.extra.triggered)
+        submit(engine, "take", Side.BUY, 170, 103000)
+        self.assertTrue(stop.extra.triggered)
+        self.assertEqual(engine.getBook("AAPL").waitingStops(), [])
+        again.stop()
 
 
 class ReferenceRestartTests(RestartTests):

@@ -45,7 +45,7 @@ from exsim.engine.orderindex import (
     ClientIds,
     OrderIndex,
 )
-from exsim.engine.ordertypes import STP_NONE, checkTerms, waiting
+from exsim.engine.ordertypes import STP_NONE, checkTerms, restsAgain, waiting
 from exsim.engine.special import SpecialBooks
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
 from exsim.interfaces import IEngine, ISelfTradePrevention
@@ -1312,10 +1312,18 @@ class MatchingEngine(SpecialBooks):
                 wasResting, order.resting = order.resting, False
                 extra = order.terms[T_EXTRA]
                 if extra is not None:
-                    book.specialOrders[orderId] = order
-                    self._makeSpecial(book)
+                    # (A peg's price is its limit again: priced at the
+                    # next settle.)
+                    self._specialRegister(book, order)
+                    if order.status in (NEW, PARTIALLY_FILLED) and order.leavesQty:
+                        if waiting(order):
+                            self._stopWaits(book, order)
+                            continue
+                        if order.ordType is PEGGED:
+                            extra.working = True
+                            continue
                 if wasResting and order.status in (NEW, PARTIALLY_FILLED) and (
-                    order.ordType is LIMIT and order.leavesQty
+                    restsAgain(order) and order.leavesQty
                 ):
                     if extra is None:
                         level = book.add(order)

@@ -86,6 +86,19 @@ def marketLike(order):
     return order.ordType is OrdType.MARKET or order.ordType is OrdType.STOP
 
 
+def restsAgain(order):
+    """
+    Whether a live order read back from a journal, which rested, goes back
+    into the book: a limit order (displayed, iceberg or hidden) or a
+    triggered stop-limit order.  (A waiting stop waits again; a midpoint
+    peg is priced again.)
+    """
+    ordType = order.ordType
+    return ordType is OrdType.LIMIT or (
+        ordType is OrdType.STOP_LIMIT and order.terms[T_EXTRA].triggered
+    )
+
+
 def canRest(order):
     """
     Whether what is left of C{order} after matching may rest in the book.

@@ -58,6 +58,7 @@ from exsim.engine.ordertypes import (
     marketLike,
     minimum,
     pegPrice,
+    restsAgain,
     selfTrade,
     sliceOf,
     slidePrice,
@@ -1548,10 +1549,20 @@ class ReferenceEngine:
                 if order.timeInForce is TimeInForce.GTD and order.expireTime is not None:
                     self._scheduleExpiry(order.expireTime)
                 wasResting, order.resting = order.resting, False
+                live = order.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
+                if order.ordType is OrdType.PEGGED:
+                    # Its price is its limit again: priced at the next
+                    # settle, as a new peg is.
+                    order.extra.cap, order.price = order.price, None
+                    order.extra.working = live and order.leavesQty > 0
+                    continue
+                if live and waiting(order):
+                    book.stops.append(order)
+                    continue
                 if (
                     wasResting
-                    and order.status in (OrdStatus.NEW, OrdStatus.PARTIALLY_FILLED)
-                    and order.ordType is OrdType.LIMIT
+                    and live
+                    and restsAgain(order)
                     and order.leavesQty
                 ):
                     if iceberg(order):

@@ -275,7 +275,7 @@ class Inspection:
             bookName = self._bookNames(engineName).get(order.symbol)
         pendingKinds = getattr(engine, "pendingKinds", None)
         held = list(pendingKinds(order.orderId)) if pendingKinds is not None else []
-        return {
+        result = {
             "order_id": order.orderId,
             "engine": engineName,
             "book": bookName,
@@ -296,6 +296,21 @@ class Inspection:
             "held": held,
             "entry_time": self._entryTime(engineName, order.orderId),
         }
+        extra = order.extra
+        if extra is not None:
+            # The advanced terms (issue 13), as the house order properties
+            # name them; a midpoint peg's price is where it is pegged now,
+            # its limit is peg_limit.
+            result.update({
+                "stop_price": _text(instrument, extra.stopPx) if instrument is not None else extra.stopPx,
+                "triggered": bool(extra.triggered),
+                "display_quantity": extra.displayQty,
+                "min_quantity": extra.minQty,
+                "post_only": bool(extra.postOnly),
+                "stp_id": plain(extra.stpId),
+                "peg_limit": _text(instrument, extra.cap) if instrument is not None else extra.cap,
+            })
+        return result
 
     def describeBook(self, name):
         """
@@ -389,6 +404,9 @@ class Inspection:
             if value is not None and limit != "max_order_quantity":
                 value = _text(instrument, value)
             result[limit] = value
+        # Order types and protections (issue 13).
+        result["self_trade_prevention"] = getattr(book, "stp", "none")
+        result["post_only_action"] = getattr(book, "postOnlyAction", "reject")
         # Every behaviour's parameters: the behaviour's own value in force,
         # else what was set for another behaviour, else the default.
         current = {}
@@ -550,7 +568,12 @@ class Inspection:
             C{time_in_force}, C{expire_time}, C{resting} (in the book
             now), C{held} (kinds of requests held for it: C{new},
             C{cancel}, C{replace}), C{entry_time} (seconds since the
-            epoch; None for an order restored from a journal).
+            epoch; None for an order restored from a journal).  An order
+            with advanced terms (stop, iceberg, hidden, post-only, minimum
+            quantity, midpoint peg, self-trade prevention id) also has
+            C{stop_price}, C{triggered}, C{display_quantity},
+            C{min_quantity}, C{post_only}, C{stp_id} and C{peg_limit} (a
+            peg's limit; its C{price} is where it is pegged now).
         """
         engine, b = self._inspectedBook(book)
         engineName = self.bookEngines[book]
