@@ -195,6 +195,37 @@ class MarketDataTests(SynchronousTestCase):
         self.assertFalse(app.fromApp(self.viewer, mdr("m1")))
 
 
+    def test_onlyDisplayed(self):
+        """
+        Issue 13: market data shows what a real feed shows: an iceberg's
+        slice and not its reserve, no hidden order, no midpoint peg; trades
+        print whether they were against displayed quantity or not.
+        """
+        send = self.app.fromApp
+        send(self.trader, nos("i1", side="2", qty="100", price="10.05", extra=[(111, "10")]))
+        send(self.trader, nos("h1", side="2", qty="50", price="10.04", extra=[(111, "0")]))
+        self.order("b1", "1", "20", "10.00")
+        send(self.trader, nos("p1", qty="10", ordType="P", price=None, extra=[(18, "M")]))
+        self.trader.take()
+        self.app.fromApp(self.viewer, mdr("m1"))
+        [(msgType, fields)] = self.viewer.takeRaw()
+        self.assertEqual(msgType, "W")
+        self.assertEqual(
+            [(e[269], e[270], e[271]) for e in entries(fields)],
+            [("0", "10", "20"), ("1", "10.05", "10")],
+        )
+        # 50 from the hidden order at 10.04, then 10 of the iceberg's slice
+        # at 10.05: two trades; the slice shown again is the same level.
+        self.order("b2", "1", "60", "10.05")
+        got = [
+            (e[269], e[270], e.get(271))
+            for _, fields in self.viewer.takeRaw() for e in entries(fields)
+        ]
+        self.assertEqual([g for g in got if g[0] == "2"], [("2", "10.04", "50"), ("2", "10.05", "10")])
+        self.assertEqual([g for g in got if g[0] != "2" and g[2] != "10"], [])
+        self.assertNotIn("10.04", [g[1] for g in got if g[0] != "2"])
+        self.assertEqual(self.engine.getBook("AAPL").depth(False), [(100500, 10, 1)])
+
 class ReferenceMarketDataTests(MarketDataTests):
     engineClass = ReferenceEngine
 
