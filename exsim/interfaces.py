@@ -340,6 +340,41 @@ class IHouseOrders(Interface):
         """
 
 
+class IMarketPhases(Interface):
+    """
+    Trading phases, auctions and halts of an engine's books (see
+    L{exsim.engine.phases}).  A book has a C{phase} attribute (a name of
+    L{exsim.engine.phases.PHASES}).
+    """
+
+    def setPhase(symbol, phase, reason=None):
+        """
+        Move a book to C{phase}; leaving a call uncrosses it.
+
+        @raise exsim.errors.BadValue: for an unknown phase.
+        """
+
+    def haltBook(symbol, reason=None):
+        """
+        Halt a book.
+
+        @raise exsim.errors.WrongState: if it is halted already.
+        """
+
+    def resumeBook(symbol):
+        """
+        End a book's halt: back to the phase it interrupted.
+
+        @raise exsim.errors.WrongState: if it is not halted.
+        """
+
+    def indicative(symbol):
+        """
+        Where a book in a call would uncross now (an
+        L{exsim.engine.events.Indicative}), or None outside a call.
+        """
+
+
 class IEngineAdmin(Interface):
     """
     Administration of an engine: its books, properties and day.

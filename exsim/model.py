@@ -94,6 +94,10 @@ class TimeInForce(_FastEnum):
     IOC = "3"
     FOK = "4"
     GTD = "6"
+    #: At the Opening: takes part only in the opening auction.
+    AT_OPEN = "2"
+    #: At the Close: takes part only in the closing auction.
+    AT_CLOSE = "7"
 
     @classmethod
     def fromName(cls, name):
@@ -106,6 +110,8 @@ class TimeInForce(_FastEnum):
                 "ioc": cls.IOC,
                 "fok": cls.FOK,
                 "gtd": cls.GTD,
+                "opg": cls.AT_OPEN,
+                "cls": cls.AT_CLOSE,
             },
             "time_in_force",
         )
@@ -149,6 +155,8 @@ class RejectReason(_FastEnum):
     UNKNOWN_ORDER = "unknown_order"
     TOO_LATE = "too_late"
     EXCHANGE_CLOSED = "exchange_closed"
+    #: The book is halted (trading phase C{halted}).
+    HALTED = "halted"
     BEHAVIOUR = "behaviour"
     #: A post-only order would have taken liquidity.
     POST_ONLY = "post_only"
@@ -175,6 +183,9 @@ class CancelReason(_FastEnum):
     POST_ONLY = "post_only"
     #: An order mass cancel request (FIX OrderMassCancelRequest).
     MASS_CANCEL = "mass_cancel"
+    #: What an auction left of an order that could trade only in it (a
+    #: market order in a call, At the Opening or At the Close).
+    AUCTION = "auction"
 
 
 def _lookup(cls, value, names, what):

@@ -20,7 +20,14 @@ from exsim.control.queue import PAGE_SIZE, EventQueue, formatPrice
 from exsim.datadir import resolve
 from exsim.endpoint import Endpoint
 from exsim.errors import BadValue, ConfigError, DuplicateName, UnknownName, WrongState
-from exsim.interfaces import IEngineAdmin, IEngineEvents, IHouseOrders, IManagedOrders, IOrderEntry
+from exsim.interfaces import (
+    IEngineAdmin,
+    IEngineEvents,
+    IHouseOrders,
+    IManagedOrders,
+    IMarketPhases,
+    IOrderEntry,
+)
 from exsim.journal import Journal, orderOf, parseSync
 from exsim.model import (
     AdvancedTerms,
@@ -551,6 +558,19 @@ class Simulator(service.MultiService, Inspection):
             for key, isBuy in (("hidden_bids", True), ("hidden_asks", False)):
                 levels = [] if hiddenDepth is None else hiddenDepth(isBuy, depth)
                 result[key] = [(text(p), q, c) for p, q, c in levels]
+        phases = IMarketPhases(engine, None)
+        if phases is not None:
+            result["phase"] = book.phase
+            indicative = phases.indicative(book.symbol)
+            if indicative is not None:
+                side = indicative.imbalanceSide
+                result["indicative"] = {
+                    "auction": indicative.auction,
+                    "price": text(indicative.price),
+                    "paired": indicative.paired,
+                    "imbalance": indicative.imbalance,
+                    "imbalance_side": None if side is None else side.name.lower(),
+                }
         return result
 
     # -- replay ----------------------------------------------------------------
@@ -1123,6 +1143,38 @@ class Simulator(service.MultiService, Inspection):
         and GTD orders stay.  Control event: C{day_ended}.
         """
         self.engine(engine).expireDay()
+
+    def halt_book(self, book, reason=None):
+        """
+        Halt a book: new orders and replaces are refused (unless its
+        C{halt_accepts_orders} is C{yes}); cancels go through.  FIX
+        sessions that asked get a SecurityStatus (halt), ITCH feeds a Stock
+        Trading Action C{H}.  Control event C{phase_changed} with
+        C{reason}.  L{resume_book} ends it.
+
+        @param reason: a short text (FIX Text, the ITCH reason code's
+            first four characters).
+        @raise WrongState: if the book is halted already.
+        """
+        engine, b = self.book(book)
+        if reason is not None:
+            reason = str(reason)
+            if not reason.isprintable() or len(reason) > 100:
+                # It reaches the wire (FIX Text, ITCH).
+                raise BadValue("reason must be printable text of at most 100 characters, not %r" % (reason,))
+        roleOf(engine, IMarketPhases, "halt_book").haltBook(b.symbol, reason)
+
+    def resume_book(self, book):
+        """
+        End a book's halt: it goes back to the phase the halt interrupted
+        (or the one its schedule reached meanwhile); a halt that was a call
+        (C{reopen_with_auction}) is uncrossed first (control event
+        C{auction_uncrossed}).
+
+        @raise WrongState: if the book is not halted.
+        """
+        engine, b = self.book(book)
+        roleOf(engine, IMarketPhases, "resume_book").resumeBook(b.symbol)
 
     def match_orders(self, book_name, order_a, order_b, quantity=None, price=None):
         """

@@ -29,6 +29,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from twisted.internet.task import Clock
 from twisted.trial.unittest import TestCase
 
+from exsim.engine.events import BookChanged
 from exsim.engine.matching import MatchingEngine
 from exsim.engine.reference import ReferenceEngine
 from exsim.model import AdvancedTerms, Instrument, OrdStatus, OrdType, Order, Side, TimeInForce
@@ -43,7 +44,8 @@ GOOD_QUANTITIES = st.integers(min_value=1, max_value=25)
 QUANTITIES = st.integers(min_value=-1, max_value=25)
 SIDES = st.sampled_from([Side.BUY, Side.SELL, Side.SELL_SHORT])
 TIFS = st.sampled_from(
-    [TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTD]
+    [TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTD,
+     TimeInForce.AT_OPEN, TimeInForce.AT_CLOSE]
 )
 #: GTD lifetimes (seconds from now): not multiples of half a second.
 LIFETIMES = st.sampled_from([0.1, 1.1, 2.3, -0.9])
@@ -73,7 +75,16 @@ BOOK_PROPERTIES = st.sampled_from(
      ("cancel_delay", "0.7"), ("cancel_delay", "1.7"), ("reference_price", "1.00"),
      ("tick_size", "0.02"), ("tick_size", "0.01"), ("max_order_quantity", "20"),
      ("max_order_quantity", "none"), ("min_price", "0.98"), ("max_price", "1.02"),
-     ("min_price", ""), ("max_price", "none")]
+     ("min_price", ""), ("max_price", "none"), ("halt_accepts_orders", "yes"),
+     ("halt_accepts_orders", "yes"),
+     ("halt_accepts_orders", "no"), ("reopen_with_auction", "no"),
+     ("reopen_with_auction", "yes"), ("post_close_accepts", "yes"),
+     ("post_close_accepts", "no")]
+)
+#: Trading phases, the continuous one and the calls more often.
+PHASES = st.sampled_from(
+    ["continuous", "continuous", "continuous", "pre_open", "pre_open", "pre_open",
+     "closing_auction", "closing_auction", "halted", "post_close", "closed", "lunch"]
 )
 
 
@@ -109,6 +120,7 @@ class FastVersusReference(RuleBasedStateMachine):
             clock = Clock()
             clock.advance(1000)
             engine = engineClass("e1", clock)
+            engine.setProperty("timezone", "UTC")
             for symbol in SYMBOLS:
                 engine.addBook(Instrument(symbol, tickSize=TICK))
             recorder = Recorder()
@@ -193,7 +205,10 @@ class FastVersusReference(RuleBasedStateMachine):
     @rule(
         data=st.data(), owner=st.sampled_from(OWNERS), symbol=st.sampled_from(SYMBOLS),
         side=SIDES, price=GOOD_PRICES, quantity=GOOD_QUANTITIES,
-        tif=st.sampled_from([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.GTD]),
+        tif=st.sampled_from(
+            [TimeInForce.DAY, TimeInForce.GTC, TimeInForce.GTD, TimeInForce.AT_OPEN,
+             TimeInForce.AT_CLOSE]
+        ),
         lifetime=LIFETIMES,
     )
     def newLimit(self, data, owner, symbol, side, price, quantity, tif, lifetime):
@@ -209,7 +224,10 @@ class FastVersusReference(RuleBasedStateMachine):
     @rule(
         data=st.data(), owner=st.sampled_from(OWNERS), symbol=st.sampled_from(SYMBOLS),
         side=SIDES, price=st.one_of(st.none(), GOOD_PRICES), quantity=GOOD_QUANTITIES,
-        tif=st.sampled_from([TimeInForce.IOC, TimeInForce.FOK, TimeInForce.DAY]),
+        tif=st.sampled_from(
+            [TimeInForce.IOC, TimeInForce.FOK, TimeInForce.DAY, TimeInForce.AT_OPEN,
+             TimeInForce.AT_CLOSE]
+        ),
     )
     def newAggressive(self, data, owner, symbol, side, price, quantity, tif):
         """
@@ -486,6 +504,72 @@ class FastVersusReference(RuleBasedStateMachine):
     def cancelAll(self, owner, symbol, side):
         self.both(lambda engine, orders: engine.cancelAll(owner, symbol, side=side))
 
+    @rule(symbol=st.sampled_from(SYMBOLS), phase=PHASES)
+    def phase(self, symbol, phase):
+        """
+        A trading phase (or a name that is none): leaving a call uncrosses.
+        """
+        self.both(lambda engine, orders: engine.setBookProperty(symbol, "phase", phase))
+
+    @rule(
+        data=st.data(), symbol=st.sampled_from(SYMBOLS),
+        call=st.sampled_from(["pre_open", "closing_auction", "halted"]),
+        end=st.sampled_from(["continuous", "post_close", "closed"]),
+        count=st.integers(1, 8),
+    )
+    def auction(self, data, symbol, call, end, count):
+        """
+        A call with a few orders (limit or market, some crossing, some
+        At the Opening or At the Close), then the uncross.
+        """
+        self.both(lambda engine, orders: engine.setBookProperty(symbol, "phase", call))
+        for _ in range(count):
+            ordType = data.draw(st.sampled_from([OrdType.LIMIT, OrdType.LIMIT, OrdType.MARKET]))
+            price = data.draw(GOOD_PRICES) if ordType is OrdType.LIMIT else None
+            tif = data.draw(
+                st.sampled_from([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.AT_OPEN, TimeInForce.AT_CLOSE])
+            )
+            self._submit(
+                data.draw(st.sampled_from(OWNERS)), self._newClOrdId(), symbol,
+                data.draw(SIDES), data.draw(GOOD_QUANTITIES), price, ordType, tif,
+            )
+        self.both(lambda engine, orders: engine.setBookProperty(symbol, "phase", end))
+
+    @rule(symbol=st.sampled_from(SYMBOLS), reason=st.sampled_from([None, "news"]))
+    def halt(self, symbol, reason):
+        self.both(lambda engine, orders: engine.haltBook(symbol, reason))
+
+    @rule(symbol=st.sampled_from(SYMBOLS))
+    def resume(self, symbol):
+        self.both(lambda engine, orders: engine.resumeBook(symbol))
+
+    @rule(
+        data=st.data(), symbol=st.sampled_from((None,) + SYMBOLS),
+        offsets=st.lists(st.integers(1, 40), min_size=1, max_size=4, unique=True),
+    )
+    def schedule(self, data, symbol, offsets):
+        """
+        A schedule (the engine's, or a book's own) with entries a few
+        seconds from now, or none.
+        """
+        if data.draw(st.integers(0, 4)) == 4:
+            text = "none"
+        else:
+            now = int(self.now())
+            entries = []
+            for offset in sorted(offsets):
+                at = (now + offset) % 86400
+                phase = data.draw(PHASES.filter(lambda p: p != "lunch"))
+                entries.append("%s %02d:%02d:%02d" % (phase, at // 3600, at // 60 % 60, at % 60))
+            text = ", ".join(entries)
+
+        def command(engine, orders):
+            if symbol is None:
+                return engine.setProperty("schedule", text)
+            return engine.setBookProperty(symbol, "schedule", text)
+
+        self.both(command)
+
     @precondition(lambda self: self.steps % 17 == 16)
     @rule()
     def endOfDay(self):
@@ -553,6 +637,16 @@ class FastVersusReference(RuleBasedStateMachine):
             ) == (
                 other.lastPrice, other.lastQuantity, other.volume, other.tradeCount,
                 other.referencePrice, other.instrument.tickSize, other.behaviour.name,
+            )
+            assert (book.phase, book.call, book.resumePhase) == (
+                other.phase, other.call, other.resumePhase
+            )
+            for name in ("marketOrders", "parked"):
+                assert [o.orderId for o in getattr(book, name) if not o.isDone] == [
+                    o.orderId for o in getattr(other, name)
+                ], name
+            assert describe(fast.indicative(symbol) or BookChanged(0, 0, 0, 0, 0)) == describe(
+                reference.indicative(symbol) or BookChanged(0, 0, 0, 0, 0)
             )
 
 

@@ -26,9 +26,10 @@ from exsim.model import (
 )
 from tests.helpers import P, engineWithBook, limit, market
 from tests.ordertype_rules import OrderTypeRules
+from tests.phaserules import PhaseRules
 
 
-class EngineRules(OrderTypeRules):
+class EngineRules(OrderTypeRules, PhaseRules):
     """
     Every rule of an engine, for any engine class: a subclass names it in
     C{engineClass}.  After each test the book's (and, if the engine has
@@ -1384,5 +1385,24 @@ class FastEventTests(TestCase):
                         "AAPL", 9, P("10"), 2, buy.orderId, sell.orderId,
                         Side.BUY if aggressorIsBuy else Side.SELL,
                     ),
+                ],
+            )
+
+    def test_auctionFill(self):
+        from exsim.engine.events import appendAuctionFill
+
+        buy = self.order("buy")
+        sell = self.order("sell")
+        sell.orderId = 13
+        sell.clOrdId = "b"
+        for buyResting, sellResting in ((True, False), (False, True)):
+            events = []
+            appendAuctionFill(events, "AAPL", 9, P("10"), 2, buy, 20, sell, 21, buyResting, sellResting)
+            self.assertSameEvents(
+                events,
+                [
+                    Filled(buy, 20, 9, P("10"), 2, None, 13, buyResting),
+                    Filled(sell, 21, 9, P("10"), 2, None, 12, sellResting),
+                    Trade("AAPL", 9, P("10"), 2, 12, 13, None),
                 ],
             )

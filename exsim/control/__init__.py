@@ -42,6 +42,8 @@ OPERATIONS = (
     "match_orders",
     "cancel_all",
     "end_of_day",
+    "halt_book",
+    "resume_book",
     "accept_order",
     "reject_order",
     "fill_order",

@@ -23,7 +23,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine.delivery import Failures
-from exsim.engine.events import BookChanged, Trade
+from exsim.engine.events import BookChanged, Indicative, MarketPhaseChanged, PhaseChanged, Trade
 from exsim.errors import BadValue
 from exsim.interfaces import IEngineListener
 from exsim.model import DEFAULT_PRICE_SCALE, T_OWNER, Instrument
@@ -37,7 +37,7 @@ DEFAULT_SIZE = 100000
 PAGE_SIZE = 1000
 
 #: Engine event fields holding internal prices, shown as decimal text.
-PRICE_FIELDS = ("price", "order_price", "old_price", "request_price")
+PRICE_FIELDS = ("price", "order_price", "old_price", "request_price", "reference_price")
 
 _DEFAULT_INSTRUMENT = Instrument("?", priceScale=DEFAULT_PRICE_SCALE)
 
@@ -259,6 +259,9 @@ class EventQueue:
         #: Followers of every event offered to the queue, queued or lost
         #: (see L{addTap}).
         self.taps = []
+        # {(engine name, symbol): figures of the last auction_indicative
+        # event queued}
+        self._indicatives = {}
 
     def __len__(self):
         return self._count
@@ -346,6 +349,10 @@ class EventQueue:
         as fit; the rest are counted as lost.  The background activity's
         own events are left out unless C{activityEvents} is set.
         """
+        if events[-1].__class__ is Indicative or events[0].__class__ is MarketPhaseChanged:
+            events = self._changedIndicatives(engineName, events)
+            if not events:
+                return
         if not self.activityEvents:
             events = withoutActivity(events)
             if not events:
@@ -382,6 +389,31 @@ class EventQueue:
         self._count += len(kept)
         if lost:
             self._lose(lost)
+
+    def _changedIndicatives(self, engineName, events):
+        """
+        A batch with C{auction_indicative} events (sent every second during
+        a call) minus those whose figures did not change since the last
+        one of their book's call.
+        """
+        kept = []
+        last = self._indicatives
+        for event in events:
+            cls = event.__class__
+            if cls is Indicative:
+                key = (engineName, event.symbol)
+                figures = (
+                    event.auction, event.price, event.paired, event.imbalance,
+                    event.imbalanceSide, event.referencePrice,
+                )
+                if last.get(key) == figures:
+                    continue
+                last[key] = figures
+            elif cls is PhaseChanged:
+                # A new call: its first figures are news.
+                last.pop((engineName, event.symbol), None)
+            kept.append(event)
+        return kept
 
     def _lose(self, count):
         firstId = self._nextId

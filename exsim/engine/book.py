@@ -21,6 +21,7 @@ from zope.interface import implementer
 from exsim.engine.behaviours import Standard
 from exsim.engine.limits import Limits
 from exsim.engine.ordertypes import POST_ONLY_REJECT, STP_NONE, displayed, hiddenPart, minimum, waiting
+from exsim.engine.phases import CONTINUOUS, PHASES
 from exsim.interfaces import IBook
 from exsim.model import T_BUY, T_EXTRA, OrdType
 
@@ -55,7 +56,9 @@ class Book:
     @ivar asks: {price: L{Level}} of sell orders.
     @ivar behaviour: the L{exsim.interfaces.IBehaviour} of this book.
     @ivar standard: whether C{behaviour} is the standard one (matching in
-        the book), for the engine's hot path.
+        the book) and the book is in the continuous phase, for the
+        engine's hot path.
+    @ivar phase: the trading phase (L{exsim.engine.phases}).
     @ivar lastPrice: price of the last trade, or C{None}.
     @ivar referencePrice: a reference price in internal units, or C{None}.
     @ivar special: whether the book has orders with advanced terms or
@@ -66,6 +69,7 @@ class Book:
     """
 
     def __init__(self, instrument, behaviour=None):
+        self._phase = CONTINUOUS
         self.instrument = instrument
         self.symbol = instrument.symbol
         self.bids = {}
@@ -100,6 +104,17 @@ class Book:
         self.specialOrders = {}
         self.printed = None
         self.pegTouch = None
+        # Trading phases: see exsim.engine.reference.ReferenceBook, which
+        # has the same attributes.  The lists here keep finished orders
+        # until the engine next goes through them.
+        self.haltAcceptsOrders = False
+        self.reopenWithAuction = True
+        self.postCloseAccepts = False
+        self.resumePhase = None
+        self.call = None
+        self.marketOrders = []
+        self.parked = []
+        self.forNextDay = set()
 
     @property
     def behaviour(self):
@@ -108,7 +123,18 @@ class Book:
     @behaviour.setter
     def behaviour(self, behaviour):
         self._behaviour = behaviour
-        self.standard = type(behaviour) is Standard
+        self.standard = type(behaviour) is Standard and self._phase is CONTINUOUS
+
+    @property
+    def phase(self):
+        return self._phase
+
+    @phase.setter
+    def phase(self, phase):
+        # Outside the continuous phase every new order takes the engine's
+        # slow path: the hot path needs no check of its own.
+        self._phase = phase
+        self.standard = type(self._behaviour) is Standard and phase is CONTINUOUS
 
     # -- best prices -------------------------------------------------------
 
@@ -370,8 +396,18 @@ class Book:
             assert bid == max(self.bids)
         if self.asks:
             assert ask == min(self.asks)
+        assert self._phase in PHASES, self._phase
+        parked = [o for o in self.marketOrders + self.parked if not o.isDone]
+        for order in parked:
+            assert not order.resting, order
+            assert order.symbol == self.symbol, order
+        assert len(set(map(id, parked))) == len(parked), "an order waits twice"
+        # Only a call may hold a crossed book or market orders.
+        uncrossed = self.call is None
+        if uncrossed:
+            assert not [o for o in self.marketOrders if not o.isDone], self.marketOrders
         if not self.special:
-            if bid is not None and ask is not None:
+            if uncrossed and bid is not None and ask is not None:
                 assert bid < ask, "crossed book %s >= %s" % (bid, ask)
             return
         everything = self.orders()
@@ -387,5 +423,5 @@ class Book:
         # (an order with a minimum quantity may: see ordertypes).
         bids = [o.price for o in self.orders(True) if not minimum(o)]
         asks = [o.price for o in self.orders(False) if not minimum(o)]
-        if bids and asks:
+        if uncrossed and bids and asks:
             assert max(bids) < min(asks), "crossed book %s >= %s" % (max(bids), min(asks))

@@ -8,6 +8,7 @@ Pure: no reactor, no I/O.
 """
 
 from exsim import registry
+from exsim.engine import phases
 from exsim.engine.behaviours import parameterNames
 from exsim.engine.limits import PROPERTIES as LIMIT_PROPERTIES
 from exsim.engine.limits import parseQuantityBound
@@ -21,6 +22,7 @@ BUILTIN = (
     ("behaviour", "tick_size", "reference_price")
     + tuple(LIMIT_PROPERTIES)
     + tuple(ORDER_TYPE_PROPERTIES)
+    + tuple(phases.BOOK_PROPERTIES)
 )
 
 
@@ -67,7 +69,8 @@ def setBookProperty(engine, book, name, value, carried):
     """
     Set a book property: C{behaviour}, C{tick_size}, C{reference_price},
     a bound, C{self_trade_prevention}, C{post_only_action} (see
-    L{exsim.engine.ordertypes}), a parameter of any behaviour, or one a plugin registered
+    L{exsim.engine.ordertypes}), a trading phase property (see
+    L{exsim.engine.phases}), a parameter of any behaviour, or one a plugin registered
     (C{book_property}, e.g. C{activity}); remember it in
     C{book.properties}.
 
@@ -94,6 +97,10 @@ def setBookProperty(engine, book, name, value, carried):
         value = book.stp = parseBookProperty(name, value)
     elif name == "post_only_action":
         value = book.postOnlyAction = parseBookProperty(name, value)
+    elif name in phases.BOOK_PROPERTIES:
+        # The trading phases: each engine has its rules (its
+        # _setPhaseProperty, from exsim.engine.phases.PhaseControl).
+        value = engine._setPhaseProperty(book, name, value)
     elif name in parameterNames():
         if name in getattr(book.behaviour, "parameters", {}):
             book.behaviour.setProperty(name, value)

@@ -145,7 +145,8 @@ class Added(OrderEvent):
 class Filled(OrderEvent):
     """
     One side of one execution of C{quantity} at C{price}.  C{aggressor} is
-    true for the order that removed liquidity.  C{contraOrderId} is
+    true for the order that removed liquidity, None for both orders of an
+    auction's execution (L{AuctionUncrossed} comes before them).  C{contraOrderId} is
     C{None} for a fill against the house (managed mode, auto behaviours).
     C{resting} tells whether the order was in the book.
     """
@@ -511,6 +512,96 @@ class BookChanged(EngineEvent):
         }
 
 
+class PhaseChanged(EngineEvent):
+    """
+    A book's trading phase changed from C{old} to C{new} (names of
+    L{exsim.engine.phases.PHASES}); C{reason} is the halt reason given,
+    C{"schedule"} for a change the schedule made, or None.
+    """
+
+    __slots__ = ("symbol", "old", "new", "reason")
+    type = "phase_changed"
+
+    def __init__(self, symbol, old, new, reason=None):
+        self.symbol = symbol
+        self.old = old
+        self.new = new
+        self.reason = reason
+
+    def asDict(self):
+        result = EngineEvent.asDict(self)
+        result["book"] = self.symbol
+        return result
+
+
+class AuctionUncrossed(EngineEvent):
+    """
+    A book left a call phase and was uncrossed: C{quantity} executed at
+    C{price} (0 and None when nothing could execute).  C{auction} is
+    C{"opening"}, C{"closing"} or C{"reopening"}.  The executions come
+    before it in the same batch.
+    """
+
+    __slots__ = ("symbol", "auction", "price", "quantity")
+    type = "auction_uncrossed"
+
+    def __init__(self, symbol, auction, price, quantity):
+        self.symbol = symbol
+        self.auction = auction
+        self.price = price
+        self.quantity = quantity
+
+    def asDict(self):
+        result = EngineEvent.asDict(self)
+        result["book"] = self.symbol
+        return result
+
+
+class Indicative(EngineEvent):
+    """
+    During a call: where the book would uncross now.  C{price} (None if
+    nothing could execute), C{paired} (what would execute), C{imbalance}
+    and C{imbalanceSide} (what the heavier side would have left, its
+    L{exsim.model.Side} or None), C{referencePrice} (the book's reference
+    price, else its last trade price, or None).  Sent when a call starts
+    and every second of the engine's clock during it.
+    """
+
+    __slots__ = (
+        "symbol", "auction", "price", "paired", "imbalance", "imbalanceSide", "referencePrice",
+    )
+    type = "auction_indicative"
+
+    def __init__(self, symbol, auction, price, paired, imbalance, imbalanceSide, referencePrice):
+        self.symbol = symbol
+        self.auction = auction
+        self.price = price
+        self.paired = paired
+        self.imbalance = imbalance
+        self.imbalanceSide = imbalanceSide
+        self.referencePrice = referencePrice
+
+    def asDict(self):
+        result = EngineEvent.asDict(self)
+        result["book"] = self.symbol
+        return result
+
+
+class MarketPhaseChanged(EngineEvent):
+    """
+    The engine's schedule moved the market from phase C{old} to C{new}
+    (sent before the books' L{PhaseChanged} events): feeds publish their
+    system events from it.
+    """
+
+    __slots__ = ("old", "new")
+    type = "market_phase_changed"
+
+    def __init__(self, old, new):
+        self.old = old
+        self.new = new
+
+
 # -- fast paths ----------------------------------------------------------------
 #
 # The engine's hot paths build several events at once through these
@@ -610,4 +701,44 @@ def appendFill(events, symbol, tradeId, price, quantity, resting, restingExecId,
         event.buyOrderId = restingId
         event.sellOrderId = orderId
         event.aggressorSide = _SELL
+    events.append(event)
+
+
+def appendAuctionFill(events, symbol, tradeId, price, quantity, buy, buyExecId, sell, sellExecId, buyResting, sellResting):
+    """
+    Append one execution of an uncross: C{Filled} of C{buy}, C{Filled} of
+    C{sell} (C{aggressor} None: neither; C{buyResting} and C{sellResting} say
+    whether each was in the book), then the L{Trade} (no aggressor side).
+    """
+    buyId = buy.orderId
+    sellId = sell.orderId
+    for order, execId, contraId, resting in (
+        (buy, buyExecId, sellId, buyResting),
+        (sell, sellExecId, buyId, sellResting),
+    ):
+        event = _new(Filled)
+        event.order = order
+        event.execId = execId
+        event.tradeId = tradeId
+        event.price = price
+        event.quantity = quantity
+        event.aggressor = None
+        event.contraOrderId = contraId
+        event.resting = resting
+        event.clOrdId = order.clOrdId
+        event.orderPrice = order.price
+        event.orderQuantity = order.quantity
+        event.status = order.status
+        event.cumQty = order.cumQty
+        event.leavesQty = order.leavesQty
+        event.notional = order.notional
+        events.append(event)
+    event = _new(Trade)
+    event.symbol = symbol
+    event.tradeId = tradeId
+    event.price = price
+    event.quantity = quantity
+    event.buyOrderId = buyId
+    event.sellOrderId = sellId
+    event.aggressorSide = None
     events.append(event)

@@ -13,6 +13,8 @@ from heapq import heappop, heappush
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim.engine import phases
+from exsim.engine.auction import pairs, uncross
 from exsim.engine.behaviours import Standard
 from exsim.engine.book import Book
 from exsim.engine.bookproperties import setBookProperty
@@ -21,18 +23,22 @@ from exsim.engine.delivery import Failures
 from exsim.engine.events import (
     Accepted,
     Added,
+    AuctionUncrossed,
     BookChanged,
     Cancelled,
     CancelRejected,
     DayEnded,
     Expired,
     Filled,
+    Indicative,
     OrderRequest,
     PendingChange,
+    PhaseChanged,
     Rejected,
     Replaced,
     Trade,
     _new,
+    appendAuctionFill,
     appendCancelled,
     appendFill,
 )
@@ -46,9 +52,21 @@ from exsim.engine.orderindex import (
     OrderIndex,
 )
 from exsim.engine.ordertypes import STP_NONE, checkTerms, restsAgain, waiting
+from exsim.engine.phases import (
+    ADVANCED_OUTSIDE_CONTINUOUS,
+    CLOSED,
+    CLOSING,
+    CLOSING_AUCTION,
+    CONTINUOUS,
+    HALTED,
+    OPENING,
+    POST_CLOSE,
+    PRE_OPEN,
+    REOPENING,
+)
 from exsim.engine.special import SpecialBooks
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
-from exsim.interfaces import IEngine, ISelfTradePrevention
+from exsim.interfaces import IEngine, IMarketPhases, ISelfTradePrevention
 from exsim.model import (
     T_BUY,
     T_EXTRA,
@@ -81,6 +99,8 @@ FOK = TimeInForce.FOK
 GTD = TimeInForce.GTD
 DAY = TimeInForce.DAY
 GTC = TimeInForce.GTC
+AT_OPEN = TimeInForce.AT_OPEN
+AT_CLOSE = TimeInForce.AT_CLOSE
 USER_CANCEL = CancelReason.USER
 
 MODES = ("auto", "managed")
@@ -92,8 +112,8 @@ MANAGED_ACKS = ("none", "pending_new")
 KNOWN_TERMS = 10000
 
 
-@implementer(IEngine, ISelfTradePrevention)
-class MatchingEngine(SpecialBooks):
+@implementer(IEngine, ISelfTradePrevention, IMarketPhases)
+class MatchingEngine(SpecialBooks, phases.PhaseControl):
     """
     A price-time priority matching engine over any number of books.
 
@@ -142,6 +162,10 @@ class MatchingEngine(SpecialBooks):
         self._stpGroups = {}
         # Whether a book is special (see exsim.engine.special).
         self._anySpecial = False
+        # The schedules of the trading phases, and the timer of the
+        # indicative auction events.
+        self._schedules = phases.Schedules(clock, self._marketPhase, self._bookScheduled)
+        self._auctionTimer = None
 
     # -- configuration -----------------------------------------------------
 
@@ -158,11 +182,20 @@ class MatchingEngine(SpecialBooks):
                 raise BadValue("managed_ack must be one of none, pending_new, not %r" % (value,))
             self.managedAck = value
             self._ackHeld = value == "pending_new"
+        elif name == "schedule":
+            self._schedules.setSchedule(value)
+        elif name == "timezone":
+            self._schedules.setTimezone(value)
         else:
-            raise BadValue("unknown engine property %r (known: mode, managed_ack)" % (name,))
+            raise BadValue(
+                "unknown engine property %r (known: mode, managed_ack, schedule, timezone)"
+                % (name,)
+            )
 
     def properties(self):
-        return {"mode": self.mode, "managed_ack": self.managedAck}
+        result = {"mode": self.mode, "managed_ack": self.managedAck}
+        result.update(self._schedules.properties())
+        return result
 
     def addBook(self, instrument, behaviour=None):
         if instrument.symbol in self.books:
@@ -175,6 +208,11 @@ class MatchingEngine(SpecialBooks):
         book.limits.update(self._carriers.bounds())
         self.books[instrument.symbol] = book
         self._knownTerms.clear()
+        phase = self._schedules.marketPhase
+        if phase is not None:
+            # A new book follows the engine's schedule.
+            self._changePhase(book, phase, "schedule")
+            self._flush()
         return book
 
     def removeBook(self, symbol):
@@ -186,6 +224,7 @@ class MatchingEngine(SpecialBooks):
         activity = getattr(book, "activity", None)
         if activity is not None:
             activity.stop()
+        self._schedules.removeBook(symbol)
         del self.books[symbol]
         self._knownTerms.clear()
 
@@ -489,7 +528,7 @@ class MatchingEngine(SpecialBooks):
             outer = self._busy
             self._busy = True
             try:
-                book.behaviour.handleNew(self, book, order)
+                self._handleNew(book, order)
             finally:
                 self._busy = outer
             events = self._events
@@ -641,6 +680,8 @@ class MatchingEngine(SpecialBooks):
             return RejectReason.DUPLICATE_ORDER, "duplicate client order id %r" % (
                 order.clOrdId,
             )
+        if book.phase is not CONTINUOUS or tif is AT_OPEN:
+            return self._phaseRefuses(book, order)
         return None
 
     def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, neverHeld=False):
@@ -795,6 +836,8 @@ class MatchingEngine(SpecialBooks):
                 problem = limits.check(
                     order.quantity if quantity is None else quantity, price
                 ) or limits.check(1, stopPx)
+                if problem is None and book.phase is not CONTINUOUS:
+                    problem = self._phaseRefusesReplace(book)
                 if problem is not None:
                     reason, text = problem
         if reason is not None:
@@ -802,7 +845,10 @@ class MatchingEngine(SpecialBooks):
         elif self._managed and not neverHeld:
             self._hold(order, "replace", clOrdId, price, quantity, stopPx)
         else:
-            self._replace(order, clOrdId, price, quantity, match=True, stopPx=stopPx)
+            # Only the continuous phase matches.
+            self._replace(
+                order, clOrdId, price, quantity, match=book.phase is CONTINUOUS, stopPx=stopPx
+            )
         self._flush()
 
     def _cancelReject(self, owner, clOrdId, origClOrdId, orderId, order, reason, responseTo, text=None):
@@ -840,8 +886,14 @@ class MatchingEngine(SpecialBooks):
             self._nextExecId = execId + 1
             events.append(Accepted(order, execId))
         terms = order.terms
-        if terms[T_TIF] is FOK and not self._canFill(book, order):
-            self._cancel(order, CancelReason.FILL_OR_KILL)
+        tif = terms[T_TIF]
+        if tif is FOK:
+            if not self._canFill(book, order):
+                self._cancel(order, CancelReason.FILL_OR_KILL)
+                return
+        elif tif is AT_CLOSE:
+            # At the Close: it waits for the closing auction.
+            self._place(book, order)
             return
         price = order.price
         if order.isBuy:
@@ -1068,7 +1120,7 @@ class MatchingEngine(SpecialBooks):
             self._match(book, order)
             self._settle(book, order)
         else:
-            self._restIfUncrossed(book, order)
+            self._place(book, order)
 
     def _restIfUncrossed(self, book, order):
         if book.special:
@@ -1104,7 +1156,7 @@ class MatchingEngine(SpecialBooks):
             raise WrongState("order %r is already accepted" % (orderId,))
         self._accept(order)
         if rest:
-            self._restIfUncrossed(self.books[order.symbol], order)
+            self._place(self.books[order.symbol], order)
         self._flush()
 
     def _accept(self, order):
@@ -1155,7 +1207,10 @@ class MatchingEngine(SpecialBooks):
             raise WrongState("order %r already rests in the book" % (orderId,))
         if self._heldNew(order):
             raise WrongState("order %r is not accepted yet" % (orderId,))
-        self._restIfUncrossed(self.books[order.symbol], order)
+        book = self.books[order.symbol]
+        if order in book.marketOrders or order in book.parked:
+            raise WrongState("order %r waits for a later trading phase" % (orderId,))
+        self._place(book, order)
         self._flush()
 
     def rejectOrder(self, orderId, text=None, reason=RejectReason.OTHER):
@@ -1508,6 +1563,352 @@ class MatchingEngine(SpecialBooks):
                 return None
             return self.matchOrders(passive.orderId, aggressor.orderId, quantity, price)
 
+    # -- trading phases (the rest is in exsim.engine.phases.PhaseControl) -------
+    #
+    # The same rules as exsim.engine.reference, on this engine's
+    # structures.  Nothing here is on the hot path: a book outside the
+    # continuous phase is not "standard" (Book.phase), so its new orders
+    # take the slow path to _handleNew, and every phase change clears the
+    # known terms.  The book's lists of waiting orders keep finished ones
+    # until they are next gone through.
+
+    def _scheduledPhase(self, book, phase):
+        """
+        A schedule's change: a halted book stays halted, and resumes to
+        the phase the schedule gave.
+        """
+        if book.phase is HALTED and phase is not HALTED:
+            book.resumePhase = phase
+        else:
+            self._changePhase(book, phase, "schedule")
+
+    def _phaseRefuses(self, book, order):
+        """
+        Whether the book's phase refuses a new (otherwise valid) order.
+
+        @return: None, or (L{RejectReason}, text naming the phase).
+        """
+        phase = book.phase
+        tif = order.terms[T_TIF]
+        symbol = book.symbol
+        if phase is CLOSED:
+            return RejectReason.EXCHANGE_CLOSED, "book %s is closed: orders are refused" % (symbol,)
+        if phase is HALTED and not book.haltAcceptsOrders:
+            return RejectReason.HALTED, "book %s is halted: orders are refused" % (symbol,)
+        if phase is POST_CLOSE:
+            if not book.postCloseAccepts:
+                return (
+                    RejectReason.EXCHANGE_CLOSED,
+                    "book %s is in post_close: orders are refused" % (symbol,),
+                )
+            if order.terms[T_TYPE] is not LIMIT or tif not in _NEXT_DAY_TIFS:
+                return (
+                    RejectReason.EXCHANGE_CLOSED,
+                    "book %s is in post_close: only limit DAY, GTC and GTD orders are "
+                    "accepted, for the next day" % (symbol,),
+                )
+            return None
+        if tif is AT_OPEN and phase is not PRE_OPEN:
+            return (
+                RejectReason.UNSUPPORTED_TIME_IN_FORCE,
+                "At the Opening orders are accepted only during pre_open, not %s" % (phase,),
+            )
+        if order.terms[T_EXTRA] is not None and phase is not CONTINUOUS:
+            return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_OUTSIDE_CONTINUOUS % (phase,)
+        if (tif is IOC or tif is FOK) and phase is not CONTINUOUS:
+            return (
+                RejectReason.UNSUPPORTED_TIME_IN_FORCE,
+                "%s orders are not accepted during %s" % (tif.name, phase),
+            )
+        return None
+
+    def _phaseRefusesReplace(self, book):
+        """
+        Whether the book's phase (not the continuous one) refuses replaces.
+
+        @return: None, or (L{RejectReason}, text naming the phase).
+        """
+        phase = book.phase
+        if phase is CLOSED or phase is POST_CLOSE:
+            return (
+                RejectReason.EXCHANGE_CLOSED,
+                "book %s is in %s: replaces are refused" % (book.symbol, phase),
+            )
+        if phase is HALTED and (not book.haltAcceptsOrders or book.call is None):
+            return RejectReason.HALTED, "book %s is halted: replaces are refused" % (book.symbol,)
+        return None
+
+    def _handleNew(self, book, order):
+        """
+        A new, valid order on a book that is not standard: its behaviour
+        handles it in the continuous phase; otherwise it goes where the
+        phase says.
+        """
+        phase = book.phase
+        if phase is CONTINUOUS and order.terms[T_TIF] is not AT_CLOSE:
+            book.behaviour.handleNew(self, book, order)
+            return
+        self._accept(order)
+        if phase is POST_CLOSE:
+            book.parked.append(order)
+            book.forNextDay.add(order.orderId)
+        else:
+            self._place(book, order)
+
+    def _place(self, book, order):
+        """
+        Put an accepted order that is off the book where the phase says,
+        without matching (see the reference engine's C{_place}).
+        """
+        tif = order.terms[T_TIF]
+        phase = book.phase
+        call = book.call
+        if tif is AT_OPEN and phase is not PRE_OPEN and phase is not HALTED:
+            self._cancel(order, CancelReason.AUCTION)
+        elif tif is AT_CLOSE and (phase is POST_CLOSE or phase is CLOSED):
+            self._cancel(order, CancelReason.AUCTION)
+        elif call is not None and (
+            (tif is not AT_OPEN and tif is not AT_CLOSE)
+            or (tif is AT_OPEN and call is OPENING)
+            or (tif is AT_CLOSE and call is CLOSING)
+        ):
+            self._restInCall(book, order)
+        elif (phase is CONTINUOUS or phase is POST_CLOSE or phase is CLOSED) and (
+            tif is not AT_OPEN and tif is not AT_CLOSE
+        ):
+            self._restIfUncrossed(book, order)
+        else:
+            book.parked.append(order)
+
+    def _cancelAdvanced(self, book):
+        """
+        Cancel, in order id order, the live orders of C{book} with advanced
+        terms (see the reference engine's C{_cancelAdvanced}).
+        """
+        symbol = book.symbol
+        for order in sorted(
+            (o for o in self.liveOrders() if o.terms[T_EXTRA] is not None and o.terms[T_SYMBOL] == symbol),
+            key=lambda o: o.orderId,
+        ):
+            if not self._heldNew(order):
+                if self._pending:
+                    self._pending.pop(order.orderId, None)
+                self._cancel(order, CancelReason.UNSOLICITED)
+
+    def _restInCall(self, book, order):
+        """
+        During a call: a limit order rests (crossing or not), a market
+        order waits for the uncross.
+        """
+        if order.terms[T_TYPE] is LIMIT:
+            self._rest(book, order)
+        else:
+            book.marketOrders.append(order)
+
+    def _changePhase(self, book, new, reason):
+        """
+        Move C{book} to phase C{new} (see the reference engine's
+        C{_changePhase}).
+        """
+        old = book.phase
+        if new is old:
+            return
+        self._knownTerms.clear()
+        if old is CONTINUOUS and book.special:
+            # Orders with advanced terms live in the continuous phase only.
+            self._cancelAdvanced(book)
+        auction = None
+        if (new is CONTINUOUS or new is POST_CLOSE or new is CLOSED) and book.call is not None:
+            auction = book.call
+            book.call = None
+            self._uncross(book, auction)
+        book.phase = new
+        if new is HALTED:
+            book.resumePhase = old
+            if book.call is None and book.reopenWithAuction:
+                book.call = REOPENING
+        elif new is PRE_OPEN:
+            book.call = OPENING
+        elif new is CLOSING_AUCTION:
+            book.call = CLOSING
+        book.properties["phase"] = new
+        self._events.append(PhaseChanged(book.symbol, old, new, reason))
+        self._cancelLeftovers(book, new, auction)
+        self._releaseParked(book)
+        if book.call is not None:
+            self._events.append(self._indicative(book))
+            self._startAuctionTimer()
+
+    def _waitingMarket(self, book):
+        """
+        The live market orders of a book waiting for the uncross, oldest
+        first (finished ones are dropped from its list).
+        """
+        live = book.marketOrders = [o for o in book.marketOrders if o.status not in _DONE]
+        return live
+
+    def _uncrossOf(self, book):
+        market = self._waitingMarket(book)
+        marketBuy = marketSell = 0
+        for order in market:
+            if order.terms[T_BUY]:
+                marketBuy += order.leavesQty
+            else:
+                marketSell += order.leavesQty
+        return uncross(
+            [(price, level.quantity) for price, level in book.bids.items()],
+            [(price, level.quantity) for price, level in book.asks.items()],
+            marketBuy, marketSell, book.referencePrice, book.lastPrice,
+        )
+
+    def _uncross(self, book, auction):
+        """
+        Execute a call's orders at the uncross price (see the reference
+        engine's C{_uncross}; the same events in the same order).
+        """
+        result = self._uncrossOf(book)
+        events = self._events
+        symbol = book.symbol
+        price = result.price
+        events.append(AuctionUncrossed(symbol, auction, price, result.paired))
+        if price is None:
+            return
+        market = book.marketOrders
+        buys = [(o, o.leavesQty) for o in market if o.terms[T_BUY]]
+        sells = [(o, o.leavesQty) for o in market if not o.terms[T_BUY]]
+        bids = book.bids
+        asks = book.asks
+        for level in sorted((p for p in bids if p >= price), reverse=True):
+            buys.extend((o, o.leavesQty) for o in bids[level].orders if o.resting)
+        for level in sorted(p for p in asks if p <= price):
+            sells.extend((o, o.leavesQty) for o in asks[level].orders if o.resting)
+        touchedBids = {}
+        touchedAsks = {}
+        tradeId = self._nextTradeId
+        execId = self._nextExecId
+        firstTradeId = tradeId
+        traded = 0
+        finish = self._finish
+        for buy, sell, quantity in pairs(buys, sells, result.paired):
+            notional = quantity * price
+            buyResting = buy.resting
+            sellResting = sell.resting
+            for order, resting, levels, touched in (
+                (buy, buyResting, bids, touchedBids),
+                (sell, sellResting, asks, touchedAsks),
+            ):
+                leaves = order.leavesQty = order.leavesQty - quantity
+                order.cumQty += quantity
+                order.notional += notional
+                order.status = PARTIALLY_FILLED if leaves else FILLED
+                if resting:
+                    level = touched.get(order.price)
+                    if level is None:
+                        level = touched[order.price] = levels[order.price]
+                    level.quantity -= quantity
+                    if not leaves:
+                        order.resting = False
+                        level.count -= 1
+            appendAuctionFill(
+                events, symbol, tradeId, price, quantity, buy, execId, sell, execId + 1,
+                buyResting, sellResting,
+            )
+            tradeId += 1
+            execId += 2
+            traded += quantity
+            if not buy.leavesQty:
+                finish(buy)
+            if not sell.leavesQty:
+                finish(sell)
+            lastQuantity = quantity
+        self._nextTradeId = tradeId
+        self._nextExecId = execId
+        if tradeId != firstTradeId:
+            book.lastPrice = price
+            book.lastQuantity = lastQuantity
+            book.volume += traded
+            book.tradeCount += tradeId - firstTradeId
+        for isBuy, touched, levels in ((True, touchedBids, bids), (False, touchedAsks, asks)):
+            for levelPrice in sorted(touched, reverse=isBuy):
+                level = touched[levelPrice]
+                if not level.count:
+                    del levels[levelPrice]
+                elif len(level.orders) > 2 * level.count + 32:
+                    book.compact(level)
+                else:
+                    # Filled orders leave the front of the queue.
+                    queue = level.orders
+                    while queue and not queue[0].resting:
+                        queue.popleft()
+                events.append(BookChanged(symbol, isBuy, levelPrice, level.quantity, level.count))
+        book.marketOrders = [o for o in market if o.status not in _DONE]
+
+    def _cancelLeftovers(self, book, new, auction):
+        """
+        Cancel, in order id order, the accepted orders of C{book} that can
+        no longer trade (see the reference engine's C{_cancelLeftovers}).
+        """
+        endsCall = new is CONTINUOUS or new is POST_CLOSE or new is CLOSED
+        dropOpen = endsCall or new is CLOSING_AUCTION
+        dropClose = auction is CLOSING or new is POST_CLOSE or new is CLOSED
+        doomed = {}
+        if endsCall:
+            for order in self._waitingMarket(book):
+                doomed[order.orderId] = order
+        if dropOpen or dropClose:
+            symbol = book.symbol
+            for order in self.liveOrders():
+                terms = order.terms
+                tif = terms[T_TIF]
+                if (
+                    ((tif is AT_OPEN and dropOpen) or (tif is AT_CLOSE and dropClose))
+                    and terms[T_SYMBOL] == symbol
+                    and not self._heldNew(order)
+                ):
+                    doomed[order.orderId] = order
+        for orderId in sorted(doomed):
+            order = doomed[orderId]
+            if self._pending:
+                self._pending.pop(orderId, None)
+            self._cancel(order, CancelReason.AUCTION)
+
+    def _releaseParked(self, book):
+        """
+        The orders waiting off the book for this phase join it, in arrival
+        order (see the reference engine's C{_releaseParked}).
+        """
+        new = book.phase
+        if new is not PRE_OPEN and new is not CLOSING_AUCTION and new is not CONTINUOUS:
+            return
+        released = []
+        kept = []
+        for order in book.parked:
+            if order.status in _DONE:
+                continue
+            tif = order.terms[T_TIF]
+            if (tif is AT_CLOSE and new is not CLOSING_AUCTION) or (
+                tif is AT_OPEN and new is not PRE_OPEN
+            ):
+                kept.append(order)
+            else:
+                released.append(order)
+        book.parked = kept
+        for order in released:
+            book.forNextDay.discard(order.orderId)
+            if new is CONTINUOUS:
+                self._match(book, order)
+                self._settle(book, order)
+            else:
+                self._restInCall(book, order)
+
+    def _indicative(self, book):
+        result = self._uncrossOf(book)
+        reference = book.referencePrice if book.referencePrice is not None else book.lastPrice
+        return Indicative(
+            book.symbol, book.call, result.price, result.paired, result.imbalance,
+            result.imbalanceSide, reference,
+        )
+
     # -- expiry --------------------------------------------------------------
 
     def _expire(self, order):
@@ -1532,8 +1933,13 @@ class MatchingEngine(SpecialBooks):
         End of day: every DAY order expires; finished client order ids are
         forgotten (a new day may use them again).
         """
+        spared = set()
+        for book in self.books.values():
+            # Accepted in post_close for the next day: they live on.
+            spared.update(book.forNextDay)
+            book.forNextDay = set()
         for order in self.liveOrders():
-            if order.timeInForce is DAY:
+            if order.timeInForce is DAY and order.orderId not in spared:
                 self._expire(order)
         # Forget finished orders' ids; keep the survivors'.
         owners = self._owners
@@ -1577,8 +1983,11 @@ class MatchingEngine(SpecialBooks):
 
 
 
-_TIFS = frozenset([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK])
+_TIFS = frozenset(
+    [TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, AT_OPEN, AT_CLOSE]
+)
 _SIMPLE_TIFS = frozenset([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC])
+_NEXT_DAY_TIFS = frozenset([TimeInForce.DAY, TimeInForce.GTC, TimeInForce.GTD])
 _DONE = frozenset([FILLED, CANCELLED, REJECTED, EXPIRED])
 _REJECT_TEXT = {
     RejectReason.UNKNOWN_ORDER: "unknown order",

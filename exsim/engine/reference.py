@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim.engine import phases
+from exsim.engine.auction import pairs, uncross
 from exsim.engine.behaviours import Standard
 from exsim.engine.bookproperties import setBookProperty
 from exsim.engine.cross import checkCross
@@ -30,14 +32,17 @@ from exsim.engine.delivery import Failures
 from exsim.engine.events import (
     Accepted,
     Added,
+    AuctionUncrossed,
     BookChanged,
     Cancelled,
     CancelRejected,
     DayEnded,
     Expired,
     Filled,
+    Indicative,
     OrderRequest,
     PendingChange,
+    PhaseChanged,
     Rejected,
     Replaced,
     Restated,
@@ -67,8 +72,20 @@ from exsim.engine.ordertypes import (
     tradeable,
     waiting,
 )
+from exsim.engine.phases import (
+    ADVANCED_OUTSIDE_CONTINUOUS,
+    CLOSED,
+    CLOSING,
+    CLOSING_AUCTION,
+    CONTINUOUS,
+    HALTED,
+    OPENING,
+    POST_CLOSE,
+    PRE_OPEN,
+    REOPENING,
+)
 from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
-from exsim.interfaces import IBook, IEngine, ISelfTradePrevention
+from exsim.interfaces import IBook, IEngine, IMarketPhases, ISelfTradePrevention
 from exsim.model import (
     CancelReason,
     OrdStatus,
@@ -186,6 +203,24 @@ class ReferenceBook:
         self.stops = []
         self.printed = None
         self.pegTouch = None
+        # Trading phases (exsim.engine.phases).
+        self.phase = CONTINUOUS
+        self.haltAcceptsOrders = False
+        self.reopenWithAuction = True
+        self.postCloseAccepts = False
+        #: The phase a halt interrupted (where resume_book goes back to).
+        self.resumePhase = None
+        #: The auction the orders collected now are for (OPENING, CLOSING,
+        #: REOPENING), or None outside a call.
+        self.call = None
+        #: Live market orders waiting for the uncross, oldest first.
+        self.marketOrders = []
+        #: Live orders waiting off the book for a later phase, in arrival
+        #: order.
+        self.parked = []
+        #: Order ids of parked orders accepted for the next day (end of
+        #: day spares them).
+        self.forNextDay = set()
 
     def side(self, isBuy):
         return self.bids if isBuy else self.asks
@@ -356,12 +391,24 @@ class ReferenceBook:
         assert len(set(map(id, everything))) == len(everything), "an order rests twice"
         for order in self.stops:
             assert waiting(order) and not order.resting and not order.isDone, order
-        # Resting orders that could trade with each other do not cross
-        # (an order with a minimum quantity may: see ordertypes).
-        bids = [o.price for o in self.orders(True) if not minimum(o)]
-        asks = [o.price for o in self.orders(False) if not minimum(o)]
-        if bids and asks:
-            assert max(bids) < min(asks), "crossed book %s >= %s" % (max(bids), min(asks))
+        for order in self.marketOrders + self.parked:
+            assert not order.resting and not order.isDone, order
+            assert order.symbol == self.symbol, order
+        for order in self.marketOrders:
+            assert order.ordType is OrdType.MARKET, order
+        parked = self.marketOrders + self.parked
+        assert len(set(map(id, parked))) == len(parked), "an order waits twice"
+        assert self.forNextDay <= {order.orderId for order in self.parked}, self.forNextDay
+        assert self.phase in phases.PHASES, self.phase
+        if self.call is None:
+            # Only a call may hold a crossed book or market orders.
+            assert not self.marketOrders, self.marketOrders
+            # Resting orders that could trade with each other do not cross
+            # (an order with a minimum quantity may: see ordertypes).
+            bids = [o.price for o in self.orders(True) if not minimum(o)]
+            asks = [o.price for o in self.orders(False) if not minimum(o)]
+            if bids and asks:
+                assert max(bids) < min(asks), "crossed book %s >= %s" % (max(bids), min(asks))
 
 
 class _Pending:
@@ -377,8 +424,8 @@ class _Pending:
         self.stopPx = stopPx
 
 
-@implementer(IEngine, ISelfTradePrevention)
-class ReferenceEngine:
+@implementer(IEngine, ISelfTradePrevention, IMarketPhases)
+class ReferenceEngine(phases.PhaseControl):
     """
     A price-time priority matching engine over any number of books, with
     the rules and events of L{exsim.engine.matching.MatchingEngine}.
@@ -415,6 +462,10 @@ class ReferenceEngine:
         self._carriers = Carriers()
         # {owner: stp_group} (see setStpGroup).
         self._stpGroups = {}
+        # The schedules of the trading phases, and the timer of the
+        # indicative auction events.
+        self._schedules = phases.Schedules(clock, self._marketPhase, self._bookScheduled)
+        self._auctionTimer = None
 
     # -- configuration -----------------------------------------------------
 
@@ -429,11 +480,20 @@ class ReferenceEngine:
             if value not in MANAGED_ACKS:
                 raise BadValue("managed_ack must be one of none, pending_new, not %r" % (value,))
             self.managedAck = value
+        elif name == "schedule":
+            self._schedules.setSchedule(value)
+        elif name == "timezone":
+            self._schedules.setTimezone(value)
         else:
-            raise BadValue("unknown engine property %r (known: mode, managed_ack)" % (name,))
+            raise BadValue(
+                "unknown engine property %r (known: mode, managed_ack, schedule, timezone)"
+                % (name,)
+            )
 
     def properties(self):
-        return {"mode": self.mode, "managed_ack": self.managedAck}
+        result = {"mode": self.mode, "managed_ack": self.managedAck}
+        result.update(self._schedules.properties())
+        return result
 
     def addBook(self, instrument, behaviour=None):
         if instrument.symbol in self.books:
@@ -443,6 +503,11 @@ class ReferenceEngine:
         book = ReferenceBook(instrument, behaviour if behaviour is not None else Standard())
         book.limits.update(self._carriers.bounds())
         self.books[instrument.symbol] = book
+        phase = self._schedules.marketPhase
+        if phase is not None:
+            # A new book follows the engine's schedule.
+            self._changePhase(book, phase, "schedule")
+            self._deliver()
         return book
 
     def removeBook(self, symbol):
@@ -454,6 +519,7 @@ class ReferenceEngine:
         activity = getattr(book, "activity", None)
         if activity is not None:
             activity.stop()
+        self._schedules.removeBook(symbol)
         del self.books[symbol]
 
     def setBookProperty(self, symbol, name, value):
@@ -621,6 +687,14 @@ class ReferenceEngine:
             del self._live[order.orderId]
             self._pending.pop(order.orderId, None)
             self._unaccepted.discard(order.orderId)
+            book = self.books.get(order.symbol)
+            if book is not None:
+                # It waits for an auction or a later phase no more.
+                if order in book.marketOrders:
+                    book.marketOrders.remove(order)
+                if order in book.parked:
+                    book.parked.remove(order)
+                book.forNextDay.discard(order.orderId)
 
     def _locate(self, owner, origClOrdId, orderId):
         """
@@ -681,7 +755,7 @@ class ReferenceEngine:
                 )
             else:
                 with self._holdingEvents():
-                    book.behaviour.handleNew(self, book, order)
+                    self._handleNew(book, order)
         self._deliver()
         return order
 
@@ -733,7 +807,8 @@ class ReferenceEngine:
             if order.expireTime <= self.now():
                 return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "expire time has passed"
         elif order.timeInForce not in (
-            TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
+            TimeInForce.DAY, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK,
+            TimeInForce.AT_OPEN, TimeInForce.AT_CLOSE,
         ):
             return RejectReason.UNSUPPORTED_TIME_IN_FORCE, "unsupported time in force"
         problem = checkTerms(book, order)
@@ -743,7 +818,7 @@ class ReferenceEngine:
             return RejectReason.DUPLICATE_ORDER, "duplicate client order id %r" % (
                 order.clOrdId,
             )
-        return None
+        return self._phaseRefuses(book, order)
 
     def submitCancel(self, owner, clOrdId, origClOrdId=None, orderId=None, neverHeld=False):
         order, reason = self._locate(owner, origClOrdId, orderId)
@@ -799,6 +874,8 @@ class ReferenceEngine:
                 problem = book.limits.check(
                     order.quantity if quantity is None else quantity, price
                 ) or book.limits.check(1, stopPx)
+                if problem is None:
+                    problem = self._phaseRefusesReplace(book)
                 if problem is not None:
                     reason, text = problem
         if reason is not None:
@@ -806,7 +883,10 @@ class ReferenceEngine:
         elif self.mode == "managed" and not neverHeld:
             self._hold(order, "replace", clOrdId, price, quantity, stopPx)
         else:
-            self._replace(order, clOrdId, price, quantity, match=True, stopPx=stopPx)
+            # Only the continuous phase matches.
+            self._replace(
+                order, clOrdId, price, quantity, match=book.phase == CONTINUOUS, stopPx=stopPx
+            )
         self._deliver()
 
     def _cancelReject(self, owner, clOrdId, origClOrdId, orderId, order, reason, responseTo, text=None):
@@ -1306,7 +1386,7 @@ class ReferenceEngine:
                 if self._postOnlyAllowed(book, order, False):
                     self._enter(book, order)
             elif wasResting:
-                self._restIfUncrossed(book, order)
+                self._place(book, order)
 
     def _replaced(self, order, origClOrdId, oldPrice, oldQuantity, oldLeaves, lostPriority, wasResting):
         self._events.append(
@@ -1335,7 +1415,7 @@ class ReferenceEngine:
             raise WrongState("order %r is already accepted" % (orderId,))
         self._accept(order)
         if rest:
-            self._restIfUncrossed(self.books[order.symbol], order)
+            self._place(self.books[order.symbol], order)
         self._deliver()
 
     def pendingKinds(self, orderId):
@@ -1376,7 +1456,10 @@ class ReferenceEngine:
             raise WrongState("order %r already rests in the book" % (orderId,))
         if order.orderId in self._unaccepted:
             raise WrongState("order %r is not accepted yet" % (orderId,))
-        self._restIfUncrossed(self.books[order.symbol], order)
+        book = self.books[order.symbol]
+        if order in book.marketOrders or order in book.parked:
+            raise WrongState("order %r waits for a later trading phase" % (orderId,))
+        self._place(book, order)
         self._deliver()
 
     def rejectOrder(self, orderId, text=None, reason=RejectReason.OTHER):
@@ -1745,8 +1828,13 @@ class ReferenceEngine:
         End of day: every DAY order expires; finished client order ids are
         forgotten (a new day may use them again).
         """
+        spared = set()
+        for book in self.books.values():
+            # Accepted in post_close for the next day: they live on.
+            spared.update(book.forNextDay)
+            book.forNextDay = set()
         for order in self.liveOrders():
-            if order.timeInForce is TimeInForce.DAY:
+            if order.timeInForce is TimeInForce.DAY and order.orderId not in spared:
                 self._expire(order)
         self._clOrdIds = {}
         for order in self.liveOrders():
@@ -1851,6 +1939,296 @@ class ReferenceEngine:
                 self._enter(book, order)
         return True
 
+    # -- trading phases (the rest is in exsim.engine.phases.PhaseControl) -------
+
+    def _scheduledPhase(self, book, phase):
+        """
+        A schedule's change: a halted book stays halted, and resumes to
+        the phase the schedule gave.
+        """
+        if book.phase == HALTED and phase != HALTED:
+            book.resumePhase = phase
+        else:
+            self._changePhase(book, phase, "schedule")
+
+    def _phaseRefuses(self, book, order):
+        """
+        Whether the book's phase refuses a new (otherwise valid) order.
+
+        @return: None, or (L{RejectReason}, text naming the phase).
+        """
+        phase = book.phase
+        tif = order.timeInForce
+        if phase == CLOSED:
+            return RejectReason.EXCHANGE_CLOSED, "book %s is closed: orders are refused" % (book.symbol,)
+        if phase == HALTED and not book.haltAcceptsOrders:
+            return RejectReason.HALTED, "book %s is halted: orders are refused" % (book.symbol,)
+        if phase == POST_CLOSE:
+            if not book.postCloseAccepts:
+                return (
+                    RejectReason.EXCHANGE_CLOSED,
+                    "book %s is in post_close: orders are refused" % (book.symbol,),
+                )
+            if order.ordType is not OrdType.LIMIT or tif not in (
+                TimeInForce.DAY, TimeInForce.GTC, TimeInForce.GTD
+            ):
+                return (
+                    RejectReason.EXCHANGE_CLOSED,
+                    "book %s is in post_close: only limit DAY, GTC and GTD orders are "
+                    "accepted, for the next day" % (book.symbol,),
+                )
+            return None
+        if tif is TimeInForce.AT_OPEN and phase != PRE_OPEN:
+            return (
+                RejectReason.UNSUPPORTED_TIME_IN_FORCE,
+                "At the Opening orders are accepted only during pre_open, not %s" % (phase,),
+            )
+        if order.extra is not None and phase != CONTINUOUS:
+            return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_OUTSIDE_CONTINUOUS % (phase,)
+        if tif in (TimeInForce.IOC, TimeInForce.FOK) and phase != CONTINUOUS:
+            return (
+                RejectReason.UNSUPPORTED_TIME_IN_FORCE,
+                "%s orders are not accepted during %s" % (tif.name, phase),
+            )
+        return None
+
+    def _phaseRefusesReplace(self, book):
+        """
+        Whether the book's phase refuses replaces.
+
+        @return: None, or (L{RejectReason}, text naming the phase).
+        """
+        phase = book.phase
+        if phase == CLOSED or phase == POST_CLOSE:
+            return (
+                RejectReason.EXCHANGE_CLOSED,
+                "book %s is in %s: replaces are refused" % (book.symbol, phase),
+            )
+        if phase == HALTED and (not book.haltAcceptsOrders or book.call is None):
+            return RejectReason.HALTED, "book %s is halted: replaces are refused" % (book.symbol,)
+        return None
+
+    def _handleNew(self, book, order):
+        """
+        A new, valid order: the book's behaviour handles it in the
+        continuous phase; otherwise it goes where the phase says.
+        """
+        if book.phase == CONTINUOUS and order.timeInForce is not TimeInForce.AT_CLOSE:
+            book.behaviour.handleNew(self, book, order)
+            return
+        self._accept(order)
+        if book.phase == POST_CLOSE:
+            book.parked.append(order)
+            book.forNextDay.add(order.orderId)
+        else:
+            self._place(book, order)
+
+    def _place(self, book, order):
+        """
+        Put an accepted order that is off the book where the phase says,
+        without matching: in the book (in a call even if it crosses it;
+        otherwise only if it does not), among the market orders waiting
+        for the uncross, off the book until a later phase, or cancelled
+        if the auction it was for is over.
+        """
+        tif = order.timeInForce
+        phase = book.phase
+        if tif is TimeInForce.AT_OPEN and phase not in (PRE_OPEN, HALTED):
+            self._cancel(order, CancelReason.AUCTION)
+        elif tif is TimeInForce.AT_CLOSE and phase in (POST_CLOSE, CLOSED):
+            self._cancel(order, CancelReason.AUCTION)
+        elif book.call is not None and (
+            tif not in phases.AT_AUCTION_TIFS
+            or (tif is TimeInForce.AT_OPEN and book.call == OPENING)
+            or (tif is TimeInForce.AT_CLOSE and book.call == CLOSING)
+        ):
+            self._restInCall(book, order)
+        elif phase in (CONTINUOUS, POST_CLOSE, CLOSED) and tif not in phases.AT_AUCTION_TIFS:
+            self._restIfUncrossed(book, order)
+        else:
+            book.parked.append(order)
+
+    def _restInCall(self, book, order):
+        """
+        During a call: a limit order rests (crossing or not), a market
+        order waits for the uncross.
+        """
+        if order.ordType is OrdType.LIMIT:
+            self._rest(book, order)
+        else:
+            book.marketOrders.append(order)
+
+    def _changePhase(self, book, new, reason):
+        """
+        Move C{book} to phase C{new}: uncross it if it leaves a call for
+        C{continuous}, C{post_close} or C{closed}; then cancel what can no
+        longer trade, release the orders waiting for this phase, and start
+        the indicative events of a call.
+        """
+        old = book.phase
+        if new == old:
+            return
+        if old == CONTINUOUS:
+            self._cancelAdvanced(book)
+        auction = None
+        if new in (CONTINUOUS, POST_CLOSE, CLOSED) and book.call is not None:
+            auction = book.call
+            book.call = None
+            self._uncross(book, auction)
+        book.phase = new
+        if new == HALTED:
+            book.resumePhase = old
+            if book.call is None and book.reopenWithAuction:
+                book.call = REOPENING
+        elif new == PRE_OPEN:
+            book.call = OPENING
+        elif new == CLOSING_AUCTION:
+            book.call = CLOSING
+        book.properties["phase"] = new
+        self._events.append(PhaseChanged(book.symbol, old, new, reason))
+        self._cancelLeftovers(book, new, auction)
+        self._releaseParked(book)
+        if book.call is not None:
+            self._events.append(self._indicative(book))
+            self._startAuctionTimer()
+
+    def _uncrossOf(self, book):
+        """
+        The L{exsim.engine.auction.Uncross} of a book now.
+        """
+        return uncross(
+            [(level.price, level.quantity) for level in book.levelsFrom(True)],
+            [(level.price, level.quantity) for level in book.levelsFrom(False)],
+            sum(order.leavesQty for order in book.marketOrders if order.isBuy),
+            sum(order.leavesQty for order in book.marketOrders if not order.isBuy),
+            book.referencePrice,
+            book.lastPrice,
+        )
+
+    def _uncross(self, book, auction):
+        """
+        Execute a call's orders at the uncross price: market orders first,
+        then limit orders in price-time priority, each buy against each
+        sell in that order.  L{AuctionUncrossed} comes first, then each
+        execution (the buy's L{Filled}, the sell's, the L{Trade}), then
+        the L{BookChanged} of every level touched (bids, then asks, best
+        first).
+        """
+        result = self._uncrossOf(book)
+        self._events.append(AuctionUncrossed(book.symbol, auction, result.price, result.paired))
+        price = result.price
+        if price is None:
+            return
+        buys = [(o, o.leavesQty) for o in book.marketOrders if o.isBuy]
+        sells = [(o, o.leavesQty) for o in book.marketOrders if not o.isBuy]
+        for level in book.levelsFrom(True):
+            if level.price >= price:
+                buys.extend((o, o.leavesQty) for o in level.orders)
+        for level in book.levelsFrom(False):
+            if level.price <= price:
+                sells.extend((o, o.leavesQty) for o in level.orders)
+        touched = {True: set(), False: set()}
+        for buy, sell, quantity in pairs(buys, sells, result.paired):
+            tradeId = self._newTradeId()
+            for order, contra in ((buy, sell), (sell, buy)):
+                wasResting = order.resting
+                if wasResting:
+                    touched[order.isBuy].add(order.price)
+                self._execute(book, order, quantity, price)
+                # An auction execution: neither order is the aggressor.
+                self._events.append(
+                    Filled(
+                        order, self._newExecId(), tradeId, price, quantity, None,
+                        contra.orderId, wasResting,
+                    )
+                )
+            self._events.append(
+                Trade(book.symbol, tradeId, price, quantity, buy.orderId, sell.orderId, None)
+            )
+            self._printed(book, price, quantity)
+            for order in (buy, sell):
+                if not order.leavesQty:
+                    self._finish(order)
+        for isBuy in (True, False):
+            for level in sorted(touched[isBuy], reverse=isBuy):
+                quantity, count = book.totals(isBuy, level)
+                self._events.append(BookChanged(book.symbol, isBuy, level, quantity, count))
+
+    def _cancelAdvanced(self, book):
+        """
+        The book leaves the continuous phase: cancel (unsolicited), in
+        order id order, its accepted orders with advanced terms (stops,
+        pegs, hidden, icebergs, post-only, minimum quantity), which live in
+        the continuous phase only.
+        """
+        doomed = [
+            order for order in self.liveOrders()
+            if order.symbol == book.symbol and order.extra is not None
+            and order.orderId not in self._unaccepted
+        ]
+        for order in doomed:
+            self._pending.pop(order.orderId, None)
+            self._cancel(order, CancelReason.UNSOLICITED)
+
+    def _cancelLeftovers(self, book, new, auction):
+        """
+        Cancel, in order id order, the accepted orders of C{book} that can
+        no longer trade: market orders of a call once it is over, At the
+        Opening orders outside the opening call and halts, At the Close
+        orders after the closing auction or the day's end.
+        """
+        doomed = []
+        for order in self.liveOrders():
+            if order.symbol != book.symbol or order.orderId in self._unaccepted:
+                continue
+            tif = order.timeInForce
+            if order in book.marketOrders and new in (CONTINUOUS, POST_CLOSE, CLOSED):
+                doomed.append(order)
+            elif tif is TimeInForce.AT_OPEN and new in (
+                CONTINUOUS, CLOSING_AUCTION, POST_CLOSE, CLOSED
+            ):
+                doomed.append(order)
+            elif tif is TimeInForce.AT_CLOSE and (auction == CLOSING or new in (POST_CLOSE, CLOSED)):
+                doomed.append(order)
+        for order in doomed:
+            self._pending.pop(order.orderId, None)
+            self._cancel(order, CancelReason.AUCTION)
+
+    def _releaseParked(self, book):
+        """
+        The orders waiting off the book for this phase join it, in arrival
+        order: in a call they rest, in the continuous phase they are
+        matched as if they had just arrived.  At the Close orders wait for
+        the closing auction, At the Opening ones for the opening call.
+        """
+        new = book.phase
+        if new not in (PRE_OPEN, CLOSING_AUCTION, CONTINUOUS):
+            return
+        released = []
+        for order in book.parked:
+            tif = order.timeInForce
+            if tif is TimeInForce.AT_CLOSE and new != CLOSING_AUCTION:
+                continue
+            if tif is TimeInForce.AT_OPEN and new != PRE_OPEN:
+                continue
+            released.append(order)
+        book.parked = [order for order in book.parked if order not in released]
+        for order in released:
+            book.forNextDay.discard(order.orderId)
+            if new == CONTINUOUS:
+                self._match(book, order)
+                self._settle(book, order)
+            else:
+                self._restInCall(book, order)
+
+    def _indicative(self, book):
+        result = self._uncrossOf(book)
+        reference = book.referencePrice if book.referencePrice is not None else book.lastPrice
+        return Indicative(
+            book.symbol, book.call, result.price, result.paired, result.imbalance,
+            result.imbalanceSide, reference,
+        )
+
     # -- checks --------------------------------------------------------------
 
     def validateInternalState(self):
@@ -1880,5 +2258,9 @@ class ReferenceEngine:
                 assert not order.resting and not order.cumQty, order
             if orderId in self._pending:
                 assert self._pending[orderId].kind in ("cancel", "replace"), order
+        for book in self.books.values():
+            for order in book.marketOrders + book.parked:
+                assert self._live.get(order.orderId) is order, order
+                assert order.orderId not in self._unaccepted, order
         assert self._unaccepted <= set(self._live), self._unaccepted
         assert set(self._pending) <= set(self._live), self._pending
