@@ -17,7 +17,10 @@ Prints, as the median of --runs runs:
  - advanced ops/s: the mixed flow where, of all operations, 10% are stop
    orders, 10% icebergs and 5% midpoint pegs (instead of plain adds), on
    --advanced-orders operations (the book is special: the slow paths of
-   exsim/engine/special.py).
+   exsim/engine/special.py);
+ - the time of one uncross (pre_open to continuous) of a book holding
+   --uncross-orders resting orders that cross (default 100,000), on both
+   engines (the reference one on at most 20,000).
 Events are delivered to a listener that counts them.
 """
 
@@ -312,6 +315,30 @@ def worstWithResting(n, seed, mixedCount=200000):
     return worst, engine.books["BENCH"].orderCount()
 
 
+def uncrossTime(n, seed, engineClass=MatchingEngine):
+    """
+    Rest n orders in a book's opening call, half buys and half sells over
+    100 ticks around MID (they cross: most of them trade), then time the
+    change to the continuous phase, the uncross included.
+
+    @return: (seconds, quantity traded, orders left in the book)
+    """
+    rng = random.Random(seed)
+    engine, counter = makeEngine(engineClass)
+    engine.setBookProperty("BENCH", "phase", "pre_open")
+    for i in range(n):
+        side = BUY if i & 1 else SELL
+        price = MID + TICK * rng.randint(-50, 50)
+        engine.submitNew(Order("bench", "u%d" % i, "BENCH", side, rng.randint(1, 10) * 100, price))
+    book = engine.books["BENCH"]
+    gc.collect()
+    t0 = CLOCK()
+    engine.setBookProperty("BENCH", "phase", "continuous")
+    elapsed = CLOCK() - t0
+    book.validateInternalState()
+    return elapsed, book.volume, book.orderCount()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=1000000)
@@ -321,13 +348,15 @@ def main():
         help="operations of the reference engine's mixed flow (default: --orders, at most 200000)",
     )
     parser.add_argument(
-        "--only", choices=["adds", "mixed", "worst", "bare", "reference", "advanced", "rss-child"],
+        "--only",
+        choices=["adds", "mixed", "worst", "bare", "reference", "advanced", "uncross", "rss-child"],
         default=None,
     )
     parser.add_argument(
         "--advanced-orders", type=int, default=None,
         help="operations of the advanced flow (default: --orders, at most 200000)",
     )
+    parser.add_argument("--uncross-orders", type=int, default=100000)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.orders
@@ -375,6 +404,17 @@ def main():
     if args.only in (None, "bare"):
         bare = statistics.median(bareMixed(n, seed) for seed in range(args.runs))
         print("mixed on a bare price-time book (no events, no checks): %10.0f ops/s" % bare)
+    if args.only in (None, "uncross"):
+        count = args.uncross_orders
+        results = [uncrossTime(count, seed) for seed in range(args.runs)]
+        print("uncross of %d resting orders: %.3f s (median; %d traded, %d left in the book)" % (
+            count, statistics.median(r[0] for r in results), results[0][1], results[0][2]))
+        count = min(count, 20000)
+        results = [uncrossTime(count, seed, ReferenceEngine) for seed in range(args.runs)]
+        fast = uncrossTime(count, 0)
+        assert fast[1:] == results[0][1:], (fast, results[0])
+        print("uncross of %d resting orders on the reference engine: %.3f s" % (
+            count, statistics.median(r[0] for r in results)))
     if args.only in (None, "worst"):
         results = [worstWithResting(n, seed) for seed in range(args.runs)]
         print("worst single operation with %d resting: %.2f ms (median of runs; max %.2f ms)" % (

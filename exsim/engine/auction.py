@@ -125,7 +125,9 @@ def pairs(buys, sells, quantity):
             buy, buyLeft = next(buys)
         if not sellLeft:
             sell, sellLeft = next(sells)
-        traded = min(buyLeft, sellLeft, quantity)
+        traded = buyLeft if buyLeft < sellLeft else sellLeft
+        if quantity < traded:
+            traded = quantity
         result.append((buy, sell, traded))
         buyLeft -= traded
         sellLeft -= traded

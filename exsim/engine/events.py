@@ -712,27 +712,40 @@ def appendAuctionFill(events, symbol, tradeId, price, quantity, buy, buyExecId, 
     """
     buyId = buy.orderId
     sellId = sell.orderId
-    for order, execId, contraId, resting in (
-        (buy, buyExecId, sellId, buyResting),
-        (sell, sellExecId, buyId, sellResting),
-    ):
-        event = _new(Filled)
-        event.order = order
-        event.execId = execId
-        event.tradeId = tradeId
-        event.price = price
-        event.quantity = quantity
-        event.aggressor = None
-        event.contraOrderId = contraId
-        event.resting = resting
-        event.clOrdId = order.clOrdId
-        event.orderPrice = order.price
-        event.orderQuantity = order.quantity
-        event.status = order.status
-        event.cumQty = order.cumQty
-        event.leavesQty = order.leavesQty
-        event.notional = order.notional
-        events.append(event)
+    event = _new(Filled)
+    event.order = buy
+    event.execId = buyExecId
+    event.tradeId = tradeId
+    event.price = price
+    event.quantity = quantity
+    event.aggressor = None
+    event.contraOrderId = sellId
+    event.resting = buyResting
+    event.clOrdId = buy.clOrdId
+    event.orderPrice = buy.price
+    event.orderQuantity = buy.quantity
+    event.status = buy.status
+    event.cumQty = buy.cumQty
+    event.leavesQty = buy.leavesQty
+    event.notional = buy.notional
+    events.append(event)
+    event = _new(Filled)
+    event.order = sell
+    event.execId = sellExecId
+    event.tradeId = tradeId
+    event.price = price
+    event.quantity = quantity
+    event.aggressor = None
+    event.contraOrderId = buyId
+    event.resting = sellResting
+    event.clOrdId = sell.clOrdId
+    event.orderPrice = sell.price
+    event.orderQuantity = sell.quantity
+    event.status = sell.status
+    event.cumQty = sell.cumQty
+    event.leavesQty = sell.leavesQty
+    event.notional = sell.notional
+    events.append(event)
     event = _new(Trade)
     event.symbol = symbol
     event.tradeId = tradeId

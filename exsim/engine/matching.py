@@ -1791,24 +1791,33 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
         finish = self._finish
         for buy, sell, quantity in pairs(buys, sells, result.paired):
             notional = quantity * price
+            # Both orders' fills: the buy's, then the sell's.
             buyResting = buy.resting
+            leaves = buy.leavesQty = buy.leavesQty - quantity
+            buy.cumQty += quantity
+            buy.notional += notional
+            buy.status = PARTIALLY_FILLED if leaves else FILLED
+            if buyResting:
+                level = touchedBids.get(buy.price)
+                if level is None:
+                    level = touchedBids[buy.price] = bids[buy.price]
+                level.quantity -= quantity
+                if not leaves:
+                    buy.resting = False
+                    level.count -= 1
             sellResting = sell.resting
-            for order, resting, levels, touched in (
-                (buy, buyResting, bids, touchedBids),
-                (sell, sellResting, asks, touchedAsks),
-            ):
-                leaves = order.leavesQty = order.leavesQty - quantity
-                order.cumQty += quantity
-                order.notional += notional
-                order.status = PARTIALLY_FILLED if leaves else FILLED
-                if resting:
-                    level = touched.get(order.price)
-                    if level is None:
-                        level = touched[order.price] = levels[order.price]
-                    level.quantity -= quantity
-                    if not leaves:
-                        order.resting = False
-                        level.count -= 1
+            leaves = sell.leavesQty = sell.leavesQty - quantity
+            sell.cumQty += quantity
+            sell.notional += notional
+            sell.status = PARTIALLY_FILLED if leaves else FILLED
+            if sellResting:
+                level = touchedAsks.get(sell.price)
+                if level is None:
+                    level = touchedAsks[sell.price] = asks[sell.price]
+                level.quantity -= quantity
+                if not leaves:
+                    sell.resting = False
+                    level.count -= 1
             appendAuctionFill(
                 events, symbol, tradeId, price, quantity, buy, execId, sell, execId + 1,
                 buyResting, sellResting,
