@@ -704,7 +704,9 @@ def appendFill(events, symbol, tradeId, price, quantity, resting, restingExecId,
     events.append(event)
 
 
-def appendAuctionFill(events, symbol, tradeId, price, quantity, buy, buyExecId, sell, sellExecId, buyResting, sellResting):
+def appendAuctionFill(
+    events, symbol, tradeId, price, quantity, buy, buyExecId, sell, sellExecId, buyResting, sellResting
+):
     """
     Append one execution of an uncross: C{Filled} of C{buy}, C{Filled} of
     C{sell} (C{aggressor} None: neither; C{buyResting} and C{sellResting} say
