@@ -95,7 +95,7 @@ class InventoryTestsMixin(SimulatorMixin):
         [aapl, msft] = self.simulator.list_books()
         self.assertEqual(aapl, {
             "book": "AAPL", "engine": "e1", "symbol": "AAPL", "behaviour": "standard",
-            "phase": None, "activity": "none",
+            "phase": "continuous", "activity": "none",
             "best_bid": "10.00", "best_bid_qty": 12, "best_ask": "10.50", "best_ask_qty": 3,
             "last": "10.01", "last_quantity": 1, "volume": 1, "trades": 1, "orders": 3,
             "tick_size": "0.01",
@@ -122,6 +122,7 @@ class InventoryTestsMixin(SimulatorMixin):
         self.assertEqual(self.simulator.get_properties("engine", "e1"), {
             "class": self.engineClass, "mode": "managed", "journal": None, "journal_sync": "none",
             "managed_ack": "none", "policy": "hold", "reject_text": "rejected by policy",
+            "schedule": "none", "timezone": "America/New_York",
         })
         self.simulator.set_engine_property("e1", "managed_ack", "pending_new")
         self.simulator.set_engine_property("e1", "policy", "accept")
@@ -633,7 +634,9 @@ class ExsimctlTests(unittest.TestCase):
         lines = out.splitlines()
         self.assertEqual(lines[0], "engine e1  (class matching, mode auto, 1 live orders)")
         self.assertEqual(
-            lines[1], "  book AAPL  symbol AAPL  bid 10.50 x 3  ask -  last -  volume 0  orders 1  standard")
+            lines[1],
+            "  book AAPL  symbol AAPL  bid 10.50 x 3  ask -  last -  volume 0  orders 1  standard  continuous",
+        )
         self.assertEqual(lines[2], "  endpoint fix1  (fix)  listening on %s:%d  1 active session(s)" % (host, port))
         self.assertTrue(lines[3].startswith("    session fix1/ALICE  active  peer 127.0.0.1:"), lines[3])
         self.assertTrue(lines[3].endswith("in 2 out 2"), lines[3])
@@ -643,7 +646,8 @@ class ExsimctlTests(unittest.TestCase):
         code, out, err = self.ctl("show", "engine", "e1")
         self.assertEqual((code, json.loads(out)), (0, {"class": "matching", "mode": "auto", "journal": None,
                                                       "journal_sync": "none", "managed_ack": "none",
-                                                      "policy": "hold", "reject_text": "rejected by policy"}))
+                                                      "policy": "hold", "reject_text": "rejected by policy",
+                                                      "schedule": "none", "timezone": "America/New_York"}))
         code, out, err = self.ctl("show", "book", "NOPE")
         self.assertEqual((code, err), (1, "exsimctl: show: unknown book 'NOPE' (list_books names them)\n"))
         self.assertEqual(self.ctl("show", "book")[0], 2)

@@ -742,7 +742,10 @@ class ManagedAckTests(TestCase):
     def test_config(self):
         sim = Simulator(MemoryReactorClock())
         config.apply(config.parse("[engine:e1]\nmode = managed\nmanaged_ack = pending_new\n"), sim)
-        self.assertEqual(sim.engines["e1"].properties(), {"mode": "managed", "managed_ack": "pending_new"})
+        self.assertEqual(
+            sim.engines["e1"].properties(),
+            {"mode": "managed", "managed_ack": "pending_new", "schedule": "none", "timezone": "America/New_York"},
+        )
 
 
 class ReferenceManagedAckTests(ManagedAckTests):

@@ -225,7 +225,7 @@ class ErrorTests(TestCase):
             ("price > -1 -> accept", 9, "price must be a decimal"),
             ("price > abc -> accept", 9, "price must be a decimal"),
             ("order_type = trailing_stop -> accept", 14, "order_type must be one of"),
-            ("time_in_force = opg -> accept", 17, "time_in_force must be one of"),
+            ("time_in_force = gtx -> accept", 17, "time_in_force must be one of"),
             ("request = amend -> accept", 11, "request must be one of new, cancel, replace"),
             ('cl_ord_id ~ "(" -> accept', 13, "bad regular expression '('"),
             ("cl_ord_id ~ ( -> accept", 13, "bad regular expression '('"),
