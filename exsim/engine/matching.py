@@ -53,6 +53,7 @@ from exsim.engine.orderindex import (
 )
 from exsim.engine.ordertypes import STP_NONE, checkTerms, restsAgain, waiting
 from exsim.engine.phases import (
+    ADVANCED_AT_AUCTION,
     ADVANCED_OUTSIDE_CONTINUOUS,
     CLOSED,
     CLOSING,
@@ -680,7 +681,9 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
             return RejectReason.DUPLICATE_ORDER, "duplicate client order id %r" % (
                 order.clOrdId,
             )
-        if book.phase is not CONTINUOUS or tif is AT_OPEN:
+        if book.phase is not CONTINUOUS or tif is AT_OPEN or (
+            tif is AT_CLOSE and order.terms[T_EXTRA] is not None
+        ):
             return self._phaseRefuses(book, order)
         return None
 
@@ -877,6 +880,12 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
 
     def matchNew(self, book, order, accept=True):
         if book.special:
+            if order.terms[T_TIF] is AT_CLOSE:
+                # At the Close: it waits for the closing auction.
+                if accept:
+                    self._accept(order)
+                self._place(book, order)
+                return
             self._specialMatchNew(book, order, accept)
             return
         events = self._events
@@ -1613,8 +1622,11 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
                 RejectReason.UNSUPPORTED_TIME_IN_FORCE,
                 "At the Opening orders are accepted only during pre_open, not %s" % (phase,),
             )
-        if order.terms[T_EXTRA] is not None and phase is not CONTINUOUS:
-            return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_OUTSIDE_CONTINUOUS % (phase,)
+        if order.terms[T_EXTRA] is not None:
+            if phase is not CONTINUOUS:
+                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_OUTSIDE_CONTINUOUS % (phase,)
+            if tif is AT_CLOSE:
+                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_AT_AUCTION
         if (tif is IOC or tif is FOK) and phase is not CONTINUOUS:
             return (
                 RejectReason.UNSUPPORTED_TIME_IN_FORCE,

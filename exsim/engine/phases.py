@@ -60,6 +60,10 @@ ADVANCED_OUTSIDE_CONTINUOUS = (
     "are accepted only in the continuous phase, not %s"
 )
 
+#: Why a new order with advanced terms and time in force At the Opening or
+#: At the Close is refused.
+ADVANCED_AT_AUCTION = "orders with advanced terms cannot be At the Opening or At the Close"
+
 #: Book properties of the phases, with their parsers and defaults.
 BOOK_PROPERTIES = ("phase", "halt_accepts_orders", "reopen_with_auction", "post_close_accepts", "schedule")
 

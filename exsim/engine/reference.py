@@ -73,6 +73,7 @@ from exsim.engine.ordertypes import (
     waiting,
 )
 from exsim.engine.phases import (
+    ADVANCED_AT_AUCTION,
     ADVANCED_OUTSIDE_CONTINUOUS,
     CLOSED,
     CLOSING,
@@ -1983,8 +1984,11 @@ class ReferenceEngine(phases.PhaseControl):
                 RejectReason.UNSUPPORTED_TIME_IN_FORCE,
                 "At the Opening orders are accepted only during pre_open, not %s" % (phase,),
             )
-        if order.extra is not None and phase != CONTINUOUS:
-            return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_OUTSIDE_CONTINUOUS % (phase,)
+        if order.extra is not None:
+            if phase != CONTINUOUS:
+                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_OUTSIDE_CONTINUOUS % (phase,)
+            if tif is TimeInForce.AT_CLOSE:
+                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_AT_AUCTION
         if tif in (TimeInForce.IOC, TimeInForce.FOK) and phase != CONTINUOUS:
             return (
                 RejectReason.UNSUPPORTED_TIME_IN_FORCE,
