@@ -143,3 +143,26 @@ class GCPolicyTests(TestCase):
         gcpolicy.uninstall(call)
         self.assertFalse(call.running)
         self.assertEqual(gc.get_threshold(), before)
+
+    def test_paused(self):
+        """
+        No automatic collection inside paused(), nested or not; the
+        collector is on again after it, even after an exception; off
+        before, it stays off.
+        """
+        self.assertTrue(gc.isenabled())
+        with gcpolicy.paused():
+            self.assertFalse(gc.isenabled())
+            with gcpolicy.paused():
+                self.assertFalse(gc.isenabled())
+            self.assertFalse(gc.isenabled())
+        self.assertTrue(gc.isenabled())
+        with self.assertRaises(ZeroDivisionError):
+            with gcpolicy.paused():
+                1 / 0
+        self.assertTrue(gc.isenabled())
+        gc.disable()
+        self.addCleanup(gc.enable)
+        with gcpolicy.paused():
+            pass
+        self.assertFalse(gc.isenabled())

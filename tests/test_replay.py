@@ -20,10 +20,11 @@ from twisted.trial.unittest import SynchronousTestCase
 from exsim import config
 from exsim.errors import BadValue, ConfigError, UnknownName, WrongState
 from exsim.fix.orders import OrderEntry
-from exsim.model import Instrument
+from exsim.model import Instrument, Order, Side
+from exsim.owners import replayOwner
 from exsim.replay import itch as itchFormat
 from exsim.replay import lobster, quotes
-from exsim.replay.player import Replay
+from exsim.replay.player import Replay, newOrder
 from exsim.replay.recording import ReplayError, formatTime, parseTime
 from exsim.service import Simulator
 from exsim.soup import itch50
@@ -441,6 +442,43 @@ class ItchReplayMixin(Harness):
         self.pump()
         self.assertEqual(self.sim.get_replay("AAPL")["live_orders"], 10)
 
+    def test_mpidAddCrossAndTracking(self):
+        """
+        Add Order with MPID (F) rests like A, a Cross Trade (Q) moves the
+        last price, the tracking number never leaks into the time, and a
+        file with no stock directory finds its symbol by its first Add
+        Order.  (itchfeed reads the hand-made F and Q messages back.)
+        """
+        def mpidAdd(locate, tracking, timestamp, reference, side, shares, symbol, price):
+            payload = itch50.addOrder(locate, tracking, timestamp, reference, side, shares, symbol, price)
+            return b"F" + payload[1:] + b"ABCD"
+
+        def cross(locate, tracking, timestamp, shares, symbol, price, match):
+            high, low = divmod(timestamp, 1 << 32)
+            return b"Q" + struct.pack(
+                ">HHHIQ8sIQc", locate, tracking, high, low, shares, symbol.ljust(8).encode(), price, match, b"O"
+            )
+
+        payloads = [
+            itch50.addOrder(MSFT, 7, OPEN, 1, b"B", 100, "MSFT", 3000000),
+            mpidAdd(AAPL, 65535, OPEN + 1, 2, b"S", 300, "AAPL", 1500000),
+            itch50.addOrder(AAPL, 65535, OPEN + 2, 3, b"B", 200, "AAPL", 1490000),
+            cross(AAPL, 65535, OPEN + 3, 5000, "AAPL", 1501000, 9),
+            cross(MSFT, 1, OPEN + 4, 100, "MSFT", 3000000, 10),
+            itch50.orderCancel(AAPL, 65535, OPEN + 5, 2, 100),
+        ]
+        name = self.writeItch("mpid.itch", payloads)
+        with open(self.path(name), "rb") as f:
+            parsed = list(MessageParser().parse_file(f))
+        self.assertEqual([m.to_bytes() for m in parsed], payloads)
+        self.sim.start_replay("AAPL", name, speed="max")
+        replay = self.pump()
+        self.assertEqual(self.depth(), ([(1490000, 200, 1)], [(1500000, 200, 1)]))
+        book = self.sim.get_book("AAPL")
+        self.assertEqual((book["last"], book["last_quantity"]), ("150.10", 5000))
+        self.assertEqual((replay.counts["messages"], replay.counts["trades"]), (4, 1))
+        self.assertEqual(replay.describe()["position"], formatTime(OPEN + 5))
+
     def test_noReplay(self):
         self.assertRaises(UnknownName, self.sim.get_replay, "AAPL")
         self.assertRaises(UnknownName, self.sim.get_replay, "NOPE")
@@ -740,6 +778,21 @@ class TimeTests(SynchronousTestCase):
             self.assertIn("start", str(e))
         else:
             self.assertTrue(0 <= nanos <= 86401 * SECOND, nanos)
+
+
+class NewOrderTests(SynchronousTestCase):
+    def test_sameAsOrder(self):
+        """
+        The player's quick order is the order Order() makes, slot for
+        slot.
+        """
+        for side in (Side.BUY, Side.SELL):
+            made = Order(replayOwner("AAPL"), 12, "AAPL", side, 300, 1500000)
+            quick = newOrder(made.terms, 12, 300, 1500000)
+            self.assertEqual(
+                [getattr(quick, slot) for slot in Order.__slots__],
+                [getattr(made, slot) for slot in Order.__slots__],
+            )
 
 
 class DecoderFuzzTests(SynchronousTestCase):

@@ -34,17 +34,26 @@ LENGTHS = {
 
 _A, _F, _E, _C, _X, _D, _U, _P, _Q, _R = (ord(c) for c in "AFECXDUPQR")
 
-#: Layouts after the type byte: locate, tracking, timestamp (high 16 bits,
-#: low 32), then the message's own fields.
-_ADD = struct.Struct(">HHHIQcI8sI")
-_EXECUTED = struct.Struct(">HHHIQIQ")
-_EXECUTED_PRICE = struct.Struct(">HHHIQIQcI")
-_CANCEL = struct.Struct(">HHHIQI")
-_DELETE = struct.Struct(">HHHIQ")
-_REPLACE = struct.Struct(">HHHIQQII")
-_TRADE = struct.Struct(">HHHIQcI8sIQ")
-_CROSS = struct.Struct(">HHHIQ8sIQc")
+#: Layouts after the type byte: the full Add Order (locate, tracking,
+#: timestamp high 16 bits and low 32, reference, side, shares, stock,
+#: price) and the Stock Directory's start, read while looking for the
+#: symbol.
+_ADD_FULL = struct.Struct(">HHHIQcI8sI")
 _DIRECTORY = struct.Struct(">HHHI8s")
+
+#: Layouts of what is replayed, after the type byte: locate, then tracking
+#: and timestamp as one 8-byte number (L{_TIME} keeps the timestamp), then
+#: the fields used (C{x}: bytes skipped; a layout may end before the
+#: message does).
+_ADD = struct.Struct(">HQQcI8xI")
+_DELETE = struct.Struct(">HQQ")
+_REPLACE = struct.Struct(">HQQQII")
+_EXECUTED = struct.Struct(">HQQI")
+_CANCEL = struct.Struct(">HQQI")
+_EXECUTED_PRICE = struct.Struct(">HQQI9xI")
+_TRADE = struct.Struct(">HQ9xI8xI")
+_CROSS = struct.Struct(">HQQ8xI")
+_TIME = (1 << 48) - 1
 
 #: Bytes read when looking for the symbol before the replay starts, and
 #: at a time then (the directory is at the start of a day's file).
@@ -130,7 +139,7 @@ class Recording:
                         self._locate = locate
                         return
                 elif kind == _A or kind == _F:
-                    fields = _ADD.unpack_from(data, pos + 3)
+                    fields = _ADD_FULL.unpack_from(data, pos + 3)
                     if fields[7] == self.stock:
                         self._locate = fields[0]
                         return
@@ -177,7 +186,8 @@ class Recording:
         scale = self.scale
         path = self.name
         seen = 0
-        while len(actions) < count:
+        n = 0
+        while n < count:
             if size - pos < 52:
                 if not self._eof:
                     block = readBlock(self._file, path)
@@ -206,57 +216,63 @@ class Recording:
             seen += 1
             start = pos + 3
             pos = end
-            if kind == _A or kind == _F:
-                (loc, _, high, low, ref, side, shares, stock, price) = _ADD.unpack_from(data, start)
-                if locate is None:
-                    if stock != self.stock:
-                        continue
+            if kind == _R:
+                loc, _, _, _, stock = _DIRECTORY.unpack_from(data, start)
+                if stock == self.stock:
                     locate = self._locate = loc
-                elif loc != locate:
+                continue
+            if locate is None:
+                # Until the symbol's locate code is known (a file with no
+                # stock directory): its first Add Order says it.
+                if kind != _A and kind != _F:
                     continue
-                if scale != 10000:
-                    price = scaledPrice(path, "byte %d" % (self._offset + start - 3,), price, 10000, scale)
-                append(((high << 32) | low, ADD, ref, side == b"B", shares, price))
-            elif kind == _R or locate is None:
-                if kind == _R:
-                    loc, _, _, _, stock = _DIRECTORY.unpack_from(data, start)
-                    if stock == self.stock:
-                        locate = self._locate = loc
+                (loc, _, _, _, _, _, _, stock, _) = _ADD_FULL.unpack_from(data, start)
+                if stock != self.stock:
+                    continue
+                locate = self._locate = loc
+            # Another symbol's message (or a message of no symbol): left
+            # aside before anything is unpacked.
+            if (data[start] << 8 | data[start + 1]) != locate:
                 continue
-            elif (data[start] << 8 | data[start + 1]) != locate:
-                continue
+            # The most frequent first.  Each layout reads the tracking
+            # number and the 6-byte timestamp as one 8-byte number, whose
+            # low 48 bits are the timestamp.
+            if kind == _A or kind == _F:
+                (_, time, ref, side, shares, price) = _ADD.unpack_from(data, start)
+                if scale != ITCH_SCALE:
+                    price = scaledPrice(path, "byte %d" % (self._offset + start - 3,), price, ITCH_SCALE, scale)
+                append((time & _TIME, ADD, ref, side == b"B", shares, price))
             elif kind == _D:
-                (_, _, high, low, ref) = _DELETE.unpack_from(data, start)
-                append(((high << 32) | low, DELETE, ref, None, None, None))
-            elif kind == _E:
-                (_, _, high, low, ref, shares, _) = _EXECUTED.unpack_from(data, start)
-                append(((high << 32) | low, EXECUTE, ref, shares, None, None))
-            elif kind == _X:
-                (_, _, high, low, ref, shares) = _CANCEL.unpack_from(data, start)
-                append(((high << 32) | low, CANCEL, ref, shares, None, None))
+                (_, time, ref) = _DELETE.unpack_from(data, start)
+                append((time & _TIME, DELETE, ref, None, None, None))
             elif kind == _U:
-                (_, _, high, low, old, new, shares, price) = _REPLACE.unpack_from(data, start)
-                if scale != 10000:
-                    price = scaledPrice(path, "byte %d" % (self._offset + start - 3,), price, 10000, scale)
-                append(((high << 32) | low, REPLACE, old, new, shares, price))
+                (_, time, old, new, shares, price) = _REPLACE.unpack_from(data, start)
+                if scale != ITCH_SCALE:
+                    price = scaledPrice(path, "byte %d" % (self._offset + start - 3,), price, ITCH_SCALE, scale)
+                append((time & _TIME, REPLACE, old, new, shares, price))
+            elif kind == _E:
+                (_, time, ref, shares) = _EXECUTED.unpack_from(data, start)
+                append((time & _TIME, EXECUTE, ref, shares, None, None))
+            elif kind == _X:
+                (_, time, ref, shares) = _CANCEL.unpack_from(data, start)
+                append((time & _TIME, CANCEL, ref, shares, None, None))
             elif kind == _C:
-                (_, _, high, low, ref, shares, _, _, price) = _EXECUTED_PRICE.unpack_from(data, start)
-                if scale != 10000:
-                    price = scaledPrice(path, "byte %d" % (self._offset + start - 3,), price, 10000, scale)
-                append(((high << 32) | low, EXECUTE, ref, shares, price, None))
-            elif kind == _P:
-                (_, _, high, low, _, _, shares, _, price, _) = _TRADE.unpack_from(data, start)
-                if scale != 10000:
-                    price = scaledPrice(path, "byte %d" % (self._offset + start - 3,), price, 10000, scale)
-                append(((high << 32) | low, TRADE, shares, price, None, None))
-            elif kind == _Q:
-                (_, _, high, low, shares, _, price, _, _) = _CROSS.unpack_from(data, start)
-                if shares and price:
-                    if scale != 10000:
-                        price = scaledPrice(path, "byte %d" % (self._offset + start - 3,), price, 10000, scale)
-                    append(((high << 32) | low, TRADE, shares, price, None, None))
+                (_, time, ref, shares, price) = _EXECUTED_PRICE.unpack_from(data, start)
+                if scale != ITCH_SCALE:
+                    price = scaledPrice(path, "byte %d" % (self._offset + start - 3,), price, ITCH_SCALE, scale)
+                append((time & _TIME, EXECUTE, ref, shares, price, None))
+            elif kind == _P or kind == _Q:
+                (_, time, shares, price) = (_TRADE if kind == _P else _CROSS).unpack_from(data, start)
+                if not shares or not price:
+                    continue
+                if scale != ITCH_SCALE:
+                    price = scaledPrice(path, "byte %d" % (self._offset + start - 3,), price, ITCH_SCALE, scale)
+                append((time & _TIME, TRADE, shares, price, None, None))
+            else:
+                continue
+            n += 1
         self._buffer = data
         self._pos = pos
-        self.messages += len(actions)
+        self.messages += n
         self.read_ += seen
         return actions

@@ -26,6 +26,7 @@ from operator import itemgetter
 from twisted.logger import Logger
 
 from exsim.errors import BadValue, ExsimError
+from exsim.gcpolicy import paused
 from exsim.interfaces import IHouseOrders, IMatchingPrimitives, IOrderEntry
 from exsim.model import Order, OrdStatus, Side
 from exsim.owners import replayOwner
@@ -57,6 +58,40 @@ RUNNING, PAUSED, FINISHED, STOPPED, FAILED = "running", "paused", "finished", "s
 
 _runs = itertools.count(0)
 _time = itemgetter(0)
+
+#: The slots of an L{Order}, which L{newOrder} sets every one of.
+_ORDER_SLOTS = (
+    "orderId", "clOrdId", "terms", "price", "quantity", "cumQty", "leavesQty", "notional",
+    "status", "userData", "resting",
+)
+if tuple(Order.__slots__) != _ORDER_SLOTS:
+    raise ImportError("exsim.model.Order's slots changed: update exsim.replay.player.newOrder")
+
+_newObject = Order.__new__
+_PENDING_NEW = OrdStatus.PENDING_NEW
+
+
+def newOrder(terms, clOrdId, quantity, price):
+    """
+    A new plain limit order of C{terms} (the C{terms} of an order made by
+    L{Order} with the same owner, symbol and side): what
+    C{Order(owner, clOrdId, symbol, side, quantity, price)} makes, in less
+    than half its time (it looks its terms up every time), for the replay
+    of a million messages.
+    """
+    order = _newObject(Order)
+    order.orderId = 0
+    order.clOrdId = clOrdId
+    order.terms = terms
+    order.price = price
+    order.quantity = quantity
+    order.cumQty = 0
+    order.leavesQty = quantity
+    order.notional = 0
+    order.status = _PENDING_NEW
+    order.userData = None
+    order.resting = False
+    return order
 
 #: Reactor seconds an action may be applied early, and the shortest wait.
 _SLACK = 1e-6
@@ -116,6 +151,11 @@ class Replay:
         self.report = report
         self.source = source
         self.owner = replayOwner(symbol)
+        #: {isBuy: the terms of the replay's orders of that side}
+        self._terms = {
+            isBuy: Order(self.owner, "", symbol, BUY if isBuy else SELL, 1, 1).terms
+            for isBuy in (True, False)
+        }
         self._house = roleOf(engine, IHouseOrders, "a replay")
         self._primitives = roleOf(engine, IMatchingPrimitives, "a replay")
         self._orderEntry = roleOf(engine, IOrderEntry, "a replay")
@@ -131,7 +171,7 @@ class Replay:
         self.position = None
         self.counts = dict.fromkeys(COUNTERS, 0)
         #: {recorded order reference: [engine order or None, shares the
-        #: recording has left, shares clients took, side]}
+        #: recording has left, shares clients took, isBuy]}
         self._entries = {}
         #: {isBuy: [engine order or None, price, size, taken]} of a quotes
         #: recording.
@@ -337,25 +377,24 @@ class Replay:
         submitNew = house.submitNew
         submitCancel = house.submitCancel
         owner = self.owner
-        symbol = self.symbol
         base = self._base
         sync = self._sync
+        terms = self._terms
         messages = orders = cancels = executions = conflicts = unknown = rejected = 0
-        with house.batch():
+        with paused(), house.batch():
             for time, kind, a, b, c, d in actions:
                 messages += 1
                 if kind == ADD:
                     if c <= 0 or a in entries:
                         unknown += 1
                         continue
-                    side = BUY if b else SELL
-                    order = Order(owner, base + a, symbol, side, c, d)
+                    order = newOrder(terms[b], base + a, c, d)
                     submitNew(order, True)
                     if order.status is REJECTED:
                         rejected += 1
                         continue
                     orders += 1
-                    entries[a] = [order, c, 0, side]
+                    entries[a] = [order, c, 0, b]
                 elif kind == DELETE:
                     entry = entries.pop(a, None)
                     if entry is None:
@@ -426,7 +465,7 @@ class Replay:
                     # What clients took of the old order stays taken.
                     taken = entry[2] + max(0, entry[1] - entry[2]) - leaves
                     if c - taken > 0:
-                        order = Order(owner, base + b, symbol, entry[3], c - taken, d)
+                        order = newOrder(terms[entry[3]], base + b, c - taken, d)
                         submitNew(order, True)
                         if order.status is REJECTED:
                             rejected += 1
