@@ -368,6 +368,18 @@ class IMarketPhases(Interface):
         @raise exsim.errors.WrongState: if it is not halted.
         """
 
+    def stopTimers():
+        """
+        Stop the schedules and every timer of the phases (the simulator
+        stops or the engine is deleted).
+        """
+
+    def marketPhase():
+        """
+        The phase the engine's schedule (engine property C{schedule})
+        gives now, or None if it has none.
+        """
+
     def indicative(symbol):
         """
         Where a book in a call would uncross now (an

@@ -211,6 +211,9 @@ class Simulator(service.MultiService, Inspection):
             desk = existingDesk(engine)
             if desk is not None:
                 desk.stop()
+            phases = IMarketPhases(engine, None)
+            if phases is not None:
+                phases.stopTimers()
         for runner in self.policies.values():
             runner.cancelPending()
         self.replays.halt()
@@ -285,6 +288,10 @@ class Simulator(service.MultiService, Inspection):
         desk = existingDesk(engine)
         if desk is not None:
             desk.stop()
+        phases = IMarketPhases(engine, None)
+        if phases is not None:
+            # Schedules and the indicative timer.
+            phases.stopTimers()
         journal = self.journals.pop(name, None)
         if journal is not None:
             engine.unsubscribe(journal)

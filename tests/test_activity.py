@@ -263,6 +263,39 @@ class FlowTests(TestCase):
         ]
         self.assertEqual(len(takers), 20)
 
+    def test_followsThePhase(self):
+        """
+        Passive orders only (no takers) in a call; nothing while the book
+        is halted, closed or after the close; everything again in the
+        continuous phase.
+        """
+        engine, book, clock, recorder = makeEngine(
+            activity="slow", order_rate="10", trade_rate="2", volatility="0"
+        )
+
+        def takers():
+            return len([
+                e for e in recorder.ofType("accepted") if e.order.timeInForce is TimeInForce.IOC
+            ])
+
+        engine.setPhase("AAPL", "pre_open")
+        sent, taken = book.activity.ordersSent, takers()
+        run(clock, book, 10, 0.25)
+        self.assertEqual(book.activity.ordersSent - sent, 100)
+        self.assertEqual(takers(), taken)
+        self.assertEqual(recorder.ofType("rejected"), [])
+        for phase in ("halted", "closed", "post_close"):
+            engine.setPhase("AAPL", phase)
+            sent = book.activity.ordersSent
+            cancels = book.activity.cancelsSent
+            run(clock, book, 10, 0.25)
+            self.assertEqual(
+                (phase, book.activity.ordersSent, book.activity.cancelsSent), (phase, sent, cancels)
+            )
+        engine.setPhase("AAPL", "continuous")
+        run(clock, book, 10, 0.25)
+        self.assertGreaterEqual(takers() - taken, 20)
+
     def test_fastEventRate(self):
         """
         C{fast} makes thousands of engine events per second on one book;

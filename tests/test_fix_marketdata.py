@@ -169,7 +169,7 @@ class MarketDataTests(SynchronousTestCase):
 
     def test_rejects(self):
         self._rejected(mdr("m1", symbols=("NOPE",)), "0")
-        self._rejected(mdr("m2", types=("0", "4")), "8")
+        self._rejected(mdr("m2", types=("0", "7")), "8")
         self._rejected(mdr("m3", requestType="9"), "4")
         self._rejected(mdr("m4", depth="-1"), "5")
         self._rejected(mdr("m5", extra=[(266, "N")]), "7")

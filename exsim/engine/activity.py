@@ -45,6 +45,7 @@ import zlib
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from exsim.engine.phases import CLOSING_AUCTION, CONTINUOUS, PRE_OPEN
 from exsim.errors import BadValue
 from exsim.interfaces import IActivity
 from exsim.model import Order, OrdType, Side, TimeInForce
@@ -436,7 +437,19 @@ class Activity:
         """
         Run the agents for C{elapsed} seconds of the clock: walk the
         reference price, then enter the orders and cancels due.
+
+        The flow follows the book's trading phase: all of it in the
+        continuous phase; passive orders only (no takers) in a call
+        (C{pre_open}, C{closing_auction}); nothing in the others
+        (C{closed}, C{halted}, C{post_close}).
         """
+        phase = getattr(self.book, "phase", CONTINUOUS)
+        takers = phase is CONTINUOUS
+        if not takers:
+            self._dueTrades = 0.0
+            if phase is not PRE_OPEN and phase is not CLOSING_AUCTION:
+                self._dueOrders = 0.0
+                return
         reference = self._walk(elapsed)
         if reference is None:
             return
@@ -444,7 +457,8 @@ class Activity:
         bidTop, askTop = quotePrices(reference, tick, self.get("spread_ticks"))
         self._cancelStale(bidTop, askTop, tick)
         self._dueOrders += elapsed * self.get("order_rate")
-        self._dueTrades += elapsed * self.get("trade_rate")
+        if takers:
+            self._dueTrades += elapsed * self.get("trade_rate")
         orders = int(self._dueOrders)
         trades = int(self._dueTrades)
         self._dueOrders -= orders

@@ -113,6 +113,7 @@ class Book:
         self.resumePhase = None
         self.call = None
         self.marketOrders = []
+        self.auctionPrices = {}
         self.parked = []
         self.forNextDay = set()
 

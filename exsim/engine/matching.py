@@ -1785,6 +1785,7 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
         events.append(AuctionUncrossed(symbol, auction, price, result.paired))
         if price is None:
             return
+        book.auctionPrices[auction] = (price, result.paired)
         market = book.marketOrders
         buys = [(o, o.leavesQty) for o in market if o.terms[T_BUY]]
         sells = [(o, o.leavesQty) for o in market if not o.terms[T_BUY]]

@@ -248,9 +248,11 @@ class Schedule:
     def _run(self, due=None):
         self._call = None
         now = self.clock.seconds()
-        if due is not None and now < due:
-            # Called for the entry due then: a clock's float sum may fall
-            # short of it by a rounding error.
+        if due is not None:
+            # Called for the entry due then: apply that one, even if the
+            # clock is past it (a test's Clock.advance over several
+            # entries runs each in turn: the next call is due at once) or
+            # short of it by a float rounding error.
             now = due
         phase, due = scheduledPhase(self.entries, self.zone, now)
         self._call = self.clock.callLater(max(0.0, due - self.clock.seconds()), self._run, due)
@@ -377,6 +379,7 @@ class PhaseControl:
         phase = parsePhase(phase)
         with self.batch():
             self._changePhase(book, phase, reason)
+        self._idleAuctionTimer()
 
     def haltBook(self, symbol, reason=None):
         """
@@ -403,6 +406,12 @@ class PhaseControl:
             raise WrongState("book %r is not halted (its phase is %s)" % (symbol, book.phase))
         self.setPhase(symbol, book.resumePhase or CONTINUOUS)
 
+    def marketPhase(self):
+        """
+        The phase the engine's schedule gives now, or None without one.
+        """
+        return self._schedules.marketPhase
+
     def indicative(self, symbol):
         """
         Where a book in a call would uncross now (an
@@ -423,6 +432,7 @@ class PhaseControl:
             phase = parsePhase(value)
             with self.batch():
                 self._changePhase(book, phase, None)
+            self._idleAuctionTimer()
             return phase
         if name == "schedule":
             entries = parseSchedule(value)
@@ -432,6 +442,7 @@ class PhaseControl:
                     if phase is not None:
                         # Back to the engine's schedule.
                         self._scheduledPhase(book, phase)
+            self._idleAuctionTimer()
             return formatSchedule(entries)
         flag = parseFlag(name, value)
         if name == "halt_accepts_orders":
@@ -454,6 +465,7 @@ class PhaseControl:
             for symbol in sorted(self.books):
                 if self._schedules.follows(symbol):
                     self._scheduledPhase(self.books[symbol], new)
+        self._idleAuctionTimer()
 
     def _bookScheduled(self, symbol, phase):
         """
@@ -463,6 +475,7 @@ class PhaseControl:
         if book is not None:
             with self.batch():
                 self._scheduledPhase(book, phase)
+            self._idleAuctionTimer()
 
     def _startAuctionTimer(self):
         """
@@ -476,7 +489,34 @@ class PhaseControl:
             return
         self._auctionTimer = self._clock.callLater(1, self._auctionTick)
 
+    def stopTimers(self):
+        """
+        Stop the schedules and the indicative events' timer (the simulator
+        stops, or the engine is deleted): no timer is left behind.
+        """
+        self._schedules.stop()
+        self._cancelAuctionTimer()
+
+    def _cancelAuctionTimer(self):
+        timer, self._auctionTimer = self._auctionTimer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+
+    def _idleAuctionTimer(self):
+        """
+        No book is in a call any more: the indicative timer stops.
+        """
+        if self._auctionTimer is not None and not any(
+            book.call is not None for book in self.books.values()
+        ):
+            self._cancelAuctionTimer()
+
     def _auctionTick(self):
+        """
+        The indicative events of the books in a call; the next second's
+        are due a second later on the clock (a test on C{task.Clock}
+        advancing a call second by second sees each).
+        """
         self._auctionTimer = None
         with self.batch():
             calls = [book for symbol, book in sorted(self.books.items()) if book.call is not None]

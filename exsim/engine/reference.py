@@ -216,6 +216,9 @@ class ReferenceBook:
         self.call = None
         #: Live market orders waiting for the uncross, oldest first.
         self.marketOrders = []
+        #: {auction: (price, quantity)} of its last uncross that traded
+        #: (the opening and closing prices of market data).
+        self.auctionPrices = {}
         #: Live orders waiting off the book for a later phase, in arrival
         #: order.
         self.parked = []
@@ -2123,6 +2126,7 @@ class ReferenceEngine(phases.PhaseControl):
         price = result.price
         if price is None:
             return
+        book.auctionPrices[auction] = (price, result.paired)
         buys = [(o, o.leavesQty) for o in book.marketOrders if o.isBuy]
         sells = [(o, o.leavesQty) for o in book.marketOrders if not o.isBuy]
         for level in book.levelsFrom(True):

@@ -130,9 +130,11 @@ ORD_TYPES = {
 TIME_IN_FORCES = {
     "0": TimeInForce.DAY,
     "1": TimeInForce.GTC,
+    "2": TimeInForce.AT_OPEN,
     "3": TimeInForce.IOC,
     "4": TimeInForce.FOK,
     "6": TimeInForce.GTD,
+    "7": TimeInForce.AT_CLOSE,
 }
 
 

@@ -10,13 +10,21 @@ The book is published aggregated by price level: bids (269=0) and offers
 (269=2).  MarketDepth (264) 0 is the full book, N the best N levels per
 side; a level entering the best N shows as new, one leaving it as deleted.
 MDUpdateType (265) 1 (default) streams X; 0 sends a new W instead.
+
+The trading phases (L{exsim.engine.phases}) add the opening and closing
+prices of the auctions (269=4 and 5, MDEntrySize the auction's quantity),
+and during a call the indicative uncross: auction clearing price (269=Q,
+FIX.5.0+: the indicative price and paired quantity) and imbalance (269=A,
+FIX.4.4+: the indicative price, the imbalance quantity, and Text C{buy},
+C{sell} or C{none}); updates follow the call's indicative events (new,
+changed, and deleted when the call ends).
 """
 
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from exsim.engine.events import BookChanged, Trade
-from exsim.fix import refdata
+from exsim.engine.events import AuctionUncrossed, BookChanged, Indicative, PhaseChanged, Trade
+from exsim.fix import refdata, status
 from exsim.fix.convert import formatPrice
 from exsim.fix.versions import profileFor
 from exsim.interfaces import IEngineEvents, IEngineListener, IFixApplication
@@ -32,7 +40,20 @@ UNSUPPORTED_AGGREGATED_BOOK = "7"
 UNSUPPORTED_MD_ENTRY_TYPE = "8"
 
 BID, OFFER, TRADE = "0", "1", "2"
-_SUPPORTED_TYPES = frozenset([BID, OFFER, TRADE])
+OPENING_PRICE, CLOSING_PRICE = "4", "5"
+IMBALANCE, AUCTION_PRICE = "A", "Q"
+_SUPPORTED_TYPES = frozenset([BID, OFFER, TRADE, OPENING_PRICE, CLOSING_PRICE])
+#: The MDEntryTypes a version supports, by its profile's rank.
+_TYPES_FROM = ((44, IMBALANCE), (50, AUCTION_PRICE))
+#: Auction -> the MDEntryType of its price.
+_AUCTION_PRICE_TYPES = {"opening": OPENING_PRICE, "closing": CLOSING_PRICE}
+
+
+def supportedTypes(rank):
+    """
+    The MDEntryTypes published to a version (by its profile's rank).
+    """
+    return _SUPPORTED_TYPES.union(code for since, code in _TYPES_FROM if rank >= since)
 
 
 class Subscription:
@@ -43,7 +64,9 @@ class Subscription:
         last published to the subscriber.
     """
 
-    __slots__ = ("session", "mdReqId", "symbol", "depth", "types", "incremental", "sent")
+    __slots__ = (
+        "session", "mdReqId", "symbol", "depth", "types", "incremental", "sent", "auction",
+    )
 
     def __init__(self, session, mdReqId, symbol, depth, types, incremental):
         self.session = session
@@ -53,6 +76,8 @@ class Subscription:
         self.types = types
         self.incremental = incremental
         self.sent = {True: {}, False: {}}
+        #: {MDEntryType Q or A: (price, size, text)} as last published.
+        self.auction = {}
 
 
 @implementer(IFixApplication, IEngineListener)
@@ -73,9 +98,14 @@ class MarketData:
         #: {session key: {MDReqID: [Subscription]}}
         self._bySession = {}
         self.engine.subscribe(self)
+        # SecurityStatusRequest, TradingSessionStatusRequest (a market
+        # data endpoint's own; an order-entry endpoint's application
+        # answers them itself).
+        self.status = status.TradingStatus(endpoint, endpoint.engine)
 
     def shutdown(self):
         self.engine.unsubscribe(self)
+        self.status.shutdown()
         self._bySymbol.clear()
         self._bySession.clear()
 
@@ -92,6 +122,7 @@ class MarketData:
         """
         Subscriptions end with the connection.
         """
+        self.status.sessionLoggedOut(session)
         for subs in self._bySession.pop(session.key, {}).values():
             for sub in subs:
                 self._drop(sub)
@@ -109,6 +140,8 @@ class MarketData:
         if message.msgType != "V":
             if message.msgType in refdata.MESSAGE_TYPES:
                 return refdata.answer(self.engine, session, message)
+            if message.msgType in status.MESSAGE_TYPES:
+                return self.status.answer(session, message)
             return False
         profile = profileFor(session.beginString, session.applVerId)
         if profile.rank < 42:
@@ -158,12 +191,13 @@ class MarketData:
         types = message.getAll(269)
         if not types:
             types = [BID, OFFER]
-        unsupported = [t for t in types if t not in _SUPPORTED_TYPES]
+        supported = supportedTypes(profile.rank)
+        unsupported = [t for t in types if t not in supported]
         if unsupported:
             return self._reject(
                 session, mdReqId, UNSUPPORTED_MD_ENTRY_TYPE,
-                "MDEntryType %s is not supported (bids 0, offers 1, trades 2)"
-                % (",".join(unsupported),),
+                "MDEntryType %s is not supported (supported: %s)"
+                % (",".join(unsupported), ",".join(sorted(supported))),
             )
         symbols = message.getAll(55)
         if not symbols:
@@ -213,18 +247,52 @@ class MarketData:
                 entries.append((code, price, qty, count))
         if TRADE in sub.types and book.lastPrice is not None:
             entries.append((TRADE, book.lastPrice, getattr(book, "lastQuantity", None), None))
+        prices = getattr(book, "auctionPrices", {})
+        for auction, code in _AUCTION_PRICE_TYPES.items():
+            if code in sub.types and auction in prices:
+                entries.append((code,) + prices[auction] + (None,))
+        auction = sub.auction = self._auctionView(sub)
+        for code in (AUCTION_PRICE, IMBALANCE):
+            if code in auction:
+                price, size, text = auction[code]
+                entries.append((code, price, size, None, text))
         fields = [(262, sub.mdReqId), (55, sub.symbol)]
-        if profile.rank >= 50:
+        if profile.rank >= 52:
+            # LastUpdateTime: FIX.5.0SP2's W (not FIX.5.0's or SP1's).
             fields.append((779, profile.stamp(self.reactor.seconds())))
         fields.append((268, str(len(entries))))
-        for code, price, qty, count in entries:
+        for entry in entries:
+            code, price, qty, count = entry[:4]
             fields.append((269, code))
             fields.append((270, formatPrice(price, scale)))
             if qty is not None:
                 fields.append((271, str(qty)))
             if count is not None:
                 fields.append((346, str(count)))
+            if len(entry) > 4 and entry[4] is not None:
+                fields.append((58, entry[4]))
         sub.session.sendApp("W", fields)
+
+    def _auctionView(self, sub):
+        """
+        The indicative uncross entries (Q, A) C{sub} asks for, of its book
+        in a call now: {MDEntryType: (price, size, text)}.
+        """
+        if AUCTION_PRICE not in sub.types and IMBALANCE not in sub.types:
+            return {}
+        indicative = getattr(self.engine, "indicative", None)
+        result = indicative(sub.symbol) if indicative is not None else None
+        if result is None or result.price is None:
+            return {}
+        view = {}
+        if AUCTION_PRICE in sub.types:
+            view[AUCTION_PRICE] = (result.price, result.paired, None)
+        if IMBALANCE in sub.types:
+            side = result.imbalanceSide
+            view[IMBALANCE] = (
+                result.price, result.imbalance, "none" if side is None else side.name.lower(),
+            )
+        return view
 
     def engineEvents(self, events):
         bySymbol = self._bySymbol
@@ -237,35 +305,43 @@ class MarketData:
                 if event.symbol in bySymbol:
                     entry = touched.get(event.symbol)
                     if entry is None:
-                        entry = touched[event.symbol] = [set(), []]
+                        entry = touched[event.symbol] = [set(), [], []]
                     entry[0].add(event.isBuy)
             elif cls is Trade:
                 if event.symbol in bySymbol:
                     entry = touched.get(event.symbol)
                     if entry is None:
-                        entry = touched[event.symbol] = [set(), []]
+                        entry = touched[event.symbol] = [set(), [], []]
                     entry[1].append(event)
+            elif cls is AuctionUncrossed or cls is Indicative or cls is PhaseChanged:
+                # The trading phases (not on the continuous hot path).
+                if event.symbol in bySymbol:
+                    entry = touched.get(event.symbol)
+                    if entry is None:
+                        entry = touched[event.symbol] = [set(), [], []]
+                    entry[2].append(event)
         if not touched:
             return
         books = self.engine.books
-        for symbol, (sides, trades) in touched.items():
+        for symbol, (sides, trades, phaseEvents) in touched.items():
             book = books.get(symbol)
             if book is None:
                 continue
             for sub in list(bySymbol.get(symbol, ())):
                 try:
-                    self._publish(sub, book, sides, trades)
+                    self._publish(sub, book, sides, trades, phaseEvents)
                 except Exception:
                     self.log.failure("market data for {symbol} failed", symbol=symbol)
 
-    def _publish(self, sub, book, sides, trades):
+    def _publish(self, sub, book, sides, trades, phaseEvents=()):
         session = sub.session
         profile = profileFor(session.beginString, session.applVerId)
         types = sub.types
+        auctionEntries = self._auctionEntries(sub, phaseEvents) if phaseEvents else ()
         if not sub.incremental:
             relevant = (TRADE in types and trades) or any(
                 (BID if isBuy else OFFER) in types for isBuy in sides
-            )
+            ) or auctionEntries
             if relevant:
                 self._snapshot(sub, profile)
             return
@@ -291,11 +367,13 @@ class MarketData:
         if TRADE in types:
             for trade in trades:
                 entries.append(("0", TRADE, trade.price, trade.quantity, None))
+        entries.extend(auctionEntries)
         if not entries:
             return
         symbol = sub.symbol
         fields = [(262, sub.mdReqId), (268, str(len(entries)))]
-        for action, code, price, qty, count in entries:
+        for entry in entries:
+            action, code, price, qty, count = entry[:5]
             fields.append((279, action))
             fields.append((269, code))
             fields.append((55, symbol))
@@ -304,4 +382,37 @@ class MarketData:
                 fields.append((271, str(qty)))
                 if count is not None:
                     fields.append((346, str(count)))
+                if len(entry) > 5:
+                    fields.append((58, entry[5]))
         session.sendApp("X", fields)
+
+    def _auctionEntries(self, sub, phaseEvents):
+        """
+        The incremental entries (action, type, price, size, count[, text])
+        of the trading-phase events of a batch for C{sub}: auction prices,
+        and the indicative uncross as it changed (deleted once the call is
+        over).
+        """
+        entries = []
+        types = sub.types
+        for event in phaseEvents:
+            if event.__class__ is AuctionUncrossed:
+                code = _AUCTION_PRICE_TYPES.get(event.auction)
+                if code in types and event.price is not None:
+                    entries.append(("0", code, event.price, event.quantity, None))
+        if AUCTION_PRICE in types or IMBALANCE in types:
+            before = sub.auction
+            after = self._auctionView(sub)
+            for code in (AUCTION_PRICE, IMBALANCE):
+                old = before.get(code)
+                new = after.get(code)
+                if new is None:
+                    if old is not None:
+                        entries.append(("2", code, old[0], 0, None))
+                elif new != old:
+                    action = "0" if old is None else "1"
+                    price, size, text = new
+                    entry = (action, code, price, size, None)
+                    entries.append(entry if text is None else entry + (text,))
+            sub.auction = after
+        return entries

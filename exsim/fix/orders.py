@@ -24,7 +24,7 @@ from zope.interface import implementer
 
 from exsim import sessioncontrol
 from exsim.engine.events import CancelRejected
-from exsim.fix import refdata
+from exsim.fix import refdata, status
 from exsim.fix.convert import (
     ORD_TYPES,
     SIDES,
@@ -213,6 +213,8 @@ class OrderEntry(OrderRouting):
         self.rfq = FixRfq(self)
         self._handlers.update(self.rfq.handlers)
         self._massReportId = 0
+        # SecurityStatusRequest, TradingSessionStatusRequest.
+        self.status = status.TradingStatus(endpoint, endpoint.engine)
         self.startRouting(
             "FIX order entry",
             {cls: self._report for cls in ER_BUILDERS},
@@ -226,6 +228,7 @@ class OrderEntry(OrderRouting):
         """
         self.leaveEngine()
         self.rfq.shutdown()
+        self.status.shutdown()
         if self.marketData is not None:
             self.marketData.shutdown()
 
@@ -251,6 +254,7 @@ class OrderEntry(OrderRouting):
     def sessionLoggedOut(self, session):
         if self.marketData is not None:
             self.marketData.sessionLoggedOut(session)
+        self.status.sessionLoggedOut(session)
         self.sessionEnded(session.key)
 
     def canForget(self, session):
@@ -284,6 +288,8 @@ class OrderEntry(OrderRouting):
                 return self.marketData.fromApp(session, message)
             if message.msgType in refdata.MESSAGE_TYPES:
                 return refdata.answer(self.engine, session, message)
+            if message.msgType in status.MESSAGE_TYPES:
+                return self.status.answer(session, message)
             return False
         if session.key not in self.sessions:
             self.sessionLoggedOn(session)

@@ -67,7 +67,7 @@ def _missing(session, message, tag):
     )
 
 
-def _named(engine, message):
+def namedBooks(engine, message):
     """
     The books a request names by Symbol (55) or SecurityID (48, with
     SecurityIDSource 22): [] if it names none that exists, None if it
@@ -133,7 +133,7 @@ def _securityList(engine, session, message, profile):
     if requestType == LIST_ALL:
         books = [engine.books[symbol] for symbol in sorted(engine.books)]
     elif requestType == LIST_BY_SYMBOL:
-        books = _named(engine, message)
+        books = namedBooks(engine, message)
         if books is None:
             return session.sendApp("y", head + [(560, UNSUPPORTED)])
     else:
@@ -165,7 +165,7 @@ def _securityDefinition(engine, session, message, profile):
         fields.append((58, "SecurityRequestType %s is not supported (0 or 1; a SecurityListRequest "
                            "lists securities)" % (requestType,)))
         return session.sendApp("d", fields)
-    books = _named(engine, message)
+    books = namedBooks(engine, message)
     if not books:
         fields = head + [(323, NO_MATCH)]
         if profile.rank == 42:

@@ -188,11 +188,21 @@ def _erFilled(profile, event, scale, stamp):
     fields.append((32, profile.qty(event.quantity)))
     fields.append((31, formatPrice(event.price, scale)))
     reportTail(profile, fields, leaves, event.cumQty, event.notional, scale, stamp, fill=True)
+    aggressor = event.aggressor
+    if aggressor is None:
+        # An auction's execution: neither side took liquidity.
+        # LastLiquidityInd 4 (auction) from FIX.5.0SP1, none before;
+        # no AggressorIndicator.
+        if profile.auctionLiquidity:
+            fields.append((851, "4"))
+        if profile.trdMatchId:
+            fields.append((880, str(event.tradeId)))
+        return fields
     if profile.lastLiquidityInd:
-        fields.append((851, "2" if event.aggressor else "1"))
+        fields.append((851, "2" if aggressor else "1"))
     if profile.trdMatchId:
         fields.append((880, str(event.tradeId)))
-        fields.append((1057, "Y" if event.aggressor else "N"))
+        fields.append((1057, "Y" if aggressor else "N"))
     return fields
 
 
@@ -390,12 +400,18 @@ class ReportEncoder:
             fillTail += "%.0s"
         tail += "14=%d\x016=%s\x0160=%s\x01"
         fillTail += "14=%d\x016=%s\x0160=%s\x01"
+        # Passive, aggressor, then an auction's execution (neither:
+        # LastLiquidityInd 4 from FIX.5.0SP1, no AggressorIndicator).
+        auction = "851=4\x01" if profile.auctionLiquidity else ""
         if profile.trdMatchId:
-            fillEnd = ("851=1\x01880=%s\x011057=N\x01", "851=2\x01880=%s\x011057=Y\x01")
+            fillEnd = (
+                "851=1\x01880=%s\x011057=N\x01", "851=2\x01880=%s\x011057=Y\x01",
+                auction + "880=%s\x01",
+            )
         elif profile.lastLiquidityInd:
-            fillEnd = ("851=1\x01%.0s", "851=2\x01%.0s")
+            fillEnd = ("851=1\x01%.0s", "851=2\x01%.0s", auction + "%.0s")
         else:
-            fillEnd = ("%.0s", "%.0s")
+            fillEnd = ("%.0s", "%.0s", "%.0s")
         #: The common reports as one format each: % (OrderID, ClOrdID,
         #: ExecID, state and order fields, [LastQty, LastPx,] LeavesQty,
         #: CumQty, AvgPx, TransactTime[, TrdMatchID]).
@@ -633,7 +649,10 @@ class ReportEncoder:
                     orderPrice, scale,
                 )
             if middle:
-                return self._filledFormats[1 if event.aggressor else 0] % (
+                aggressor = event.aggressor
+                return self._filledFormats[
+                    2 if aggressor is None else (1 if aggressor else 0)
+                ] % (
                     order.orderId,
                     clOrdId,
                     event.execId,
@@ -657,10 +676,17 @@ class ReportEncoder:
         )
         if text is None:
             return None
+        aggressor = event.aggressor
+        if aggressor is None:
+            if profile.auctionLiquidity:
+                text += "851=4\x01"
+            if profile.trdMatchId:
+                text += "880=%s\x01" % (event.tradeId,)
+            return text
         if profile.lastLiquidityInd:
-            text += "851=2\x01" if event.aggressor else "851=1\x01"
+            text += "851=2\x01" if aggressor else "851=1\x01"
         if profile.trdMatchId:
-            text += "880=%s\x011057=%s\x01" % (event.tradeId, "Y" if event.aggressor else "N")
+            text += "880=%s\x011057=%s\x01" % (event.tradeId, "Y" if aggressor else "N")
         return text
 
     def _cancelled(self, event, scale, stamp):

@@ -90,6 +90,8 @@ class Profile:
         #: AggressorIndicator (1057) in the ExecutionReport from FIX.5.0SP2.
         self.lastLiquidityInd = rank >= 44
         self.trdMatchId = rank >= 52
+        #: LastLiquidityInd 4 (auction execution) from FIX.5.0SP1.
+        self.auctionLiquidity = rank >= 51
         #: The client of an order on a drop copy: ClientID (109) up to
         #: FIX.4.2, a Parties block (453/448/447/452) from FIX.4.3.
         self.parties = rank >= 43
@@ -172,6 +174,9 @@ def _ordRejReasons(rank):
     reasons = {
         RejectReason.UNKNOWN_SYMBOL: "1",
         RejectReason.EXCHANGE_CLOSED: "2",
+        # FIX has no code of its own for a halted book: exchange closed,
+        # with the phase in Text.
+        RejectReason.HALTED: "2",
         RejectReason.TOO_LATE: "4",
         RejectReason.UNKNOWN_ORDER: "5" if rank >= 41 else "0",
         RejectReason.DUPLICATE_ORDER: "6" if rank >= 41 else "0",

@@ -20,6 +20,27 @@ every order already resting; after that it follows the engine's events:
    priority -> Order Replace (U) as above, else Order Delete (D) (it
    trades at once; an Add Order follows if a rest of it rests).
 
+The trading phases (L{exsim.engine.phases}) show as:
+
+ - L{PhaseChanged} -> Stock Trading Action (H) when the book's trading
+   state changes: C{H} (halted; the halt reason's first four characters
+   as the reason), C{Q} (quotation only: a halt that accepts orders for
+   a reopening auction), C{T} (trading, every other phase);
+ - L{MarketPhaseChanged} (the engine's schedule) -> the System Events
+   that lead there: C{pre_open} start of system hours (S), C{continuous}
+   start of market hours (Q), C{post_close} end of market hours (M),
+   C{closed} end of system hours and end of messages (E, C); a new day
+   after C{C} starts with start of messages (O);
+ - L{Indicative} (a book in a call, every second) -> NOII (I): paired
+   shares, imbalance shares and direction (C{O} when nothing would
+   execute), the indicative price as far, near and current reference
+   price, the cross type (C{O} opening, C{C} closing, C{H} reopening);
+ - L{AuctionUncrossed} -> Cross Trade (Q) with the shares and price of
+   the uncross (match number: its first execution's, 0 if none), after
+   its executions; those show as Order Executed With Price marked not
+   printable (the Cross Trade has the volume) for the orders in the book,
+   and not at all for the others (no Trade message).
+
 Order reference numbers are the feed's own, one per resting (order,
 version); stock locate codes are given in the order books first appear,
 from 1, and never change.
@@ -38,12 +59,56 @@ from zope.interface import implementer
 from exsim.engine import events as ev
 from exsim.engine.delivery import Failures
 from exsim.engine.ordertypes import displayed
-from exsim.interfaces import IEngineEvents, IEngineListener, IProtocolFamily
-from exsim.model import T_EXTRA, OrdType
+from exsim.engine.phases import CLOSED, CONTINUOUS, HALTED, POST_CLOSE, PRE_OPEN
+from exsim.interfaces import IEngineEvents, IEngineListener, IMarketPhases, IProtocolFamily
+from exsim.model import T_EXTRA, OrdType, Side
 from exsim.roles import roleOf
 from exsim.soup import control, itch50, packets
 from exsim.soup.ouch import FEED_CONTROL_PROPERTIES, SOUP_PROPERTIES, parseSoupProperty, venueClock
 from exsim.soup.session import SoupServerFactory, SoupStream
+
+#: The auction of an uncross or NOII -> its cross type.
+CROSS_TYPES = {
+    "opening": itch50.CROSS_OPENING,
+    "closing": itch50.CROSS_CLOSING,
+    "reopening": itch50.CROSS_HALT,
+}
+
+#: The market phase of the engine's schedule -> the last System Event of
+#: the day (an index into L{itch50.DAY_EVENTS}) the feed has sent then.
+SYSTEM_LEVELS = {
+    PRE_OPEN: 1,
+    CONTINUOUS: 2,
+    "closing_auction": 2,
+    POST_CLOSE: 3,
+    CLOSED: 5,
+}
+
+
+def tradingState(book, reason=None):
+    """
+    The Stock Trading Action state and reason of a book now.
+    """
+    if getattr(book, "phase", CONTINUOUS) is not HALTED:
+        return itch50.TRADING, b"    "
+    if reason is None or reason == "schedule":
+        code = b"    "
+    else:
+        code = reason.encode("ascii", "replace")[:4].ljust(4)
+    if book.haltAcceptsOrders and book.reopenWithAuction:
+        return itch50.QUOTATION_ONLY, code
+    return itch50.HALTED, code
+
+
+def marketPhaseOf(engine):
+    """
+    The phase of an engine's schedule, or None (no schedule, or an engine
+    without trading phases).
+    """
+    phases = IMarketPhases(engine, None)
+    if phases is None:
+        return None
+    return phases.marketPhase()
 
 
 @implementer(IProtocolFamily)
@@ -100,12 +165,15 @@ class ItchFactory(SoupServerFactory):
         self._nextReference = 1
         self._tracking = 0
         self._replacing = {}
-        for code in (
-            itch50.START_OF_MESSAGES,
-            itch50.START_OF_SYSTEM_HOURS,
-            itch50.START_OF_MARKET_HOURS,
-        ):
-            self._publish(itch50.systemEvent(self._track(), self._now(), code))
+        #: {symbol: the (state, reason) of its last Stock Trading Action}
+        self._states = {}
+        #: The index in L{itch50.DAY_EVENTS} of the last System Event.
+        self._systemLevel = -1
+        #: (AuctionUncrossed, first trade id) of an uncross whose Cross
+        #: Trade is due after its executions.
+        self._cross = None
+        phase = marketPhaseOf(endpoint.engine)
+        self._systemTo(2 if phase is None else SYSTEM_LEVELS.get(phase))
         for symbol in sorted(self.engine.books):
             self._locate(symbol)
         for symbol in sorted(self.engine.books):
@@ -141,8 +209,82 @@ class ItchFactory(SoupServerFactory):
                     b"Y" if lot > 1 else b"N",
                 )
             )
-            self._publish(itch50.stockTradingAction(locate, self._track(), now, symbol))
+            state = self._states[symbol] = tradingState(book) if book is not None else (
+                itch50.TRADING, b"    "
+            )
+            self._publish(itch50.stockTradingAction(locate, self._track(), now, symbol, *state))
         return locate
+
+    def _systemTo(self, level):
+        """
+        Publish the System Events from the last one sent up to
+        C{DAY_EVENTS[level]} (a new day from start of messages if it is
+        behind); None: none.
+        """
+        if level is None:
+            return
+        current = self._systemLevel
+        if level == 5 and current < 1:
+            # Closed before the day started: messages start, no more.
+            level = 0
+        if level == current:
+            return
+        if level < current:
+            current = -1
+        for code in itch50.DAY_EVENTS[current + 1:level + 1]:
+            self._publish(itch50.systemEvent(self._track(), self._now(), code))
+        self._systemLevel = level
+
+    def _phaseChanged(self, event):
+        book = self.engine.books.get(event.symbol)
+        if book is None:
+            return
+        self._flushCross()
+        state = tradingState(book, event.reason)
+        if self._states.get(event.symbol) != state:
+            locate = self._locate(event.symbol)
+            self._states[event.symbol] = state
+            self._publish(
+                itch50.stockTradingAction(locate, self._track(), self._now(), event.symbol, *state)
+            )
+
+    def _indicative(self, event):
+        price = event.price
+        if price is None:
+            direction, price, variation = itch50.IMBALANCE_INSUFFICIENT, 0, b" "
+        else:
+            side = event.imbalanceSide
+            if side is None:
+                direction = itch50.IMBALANCE_NONE
+            elif side is Side.BUY:
+                direction = itch50.IMBALANCE_BUY
+            else:
+                direction = itch50.IMBALANCE_SELL
+            # Near and far price are the indicative price: "less than 1%".
+            variation = b"L"
+        self._publish(
+            itch50.noii(
+                self._locate(event.symbol), self._track(), self._now(), event.paired,
+                event.imbalance, direction, event.symbol, price, price, price,
+                CROSS_TYPES.get(event.auction, itch50.CROSS_HALT), variation,
+            )
+        )
+
+    def _flushCross(self):
+        """
+        Publish the Cross Trade of the uncross whose executions are done.
+        """
+        pending, self._cross = self._cross, None
+        if pending is None:
+            return
+        event, matchNumber = pending
+        self._publish(
+            itch50.crossTrade(
+                self._locate(event.symbol), self._track(), self._now(), event.quantity,
+                event.symbol, event.price or 0, matchNumber or 0,
+                CROSS_TYPES.get(event.auction, itch50.CROSS_HALT),
+            )
+        )
 
     def _add(self, order, shares, price):
         reference = self._nextReference
@@ -236,6 +378,9 @@ class ItchFactory(SoupServerFactory):
                     elif kind is ev.Filled:
                         if not event.resting:
                             continue
+                        if event.aggressor is None:
+                            self._auctionExecuted(event)
+                            continue
                         order = event.order
                         reference = references.get(order.orderId)
                         if reference is None:
@@ -267,6 +412,12 @@ class ItchFactory(SoupServerFactory):
                             del references[order.orderId]
                             self._shown.pop(order.orderId, None)
                     elif kind is ev.Trade:
+                        if event.aggressorSide is None:
+                            # An uncross's: the Cross Trade has it.
+                            cross = self._cross
+                            if cross is not None and cross[1] is None:
+                                self._cross = (cross[0], event.tradeId)
+                            continue
                         quantity = event.quantity
                         if restingTrades is not None and event.tradeId in restingTrades:
                             # The part not executed against displayed
@@ -286,6 +437,16 @@ class ItchFactory(SoupServerFactory):
                         self._replaced(event, events, index)
                     elif kind is ev.Restated:
                         self._reduced(event.order, event.reducedQty, event.leavesQty)
+                    elif kind is ev.PhaseChanged:
+                        self._phaseChanged(event)
+                    elif kind is ev.AuctionUncrossed:
+                        self._flushCross()
+                        self._cross = (event, None)
+                    elif kind is ev.Indicative:
+                        self._indicative(event)
+                    elif kind is ev.MarketPhaseChanged:
+                        self._flushCross()
+                        self._systemTo(SYSTEM_LEVELS.get(event.new))
                     elif kind is ev.DayEnded:
                         # The day closes and the next one opens on the same stream.
                         for code in (
@@ -295,10 +456,31 @@ class ItchFactory(SoupServerFactory):
                             itch50.START_OF_MARKET_HOURS,
                         ):
                             self._publish(itch50.systemEvent(self._track(), self._now(), code))
+                        self._systemLevel = 2
+                self._flushCross()
             except Exception:
                 events = self.failures.failed(events, event)
             else:
                 return
+
+    def _auctionExecuted(self, event):
+        """
+        An uncross's execution of an order in the book: Order Executed With
+        Price, not printable (the Cross Trade has the volume).
+        """
+        order = event.order
+        reference = self.references.get(order.orderId)
+        if reference is None:
+            return
+        self._publish(
+            itch50.orderExecutedWithPrice(
+                self._locate(order.symbol), self._track(), self._now(), reference,
+                event.quantity, event.tradeId, event.price, b"N",
+            )
+        )
+        if not event.leavesQty:
+            del self.references[order.orderId]
+            self._shown.pop(order.orderId, None)
 
     def _delete(self, order):
         self._shown.pop(order.orderId, None)

@@ -25,6 +25,8 @@ ORDER_DELETE = struct.Struct(">cHHHIQ")
 ORDER_REPLACE = struct.Struct(">cHHHIQQII")
 TRADE = struct.Struct(">cHHHIQcI8sIQ")
 BROKEN_TRADE = struct.Struct(">cHHHIQ")
+CROSS_TRADE = struct.Struct(">cHHHIQ8sIQc")
+NOII = struct.Struct(">cHHHIQQc8sIIIcc")
 
 #: Message type -> layout, for the messages exsim publishes.
 LAYOUTS = {
@@ -40,6 +42,8 @@ LAYOUTS = {
     b"U": ORDER_REPLACE,
     b"P": TRADE,
     b"B": BROKEN_TRADE,
+    b"Q": CROSS_TRADE,
+    b"I": NOII,
 }
 
 # System event codes.
@@ -49,6 +53,33 @@ START_OF_MARKET_HOURS = b"Q"
 END_OF_MARKET_HOURS = b"M"
 END_OF_SYSTEM_HOURS = b"E"
 END_OF_MESSAGES = b"C"
+
+#: The system events of a day, in order.
+DAY_EVENTS = (
+    START_OF_MESSAGES,
+    START_OF_SYSTEM_HOURS,
+    START_OF_MARKET_HOURS,
+    END_OF_MARKET_HOURS,
+    END_OF_SYSTEM_HOURS,
+    END_OF_MESSAGES,
+)
+
+# Trading states of Stock Trading Action.
+HALTED = b"H"
+PAUSED = b"P"
+QUOTATION_ONLY = b"Q"
+TRADING = b"T"
+
+# Cross types (Cross Trade, NOII).
+CROSS_OPENING = b"O"
+CROSS_CLOSING = b"C"
+CROSS_HALT = b"H"
+
+# Imbalance directions (NOII).
+IMBALANCE_BUY = b"B"
+IMBALANCE_SELL = b"S"
+IMBALANCE_NONE = b"N"
+IMBALANCE_INSUFFICIENT = b"O"
 
 
 def split(timestamp):
@@ -144,6 +175,27 @@ def trade(locate, tracking, timestamp, shares, symbol, price, matchNumber, refer
 def brokenTrade(locate, tracking, timestamp, matchNumber):
     high, low = split(timestamp)
     return BROKEN_TRADE.pack(b"B", locate, tracking, high, low, matchNumber)
+
+
+def crossTrade(locate, tracking, timestamp, shares, symbol, price, matchNumber, crossType):
+    high, low = split(timestamp)
+    return CROSS_TRADE.pack(
+        b"Q", locate, tracking, high, low, shares, stock(symbol), price, matchNumber, crossType
+    )
+
+
+def noii(
+    locate, tracking, timestamp, paired, imbalance, direction, symbol, farPrice, nearPrice,
+    referencePrice, crossType, variation=b" ",
+):
+    """
+    A Net Order Imbalance Indicator message.
+    """
+    high, low = split(timestamp)
+    return NOII.pack(
+        b"I", locate, tracking, high, low, paired, imbalance, direction, stock(symbol),
+        farPrice, nearPrice, referencePrice, crossType, variation,
+    )
 
 
 def decode(payload):

@@ -56,6 +56,7 @@ REJECT_REASONS = {
     RejectReason.UNSUPPORTED_TIME_IN_FORCE: ouch42.REJECT_OTHER,
     RejectReason.DUPLICATE_ORDER: ouch42.REJECT_OTHER,
     RejectReason.EXCHANGE_CLOSED: ouch42.REJECT_CLOSED,
+    RejectReason.HALTED: ouch42.REJECT_HALTED,
     RejectReason.TOO_LATE: ouch42.REJECT_NOT_ALLOWED,
     RejectReason.BEHAVIOUR: ouch42.REJECT_OTHER,
     RejectReason.OTHER: ouch42.REJECT_OTHER,
@@ -74,6 +75,22 @@ CANCEL_REASONS = {
     CancelReason.MIN_QUANTITY: ouch42.CANCEL_IOC,
     CancelReason.POST_ONLY: ouch42.CANCEL_SYSTEM,
     CancelReason.MASS_CANCEL: ouch42.CANCEL_USER,
+    CancelReason.AUCTION: ouch42.CANCEL_CROSS,
+}
+
+#: Cross Type of Enter Order -> the time in force of an order that takes
+#: part in that auction only (other cross types trade as usual).
+CROSS_TIME_IN_FORCE = {
+    ouch42.CROSS_OPENING: TimeInForce.AT_OPEN,
+    ouch42.CROSS_CLOSING: TimeInForce.AT_CLOSE,
+}
+
+#: The auction of an uncross (L{exsim.engine.events.AuctionUncrossed})
+#: -> the Liquidity Flag of its executions.
+AUCTION_LIQUIDITY = {
+    "opening": ouch42.LIQUIDITY_OPENING_CROSS,
+    "closing": ouch42.LIQUIDITY_CLOSING_CROSS,
+    "reopening": ouch42.LIQUIDITY_HALT_CROSS,
 }
 
 #: Display values and the advanced terms they stand for: (hidden,
@@ -276,8 +293,11 @@ class OuchFactory(SoupServerFactory, OrderRouting):
                 ev.Restated: OuchSession.onRestated,
             },
             {ev.CancelRejected: OuchSession.onCancelRejected},
-            {ev.DayEnded: self._dayEnded},
+            {ev.DayEnded: self._dayEnded, ev.AuctionUncrossed: self._uncrossed},
         )
+        #: {symbol: the Liquidity Flag of its last uncross's executions}
+        #: (L{ev.AuctionUncrossed} comes before them).
+        self.auctionLiquidity = {}
 
     @property
     def sessionName(self):
@@ -355,6 +375,11 @@ class OuchFactory(SoupServerFactory, OrderRouting):
         connection.session.handle(payload)
 
     # -- engine ------------------------------------------------------------
+
+    def _uncrossed(self, event):
+        self.auctionLiquidity[event.symbol] = AUCTION_LIQUIDITY.get(
+            event.auction, ouch42.LIQUIDITY_HALT_CROSS
+        )
 
     def _dayEnded(self, event):
         for session in self.sessions.values():
@@ -492,6 +517,12 @@ class OuchSession:
             extra = AdvancedTerms(
                 displayQty=0 if dark else None, minQty=minQty or None, postOnly=postOnly
             )
+        auctionOnly = CROSS_TIME_IN_FORCE.get(crossType)
+        if auctionOnly is not None:
+            # Cross Type O or C: this auction only (At the Opening, At
+            # the Close), whatever the time in force says.
+            timeInForce = auctionOnly
+            expireTime = None
         order = Order(
             self.owner,
             token,
@@ -611,12 +642,18 @@ class OuchSession:
         self._reject(event.clOrdId, reason)
 
     def onFilled(self, event):
+        aggressor = event.aggressor
+        if aggressor is None:
+            # An auction's execution: the flag of its cross.
+            liquidity = self.factory.auctionLiquidity.get(
+                event.order.symbol, ouch42.LIQUIDITY_HALT_CROSS
+            )
+        else:
+            liquidity = ouch42.LIQUIDITY_REMOVED if aggressor else ouch42.LIQUIDITY_ADDED
         self.stream.append(
             ouch42.EXECUTED.pack(
                 b"E", self._now(), ouch42.alpha(event.clOrdId, 14), event.quantity,
-                event.price,
-                ouch42.LIQUIDITY_REMOVED if event.aggressor else ouch42.LIQUIDITY_ADDED,
-                event.tradeId,
+                event.price, liquidity, event.tradeId,
             )
         )
 
