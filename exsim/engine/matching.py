@@ -1604,6 +1604,11 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
             return RejectReason.EXCHANGE_CLOSED, "book %s is closed: orders are refused" % (symbol,)
         if phase is HALTED and not book.haltAcceptsOrders:
             return RejectReason.HALTED, "book %s is halted: orders are refused" % (symbol,)
+        if order.terms[T_EXTRA] is not None:
+            if phase is not CONTINUOUS:
+                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_OUTSIDE_CONTINUOUS % (phase,)
+            if tif is AT_CLOSE or tif is AT_OPEN:
+                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_AT_AUCTION
         if phase is POST_CLOSE:
             if not book.postCloseAccepts:
                 return (
@@ -1622,11 +1627,6 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
                 RejectReason.UNSUPPORTED_TIME_IN_FORCE,
                 "At the Opening orders are accepted only during pre_open, not %s" % (phase,),
             )
-        if order.terms[T_EXTRA] is not None:
-            if phase is not CONTINUOUS:
-                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_OUTSIDE_CONTINUOUS % (phase,)
-            if tif is AT_CLOSE:
-                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_AT_AUCTION
         if (tif is IOC or tif is FOK) and phase is not CONTINUOUS:
             return (
                 RejectReason.UNSUPPORTED_TIME_IN_FORCE,
@@ -1675,7 +1675,10 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
         tif = order.terms[T_TIF]
         phase = book.phase
         call = book.call
-        if tif is AT_OPEN and phase is not PRE_OPEN and phase is not HALTED:
+        if order.terms[T_EXTRA] is not None and phase is not CONTINUOUS:
+            # (Held in managed mode, accepted outside the continuous phase.)
+            self._cancel(order, CancelReason.UNSOLICITED)
+        elif tif is AT_OPEN and phase is not PRE_OPEN and phase is not HALTED:
             self._cancel(order, CancelReason.AUCTION)
         elif tif is AT_CLOSE and (phase is POST_CLOSE or phase is CLOSED):
             self._cancel(order, CancelReason.AUCTION)

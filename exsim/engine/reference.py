@@ -1967,6 +1967,11 @@ class ReferenceEngine(phases.PhaseControl):
             return RejectReason.EXCHANGE_CLOSED, "book %s is closed: orders are refused" % (book.symbol,)
         if phase == HALTED and not book.haltAcceptsOrders:
             return RejectReason.HALTED, "book %s is halted: orders are refused" % (book.symbol,)
+        if order.extra is not None:
+            if phase != CONTINUOUS:
+                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_OUTSIDE_CONTINUOUS % (phase,)
+            if tif in phases.AT_AUCTION_TIFS:
+                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_AT_AUCTION
         if phase == POST_CLOSE:
             if not book.postCloseAccepts:
                 return (
@@ -1987,11 +1992,6 @@ class ReferenceEngine(phases.PhaseControl):
                 RejectReason.UNSUPPORTED_TIME_IN_FORCE,
                 "At the Opening orders are accepted only during pre_open, not %s" % (phase,),
             )
-        if order.extra is not None:
-            if phase != CONTINUOUS:
-                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_OUTSIDE_CONTINUOUS % (phase,)
-            if tif is TimeInForce.AT_CLOSE:
-                return RejectReason.UNSUPPORTED_ORDER_TYPE, ADVANCED_AT_AUCTION
         if tif in (TimeInForce.IOC, TimeInForce.FOK) and phase != CONTINUOUS:
             return (
                 RejectReason.UNSUPPORTED_TIME_IN_FORCE,
@@ -2040,7 +2040,11 @@ class ReferenceEngine(phases.PhaseControl):
         """
         tif = order.timeInForce
         phase = book.phase
-        if tif is TimeInForce.AT_OPEN and phase not in (PRE_OPEN, HALTED):
+        if order.extra is not None and phase != CONTINUOUS:
+            # Orders with advanced terms live in the continuous phase only
+            # (one held in managed mode may be accepted outside it).
+            self._cancel(order, CancelReason.UNSOLICITED)
+        elif tif is TimeInForce.AT_OPEN and phase not in (PRE_OPEN, HALTED):
             self._cancel(order, CancelReason.AUCTION)
         elif tif is TimeInForce.AT_CLOSE and phase in (POST_CLOSE, CLOSED):
             self._cancel(order, CancelReason.AUCTION)
