@@ -479,6 +479,37 @@ class ItchReplayMixin(Harness):
         self.assertEqual((replay.counts["messages"], replay.counts["trades"]), (4, 1))
         self.assertEqual(replay.describe()["position"], formatTime(OPEN + 5))
 
+    def test_showsOnItchFeed(self):
+        """
+        Replayed orders are real orders: an ITCH feed of the engine
+        publishes them, and the book rebuilt from that feed (by itchfeed)
+        is the recorded book.
+        """
+        from exsim.soup.itch import family
+        from tests.test_itch import engineBooks, rebuild
+
+        self.sim.create_endpoint("itch1", "e1", "itch")
+        endpoint = self.sim.endpoints["itch1"]
+        endpoint.factory = family.buildFactory(endpoint)
+        payloads = randomDay(12, 300)
+        self.sim.start_replay("AAPL", self.writeItch("day.itch", payloads), speed="max")
+        self.pump()
+        books, messages, _ = rebuild(endpoint.factory.stream.messages())
+        self.assertEqual(books, engineBooks(self.engine))
+        view = BookView()
+        for payload in payloads:
+            view.apply(decodeItch(payload))
+        recorded = view.get_book("AAPL", depth=1000)
+        published = books["AAPL"]
+        instrument = self.sim.book("AAPL")[1].instrument
+        self.assertEqual(
+            [[(p, q) for p, q, _ in published[side]] for side in ("bids", "asks")],
+            [[(instrument.toInternal(p), q) for p, q, _ in recorded[side]] for side in ("bids", "asks")],
+        )
+        self.assertGreater(len(published["bids"]) + len(published["asks"]), 5)
+        kinds = {m.message_type for m in messages}
+        self.assertTrue({b"A", b"E", b"D"} <= kinds, kinds)
+
     def test_noReplay(self):
         self.assertRaises(UnknownName, self.sim.get_replay, "AAPL")
         self.assertRaises(UnknownName, self.sim.get_replay, "NOPE")
