@@ -633,6 +633,38 @@ class DoneOrdersTests(SynchronousTestCase):
         for order in made[2:]:
             self.assertSameOrder(done.get(order.owner, order.clOrdId), order)
 
+    def test_generationLetGoLittleByLittle(self):
+        """
+        The generation let go when a new one starts is freed a few records
+        per record added, not at once (freeing 200,000 records stalled
+        every session for some 50 ms): gone from lookups at once, emptied
+        long before the next generation fills.
+        """
+        from exsim.fix.done import DROP_STEP
+
+        limit = 40
+        done = DoneOrders(limit)
+        orders = []
+        for n in range(3 * limit):
+            order = Order("fix1/A", "c%d" % n, "AAPL", Side.BUY, 100, 100000)
+            order.orderId, order.status = n + 1, OrdStatus.CANCELLED
+            orders.append(order)
+        for order in orders[: 2 * limit]:
+            done.add(order)
+        # Two generations full: the first is let go, none of it freed yet.
+        [dropping] = done._dropping
+        self.assertEqual(len(dropping), limit)
+        self.assertIsNone(done.get("fix1/A", "c0"))
+        self.assertSameOrder(done.get("fix1/A", "c40"), orders[40])
+        done.add(orders[2 * limit])
+        self.assertEqual(len(dropping), limit - DROP_STEP)
+        for order in orders[2 * limit + 1: 2 * limit + limit // DROP_STEP]:
+            done.add(order)
+        self.assertEqual(len(dropping), 0)
+        done.add(orders[2 * limit + limit // DROP_STEP])
+        self.assertEqual(done._dropping, [])
+        self.assertEqual(len(done), limit + limit // DROP_STEP + 1)
+
     def test_cancelTooLateAfterRotation(self):
         """
         A finished order in the older generation still answers a cancel

@@ -5,9 +5,11 @@ session continuing across a simulator restart.
 
 import os
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.trial import unittest
 
-from exsim.fix.store import FileStore, MemoryStore, StoreError, StoreFactory
+from exsim.fix.store import CHUNK_BITS, FileStore, MemoryStore, StoreError, StoreFactory
 
 from tests.fixsession_helpers import Client, makeFactory
 
@@ -277,3 +279,64 @@ class StoreLimitTests(unittest.TestCase):
             [(m.msgType, m.seqNum, m.get(36)) for m in replies],
             [("4", 2, "6"), ("B", 6, None), ("B", 7, None)],
         )
+
+
+class ChunkedStoreTests(unittest.TestCase):
+    """
+    The memory store keeps messages in chunks of consecutive MsgSeqNums:
+    no map grows with the session (a map of 100,000 messages stalled the
+    session each time it grew or was rebuilt after trimming; issue 11,
+    defect 6), and it keeps what a plain map of the newest messages would.
+    """
+
+    def test_noMapGrowsWithTheSession(self):
+        store = MemoryStore(limit=50000)
+        for seq in range(1, 100001):
+            store.saveMessage(seq, b"8", b"T", b"x")
+        self.assertEqual(len(store), 50000)
+        biggest = max(len(m) for chunk in store._chunks.values() for m in chunk)
+        self.assertEqual(biggest, 1 << CHUNK_BITS)
+        self.assertLessEqual(len(store._chunks), 50000 // (1 << CHUNK_BITS) + 2)
+        self.assertEqual([m[0] for m in store.getMessages(50000, 50002)], [50001, 50002])
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.integers(1, 40),
+        st.lists(
+            st.one_of(
+                st.tuples(st.just("save"), st.integers(1, 3000), st.booleans()),
+                st.tuples(st.just("limit"), st.integers(1, 40), st.booleans()),
+                st.tuples(st.just("reset"), st.just(0), st.booleans()),
+            ),
+            max_size=60,
+        ),
+        st.integers(0, 50),
+    )
+    def test_sameAsAMapOfTheNewest(self, limit, operations, last):
+        """
+        Whatever the steps (sequence numbers going up by one, by a few or
+        by thousands; limits; resets), the store keeps the newest
+        C{limit} messages, as a plain map of them does.
+        """
+        store = MemoryStore(limit=limit)
+        model = {}
+        seq = 0
+        for kind, value, flag in operations:
+            if kind == "save":
+                seq += 1 if flag else value
+                store.saveMessage(seq, b"8", b"%d" % seq, b"m%d" % seq)
+                model[seq] = b"m%d" % seq
+            elif kind == "limit":
+                limit = value
+                store.setLimit(limit)
+            else:
+                store.reset()
+                model.clear()
+                seq = 0
+            while len(model) > limit:
+                del model[min(model)]
+            self.assertEqual(len(store), len(model))
+        expected = [(s, b"8", b"%d" % s, model[s]) for s in sorted(model)]
+        self.assertEqual(store.getMessages(1, 10 ** 9), expected)
+        self.assertEqual(store.getMessages(seq - 5, seq), [m for m in expected if m[0] >= seq - 5])
+        self.assertEqual(store.lastMessages(last), expected[len(expected) - last:] if last else [])

@@ -11,6 +11,10 @@ from exsim.model import T_OWNER, Order, OrdStatus
 #: and cancel rejects, in two generations.
 DONE_MEMORY = 200000
 
+#: Records of a generation let go that are freed per record added: a
+#: generation is gone long before the next one fills.
+DROP_STEP = 4
+
 DONE_STATUSES = frozenset(
     [OrdStatus.FILLED, OrdStatus.CANCELLED, OrdStatus.REJECTED, OrdStatus.EXPIRED]
 )
@@ -44,6 +48,8 @@ class DoneOrders:
         self._terms = []
         self._termIndex = {}
         self._oldTerms = []
+        #: Records maps of generations let go, emptied little by little.
+        self._dropping = []
 
     def __len__(self):
         return sum(len(r) for r in self._records.values()) + sum(
@@ -90,13 +96,31 @@ class DoneOrders:
             data,
         )
         self._count += 1
+        if self._dropping:
+            self._dropSome()
         if self._count >= self.limit:
+            # The generation before is let go a few records per record
+            # added (L{_dropSome}), not at once: freeing 200,000 records
+            # in one go stalled every session for some 50 ms.
+            self._dropping.extend(self._oldRecords.values())
             self._oldRecords = self._records
             self._oldTerms = self._terms
             self._records = {}
             self._count = 0
             self._terms = []
             self._termIndex = {}
+
+    def _dropSome(self):
+        """
+        Free up to L{DROP_STEP} records of generations let go.
+        """
+        dropping = self._dropping
+        records = dropping[-1]
+        for _ in range(DROP_STEP):
+            if not records:
+                dropping.pop()
+                return
+            records.popitem()
 
     def get(self, owner, clOrdId):
         """
