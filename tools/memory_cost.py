@@ -34,9 +34,9 @@ def measure():
     return tracemalloc.get_traced_memory()[0]
 
 
-def run(sessions, orders, log=print):
+def run(sessions, orders, log=print, maxLoggedOut=1000):
     tracemalloc.start()
-    endpoint = makeEndpoint(FixFamily(), name="fix1")
+    endpoint = makeEndpoint(FixFamily(), name="fix1", max_logged_out_sessions=maxLoggedOut)
     endpoint.reactor.advance(START)
     factory = endpoint.factory
     before = measure()
@@ -99,8 +99,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--orders", type=int, default=20000)
+    parser.add_argument("--max-logged-out-sessions", type=int, default=1000,
+                        help="the endpoint's max_logged_out_sessions (0: every session is "
+                        "forgotten after its logout)")
     options = parser.parse_args()
-    run(options.sessions, options.orders)
+    run(options.sessions, options.orders, maxLoggedOut=options.max_logged_out_sessions)
 
 
 if __name__ == "__main__":
