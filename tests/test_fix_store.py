@@ -339,4 +339,4 @@ class ChunkedStoreTests(unittest.TestCase):
         expected = [(s, b"8", b"%d" % s, model[s]) for s in sorted(model)]
         self.assertEqual(store.getMessages(1, 10 ** 9), expected)
         self.assertEqual(store.getMessages(seq - 5, seq), [m for m in expected if m[0] >= seq - 5])
-        self.assertEqual(store.lastMessages(last), expected[len(expected) - last:] if last else [])
+        self.assertEqual(store.lastMessages(last), expected[max(0, len(expected) - last):] if last else [])
