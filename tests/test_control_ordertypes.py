@@ -10,7 +10,7 @@ from twisted.internet.testing import MemoryReactorClock
 
 from exsim import config
 from exsim.errors import BadValue, UnknownName, WrongState
-from exsim.model import OrdStatus, OrdType
+from exsim.model import AdvancedTerms, Order, OrdStatus, OrdType, Side, TimeInForce
 from exsim.service import Simulator
 from tests.test_control_operations import BookTestCase
 
@@ -126,6 +126,61 @@ class CancelAllTests(BookTestCase):
 
 
 class ReferenceCancelAllTests(CancelAllTests):
+    engineClass = "reference"
+
+
+class ManagedEventsTests(BookTestCase):
+    """
+    Managed mode: an C{order_request} of an order with advanced terms
+    carries them, and a held replace its stop price; a C{triggered} event
+    its stop price.
+    """
+
+    def test_orderRequests(self):
+        self.simulator.set_engine_property("e1", "mode", "managed")
+        self.simulator.get_events()
+        stop = Order(
+            "fix1/CLIENT", "s1", "AAPL", Side.BUY, 10, 100600, OrdType.STOP_LIMIT, TimeInForce.DAY,
+            extra=AdvancedTerms(stopPx=100500, stpId="d1"),
+        )
+        self.engine.submitNew(stop)
+        peg = Order(
+            "fix1/CLIENT", "p1", "AAPL", Side.SELL, 10, 100200, OrdType.PEGGED, TimeInForce.DAY,
+            extra=AdvancedTerms(minQty=5),
+        )
+        self.engine.submitNew(peg)
+        plain = self.wire("buy", 10, "9.00", "b1")
+        requests = [e for e in self.simulator.get_events() if e["type"] == "order_request"]
+        fields = ("stop_price", "display_quantity", "min_quantity", "post_only", "stp_id", "peg_limit")
+        self.assertEqual(
+            [tuple(r.get(k) for k in ("cl_ord_id", "price") + fields) for r in requests],
+            [
+                ("s1", "10.06", "10.05", None, None, False, "d1", None),
+                ("p1", None, None, None, 5, False, None, "10.02"),
+                ("b1", "9.00", None, None, None, None, None, None),
+            ],
+        )
+        self.assertNotIn("stop_price", requests[2])
+        self.assertNotIn("request_stop_price", requests[0])
+        self.simulator.accept_order(stop.orderId)
+        self.simulator.accept_order(plain.orderId)
+        self.simulator.get_events()
+        self.engine.submitReplace("fix1/CLIENT", "s2", origClOrdId="s1", stopPx=100700)
+        [request] = [e for e in self.simulator.get_events() if e["type"] == "order_request"]
+        self.assertEqual((request["kind"], request["request_stop_price"], request["stop_price"]),
+                         ("replace", "10.07", "10.05"))
+        self.simulator.accept_replace(stop.orderId)
+        self.assertEqual(stop.extra.stopPx, 100700)
+        # A trade at 10.07 triggers it: the event names the stop price.
+        self.simulator.create_order("h1", "AAPL", side="sell", price="10.07", quantity=1)
+        self.simulator.create_order("h2", "AAPL", side="buy", price="10.07", quantity=1)
+        self.simulator.submit_order("h1")
+        self.simulator.submit_order("h2")
+        [triggered] = [e for e in self.simulator.get_events() if e["type"] == "triggered"]
+        self.assertEqual((triggered["cl_ord_id"], triggered["stop_price"]), ("s2", "10.07"))
+
+
+class ReferenceManagedEventsTests(ManagedEventsTests):
     engineClass = "reference"
 
 

@@ -37,7 +37,10 @@ DEFAULT_SIZE = 100000
 PAGE_SIZE = 1000
 
 #: Engine event fields holding internal prices, shown as decimal text.
-PRICE_FIELDS = ("price", "order_price", "old_price", "request_price", "reference_price")
+PRICE_FIELDS = (
+    "price", "order_price", "old_price", "request_price", "reference_price", "stop_price",
+    "request_stop_price", "peg_limit",
+)
 
 _DEFAULT_INSTRUMENT = Instrument("?", priceScale=DEFAULT_PRICE_SCALE)
 

@@ -18,7 +18,7 @@ that every protocol uses for its execution identifier (FIX ExecID), so an
 execution report and its drop copy agree.
 """
 
-from exsim.model import Side
+from exsim.model import T_EXTRA, Side
 
 _BUY = Side.BUY
 _SELL = Side.SELL
@@ -57,6 +57,12 @@ class EngineEvent:
 
 
 _SNAPSHOT = ("clOrdId", "price", "quantity", "status", "cumQty", "leavesQty", "notional")
+
+#: The fields an C{order_request} of an order with advanced terms adds
+#: (prices as decimal text: see L{exsim.control.queue.PRICE_FIELDS}).
+ADVANCED_FIELDS = (
+    "stop_price", "display_quantity", "min_quantity", "post_only", "stp_id", "peg_limit",
+)
 
 
 class OrderEvent(EngineEvent):
@@ -303,6 +309,11 @@ class Triggered(OrderEvent):
     __slots__ = ("order", "execId") + _SNAPSHOT
     type = "triggered"
 
+    def asDict(self):
+        result = OrderEvent.asDict(self)
+        result["stop_price"] = self.order.terms[T_EXTRA].stopPx
+        return result
+
     def __init__(self, order, execId):
         self.order = order
         self.execId = execId
@@ -371,8 +382,11 @@ class OrderRequest(OrderEvent):
     """
     Managed mode: a request from the wire is held until the test answers.
     C{kind} is C{"new"}, C{"cancel"} or C{"replace"}; C{requestId} is what
-    the answer names (the exchange order id).  C{requestPrice} and
-    C{requestQuantity} are what a replace asks for.
+    the answer names (the exchange order id).  C{requestPrice},
+    C{requestQuantity} and C{requestStopPx} are what a replace asks for.
+    C{advanced}: the order's advanced terms when the request was held
+    (stop price, display quantity, minimum quantity, post-only, self-trade
+    prevention id, a peg's limit), or None for a plain order.
     """
 
     __slots__ = (
@@ -382,16 +396,23 @@ class OrderRequest(OrderEvent):
         "requestClOrdId",
         "requestPrice",
         "requestQuantity",
+        "requestStopPx",
+        "advanced",
     ) + _SNAPSHOT
     type = "order_request"
 
-    def __init__(self, kind, order, requestId, clOrdId, price, quantity):
+    def __init__(self, kind, order, requestId, clOrdId, price, quantity, stopPx=None):
         self.order = order
         self.kind = kind
         self.requestId = requestId
         self.requestClOrdId = clOrdId
         self.requestPrice = price
         self.requestQuantity = quantity
+        self.requestStopPx = stopPx
+        extra = order.terms[T_EXTRA]
+        self.advanced = None if extra is None else (
+            extra.stopPx, extra.displayQty, extra.minQty, extra.postOnly, extra.stpId, extra.cap,
+        )
         self.clOrdId = order.clOrdId
         self.price = order.price
         self.quantity = order.quantity
@@ -405,6 +426,13 @@ class OrderRequest(OrderEvent):
         order = self.order
         result["order_type"] = order.ordType.name.lower()
         result["time_in_force"] = order.timeInForce.name.lower()
+        del result["advanced"]
+        if self.requestStopPx is None:
+            del result["request_stop_px"]
+        else:
+            result["request_stop_price"] = result.pop("request_stop_px")
+        if self.advanced is not None:
+            result.update(zip(ADVANCED_FIELDS, self.advanced))
         return result
 
 

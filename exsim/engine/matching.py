@@ -874,7 +874,7 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
         )
         events = self._events
         events.append(PendingChange(order, self._execId(), kind, clOrdId))
-        events.append(OrderRequest(kind, order, order.orderId, clOrdId, price, quantity))
+        events.append(OrderRequest(kind, order, order.orderId, clOrdId, price, quantity, stopPx))
 
     # -- matching ----------------------------------------------------------
 

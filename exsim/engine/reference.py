@@ -911,7 +911,7 @@ class ReferenceEngine(phases.PhaseControl):
         else:
             order.status = OrdStatus.PENDING_REPLACE
         self._events.append(PendingChange(order, self._newExecId(), kind, clOrdId))
-        self._events.append(OrderRequest(kind, order, order.orderId, clOrdId, price, quantity))
+        self._events.append(OrderRequest(kind, order, order.orderId, clOrdId, price, quantity, stopPx))
 
     # -- matching ----------------------------------------------------------
 
