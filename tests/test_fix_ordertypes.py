@@ -380,3 +380,49 @@ class OrderTypesTests(SynchronousTestCase):
 
 class ReferenceOrderTypesTests(OrderTypesTests):
     engineClass = ReferenceEngine
+
+
+class WireShapesTests(SynchronousTestCase):
+    """
+    Through the real framer, which learns the shapes of repeated messages:
+    order entry remembers which shapes have none of the advanced fields
+    (L{exsim.fix.orders._PLAIN_SHAPES}); plain and advanced orders of
+    shapes seen before keep their terms.
+    """
+
+    def test_shapes(self):
+        from twisted.internet.testing import MemoryReactorClock
+
+        from exsim.fix import orders
+        from exsim.service import Simulator
+        from tests import fixsession_helpers
+
+        reactor = MemoryReactorClock()
+        reactor.advance(fixsession_helpers.START)
+        simulator = Simulator(reactor)
+        simulator.create_engine("e1")
+        simulator.create_book("AAPL", "e1")
+        simulator.create_endpoint("fix1", "e1", "fix", sender_comp_id="EXSIM", target_comp_id="*")
+        simulator.start_endpoint("fix1")
+        client = fixsession_helpers.Client(simulator.endpoint("fix1").factory, compId="A")
+        client.logon()
+        engine = simulator.engines["e1"]
+        orders._PLAIN_SHAPES.clear()
+
+        def order(clOrdId, extra=()):
+            fields = [
+                (11, clOrdId), (55, "AAPL"), (54, "2"), (38, 100), (40, "2"), (44, "10.00"),
+                (59, "0"), (60, fixsession_helpers.stamp(reactor.seconds())),
+            ]
+            client.send("D", fields + list(extra))
+            return engine.findOrder("fix1/A", clOrdId)
+
+        # (The framer expects a shape once it has come twice in a row.)
+        for i in range(3):
+            for j in range(4):
+                plain = order("p%d.%d" % (i, j))
+                self.assertIsNone(plain.extra)
+            for j in range(4):
+                iceberg = order("i%d.%d" % (i, j), [(111, "10")])
+                self.assertEqual(iceberg.extra.displayQty, 10)
+        self.assertEqual(sorted(set(orders._PLAIN_SHAPES.values())), [False, True])

@@ -48,6 +48,7 @@ from exsim.fix.utctime import parseDateEnd, parseUTCTimestamp
 from exsim.fix.versions import profileFor
 from exsim.instruments import findSecurity
 from exsim.interfaces import IEngineListener, IFixApplication, IFixEncodedSession
+from exsim.memo import remember
 from exsim.model import (
     T_EXTRA,
     T_SYMBOL,
@@ -80,20 +81,35 @@ _timeInForceOf = TIME_IN_FORCES.get
 _ADVANCED_TAGS = (99, 111, 1138, 110, 18, 1094, 1084, 2362)
 
 _STOPS = (OrdType.STOP, OrdType.STOP_LIMIT)
+_PEGGED = OrdType.PEGGED
+
+#: Shapes remembered in L{_PLAIN_SHAPES} at most.
+_SHAPES_LIMIT = 1000
+
+
+#: {message shape: whether messages of that shape have none of
+#: L{_ADVANCED_TAGS}} (a shape hashes by identity: cheaper than the tags).
+_PLAIN_SHAPES = {}
+_plainShape = _PLAIN_SHAPES.get
 
 
 def _advancedTexts(message):
     """
     The values of L{_ADVANCED_TAGS} in C{message}, or None if it has none
     of them (told by the message's shape, for the plain orders of the hot
-    path, without looking at its values).
+    path, without looking at its values: see L{_PLAIN_SHAPES}, which
+    C{_newOrder} also reads inline).
     """
     shape = message.shape
     if shape is not None:
-        found = shape.textPickers.get(_ADVANCED_TAGS)
-        if found is None:
-            found = shape.textPicker(_ADVANCED_TAGS)
-        if found[0] is None:
+        plain = _plainShape(shape)
+        if plain is None:
+            found = shape.textPickers.get(_ADVANCED_TAGS)
+            if found is None:
+                found = shape.textPicker(_ADVANCED_TAGS)
+            plain = found[0] is None
+            remember(_PLAIN_SHAPES, shape, plain, _SHAPES_LIMIT)
+        if plain:
             return None
     texts = message.pickText(_ADVANCED_TAGS)
     for text in texts:
@@ -371,8 +387,9 @@ class OrderEntry(OrderRouting):
             )
             return
         extra = None
-        advanced = _advancedTexts(message)
-        if advanced is not None or ordType is OrdType.PEGGED or ordType in _STOPS:
+        # (_advancedTexts, inline for a known plain shape.)
+        advanced = None if _plainShape(message.shape) else _advancedTexts(message)
+        if advanced is not None or ordType is _PEGGED or ordType in _STOPS:
             book = engine.books.get(symbol)
             terms = _Terms(
                 ordType, advanced or (None,) * len(_ADVANCED_TAGS),

@@ -620,7 +620,9 @@ class OuchSession:
     def onAccepted(self, event):
         order = event.order
         extra = self._extra(order)
-        price = self._price(order, event.price)
+        price = event.price
+        if price is None or order.terms[T_EXTRA] is not None:
+            price = self._price(order, price)
         self.stream.append(
             ouch42.ACCEPTED.pack(
                 b"A", self._now(), ouch42.alpha(event.clOrdId, 14), extra.side,
@@ -709,7 +711,9 @@ class OuchSession:
         change = self._replaceExtras.pop(orderId, None)
         if change is not None and extra is order.userData:
             extra.timeInForce, extra.display, extra.iso, extra.minimumQuantity = change
-        price = self._price(order, event.price)
+        price = event.price
+        if price is None or order.terms[T_EXTRA] is not None:
+            price = self._price(order, price)
         self.stream.append(
             ouch42.REPLACED.pack(
                 b"U", self._now(), ouch42.alpha(event.clOrdId, 14), extra.side,
