@@ -46,6 +46,25 @@ class FuzzCampaignTests(unittest.TestCase):
         self.assertTrue(any(fuzz.mutate(raw, rng) != raw for _ in range(20)))
 
 
+class SoakProbeTests(unittest.TestCase):
+    def test_shortRun(self):
+        """
+        tools/soak_probe.py in a short run: every message timed, one row
+        per interval, the collector's policy given back.
+        """
+        import gc
+
+        probe = loadTool("soak_probe")
+        thresholds = gc.get_threshold()
+        lines = []
+        rows, slow, pauses = probe.run(2000, 1000, log=lines.append)
+        self.assertEqual([row[0] for row in rows], [1000, 2000])
+        for _, p50, p999, most in rows:
+            self.assertTrue(0 < p50 <= p999 <= most, rows)
+        self.assertEqual(gc.get_threshold(), thresholds)
+        self.assertTrue(lines[-1].startswith("collector pauses"), lines)
+
+
 class FoundByFuzzingTests(unittest.TestCase):
     def test_resendRequestAheadEndingSession(self):
         """
