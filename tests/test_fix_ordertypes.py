@@ -161,6 +161,36 @@ class OrderTypesTests(SynchronousTestCase):
         self.assertIn("display quantity exceeds", er[58])
         self.assertEqual(h.engine.books["AAPL"].depth(True), [])
 
+    def test_badInput(self):
+        """
+        Bad advanced terms are each an ExecutionReport Rejected whose Text
+        says why, and the book is as it was; in every version.
+        """
+        cases = [
+            (dict(qty="100", extra=[(110, "101")]), "minimum quantity exceeds"),
+            (dict(ordType="1", price=None, tif="3", extra=[(18, "6")]), "market order cannot be post-only"),
+            (dict(tif="3", extra=[(18, "6")]), "post-only order must be able to rest"),
+            (dict(extra=[(99, "9.00")]), "only a stop order has a stop price"),
+            (dict(ordType="3", price=None, extra=[(99, "9.001")]), "stop price"),
+            (dict(ordType="P", price=None, tif="4", extra=[(18, "M")]), "midpoint peg cannot be FOK"),
+            (dict(qty="100", extra=[(111, "10"), (110, "20")]), "iceberg order cannot have a minimum"),
+        ]
+        for beginString, applVerId in ALL_VERSIONS:
+            h = self.harness(beginString, applVerId)
+            h.send(h.b, nos("rest", side="2", qty="10", price="10.05"))
+            self.take(h.b)
+            book = h.engine.books["AAPL"]
+            before = (book.depth(True), book.depth(False), book.hiddenDepth(True), book.waitingStops())
+            for n, (fields, reason) in enumerate(cases):
+                h.send(h.a, nos("x%d" % (n,), **fields))
+                (er,) = self.reports(h.a)
+                self.assertEqual(er[39], "8", (beginString, applVerId, reason))
+                self.assertIn(reason, er[58])
+                self.assertEqual(
+                    (book.depth(True), book.depth(False), book.hiddenDepth(True), book.waitingStops()),
+                    before,
+                )
+
     # -- post-only, minimum quantity -------------------------------------------------
 
     def test_postOnly(self):
