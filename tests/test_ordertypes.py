@@ -69,6 +69,29 @@ class PriceTests(TestCase):
         self.assertEqual(ordertypes.slidePrice(False, 10000, x), 10100)
         self.assertEqual(ordertypes.slidePrice(False, 10050, x), 10100)
 
+    def test_postOnlyPrice(self):
+        """
+        A post-only order rests at its price unless it would take
+        liquidity; then it slides one tick away (with slide, within the
+        book's price bounds) or is refused (None).
+        """
+        from types import SimpleNamespace
+
+        def book(action, minPrice=1, maxPrice=10**9):
+            return SimpleNamespace(
+                postOnlyAction=action, instrument=Instrument("X", tickSize=100),
+                limits=SimpleNamespace(minPrice=minPrice, maxPrice=maxPrice),
+            )
+
+        buy = Order("o", "c", "X", Side.BUY, 10, 10200)
+        sell = Order("o", "c", "X", Side.SELL, 10, 9800)
+        self.assertEqual(ordertypes.postOnlyPrice(book("reject"), buy, None), 10200)
+        self.assertEqual(ordertypes.postOnlyPrice(book("reject"), buy, 10300), 10200)
+        self.assertIsNone(ordertypes.postOnlyPrice(book("reject"), buy, 10200))
+        self.assertEqual(ordertypes.postOnlyPrice(book("slide"), buy, 10200), 10100)
+        self.assertEqual(ordertypes.postOnlyPrice(book("slide"), sell, 9900), 10000)
+        self.assertIsNone(ordertypes.postOnlyPrice(book("slide", maxPrice=9999), sell, 9900))
+
     def test_slideTickTable(self):
         """
         With a tick table, the tick of the band the price lands in.

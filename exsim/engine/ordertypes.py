@@ -343,6 +343,23 @@ def slidePrice(isBuy, contra, instrument):
     return price
 
 
+def postOnlyPrice(book, order, contra):
+    """
+    Where a post-only C{order} may rest, given the best price C{contra} of
+    any order on the other side (displayed or not; None if there is
+    none): its own price if it would not take liquidity; with the book's
+    C{post_only_action = slide}, one tick away from C{contra} (within the
+    book's price bounds); else None: it must be refused.
+    """
+    if contra is None or not crosses(order.isBuy, order.price, contra):
+        return order.price
+    if book.postOnlyAction == POST_ONLY_SLIDE:
+        price = slidePrice(order.isBuy, contra, book.instrument)
+        if book.limits.minPrice <= price <= book.limits.maxPrice:
+            return price
+    return None
+
+
 def crosses(isBuy, limit, price):
     """
     Whether an order on side C{isBuy} with C{limit} (None: no limit) may

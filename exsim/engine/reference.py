@@ -52,7 +52,6 @@ from exsim.engine.events import (
 from exsim.engine.limits import Carriers, Limits
 from exsim.engine.ordertypes import (
     POST_ONLY_REJECT,
-    POST_ONLY_SLIDE,
     STP_NONE,
     canRest,
     checkTerms,
@@ -63,10 +62,10 @@ from exsim.engine.ordertypes import (
     marketLike,
     minimum,
     pegPrice,
+    postOnlyPrice,
     restsAgain,
     selfTrade,
     sliceOf,
-    slidePrice,
     stopFires,
     stpOutcome,
     tradeable,
@@ -953,14 +952,10 @@ class ReferenceEngine(phases.PhaseControl):
         extra = order.extra
         if extra is None or not extra.postOnly:
             return True
-        contra = book.bestAny(not order.isBuy)
-        if contra is None or not crosses(order.isBuy, order.price, contra):
+        price = postOnlyPrice(book, order, book.bestAny(not order.isBuy))
+        if price is not None:
+            order.price = price
             return True
-        if book.postOnlyAction == POST_ONLY_SLIDE:
-            price = slidePrice(order.isBuy, contra, book.instrument)
-            if book.limits.minPrice <= price <= book.limits.maxPrice:
-                order.price = price
-                return True
         if accept:
             order.status = OrdStatus.REJECTED
             order.leavesQty = 0

@@ -45,7 +45,6 @@ from exsim.engine.events import (
     appendFill,
 )
 from exsim.engine.ordertypes import (
-    POST_ONLY_SLIDE,
     STP_NONE,
     canRest,
     crosses,
@@ -55,9 +54,9 @@ from exsim.engine.ordertypes import (
     marketLike,
     minimum,
     pegPrice,
+    postOnlyPrice,
     selfTrade,
     sliceOf,
-    slidePrice,
     stopFires,
     stpOutcome,
     tradeable,
@@ -262,14 +261,10 @@ class SpecialBooks:
         extra = order.terms[T_EXTRA]
         if extra is None or not extra.postOnly:
             return True
-        contra = self._bestAny(book, not order.isBuy)
-        if contra is None or not crosses(order.isBuy, order.price, contra):
+        price = postOnlyPrice(book, order, self._bestAny(book, not order.isBuy))
+        if price is not None:
+            order.price = price
             return True
-        if book.postOnlyAction == POST_ONLY_SLIDE:
-            price = slidePrice(order.isBuy, contra, book.instrument)
-            if book.limits.minPrice <= price <= book.limits.maxPrice:
-                order.price = price
-                return True
         if accept:
             order.status = OrdStatus.REJECTED
             order.leavesQty = 0
