@@ -234,12 +234,16 @@ def throughput(port, orders):
     return orders / elapsed
 
 
-def latency(port, rate, seconds):
+def latency(port, rate, seconds, sender=None):
     """
     Paced orders (alternating rest/cross pairs): NewOrderSingle -> first
     ExecutionReport latency in microseconds, as a sorted list.
+
+    @param sender: the session's SenderCompID (default C{LAT<rate>}); a
+        second measurement on the same simulator needs another one (its
+        ClOrdIDs would repeat the first's).
     """
-    session = Session(port, b"LAT%d" % rate)
+    session = Session(port, sender if sender is not None else b"LAT%d" % rate)
     sock = session.sock
     sock.setblocking(False)
     count = int(rate * seconds)

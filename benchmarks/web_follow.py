@@ -13,7 +13,9 @@ trades and orders (C{/stream/book/FAST}, read as a browser reads it: a
 Server-Sent Events stream over HTTP with Basic authentication), the order
 of the two swapped every other run.  Reported: the median over the runs of
 p50, p99 and p99.9 with and without the page, and the p99 ratio (the
-target is at most 1.2).
+target is at most 1.2); and the simulator process's CPU time (user +
+system, from /proc) per second of each phase, which a loaded machine
+disturbs less than latency percentiles.
 
     .venv/bin/python benchmarks/web_follow.py [--runs 3] [--seconds 5] [--rate 2000]
         [--browser]
@@ -119,10 +121,10 @@ class BrowserPage:
     """
 
     def __init__(self, port, path):
+        import shutil
+
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
-
-        import shutil
 
         options = webdriver.ChromeOptions()
         options.binary_location = shutil.which("chromium")
@@ -136,6 +138,15 @@ class BrowserPage:
     def stop(self):
         self.events = int(self.driver.execute_script("return document.body.dataset.updates || 0"))
         self.driver.quit()
+
+
+def cpuSeconds(pid):
+    """
+    User + system CPU seconds a process has used so far (Linux /proc).
+    """
+    with open("/proc/%d/stat" % (pid,)) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(rate, seconds, withFirst, browser):
@@ -152,7 +163,11 @@ def run(rate, seconds, withFirst, browser):
                 if not browser:
                     page.start()
                 time.sleep(0.5)
-            latencies = fixGateway.latency(server.port, rate, seconds)
+            cpu, start = cpuSeconds(server.process.pid), time.monotonic()
+            latencies = fixGateway.latency(
+                server.port, rate, seconds, b"LAT%s" % (b"PAGE" if looking else b"NONE",)
+            )
+            results["cpu", looking] = (cpuSeconds(server.process.pid) - cpu) / (time.monotonic() - start)
             if page is not None:
                 page.stop()
                 results["updates"] = page.events
@@ -162,33 +177,96 @@ def run(rate, seconds, withFirst, browser):
         server.stop()
 
 
+def snapshots(count, warm):
+    """
+    What one look of a book page's stream holds the simulator, in this
+    process: a simulator on a memory clock whose FAST book has had
+    C{warm} seconds of C{activity = fast} (with the web view's trade tape
+    and an AAPL flow filling the engine's recent orders), then C{count}
+    looks as L{exsim.observe.web.streams.PollingStream} makes them (the
+    page's parts, the ones that changed as JSON), each between 0.25 s of
+    activity.  Machine load disturbs this much less than latency
+    percentiles.
+
+    @return: the sorted CPU seconds of each look.
+    """
+    sys.path.insert(0, os.path.dirname(HERE))
+    import json
+
+    from twisted.internet.testing import MemoryReactorClock
+
+    from exsim.observe.inventory import TradeTape
+    from exsim.observe.web import pages
+    from exsim.service import Simulator
+
+    clock = MemoryReactorClock()
+    clock.advance(time.time())
+    simulator = Simulator(clock)
+    simulator.create_engine("e1")
+    simulator.create_book("AAPL", "e1", "AAPL")
+    simulator.create_book("FAST", "e1", "FAST")
+    simulator.set_book_property("FAST", "reference_price", "100")
+    simulator.set_book_property("FAST", "activity", "fast")
+    engine = simulator.engines["e1"]
+    tapes = {"e1": TradeTape(engine, clock)}
+    engine.subscribe(tapes["e1"])
+    for order in range(int(warm * 100)):
+        simulator.create_order("w%d" % order, "AAPL", side="buy", price="1.00", quantity=1)
+        simulator.submit_order("w%d" % order)
+        clock.advance(0.01)
+    sent = {}
+    times = []
+    for _ in range(count):
+        for _ in range(25):
+            clock.advance(0.01)
+        start = time.process_time()
+        parts = pages.bookParts(simulator, "FAST", tapes)
+        changed = {k: v for k, v in parts.items() if sent.get(k) != v}
+        json.dumps({"replace": changed}, separators=(",", ":"))
+        sent.update(changed)
+        times.append(time.process_time() - start)
+    return sorted(times)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--browser", action="store_true")
+    parser.add_argument("--snapshots", type=int, default=0, metavar="N",
+                        help="only time N looks of a book page's stream, in this process")
     options = parser.parse_args()
+    if options.snapshots:
+        times = snapshots(options.snapshots, 30.0)
+        median, worst = statistics.median(times), times[-1]
+        print("one look of a book page's stream (FAST, after 30 s of fast activity; %d looks): "
+              "median %.0f us, p99 %.0f us, worst %.0f us of CPU; at 4 looks a second %.2f %% of "
+              "a core" % (len(times), median * 1e6, times[int(len(times) * 0.99)] * 1e6,
+                          worst * 1e6, 400 * median))
+        return
     percentile = fixGateway.percentile
     rows = {False: [], True: []}
     for i in range(options.runs):
         results = run(options.rate, options.seconds, i % 2 == 1, options.browser)
         for looking in (False, True):
             values = results[looking]
-            figures = (percentile(values, 0.5), percentile(values, 0.99), percentile(values, 0.999))
+            figures = (percentile(values, 0.5), percentile(values, 0.99), percentile(values, 0.999),
+                       100 * results["cpu", looking])
             rows[looking].append(figures)
-            print("run %d %s: p50 %.0f us, p99 %.0f us, p99.9 %.0f us%s" % (
+            print("run %d %s: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, simulator CPU %.0f %%%s" % (
                 i + 1, "with a page   " if looking else "without a page",
-                figures[0], figures[1], figures[2],
+                figures[0], figures[1], figures[2], figures[3],
                 " (%d updates received)" % (results["updates"],) if looking else "",
             ))
             sys.stdout.flush()
     medians = {
-        looking: [statistics.median(f[k] for f in rows[looking]) for k in range(3)]
+        looking: [statistics.median(f[k] for f in rows[looking]) for k in range(4)]
         for looking in (False, True)
     }
     for looking in (False, True):
-        print("median of %d, %d orders/s, %s: p50 %.0f us, p99 %.0f us, p99.9 %.0f us" % (
+        print("median of %d, %d orders/s, %s: p50 %.0f us, p99 %.0f us, p99.9 %.0f us, "
+              "simulator CPU %.0f %% of a core" % (
             options.runs, options.rate, "with a page following FAST" if looking else "without a page",
             *medians[looking]))
     print("p99 with / without a page: %.2f (target <= 1.20)" % (medians[True][1] / medians[False][1],))
