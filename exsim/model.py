@@ -313,10 +313,18 @@ class Instrument:
             than the price scale allows.
         """
         try:
-            scaled = Decimal(str(value).strip()) * self.priceScale
+            number = Decimal(str(value).strip())
         except (InvalidOperation, ValueError):
             raise BadValue("price %r is not a decimal number" % (value,))
-        if not scaled.is_finite() or scaled != scaled.to_integral_value():
+        if not number.is_finite():
+            raise BadValue("price %r has too many decimal places" % (value,))
+        # Range first: an exponent far out of range (1E+999999999)
+        # overflows the decimal context when scaled.
+        if not -MAX_INTERNAL_PRICE <= number <= MAX_INTERNAL_PRICE:
+            raise BadValue("price %r is out of range" % (value,))
+        scaled = number * self.priceScale
+        if scaled != scaled.to_integral_value() or (number and not scaled):
+            # (A tiny value underflows to zero when scaled.)
             raise BadValue("price %r has too many decimal places" % (value,))
         if not -MAX_INTERNAL_PRICE <= scaled <= MAX_INTERNAL_PRICE:
             raise BadValue("price %r is out of range" % (value,))

@@ -36,6 +36,17 @@ class InstrumentTests(TestCase):
         for bad in ["abc", "1.00001", "nan", "inf", "", None]:
             self.assertRaises(BadValue, i.toInternal, bad)
 
+    def test_extremeExponents(self):
+        """
+        Exponents beyond the decimal context's range are a L{BadValue}
+        (out of range, or too many decimal places), not a
+        C{decimal.Overflow} or a silent zero (found by the live-feed
+        fuzz test).
+        """
+        i = Instrument("X")
+        for bad in ["1E+999999999", "-1E+999999999", "1e-999999999", "1e400"]:
+            self.assertRaises(BadValue, i.toInternal, bad)
+
     def test_tick(self):
         i = Instrument("X", tickSize=500)
         self.assertTrue(i.onTick(1500))

@@ -478,7 +478,7 @@ class Feed:
             size = Decimal(text.strip())
         except InvalidOperation:
             return None
-        if not size.is_finite() or size < 0 or size != size.to_integral_value() or size > MAX_SIZE:
+        if not size.is_finite() or size < 0 or size > MAX_SIZE or size != size.to_integral_value():
             return None
         return int(size)
 
