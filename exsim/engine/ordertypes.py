@@ -343,6 +343,11 @@ def slidePrice(isBuy, contra, instrument):
     return price
 
 
+#: The text of a post-only order's reject (or cancel) when it would take
+#: liquidity: the engines' Rejected events and FIX's cancel reason.
+POST_ONLY_TEXT = "a post-only order would take liquidity"
+
+
 def postOnlyPrice(book, order, contra):
     """
     Where a post-only C{order} may rest, given the best price C{contra} of

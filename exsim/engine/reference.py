@@ -52,6 +52,7 @@ from exsim.engine.events import (
 from exsim.engine.limits import Carriers, Limits
 from exsim.engine.ordertypes import (
     POST_ONLY_REJECT,
+    POST_ONLY_TEXT,
     STP_NONE,
     canRest,
     checkTerms,
@@ -962,7 +963,7 @@ class ReferenceEngine(phases.PhaseControl):
             self._events.append(
                 Rejected(
                     order, self._newExecId(), RejectReason.POST_ONLY,
-                    "a post-only order would take liquidity",
+                    POST_ONLY_TEXT,
                 )
             )
             self._finish(order)

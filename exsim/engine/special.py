@@ -45,6 +45,7 @@ from exsim.engine.events import (
     appendFill,
 )
 from exsim.engine.ordertypes import (
+    POST_ONLY_TEXT,
     STP_NONE,
     canRest,
     crosses,
@@ -271,7 +272,7 @@ class SpecialBooks:
             self._events.append(
                 Rejected(
                     order, self._execId(), RejectReason.POST_ONLY,
-                    "a post-only order would take liquidity",
+                    POST_ONLY_TEXT,
                 )
             )
             self._finish(order)

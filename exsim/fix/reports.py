@@ -26,6 +26,7 @@ from exsim.engine.events import (
     Restated,
     Triggered,
 )
+from exsim.engine.ordertypes import POST_ONLY_TEXT
 from exsim.fix import codec
 from exsim.fix.convert import fieldCode, formatAvgPx, formatPrice
 from exsim.journal import registerUserData
@@ -209,7 +210,7 @@ def _erFilled(profile, event, scale, stamp):
 _CANCEL_TEXT = {
     CancelReason.SELF_TRADE: "cancelled by self-trade prevention",
     CancelReason.MIN_QUANTITY: "minimum quantity not available at once",
-    CancelReason.POST_ONLY: "a post-only order would take liquidity",
+    CancelReason.POST_ONLY: POST_ONLY_TEXT,
     CancelReason.MASS_CANCEL: "cancelled by an order mass cancel request",
     CancelReason.IMMEDIATE_OR_CANCEL: "unfilled quantity of an immediate order cancelled",
     CancelReason.FILL_OR_KILL: "fill or kill order could not be filled",
