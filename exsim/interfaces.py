@@ -354,18 +354,30 @@ class IMarketPhases(Interface):
         @raise exsim.errors.BadValue: for an unknown phase.
         """
 
-    def haltBook(symbol, reason=None):
+    def haltBook(symbol, reason=None, pause=False):
         """
-        Halt a book.
+        Halt a book (with C{pause}: a trading pause).  The book keeps
+        C{haltReason} and C{paused} while halted.
 
         @raise exsim.errors.WrongState: if it is halted already.
         """
 
     def resumeBook(symbol):
         """
-        End a book's halt: back to the phase it interrupted.
+        End a book's halt (back to the phase it interrupted) or its opening
+        delay (it opens).
 
-        @raise exsim.errors.WrongState: if it is not halted.
+        @raise exsim.errors.WrongState: if it is neither halted nor
+            delayed.
+        """
+
+    def delayOpen(symbol, reason=None):
+        """
+        Delay the opening of a book in C{pre_open} until L{resumeBook}
+        (C{openingDelayed}, C{delayReason} on the book).
+
+        @raise exsim.errors.WrongState: if it is not in C{pre_open} or
+            delayed already.
         """
 
     def stopTimers():

@@ -68,6 +68,19 @@ def _name(value, what):
     return value.strip()
 
 
+
+def _statusReason(reason):
+    """
+    A halt or delay reason as given (None stays None), checked: it reaches
+    the wire (FIX Text, ITCH).
+    """
+    if reason is None:
+        return None
+    reason = str(reason)
+    if not reason.isprintable() or len(reason) > 100:
+        raise BadValue("reason must be printable text of at most 100 characters, not %r" % (reason,))
+    return reason
+
 class Simulator(service.MultiService, Inspection):
     """
     The whole simulator.
@@ -568,6 +581,12 @@ class Simulator(service.MultiService, Inspection):
         phases = IMarketPhases(engine, None)
         if phases is not None:
             result["phase"] = book.phase
+            if book.phase == "halted":
+                result["halt_reason"] = book.haltReason
+                result["paused"] = book.paused
+            if book.openingDelayed:
+                result["opening_delayed"] = True
+                result["delay_reason"] = book.delayReason
             indicative = phases.indicative(book.symbol)
             if indicative is not None:
                 side = indicative.imbalanceSide
@@ -577,6 +596,8 @@ class Simulator(service.MultiService, Inspection):
                     "paired": indicative.paired,
                     "imbalance": indicative.imbalance,
                     "imbalance_side": None if side is None else side.name.lower(),
+                    "far_price": text(indicative.farPrice),
+                    "current_reference_price": text(indicative.currentReferencePrice),
                 }
         return result
 
@@ -1151,37 +1172,61 @@ class Simulator(service.MultiService, Inspection):
         """
         self.engine(engine).expireDay()
 
-    def halt_book(self, book, reason=None):
+    def halt_book(self, book, reason=None, pause=False):
         """
         Halt a book: new orders and replaces are refused (unless its
         C{halt_accepts_orders} is C{yes}); cancels go through.  FIX
-        sessions that asked get a SecurityStatus (halt), ITCH feeds a Stock
-        Trading Action C{H}.  Control event C{phase_changed} with
-        C{reason}.  L{resume_book} ends it.
+        sessions that asked get a SecurityStatus (halt, with the reason in
+        Text and, for a reason FIX has a code for, HaltReason), ITCH feeds
+        a Stock Trading Action C{H} (C{Q} when the halt takes orders for a
+        reopening auction).  With C{pause} (C{yes}) it is a trading pause
+        (a volatility pause): the same rules, ITCH state C{P}, FIX Text
+        C{trading phase halted (paused)}.  Later snapshots (FIX
+        SecurityStatusRequest, C{get_book}, a new ITCH client) keep
+        showing the reason and the pause until the halt ends.  Control
+        event C{phase_changed} with C{reason}.  L{resume_book} ends it.
 
         @param reason: a short text (FIX Text, the ITCH reason code's
-            first four characters).
+            first four characters, e.g. C{LUDP} for a volatility pause).
         @raise WrongState: if the book is halted already.
         """
         engine, b = self.book(book)
-        if reason is not None:
-            reason = str(reason)
-            if not reason.isprintable() or len(reason) > 100:
-                # It reaches the wire (FIX Text, ITCH).
-                raise BadValue("reason must be printable text of at most 100 characters, not %r" % (reason,))
-        roleOf(engine, IMarketPhases, "halt_book").haltBook(b.symbol, reason)
+        reason = _statusReason(reason)
+        pause = parseBoolean("pause", pause)
+        roleOf(engine, IMarketPhases, "halt_book").haltBook(b.symbol, reason, pause)
 
     def resume_book(self, book):
         """
         End a book's halt: it goes back to the phase the halt interrupted
         (or the one its schedule reached meanwhile); a halt that was a call
         (C{reopen_with_auction}) is uncrossed first (control event
-        C{auction_uncrossed}).
+        C{auction_uncrossed}).  End a delayed opening (L{delay_open}): the
+        book is uncrossed and moves to the phase its schedule reached
+        meanwhile, else C{continuous}.
 
-        @raise WrongState: if the book is not halted.
+        @raise WrongState: if the book is neither halted nor delayed.
         """
         engine, b = self.book(book)
         roleOf(engine, IMarketPhases, "resume_book").resumeBook(b.symbol)
+
+    def delay_open(self, book, reason=None):
+        """
+        Delay the opening of a book in C{pre_open}: it stays in its opening
+        call (orders accepted and resting, nothing matches, the indicative
+        figures go on) even when its schedule opens the market, until
+        L{resume_book} opens it (or a phase is set).  FIX sessions that
+        asked get a SecurityStatus with SecurityTradingStatus 1 (opening
+        delay), the reason in Text (and HaltReason where FIX has a code,
+        e.g. C{order imbalance}); a SecurityStatusRequest is answered so
+        until it opens.  Control event C{opening_delayed} (C{book},
+        C{reason}).
+
+        @raise WrongState: if the book is not in C{pre_open}, or its
+            opening is delayed already.
+        """
+        engine, b = self.book(book)
+        reason = _statusReason(reason)
+        roleOf(engine, IMarketPhases, "delay_open").delayOpen(b.symbol, reason)
 
     def match_orders(self, book_name, order_a, order_b, quantity=None, price=None):
         """

@@ -379,7 +379,7 @@ class PhaseRules:
         self.assertEqual(self.recorder.of("auction_uncrossed")[0].auction, REOPENING)
         self.assertEqual(self.book.phase, "continuous")
         e = self.assertRaises(WrongState, self.engine.resumeBook, "AAPL")
-        self.assertEqual(str(e), "book 'AAPL' is not halted (its phase is continuous)")
+        self.assertEqual(str(e), "book 'AAPL' is not halted (its phase is continuous) and its opening is not delayed")
         self.engine.submitCancel("s1", "d", origClOrdId="a")
         self.assertEqual(resting.status, OrdStatus.CANCELLED)
 
@@ -509,13 +509,138 @@ class PhaseRules:
             tick.asDict(),
             {"type": "auction_indicative", "symbol": "AAPL", "book": "AAPL", "auction": "opening",
              "price": P("10.00"), "paired": 60, "imbalance": 40, "imbalance_side": "buy",
-             "reference_price": None},
+             "reference_price": None, "far_price": None, "current_reference_price": P("10.00"),
+             "current_paired": 60, "current_imbalance": 40, "current_imbalance_side": "buy"},
         )
         self.phase("continuous")
         self.recorder.take()
         self.clock.advance(5)
         self.assertEqual(self.recorder.of("auction_indicative"), [])
         self.assertIsNone(self.engine.indicative("AAPL"))
+
+    def test_imbalanceFigures(self):
+        """
+        The figures of an imbalance message (Nasdaq's NOII), by hand.  At
+        the Opening: a market buy of 500 and a sell of 50 at 10.01;
+        continuous orders: a bid of 100 at 10.00, asks of 100 at 10.02, 300
+        at 10.04 and 200 at 10.06.
+
+        Far price (the At the Opening orders alone): 50 pair at 10.01.
+        Near price (every order): buy(p) is 500 plus the bids at or above
+        p, sell(p) the asks at or below it: 10.00 600/0, 10.01 500/50,
+        10.02 500/150, 10.04 500/450, 10.06 500/650: the most pairs at
+        10.06 (500, 150 left to sell).  The inside (the continuous orders'
+        best bid and offer) is 10.00 to 10.02: the Current Reference Price
+        is 10.02 (150 pair, 350 left to buy), where the NOII counts paired
+        and imbalance shares.
+        """
+        self.phase("pre_open")
+        self.submit(market("s1", "mb", "buy", 500, tif=OPG))
+        self.submit(limit("s2", "os", "sell", 50, "10.01", tif=OPG))
+        self.submit(limit("s3", "b", "buy", 100, "10.00"))
+        self.submit(limit("s4", "a1", "sell", 100, "10.02"))
+        self.submit(limit("s4", "a2", "sell", 300, "10.04"))
+        self.submit(limit("s4", "a3", "sell", 200, "10.06"))
+        now = self.engine.indicative("AAPL")
+        self.assertEqual(
+            (now.farPrice, now.price, now.paired, now.imbalance, now.imbalanceSide),
+            (P("10.01"), P("10.06"), 500, 150, Side.SELL),
+        )
+        self.assertEqual(
+            (now.currentReferencePrice, now.currentPaired, now.currentImbalance,
+             now.currentImbalanceSide),
+            (P("10.02"), 150, 350, Side.BUY),
+        )
+        # A reopening has no orders of its own: the far price is the near.
+        self.phase("continuous")
+        self.submit(limit("s5", "b2", "buy", 100, "9.00"))
+        self.submit(limit("s6", "a4", "sell", 100, "11.00"))
+        self.engine.setBookProperty("AAPL", "halt_accepts_orders", "yes")
+        self.engine.haltBook("AAPL")
+        self.submit(limit("s5", "b3", "buy", 100, "10.50"))
+        now = self.engine.indicative("AAPL")
+        # (100 pair from 10.06 to 10.50: the last price, 10.06.)
+        self.assertEqual((now.auction, now.farPrice, now.price), (REOPENING, P("10.06"), P("10.06")))
+
+    def test_indicativeEverySecondOfAJump(self):
+        """
+        A clock that jumps N seconds at once gets the N indicative events a
+        call would have had, each at its second among the other calls due
+        meanwhile: here the schedule's 09:30 open ends the call inside the
+        jump, so the seconds after it have none.
+        """
+        self.engine.setProperty("timezone", "UTC")
+        self.engine.setProperty("schedule", "pre_open 04:00, continuous 09:30")
+        self.clock.advance(hours(9, 29))
+        self.assertEqual(self.book.phase, "pre_open")
+        self.recorder.take()
+        self.clock.advance(10)
+        self.assertEqual(len(self.recorder.of("auction_indicative")), 10)
+        self.recorder.take()
+        # 09:29:11 to 09:29:59: 49 seconds of the call; at 09:30:00 it
+        # opens (the schedule's call was due first).
+        self.clock.advance(60)
+        self.assertEqual(self.book.phase, "continuous")
+        self.assertEqual(len(self.recorder.of("auction_indicative")), 49)
+        self.assertEqual(self.recorder.types()[-1], "phase_changed")
+
+    # -- pauses and opening delays ---------------------------------------------
+
+    def test_haltReasonKept(self):
+        """
+        The book keeps the halt reason while halted (later snapshots show
+        it); a pause is a halt marked paused; both end with the halt.
+        """
+        self.engine.haltBook("AAPL", "T1")
+        self.assertEqual((self.book.haltReason, self.book.paused), ("T1", False))
+        self.engine.resumeBook("AAPL")
+        self.assertEqual((self.book.haltReason, self.book.paused), (None, False))
+        self.engine.haltBook("AAPL", "LUDP", pause=True)
+        self.assertEqual((self.book.phase, self.book.haltReason, self.book.paused), ("halted", "LUDP", True))
+        self.assertEqual(self.phaseEvents()[-1], ("continuous", "halted", "LUDP"))
+        self.assertRaises(WrongState, self.engine.haltBook, "AAPL", pause=True)
+        self.engine.resumeBook("AAPL")
+        self.assertEqual((self.book.phase, self.book.haltReason, self.book.paused), ("continuous", None, False))
+        self.validate()
+
+    def test_delayOpen(self):
+        """
+        A delayed opening: the book stays in pre_open when its schedule
+        opens the market; resume_book opens it then (the uncross).
+        """
+        self.engine.setProperty("timezone", "UTC")
+        self.engine.setProperty("schedule", "pre_open 04:00, continuous 09:30")
+        self.clock.advance(hours(5))
+        self.assertRaises(WrongState, self.engine.resumeBook, "AAPL")
+        self.submit(limit("s1", "b", "buy", 100, "10.01"))
+        self.submit(limit("s2", "s", "sell", 60, "10.00"))
+        self.recorder.take()
+        self.engine.delayOpen("AAPL", "order imbalance")
+        (event,) = self.recorder.of("opening_delayed")
+        self.assertEqual(
+            event.asDict(),
+            {"type": "opening_delayed", "symbol": "AAPL", "book": "AAPL", "reason": "order imbalance"},
+        )
+        self.assertEqual((self.book.openingDelayed, self.book.delayReason), (True, "order imbalance"))
+        e = self.assertRaises(WrongState, self.engine.delayOpen, "AAPL")
+        self.assertIn("delayed already", str(e))
+        self.clock.advance(hours(5))
+        self.assertEqual(self.book.phase, "pre_open")
+        self.assertEqual(self.trades(), [])
+        self.engine.resumeBook("AAPL")
+        self.assertEqual(self.book.phase, "continuous")
+        self.assertEqual(self.trades()[0][:2], (P("10.00"), 60))
+        self.assertFalse(self.book.openingDelayed)
+        e = self.assertRaises(WrongState, self.engine.delayOpen, "AAPL")
+        self.assertIn("not in pre_open", str(e))
+        self.validate()
+
+    def test_delayEndsWithAPhaseChange(self):
+        self.phase("pre_open")
+        self.engine.delayOpen("AAPL")
+        self.phase("closed")
+        self.assertFalse(self.book.openingDelayed)
+        self.assertRaises(WrongState, self.engine.resumeBook, "AAPL")
 
     # -- schedule ----------------------------------------------------------------
 

@@ -6,7 +6,7 @@ The uncross price (L{exsim.engine.auction}) on books computed by hand.
 from hypothesis import given, settings, strategies as st
 from twisted.trial.unittest import TestCase
 
-from exsim.engine.auction import pairs, uncross
+from exsim.engine.auction import currentReference, imbalance, pairs, uncross
 from exsim.model import Side
 from tests.helpers import P
 
@@ -147,6 +147,78 @@ class PairsTests(TestCase):
     def test_stopsAtQuantity(self):
         self.assertEqual(pairs([("a", 100)], [("x", 100)], 40), [("a", "x", 40)])
         self.assertEqual(pairs([("a", 100)], [("x", 100)], 0), [])
+
+
+
+class ImbalanceTests(TestCase):
+    """
+    The figures of Nasdaq's NOII (L{imbalance}): far, near and Current
+    Reference Price, on books computed by hand.
+    """
+
+    def test_farNearCurrent(self):
+        """
+        Auction-only: a market buy of 500, a sell of 50 at 10.01.  The
+        continuous book: a bid of 100 at 10.00, asks of 100 at 10.02, 300 at
+        10.04, 200 at 10.06.  Far: only the auction-only orders: 50 pair at
+        10.01.  Near: everything: buy/sell at 10.00 600/0, 10.01 500/50,
+        10.02 500/150, 10.04 500/450, 10.06 500/650: 500 pair at 10.06 (150
+        sell left).  Inside 10.00 to 10.02: current reference 10.02, 150
+        paired, 350 buy imbalance.
+        """
+        bids = levels(("10.00", 100))
+        asks = levels(("10.01", 50), ("10.02", 100), ("10.04", 300), ("10.06", 200))
+        auctionOnly = [(True, None, 500), (False, P("10.01"), 50)]
+        result = imbalance(bids, asks, 500, 0, auctionOnly, True)
+        self.assertEqual(result.far, P("10.01"))
+        near, current = result.near, result.current
+        self.assertEqual(
+            (near.price, near.paired, near.imbalance, near.imbalanceSide),
+            (P("10.06"), 500, 150, Side.SELL),
+        )
+        self.assertEqual(
+            (current.price, current.paired, current.imbalance, current.imbalanceSide),
+            (P("10.02"), 150, 350, Side.BUY),
+        )
+
+    def test_noAuctionOnlyOrders(self):
+        """
+        No auction-only orders: no far price in an opening or closing call;
+        in a reopening (every order is a cross order) the far price is the
+        near one.
+        """
+        bids = levels(("10.01", 100))
+        asks = levels(("10.00", 60))
+        self.assertIsNone(imbalance(bids, asks, 0, 0, [], True).far)
+        self.assertEqual(imbalance(bids, asks, 0, 0, [], False).far, P("10.00"))
+
+    def test_crossedInside(self):
+        """
+        A crossed book in a call (nothing matches): the inside is 10.00 to
+        10.01, both pair 60 with 40 to buy: the lower, or the one nearest
+        the reference price.
+        """
+        bids = levels(("10.01", 100))
+        asks = levels(("10.00", 60))
+        self.assertEqual(imbalance(bids, asks, 0, 0, [], True).current.price, P("10.00"))
+        result = imbalance(bids, asks, 0, 0, [], True, reference=P("10.05"))
+        self.assertEqual(
+            (result.current.price, result.current.paired, result.current.imbalance),
+            (P("10.01"), 60, 40),
+        )
+
+    def test_currentReferenceWithinBounds(self):
+        """
+        Nothing pairs in the inside: still a price, the smallest imbalance
+        (bids 10.00x100, asks 10.02x100 and 10.04x80, bounds 10.01 and
+        10.03: buy/sell at 10.01 0/0, at 10.02 0/100, at 10.03 0/100: 10.01,
+        where nothing is left over); no candidate at all: None.
+        """
+        bids = levels(("10.00", 100))
+        asks = levels(("10.02", 100), ("10.04", 80))
+        result = currentReference(bids, asks, low=P("10.01"), high=P("10.03"))
+        self.assertEqual((result.price, result.paired, result.imbalance), (P("10.01"), 0, 0))
+        self.assertIsNone(currentReference([], [], 10, 0).price)
 
 
 BOOK_SIDE = st.lists(

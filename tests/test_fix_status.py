@@ -115,15 +115,89 @@ class StatusTests(SynchronousTestCase):
         self.assertEqual(self.take(session), [])
 
     def test_securityStatusSnapshot(self):
+        """
+        A snapshot taken later in a halt still says why (Text, and
+        HaltReason: HaltReasonChar P, news pending, before FIX.5.0SP2,
+        HaltReasonInt 4 in it).
+        """
         self.engine.haltBook("AAPL", "news pending")
+        codes = {"FIX.4.2": "P", "FIX.4.4": "P", "8": "P", "9": "4"}
         for begin, applVerId in VERSIONS:
             session = self.session(begin, applVerId)
             self.app.fromApp(session, securityRequest("s1"))
             [(msgType, f)] = self.take(session)
             self.assertEqual((msgType, f[324], f[55], f[326], f[325]), ("f", "s1", "AAPL", "2", "N"))
+            self.assertEqual(f[327], codes[applVerId or begin])
             if begin != "FIX.4.2":
-                # (The reason is in the update sent at the halt.)
-                self.assertEqual(f[58], "trading phase halted")
+                self.assertEqual(f[58], "trading phase halted: news pending")
+        # A reason FIX has no code for: Text only; after the halt, neither.
+        self.engine.resumeBook("AAPL")
+        self.engine.haltBook("AAPL", "volcano")
+        session = self.session("FIX.4.4", compId="LATE")
+        self.app.fromApp(session, securityRequest("s2"))
+        [(_, f)] = self.take(session)
+        self.assertEqual((f[58], f.get(327)), ("trading phase halted: volcano", None))
+        self.engine.resumeBook("AAPL")
+        self.app.fromApp(session, securityRequest("s3"))
+        [(_, f)] = self.take(session)
+        self.assertEqual((f[326], f[58], f.get(327)), ("17", "trading phase continuous", None))
+
+    def test_tradingSessionSnapshotHalted(self):
+        """
+        Every book halted for one reason: the trading session is halted,
+        and a later TradingSessionStatus says why.
+        """
+        for symbol in sorted(self.engine.books):
+            self.engine.haltBook(symbol, "T12")
+        session = self.session("FIXT.1.1", "9")
+        self.app.fromApp(session, tradingSessionRequest("t1"))
+        [(_, h)] = self.take(session)
+        self.assertEqual((h[340], h[58]), ("1", "trading phase halted: T12"))
+        self.engine.resumeBook("AAPL")
+        self.engine.haltBook("AAPL", "other")
+        self.app.fromApp(session, tradingSessionRequest("t2"))
+        [(_, h)] = self.take(session)
+        self.assertEqual((h[340], h[58]), ("1", "trading phase halted"))
+
+    def test_pause(self):
+        """
+        A pause is a trading halt (2) on FIX, said in Text, to subscribers
+        and in later snapshots.
+        """
+        session = self.session("FIX.4.4")
+        self.app.fromApp(session, securityRequest("s1", "AAPL", "1"))
+        self.take(session)
+        self.engine.haltBook("AAPL", "LUDP", pause=True)
+        [(_, f)] = self.take(session)
+        self.assertEqual((f[326], f[325], f[58]), ("2", "Y", "trading phase halted (paused): LUDP"))
+        self.app.fromApp(session, securityRequest("s2"))
+        [(_, f)] = self.take(session)
+        self.assertEqual((f[326], f[325], f[58]), ("2", "N", "trading phase halted (paused): LUDP"))
+
+    def test_openingDelay(self):
+        """
+        A delayed opening is SecurityTradingStatus 1 (opening delay), sent
+        to subscribers when it is delayed and in snapshots until it opens.
+        """
+        old = self.session("FIX.4.2", compId="OLD")
+        new = self.session("FIXT.1.1", "9", compId="NEW")
+        self.engine.setPhase("AAPL", "pre_open")
+        for session in (old, new):
+            self.app.fromApp(session, securityRequest("s1", "AAPL", "1"))
+            self.assertEqual(self.take(session)[0][1][326], "12" if session is old else "21")
+        self.engine.delayOpen("AAPL", "order imbalance")
+        for session, code in ((old, "I"), (new, "2")):
+            [(msgType, f)] = self.take(session)
+            self.assertEqual((msgType, f[326], f[325], f[327]), ("f", "1", "Y", code))
+        later = self.session("FIX.4.4", compId="LATE")
+        self.app.fromApp(later, securityRequest("s2"))
+        [(_, f)] = self.take(later)
+        self.assertEqual(
+            (f[326], f[58], f[327]),
+            ("1", "trading phase pre_open: opening delayed: order imbalance", "I"),
+        )
+        self.engine.resumeBook("AAPL")
+        self.assertEqual(self.take(new)[0][1][326], "17")
 
     def test_securityStatusCodes(self):
         """
@@ -137,7 +211,7 @@ class StatusTests(SynchronousTestCase):
             self.app.fromApp(session, securityRequest("s", "AAPL", "1"))
             self.assertEqual(self.take(session)[0][1][326], "17")
         expected = [
-            ("pre_open", "1", "21", "21"),
+            ("pre_open", "12", "21", "21"),
             ("continuous", "17", "17", "17"),
             ("halted", "2", "2", "2"),
             ("continuous", "3", "3", "3"),

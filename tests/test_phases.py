@@ -156,12 +156,59 @@ class OperationTests(SimulatorTestCase):
         e = self.assertRaises(WrongState, self.simulator.resume_book, "AAPL")
         self.assertIn("not halted", str(e))
 
+    def test_haltReasonInGetBook(self):
+        """
+        A later look at a halted book shows why, and whether it is a
+        pause; the resume clears both.
+        """
+        self.simulator.halt_book("AAPL", "LUDP", pause="yes")
+        book = self.simulator.get_book("AAPL")
+        self.assertEqual((book["phase"], book["halt_reason"], book["paused"]), ("halted", "LUDP", True))
+        self.simulator.resume_book("AAPL")
+        book = self.simulator.get_book("AAPL")
+        self.assertEqual(book["phase"], "continuous")
+        self.assertNotIn("halt_reason", book)
+        self.simulator.halt_book("AAPL")
+        book = self.simulator.get_book("AAPL")
+        self.assertEqual((book["halt_reason"], book["paused"]), (None, False))
+
+    def test_delayOpen(self):
+        """
+        delay_open: the book stays in pre_open at the schedule's open
+        (control event opening_delayed; get_book says so) until
+        resume_book opens it.
+        """
+        self.simulator.set_engine_property("e1", "timezone", "UTC")
+        self.simulator.set_engine_property("e1", "schedule", "pre_open 04:00, continuous 09:30")
+        e = self.assertRaises(WrongState, self.simulator.delay_open, "AAPL")
+        self.assertIn("not in pre_open", str(e))
+        self.reactor.advance(5 * 3600)
+        self.events()
+        self.simulator.delay_open("AAPL", "order imbalance")
+        (event,) = self.events("opening_delayed")
+        self.assertEqual((event["book"], event["reason"], event["engine"]), ("AAPL", "order imbalance", "e1"))
+        self.reactor.advance(5 * 3600)
+        book = self.simulator.get_book("AAPL")
+        self.assertEqual(
+            (book["phase"], book["opening_delayed"], book["delay_reason"]),
+            ("pre_open", True, "order imbalance"),
+        )
+        self.assertEqual(self.events("phase_changed"), [])
+        self.simulator.resume_book("AAPL")
+        book = self.simulator.get_book("AAPL")
+        self.assertEqual(book["phase"], "continuous")
+        self.assertNotIn("opening_delayed", book)
+        self.assertEqual([e["new"] for e in self.events("phase_changed")], ["continuous"])
+
     def test_badArguments(self):
         from exsim.errors import UnknownName
 
         self.assertRaises(UnknownName, self.simulator.halt_book, "NOPE")
         self.assertRaises(UnknownName, self.simulator.resume_book, "NOPE")
         self.assertRaises(BadValue, self.simulator.halt_book, "AAPL", "bad\x01reason")
+        self.assertRaises(BadValue, self.simulator.halt_book, "AAPL", "x", "perhaps")
+        self.assertRaises(UnknownName, self.simulator.delay_open, "NOPE")
+        self.assertRaises(WrongState, self.simulator.delay_open, "AAPL")
         self.assertEqual(self.simulator.get_book("AAPL")["phase"], "continuous")
         self.assertRaises(BadValue, self.simulator.set_book_property, "AAPL", "phase", "lunch")
         self.assertRaises(BadValue, self.simulator.set_engine_property, "e1", "schedule", "lunch 12:00")
@@ -177,7 +224,7 @@ class OperationTests(SimulatorTestCase):
         self.assertEqual(
             book["indicative"],
             {"auction": "opening", "price": "10.00", "paired": 60, "imbalance": 40,
-             "imbalance_side": "buy"},
+             "imbalance_side": "buy", "far_price": None, "current_reference_price": "10.00"},
         )
         self.simulator.set_book_property("AAPL", "phase", "continuous")
         book = self.simulator.get_book("AAPL")
@@ -200,6 +247,10 @@ class OperationTests(SimulatorTestCase):
         self.assertEqual(
             (event["price"], event["paired"], event["imbalance"], event["imbalance_side"]),
             ("10.00", 60, 40, "buy"),
+        )
+        self.assertEqual(
+            (event["far_price"], event["current_reference_price"], event["current_paired"]),
+            (None, "10.00", 60),
         )
         self.reactor.advance(5)
         self.assertEqual(self.events("auction_indicative"), [])

@@ -1,8 +1,9 @@
 """
 Trading phases with QuickFIX (dictionary validation on) in FIX.4.2,
 FIX.4.4 and FIX.5.0SP2, over TCP on 127.0.0.1: TradingSessionStatus and
-SecurityStatus, requested and unsolicited, an opening auction with an At
-the Opening order, a reject by phase; neither side rejects anything.
+SecurityStatus, requested and unsolicited (a halt, a delayed opening with
+its HaltReason), an opening auction with an At the Opening order, a reject
+by phase; neither side rejects anything.
 """
 
 from twisted.internet import defer
@@ -38,8 +39,18 @@ class PhasesQuickFixTests(QuickFixCase):
         updates = yield self.receive("A", 4)
         self.assertEqual(
             [(m.msgType, m[326] if m.msgType == "f" else m[340]) for m in updates],
-            [("f", "3"), ("h", "2"), ("f", "1" if beginString == "FIX.4.2" else "21"), ("h", "4")],
+            [("f", "3"), ("h", "2"), ("f", "12" if beginString == "FIX.4.2" else "21"), ("h", "4")],
         )
+        # The opening is delayed: SecurityTradingStatus 1 (opening delay),
+        # HaltReason order imbalance (HaltReasonChar I; HaltReasonInt 2 in
+        # FIX.5.0SP2), also in a later snapshot.
+        sim.delay_open("AAPL", "order imbalance")
+        [f] = yield self.receive("A")
+        code = "2" if beginString == "FIXT.1.1" else "I"
+        self.assertEqual((f.msgType, f[326], f[327], f[325]), ("f", "1", code, "Y"))
+        self.send("A", "e", [(324, "s2"), (55, "AAPL"), (263, "0")])
+        [f] = yield self.receive("A")
+        self.assertEqual((f.msgType, f[326], f[327], f[325]), ("f", "1", code, "N"))
         # An At the Opening buy and a sell: the opening auction trades them.
         self.send("B", "D", [(11, "b1"), *hand, (55, "AAPL"), (54, "1"), (60, _now()), (38, "300"),
                              (40, "2"), (44, "10.01"), (59, "2")])

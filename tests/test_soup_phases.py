@@ -149,6 +149,83 @@ class SoupPhaseTests(TestCase):
         self.assertEqual([m[5] for m in actions if m[0] == b"H"], [b"T", b"Q"])
         self.assertRebuilds()
 
+    def test_pause(self):
+        """
+        A pause (halt_book's pause) is Stock Trading Action P with the
+        reason; a feed started during the halt says so too, with the
+        reason.
+        """
+        start = len(self.stream.messages())
+        self.engine.haltBook("AAPL", "LUDP", pause=True)
+        self.engine.haltBook("MSFT", "T1")
+        messages = [m for m in self.feedSince(start) if m[0] == b"H"]
+        self.assertEqual([(m[1], m[5], m[7]) for m in messages], [(1, b"P", b"LUDP"), (2, b"H", b"T1  ")])
+        feed = makeEndpoint(itchFamily, "itch2", engine=self.engine, reactor=self.reactor)
+        actions = [itch50.decode(p) for p in feed.factory.stream.messages()]
+        self.assertEqual(
+            [(m[5], m[7]) for m in actions if m[0] == b"H"], [(b"P", b"LUDP"), (b"H", b"T1  ")]
+        )
+        start = len(self.stream.messages())
+        self.engine.resumeBook("AAPL")
+        [action] = [m for m in self.feedSince(start) if m[0] == b"H"]
+        self.assertEqual((action[5], action[7]), (b"T", b"    "))
+        self.assertRebuilds()
+
+    def test_noiiPrices(self):
+        """
+        NOII far, near and current reference price as Nasdaq defines them
+        (the book of tests.phaserules' test_imbalanceFigures): far 10.01
+        (the At the Opening orders alone), near 10.06 (every order), current
+        reference 10.02 (within the inside, 10.00 to 10.02), where 150 pair
+        and 350 are left to buy; the near price is 0.4 % from it (L).
+        """
+        from exsim.model import TimeInForce
+        from tests.helpers import limit, market
+
+        opg = TimeInForce.AT_OPEN
+        self.engine.setPhase("AAPL", "pre_open")
+        for order in (
+            market("x/1", "mb", "buy", 500, tif=opg),
+            limit("x/2", "os", "sell", 50, "10.01", tif=opg),
+            limit("x/3", "b", "buy", 100, "10.00"),
+            limit("x/4", "a1", "sell", 100, "10.02"),
+            limit("x/4", "a2", "sell", 300, "10.04"),
+            limit("x/4", "a3", "sell", 200, "10.06"),
+        ):
+            self.engine.submitNew(order)
+        start = len(self.stream.messages())
+        self.reactor.advance(1)
+        [noii] = self.feedSince(start)
+        self.assertEqual(
+            noii[0:1] + noii[4:],
+            (b"I", 150, 350, b"B", b"AAPL    ", P10 + 100, P10 + 600, P10 + 200, b"O", b"L"),
+        )
+        self.assertRebuilds()
+
+    def test_priceVariation(self):
+        """
+        NOII Price Variation Indicator: how far the near price is from the
+        current reference price.
+        """
+        from exsim.soup.itch import priceVariation
+
+        cases = [
+            (P10, b"L"), (P10 + 999, b"L"), (P10 + 1000, b"1"), (P10 + 5500, b"5"),
+            (P10 - 9990, b"9"), (P10 + 15000, b"A"), (P10 + 25000, b"B"), (P10 * 2, b"C"),
+        ]
+        self.assertEqual([(near, priceVariation(near, P10)) for near, _ in cases], cases)
+        self.assertEqual((priceVariation(P10, None), priceVariation(None, P10)), (b" ", b" "))
+
+    def test_noiiEverySecondOfAJump(self):
+        """
+        One jump of the clock over N seconds of a call: N NOIIs, as a real
+        day would have had.
+        """
+        self.engine.setPhase("AAPL", "pre_open")
+        start = len(self.stream.messages())
+        self.reactor.advance(30)
+        self.assertEqual([m[0] for m in self.feedSince(start)], [b"I"] * 30)
+
     def test_noiiAndCross(self):
         """
         During a call a NOII every second; the uncross publishes its
@@ -162,7 +239,7 @@ class SoupPhaseTests(TestCase):
         [noii] = self.feedSince(start)
         self.assertEqual(
             noii[0:1] + noii[4:],
-            (b"I", 200, 100, b"B", b"AAPL    ", P10, P10, P10, b"O", b"L"),
+            (b"I", 200, 100, b"B", b"AAPL    ", 0, P10, P10, b"O", b"L"),
         )
         start = len(self.stream.messages())
         self.engine.setPhase("AAPL", "continuous")

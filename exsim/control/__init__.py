@@ -44,6 +44,7 @@ OPERATIONS = (
     "end_of_day",
     "halt_book",
     "resume_book",
+    "delay_open",
     "accept_order",
     "reject_order",
     "fill_order",

@@ -39,7 +39,7 @@ PAGE_SIZE = 1000
 #: Engine event fields holding internal prices, shown as decimal text.
 PRICE_FIELDS = (
     "price", "order_price", "old_price", "request_price", "reference_price", "stop_price",
-    "request_stop_price", "peg_limit",
+    "request_stop_price", "peg_limit", "far_price", "current_reference_price",
 )
 
 _DEFAULT_INSTRUMENT = Instrument("?", priceScale=DEFAULT_PRICE_SCALE)
@@ -412,7 +412,9 @@ class EventQueue:
                 key = (engineName, event.symbol)
                 figures = (
                     event.auction, event.price, event.paired, event.imbalance,
-                    event.imbalanceSide, event.referencePrice,
+                    event.imbalanceSide, event.referencePrice, event.farPrice,
+                    event.currentReferencePrice, event.currentPaired, event.currentImbalance,
+                    event.currentImbalanceSide,
                 )
                 if last.get(key) == figures:
                     continue

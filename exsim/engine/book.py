@@ -111,6 +111,11 @@ class Book:
         self.reopenWithAuction = True
         self.postCloseAccepts = False
         self.resumePhase = None
+        self.haltReason = None
+        self.paused = False
+        self.openingDelayed = False
+        self.delayReason = None
+        self.delayedPhase = None
         self.call = None
         self.marketOrders = []
         self.auctionPrices = {}

@@ -593,14 +593,27 @@ class Indicative(EngineEvent):
     L{exsim.model.Side} or None), C{referencePrice} (the book's reference
     price, else its last trade price, or None).  Sent when a call starts
     and every second of the engine's clock during it.
+
+    The figures of an imbalance message (L{exsim.engine.auction.imbalance}):
+    C{price} is its near price; C{farPrice} the price the auction-only
+    orders alone would cross at (None if they would not);
+    C{currentReferencePrice} the Current Reference Price (None if there is
+    none) and C{currentPaired}, C{currentImbalance},
+    C{currentImbalanceSide} what pairs and what is left there.
     """
 
     __slots__ = (
         "symbol", "auction", "price", "paired", "imbalance", "imbalanceSide", "referencePrice",
+        "farPrice", "currentReferencePrice", "currentPaired", "currentImbalance",
+        "currentImbalanceSide",
     )
     type = "auction_indicative"
 
-    def __init__(self, symbol, auction, price, paired, imbalance, imbalanceSide, referencePrice):
+    def __init__(
+        self, symbol, auction, price, paired, imbalance, imbalanceSide, referencePrice,
+        farPrice=None, currentReferencePrice=None, currentPaired=0, currentImbalance=0,
+        currentImbalanceSide=None,
+    ):
         self.symbol = symbol
         self.auction = auction
         self.price = price
@@ -608,6 +621,31 @@ class Indicative(EngineEvent):
         self.imbalance = imbalance
         self.imbalanceSide = imbalanceSide
         self.referencePrice = referencePrice
+        self.farPrice = farPrice
+        self.currentReferencePrice = currentReferencePrice
+        self.currentPaired = currentPaired
+        self.currentImbalance = currentImbalance
+        self.currentImbalanceSide = currentImbalanceSide
+
+    def asDict(self):
+        result = EngineEvent.asDict(self)
+        result["book"] = self.symbol
+        return result
+
+
+class OpeningDelayed(EngineEvent):
+    """
+    The opening of a book in C{pre_open} is delayed (C{delay_open}): the
+    book stays in its opening call, whatever its schedule says, until
+    C{resume_book}; C{reason} as given, or None.
+    """
+
+    __slots__ = ("symbol", "reason")
+    type = "opening_delayed"
+
+    def __init__(self, symbol, reason=None):
+        self.symbol = symbol
+        self.reason = reason
 
     def asDict(self):
         result = EngineEvent.asDict(self)

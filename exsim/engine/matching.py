@@ -30,7 +30,6 @@ from exsim.engine.events import (
     DayEnded,
     Expired,
     Filled,
-    Indicative,
     OrderRequest,
     PendingChange,
     PhaseChanged,
@@ -1581,16 +1580,6 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
     # known terms.  The book's lists of waiting orders keep finished ones
     # until they are next gone through.
 
-    def _scheduledPhase(self, book, phase):
-        """
-        A schedule's change: a halted book stays halted, and resumes to
-        the phase the schedule gave.
-        """
-        if book.phase is HALTED and phase is not HALTED:
-            book.resumePhase = phase
-        else:
-            self._changePhase(book, phase, "schedule")
-
     def _phaseRefuses(self, book, order):
         """
         Whether the book's phase refuses a new (otherwise valid) order.
@@ -1747,6 +1736,7 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
         elif new is CLOSING_AUCTION:
             book.call = CLOSING
         book.properties["phase"] = new
+        self._haltState(book, new, reason)
         self._events.append(PhaseChanged(book.symbol, old, new, reason))
         self._cancelLeftovers(book, new, auction)
         self._releaseParked(book)
@@ -1926,12 +1916,33 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
             else:
                 self._restInCall(book, order)
 
-    def _indicative(self, book):
-        result = self._uncrossOf(book)
-        reference = book.referencePrice if book.referencePrice is not None else book.lastPrice
-        return Indicative(
-            book.symbol, book.call, result.price, result.paired, result.imbalance,
-            result.imbalanceSide, reference,
+    def _auctionInputs(self, book, tif):
+        """
+        What the indicative figures need (L{PhaseControl._indicative}): the
+        levels, the waiting market orders' quantities and the orders of
+        time in force C{tif} (None: none) as (isBuy, price or None,
+        quantity).
+        """
+        marketBuy = marketSell = 0
+        auctionOnly = []
+        for order in self._waitingMarket(book):
+            isBuy = order.terms[T_BUY]
+            if isBuy:
+                marketBuy += order.leavesQty
+            else:
+                marketSell += order.leavesQty
+            if tif is not None and order.terms[T_TIF] is tif:
+                auctionOnly.append((isBuy, None, order.leavesQty))
+        if tif is not None:
+            for levels in (book.bids, book.asks):
+                for level in levels.values():
+                    for order in level.orders:
+                        if order.resting and order.terms[T_TIF] is tif:
+                            auctionOnly.append((order.terms[T_BUY], order.price, order.leavesQty))
+        return (
+            [(price, level.quantity) for price, level in book.bids.items()],
+            [(price, level.quantity) for price, level in book.asks.items()],
+            marketBuy, marketSell, auctionOnly,
         )
 
     # -- expiry --------------------------------------------------------------

@@ -27,6 +27,7 @@ import datetime
 import re
 import zoneinfo
 
+from twisted.internet import task
 from twisted.logger import Logger
 
 from exsim.errors import BadValue, WrongState
@@ -51,6 +52,10 @@ AUCTIONS = {PRE_OPEN: OPENING, CLOSING_AUCTION: CLOSING, HALTED: REOPENING}
 
 #: Times in force of orders that take part in one auction only.
 AT_AUCTION_TIFS = frozenset([TimeInForce.AT_OPEN, TimeInForce.AT_CLOSE])
+
+#: The auction -> the time in force of the orders that take part in it
+#: only (a reopening has none).
+AUCTION_ONLY_TIFS = {OPENING: TimeInForce.AT_OPEN, CLOSING: TimeInForce.AT_CLOSE}
 
 #: Why a new order with advanced terms (L{exsim.model.AdvancedTerms}) is
 #: refused outside the continuous phase (% the phase).  Such orders live in
@@ -364,7 +369,8 @@ class PhaseControl:
     L{exsim.engine.reference.ReferenceEngine}): the operations, the phase
     properties, the schedules' callbacks and the timer of the indicative
     events.  Each engine writes the rules themselves: C{_changePhase(book,
-    phase, reason)}, C{_scheduledPhase(book, phase)}, C{_indicative(book)}.
+    phase, reason)} (which calls L{_haltState}), and gives what the
+    indicative figures need: C{_auctionInputs(book, timeInForce)}.
 
     The engine has C{books}, C{getBook}, C{batch()}, C{_events}, C{_clock},
     C{_schedules} (L{Schedules}) and C{_auctionTimer}.
@@ -381,30 +387,123 @@ class PhaseControl:
             self._changePhase(book, phase, reason)
         self._idleAuctionTimer()
 
-    def haltBook(self, symbol, reason=None):
+    def haltBook(self, symbol, reason=None, pause=False):
         """
         Halt a book (phase C{halted}); L{resumeBook} goes back to the phase
-        it was in.
+        it was in.  With C{pause}, the halt is a trading pause (a
+        volatility pause, Nasdaq's LULD pause): the same phase and rules,
+        shown as paused where the protocol has such a state (ITCH Stock
+        Trading Action C{P}).
 
         @raise WrongState: if it is halted already.
         """
         book = self.getBook(symbol)
         if book.phase == HALTED:
             raise WrongState("book %r is halted already" % (symbol,))
+        book.paused = bool(pause)
         self.setPhase(symbol, HALTED, reason)
 
     def resumeBook(self, symbol):
         """
         End a halt: the book goes back to the phase the halt interrupted
         (or the one its schedule gave meanwhile), uncrossed if the halt was
-        a call.
+        a call.  End an opening delay (L{delayOpen}): the book leaves its
+        opening call for the phase its schedule gave meanwhile (else
+        C{continuous}), uncrossed.
 
-        @raise WrongState: if it is not halted.
+        @raise WrongState: if it is neither halted nor delayed.
         """
         book = self.getBook(symbol)
+        if book.openingDelayed:
+            self.setPhase(symbol, book.delayedPhase or CONTINUOUS)
+            return
         if book.phase != HALTED:
-            raise WrongState("book %r is not halted (its phase is %s)" % (symbol, book.phase))
+            raise WrongState(
+                "book %r is not halted (its phase is %s) and its opening is not delayed"
+                % (symbol, book.phase)
+            )
         self.setPhase(symbol, book.resumePhase or CONTINUOUS)
+
+    def delayOpen(self, symbol, reason=None):
+        """
+        Delay the opening of a book in C{pre_open}: it stays in its opening
+        call (orders accepted, nothing matches) whatever its schedule says,
+        until L{resumeBook} opens it; any other change of its phase ends
+        the delay too.  The event L{exsim.engine.events.OpeningDelayed}.
+
+        @raise WrongState: if the book is not in C{pre_open}, or its
+            opening is delayed already.
+        """
+        from exsim.engine.events import OpeningDelayed
+
+        book = self.getBook(symbol)
+        if book.phase != PRE_OPEN:
+            raise WrongState(
+                "book %r is not in pre_open (its phase is %s): only an opening can be delayed"
+                % (symbol, book.phase)
+            )
+        if book.openingDelayed:
+            raise WrongState("the opening of book %r is delayed already" % (symbol,))
+        with self.batch():
+            book.openingDelayed = True
+            book.delayReason = reason
+            book.delayedPhase = None
+            self._events.append(OpeningDelayed(book.symbol, reason))
+
+    def _scheduledPhase(self, book, phase):
+        """
+        A schedule's change: a halted book stays halted, and resumes to
+        the phase the schedule gave; so does a book whose opening is
+        delayed.
+        """
+        if book.phase is HALTED and phase is not HALTED:
+            book.resumePhase = phase
+        elif book.openingDelayed:
+            book.delayedPhase = phase
+        else:
+            self._changePhase(book, phase, "schedule")
+
+    def _haltState(self, book, new, reason):
+        """
+        Keep what a halt and an opening delay leave on a book that moves
+        to phase C{new} (each engine's C{_changePhase} calls it): the halt
+        reason while halted (C{haltReason}); C{paused} (set by
+        L{haltBook}) and an opening delay end with the phase.
+        """
+        if new is HALTED:
+            book.haltReason = None if reason == "schedule" else reason
+        else:
+            book.haltReason = None
+            book.paused = False
+        if book.openingDelayed:
+            book.openingDelayed = False
+            book.delayReason = None
+            book.delayedPhase = None
+
+    def _indicative(self, book):
+        """
+        The L{exsim.engine.events.Indicative} of a book in a call, from
+        the engine's C{_auctionInputs(book, timeInForce)}: (bids, asks,
+        market buy quantity, market sell quantity, the auction-only orders
+        as (isBuy, price or None, quantity)).
+        """
+        from exsim.engine.auction import imbalance
+        from exsim.engine.events import Indicative
+
+        tif = AUCTION_ONLY_TIFS.get(book.call)
+        bids, asks, marketBuy, marketSell, auctionOnly = self._auctionInputs(book, tif)
+        figures = imbalance(
+            bids, asks, marketBuy, marketSell, auctionOnly, tif is not None,
+            book.referencePrice, book.lastPrice,
+        )
+        near = figures.near
+        current = figures.current
+        reference = book.referencePrice if book.referencePrice is not None else book.lastPrice
+        return Indicative(
+            book.symbol, book.call, near.price, near.paired, near.imbalance,
+            near.imbalanceSide, reference, figures.far, current.price, current.paired,
+            current.imbalance, current.imbalanceSide,
+        )
 
     def marketPhase(self):
         """
@@ -487,7 +586,7 @@ class PhaseControl:
         timer = self._auctionTimer
         if timer is not None and timer.active():
             return
-        self._auctionTimer = self._clock.callLater(1, self._auctionTick)
+        self._auctionTimer = self._clock.callLater(1, self._auctionTick, self._clock.seconds() + 1)
 
     def stopTimers(self):
         """
@@ -511,11 +610,19 @@ class PhaseControl:
         ):
             self._cancelAuctionTimer()
 
-    def _auctionTick(self):
+    def _auctionTick(self, due):
         """
-        The indicative events of the books in a call; the next second's
-        are due a second later on the clock (a test on C{task.Clock}
-        advancing a call second by second sees each).
+        The indicative events of the books in a call, for the second
+        C{due}; the next second's are due a second later on the clock.
+
+        A venue publishes them every second (Nasdaq's NOII), so a clock
+        that jumps N seconds at once (C{task.Clock.advance(N)}) gets the N
+        of the seconds jumped over, each in its place among the other calls
+        due meanwhile (an order, a schedule's change that ends the call):
+        a test clock runs calls that are due in the past in time order, so
+        the next one is scheduled at its own second even when that is
+        already past.  A real reactor that fell behind runs them as soon as
+        it can.
         """
         self._auctionTimer = None
         with self.batch():
@@ -523,4 +630,7 @@ class PhaseControl:
             for book in calls:
                 self._events.append(self._indicative(book))
             if calls:
-                self._startAuctionTimer()
+                delay = due + 1 - self._clock.seconds()
+                if delay < 0 and not isinstance(self._clock, task.Clock):
+                    delay = 0
+                self._auctionTimer = self._clock.callLater(delay, self._auctionTick, due + 1)

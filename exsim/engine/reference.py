@@ -39,7 +39,6 @@ from exsim.engine.events import (
     DayEnded,
     Expired,
     Filled,
-    Indicative,
     OrderRequest,
     PendingChange,
     PhaseChanged,
@@ -211,6 +210,15 @@ class ReferenceBook:
         self.postCloseAccepts = False
         #: The phase a halt interrupted (where resume_book goes back to).
         self.resumePhase = None
+        #: The reason given for the halt, while halted (None: none).
+        self.haltReason = None
+        #: Whether the halt is a trading pause (halt_book's pause).
+        self.paused = False
+        #: Whether the opening is delayed (delay_open), its reason, and
+        #: the phase the schedule gave meanwhile (where resume_book goes).
+        self.openingDelayed = False
+        self.delayReason = None
+        self.delayedPhase = None
         #: The auction the orders collected now are for (OPENING, CLOSING,
         #: REOPENING), or None outside a call.
         self.call = None
@@ -1941,16 +1949,6 @@ class ReferenceEngine(phases.PhaseControl):
 
     # -- trading phases (the rest is in exsim.engine.phases.PhaseControl) -------
 
-    def _scheduledPhase(self, book, phase):
-        """
-        A schedule's change: a halted book stays halted, and resumes to
-        the phase the schedule gave.
-        """
-        if book.phase == HALTED and phase != HALTED:
-            book.resumePhase = phase
-        else:
-            self._changePhase(book, phase, "schedule")
-
     def _phaseRefuses(self, book, order):
         """
         Whether the book's phase refuses a new (otherwise valid) order.
@@ -2092,6 +2090,7 @@ class ReferenceEngine(phases.PhaseControl):
         elif new == CLOSING_AUCTION:
             book.call = CLOSING
         book.properties["phase"] = new
+        self._haltState(book, new, reason)
         self._events.append(PhaseChanged(book.symbol, old, new, reason))
         self._cancelLeftovers(book, new, auction)
         self._releaseParked(book)
@@ -2099,18 +2098,22 @@ class ReferenceEngine(phases.PhaseControl):
             self._events.append(self._indicative(book))
             self._startAuctionTimer()
 
-    def _uncrossOf(self, book):
+    def _uncrossInputs(self, book):
         """
-        The L{exsim.engine.auction.Uncross} of a book now.
+        (bids, asks, market buy quantity, market sell quantity) of a book.
         """
-        return uncross(
+        return (
             [(level.price, level.quantity) for level in book.levelsFrom(True)],
             [(level.price, level.quantity) for level in book.levelsFrom(False)],
             sum(order.leavesQty for order in book.marketOrders if order.isBuy),
             sum(order.leavesQty for order in book.marketOrders if not order.isBuy),
-            book.referencePrice,
-            book.lastPrice,
         )
+
+    def _uncrossOf(self, book):
+        """
+        The L{exsim.engine.auction.Uncross} of a book now.
+        """
+        return uncross(*self._uncrossInputs(book), book.referencePrice, book.lastPrice)
 
     def _uncross(self, book, auction):
         """
@@ -2229,13 +2232,19 @@ class ReferenceEngine(phases.PhaseControl):
             else:
                 self._restInCall(book, order)
 
-    def _indicative(self, book):
-        result = self._uncrossOf(book)
-        reference = book.referencePrice if book.referencePrice is not None else book.lastPrice
-        return Indicative(
-            book.symbol, book.call, result.price, result.paired, result.imbalance,
-            result.imbalanceSide, reference,
-        )
+    def _auctionInputs(self, book, tif):
+        """
+        What the indicative figures need: the levels, the waiting market
+        orders' quantities and the orders of time in force C{tif} (None:
+        none) as (isBuy, price or None, quantity).
+        """
+        bids, asks, marketBuy, marketSell = self._uncrossInputs(book)
+        auctionOnly = [
+            (order.isBuy, order.price if order.resting else None, order.leavesQty)
+            for order in book.orders() + book.marketOrders
+            if tif is not None and order.timeInForce is tif
+        ]
+        return bids, asks, marketBuy, marketSell, auctionOnly
 
     # -- checks --------------------------------------------------------------
 

@@ -15,13 +15,16 @@ C{closed}, C{post_close} 3 (closed), C{pre_open} 4 (pre-open),
 C{continuous} 2 (open), C{halted} 1 (halted), C{closing_auction} 5
 (pre-close).
 
-SecurityTradingStatus (326) of a book: C{halted} 2 (trading halt);
-C{continuous} 3 (resume) after a halt, else 17 (ready to trade);
-C{pre_open} 21 (pre-open; 1, opening delay, before FIX.4.4);
+SecurityTradingStatus (326) of a book: C{halted} 2 (trading halt; a
+pause too); C{continuous} 3 (resume) after a halt, else 17 (ready to
+trade); C{pre_open} 21 (pre-open; before FIX.4.4 the opening imbalance:
+7 buy, 8 sell, 12 none), 1 (opening delay) while its opening is delayed;
 C{closing_auction} 24 (pre-cross; before FIX.5.0SP1 the closing
 imbalance: 9 buy, 10 sell, 13 none); C{post_close} 26 (post-close;
 18 before FIX.5.0SP2); C{closed} 18 (not available for trading).  The
-halt reason goes in Text (58) where the version has it.
+halt or delay reason goes in Text (58) where the version has it, and in
+HaltReason (327) when FIX has a code for it, in the update and in every
+later snapshot while it lasts.
 
 Order-entry and market-data endpoints answer these (L{TradingStatus} is
 created by their applications and follows the engine only while some
@@ -31,7 +34,7 @@ session subscribes).
 from twisted.logger import Logger
 from zope.interface import implementer
 
-from exsim.engine.events import MarketPhaseChanged, PhaseChanged
+from exsim.engine.events import MarketPhaseChanged, OpeningDelayed, PhaseChanged
 from exsim.engine.phases import (
     CLOSED,
     CLOSING_AUCTION,
@@ -106,7 +109,15 @@ def securityTradingStatus(dictionary, book, old=None, imbalanceSide=None):
     if phase is CONTINUOUS:
         return "3" if old is HALTED else "17"
     if phase is PRE_OPEN:
-        return known("21", "1")
+        if getattr(book, "openingDelayed", False):
+            return "1"
+        if dictionary is None or dictionary.hasEnum(326, "21"):
+            return "21"
+        # Before FIX.4.4: the opening imbalance (market imbalance buy,
+        # sell, none).
+        if imbalanceSide is Side.BUY:
+            return "7"
+        return "8" if imbalanceSide is Side.SELL else "12"
     if phase is CLOSING_AUCTION:
         if dictionary is None or dictionary.hasEnum(326, "24"):
             return "24"
@@ -116,6 +127,76 @@ def securityTradingStatus(dictionary, book, old=None, imbalanceSide=None):
     if phase is POST_CLOSE:
         return known("26", "18")
     return "18"
+
+
+#: Halt reasons (Nasdaq trading action codes, FIX names) -> HaltReason
+#: (327) as HaltReasonChar (FIX.4.2 to FIX.5.0SP1) and as HaltReasonInt
+#: (FIX.5.0SP2).
+HALT_REASONS = {
+    "t1": ("P", "4"),
+    "news pending": ("P", "4"),
+    "t2": ("D", "0"),
+    "news dissemination": ("D", "0"),
+    "news released": ("D", "0"),
+    "t12": ("M", "3"),
+    "additional information": ("M", "3"),
+    "additional information requested": ("M", "3"),
+    "order imbalance": ("I", "2"),
+    "imbalance": ("I", "2"),
+    "order influx": ("E", "1"),
+    "equipment changeover": ("X", "5"),
+}
+
+
+def haltReasonCode(dictionary, reason):
+    """
+    HaltReason (327) for a halt or delay C{reason} in a version's
+    C{dictionary}, or None (a reason FIX has no code for, or none).
+    """
+    if not reason or dictionary is None:
+        return None
+    codes = HALT_REASONS.get(reason.strip().lower())
+    if codes is None:
+        return None
+    for code in codes:
+        if dictionary.hasEnum(327, code):
+            return code
+    return None
+
+
+def statusText(book, reason=None):
+    """
+    The Text (58) of a book's SecurityStatus: its phase, and while it is
+    halted or its opening delayed, the pause and the reason (C{reason}, or
+    the one the book keeps).
+    """
+    phase = getattr(book, "phase", CONTINUOUS)
+    text = "trading phase %s" % (phase,)
+    if phase is HALTED:
+        if getattr(book, "paused", False):
+            text += " (paused)"
+        reason = reason if reason is not None else getattr(book, "haltReason", None)
+        if reason and reason != "schedule":
+            text += ": %s" % (reason,)
+    elif getattr(book, "openingDelayed", False):
+        text += ": opening delayed"
+        reason = getattr(book, "delayReason", None)
+        if reason:
+            text += ": %s" % (reason,)
+    return text
+
+
+def sessionHaltReason(engine):
+    """
+    The halt reason of a market whose every book is halted for one
+    reason, else None.
+    """
+    reasons = set()
+    for book in engine.books.values():
+        if getattr(book, "phase", CONTINUOUS) is not HALTED:
+            return None
+        reasons.add(getattr(book, "haltReason", None))
+    return reasons.pop() if len(reasons) == 1 else None
 
 
 def fitted(dictionary, msgType, fields):
@@ -285,7 +366,11 @@ class TradingStatus:
         ]
         if profile.rank >= 50:
             fields.append((60, profile.stamp(self.reactor.seconds())))
-        fields.append((58, "trading phase %s" % (phase,)))
+        text = "trading phase %s" % (phase,)
+        reason = sessionHaltReason(self.engine) if phase is HALTED else None
+        if reason:
+            text += ": %s" % (reason,)
+        fields.append((58, text))
         session.sendApp("h", fitted(_dictionaryOf(session), "h", fields))
 
     def _sendSecurity(self, sub, book, old, reason, unsolicited):
@@ -304,14 +389,21 @@ class TradingStatus:
             side = None if indicative is None else indicative.imbalanceSide
         fields.append((325, "Y" if unsolicited else "N"))
         fields.append((326, securityTradingStatus(dictionary, book, old, side)))
+        phase = getattr(book, "phase", CONTINUOUS)
+        if phase is HALTED:
+            code = haltReasonCode(
+                dictionary, reason if reason is not None else getattr(book, "haltReason", None)
+            )
+        elif getattr(book, "openingDelayed", False):
+            code = haltReasonCode(dictionary, getattr(book, "delayReason", None))
+        else:
+            code = None
+        if code is not None:
+            fields.append((327, code))
         if book.lastPrice is not None:
             fields.append((31, formatPrice(book.lastPrice, instrument.priceScale)))
         fields.append((60, profile.stamp(self.reactor.seconds())))
-        phase = getattr(book, "phase", CONTINUOUS)
-        text = "trading phase %s" % (phase,)
-        if phase is HALTED and reason:
-            text += ": %s" % (reason,)
-        fields.append((58, text))
+        fields.append((58, statusText(book, reason)))
         session.sendApp("f", fitted(dictionary, "f", fields))
 
     # -- engine events -------------------------------------------------------
@@ -320,7 +412,7 @@ class TradingStatus:
         changed = None
         for event in events:
             cls = event.__class__
-            if cls is PhaseChanged or cls is MarketPhaseChanged:
+            if cls is PhaseChanged or cls is MarketPhaseChanged or cls is OpeningDelayed:
                 if changed is None:
                     changed = []
                 changed.append(event)
@@ -328,15 +420,17 @@ class TradingStatus:
             return
         books = self.engine.books
         for event in changed:
-            if event.__class__ is not PhaseChanged:
+            cls = event.__class__
+            if cls is MarketPhaseChanged:
                 continue
             book = books.get(event.symbol)
             if book is None:
                 continue
+            old = event.old if cls is PhaseChanged else None
             for sub in list(self._subscriptions.values()):
                 if sub.symbol == event.symbol:
                     try:
-                        self._sendSecurity(sub, book, event.old, event.reason, True)
+                        self._sendSecurity(sub, book, old, event.reason, True)
                     except Exception:
                         self.log.failure("SecurityStatus of {symbol} failed", symbol=event.symbol)
         phase = marketPhase(self.engine)

@@ -24,17 +24,20 @@ The trading phases (L{exsim.engine.phases}) show as:
 
  - L{PhaseChanged} -> Stock Trading Action (H) when the book's trading
    state changes: C{H} (halted; the halt reason's first four characters
-   as the reason), C{Q} (quotation only: a halt that accepts orders for
-   a reopening auction), C{T} (trading, every other phase);
+   as the reason), C{P} (a halt that is a pause), C{Q} (quotation only:
+   a halt that accepts orders for a reopening auction), C{T} (trading,
+   every other phase); a feed that starts during a halt says so, with
+   the reason the book keeps;
  - L{MarketPhaseChanged} (the engine's schedule) -> the System Events
    that lead there: C{pre_open} start of system hours (S), C{continuous}
    start of market hours (Q), C{post_close} end of market hours (M),
    C{closed} end of system hours and end of messages (E, C); a new day
    after C{C} starts with start of messages (O);
  - L{Indicative} (a book in a call, every second) -> NOII (I): paired
-   shares, imbalance shares and direction (C{O} when nothing would
-   execute), the indicative price as far, near and current reference
-   price, the cross type (C{O} opening, C{C} closing, C{H} reopening);
+   shares, imbalance shares and direction at the Current Reference Price
+   (C{O} when nothing would execute), far, near and current reference
+   price (L{exsim.engine.auction.imbalance}), the cross type (C{O}
+   opening, C{C} closing, C{H} reopening), the price variation;
  - L{AuctionUncrossed} -> Cross Trade (Q) with the shares and price of
    the uncross (match number: its first execution's, 0 if none), after
    its executions; those show as Order Executed With Price marked not
@@ -87,17 +90,45 @@ SYSTEM_LEVELS = {
 
 def tradingState(book, reason=None):
     """
-    The Stock Trading Action state and reason of a book now.
+    The Stock Trading Action state and reason of a book now: C{P} when its
+    halt is a pause, C{Q} when it accepts orders for a reopening auction,
+    else C{H}; C{T} outside a halt.  The reason code is the first four
+    characters of C{reason}, else of the halt reason the book keeps.
     """
     if getattr(book, "phase", CONTINUOUS) is not HALTED:
         return itch50.TRADING, b"    "
+    if reason is None:
+        reason = getattr(book, "haltReason", None)
     if reason is None or reason == "schedule":
         code = b"    "
     else:
         code = reason.encode("ascii", "replace")[:4].ljust(4)
+    if getattr(book, "paused", False):
+        return itch50.PAUSED, code
     if book.haltAcceptsOrders and book.reopenWithAuction:
         return itch50.QUOTATION_ONLY, code
     return itch50.HALTED, code
+
+
+def priceVariation(near, current):
+    """
+    The Price Variation Indicator of a NOII: how far the near price is
+    from the Current Reference Price, as a fraction of it (ITCH 5.0: C{L}
+    less than 1 %, C{1} to C{9} 1 % to 9.99 %, C{A} 10-19.99 %, C{B}
+    20-29.99 %, C{C} 30 % or more; a space when it cannot be computed).
+    """
+    if near is None or not current:
+        return b" "
+    percent = abs(near - current) * 100 / current
+    if percent < 1:
+        return b"L"
+    if percent < 10:
+        return str(int(percent)).encode("ascii")
+    if percent < 20:
+        return b"A"
+    if percent < 30:
+        return b"B"
+    return b"C"
 
 
 def marketPhaseOf(engine):
@@ -251,21 +282,23 @@ class ItchFactory(SoupServerFactory):
     def _indicative(self, event):
         price = event.price
         if price is None:
-            direction, price, variation = itch50.IMBALANCE_INSUFFICIENT, 0, b" "
+            direction, variation = itch50.IMBALANCE_INSUFFICIENT, b" "
         else:
-            side = event.imbalanceSide
+            side = event.currentImbalanceSide
             if side is None:
                 direction = itch50.IMBALANCE_NONE
             elif side is Side.BUY:
                 direction = itch50.IMBALANCE_BUY
             else:
                 direction = itch50.IMBALANCE_SELL
-            # Near and far price are the indicative price: "less than 1%".
-            variation = b"L"
+            variation = priceVariation(price, event.currentReferencePrice)
         self._publish(
             itch50.noii(
-                self._locate(event.symbol), self._track(), self._now(), event.paired,
-                event.imbalance, direction, event.symbol, price, price, price,
+                self._locate(event.symbol), self._track(), self._now(),
+                event.currentPaired if price is not None else 0,
+                event.currentImbalance if price is not None else event.imbalance,
+                direction, event.symbol, event.farPrice or 0, price or 0,
+                (event.currentReferencePrice or 0) if price is not None else 0,
                 CROSS_TYPES.get(event.auction, itch50.CROSS_HALT), variation,
             )
         )
