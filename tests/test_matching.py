@@ -1051,6 +1051,38 @@ class ReferenceEngineTests(TestCase):
         del engine._live[order.orderId]
         self.assertRaises(AssertionError, engine.validateInternalState)
 
+    def test_settleLooksAtPegsOnly(self):
+        """
+        After each command the engine looks at the book's pegs (and, when a
+        trade printed, its stops), not at every live order: entering n
+        orders does not go through the live orders n times.  The pegs it
+        keeps are the live ones (a finished peg is forgotten).
+        """
+        from tests.ordertype_rules import peg
+
+        engine, book, recorder = engineWithBook(engineClass=ReferenceEngine)
+        engine.submitNew(limit("s1", "bid", "buy", 100, "9.00"))
+        engine.submitNew(limit("s1", "ask", "sell", 100, "11.00"))
+        pegged = engine.submitNew(peg("s2", "p", "buy", 100))
+        self.assertEqual((book.pegs, pegged.price), ({pegged.orderId: pegged}, P("10.00")))
+        seen = []
+        liveOrders = engine.liveOrders
+
+        def counting():
+            seen.append(1)
+            return liveOrders()
+
+        engine.liveOrders = counting
+        for i in range(50):
+            engine.submitNew(limit("s3", "b%d" % i, "buy", 1, "9.%02d" % (i + 1)))
+        self.assertEqual(seen, [])
+        # The pegs still follow the inside: the last bid moved it to 9.50.
+        self.assertEqual(pegged.price, P("10.25"))
+        del engine.liveOrders
+        engine.submitCancel("s2", "x", origClOrdId="p")
+        self.assertEqual(book.pegs, {})
+        engine.validateInternalState()
+
     def test_clientOrderIdsAllDay(self):
         """
         The reference engine remembers every client order id of the day

@@ -183,6 +183,8 @@ class ReferenceBook:
     @ivar printed: the (lowest, highest) price of the trades printed since
         the waiting stops were last looked at, or None.
     @ivar pegTouch: the (best bid, best ask) the pegs were last priced at.
+    @ivar pegs: {order id: order} of its live midpoint pegs (the engine
+        looks at these, not at every live order, after each command).
     """
 
     def __init__(self, instrument, behaviour):
@@ -203,6 +205,7 @@ class ReferenceBook:
         self.stops = []
         self.printed = None
         self.pegTouch = None
+        self.pegs = {}
         # Trading phases (exsim.engine.phases).
         self.phase = CONTINUOUS
         self.haltAcceptsOrders = False
@@ -707,6 +710,7 @@ class ReferenceEngine(phases.PhaseControl):
                 if order in book.parked:
                     book.parked.remove(order)
                 book.forNextDay.discard(order.orderId)
+                book.pegs.pop(order.orderId, None)
 
     def _locate(self, owner, origClOrdId, orderId):
         """
@@ -992,6 +996,7 @@ class ReferenceEngine(phases.PhaseControl):
             return
         if order.ordType is OrdType.PEGGED:
             order.extra.working = True
+            book.pegs[order.orderId] = order
             order.price = pegPrice(
                 book.bestBid(), book.bestAsk(), order.isBuy, order.extra.cap
             )
@@ -1273,6 +1278,7 @@ class ReferenceEngine(phases.PhaseControl):
             return
         pegged = order.ordType is OrdType.PEGGED
         if pegged:
+            book.pegs[order.orderId] = order
             order.extra.working = False
             order.price = pegPrice(book.bestBid(), book.bestAsk(), order.isBuy, order.extra.cap)
             if order.price is None:
@@ -1646,6 +1652,7 @@ class ReferenceEngine(phases.PhaseControl):
                     # settle, as a new peg is.
                     order.extra.cap, order.price = order.price, None
                     order.extra.working = live and order.leavesQty > 0
+                    book.pegs[order.orderId] = order
                     continue
                 if live and waiting(order):
                     book.stops.append(order)
@@ -1929,12 +1936,8 @@ class ReferenceEngine(phases.PhaseControl):
 
         @return: whether they were priced again.
         """
-        pegs = [
-            order for order in self.liveOrders()
-            if order.symbol == book.symbol
-            and order.ordType is OrdType.PEGGED
-            and order.extra.working
-        ]
+        pegs = [book.pegs[orderId] for orderId in sorted(book.pegs)]
+        pegs = [order for order in pegs if order.extra.working]
         touch = (book.bestBid(), book.bestAsk())
         if not pegs or touch == book.pegTouch:
             return False
@@ -2279,5 +2282,11 @@ class ReferenceEngine(phases.PhaseControl):
             for order in book.marketOrders + book.parked:
                 assert self._live.get(order.orderId) is order, order
                 assert order.orderId not in self._unaccepted, order
+            # Every working peg is known to its book; what it knows is live.
+            for orderId, order in book.pegs.items():
+                assert self._live.get(orderId) is order and order.symbol == book.symbol, order
+        for order in self._live.values():
+            if order.ordType is OrdType.PEGGED and order.extra.working:
+                assert self.books[order.symbol].pegs.get(order.orderId) is order, order
         assert self._unaccepted <= set(self._live), self._unaccepted
         assert set(self._pending) <= set(self._live), self._pending
