@@ -33,7 +33,7 @@ from exsim.engine.events import BookChanged
 from exsim.engine.matching import MatchingEngine
 from exsim.engine.reference import ReferenceEngine
 from exsim.model import AdvancedTerms, Instrument, OrdStatus, OrdType, Order, Side, TimeInForce
-from tests.helpers import Recorder, engineWithBook
+from tests.helpers import Recorder, engineWithBook, fuzzExamples
 
 TICK = 100
 SYMBOLS = ("T", "U")
@@ -650,14 +650,52 @@ class FastVersusReference(RuleBasedStateMachine):
             )
 
 
+#: EXSIM_FUZZ_EXAMPLES=N runs it longer (see docs/architecture.rst).
 FastVersusReference.TestCase.settings = settings(
-    max_examples=200, stateful_step_count=60, deadline=None
+    max_examples=fuzzExamples(200), stateful_step_count=60, deadline=None
 )
 
 
 class FastVersusReferenceTests(TestCase):
     def test_randomSequences(self):
         FastVersusReference.TestCase("runTest").runTest()
+
+
+class FoundByTheDifferentialTestTests(TestCase):
+    """
+    Sequences L{FastVersusReference} once found the engines disagree on,
+    as plain steps (the same comparison: every event of every batch, and
+    the same state after each step).
+    """
+
+    def test_replaceCrossingInACallOfASpecialBook(self):
+        """
+        A resting order replaced to a price that crosses the book during a
+        call rests at its new price in a book with self-trade prevention
+        (a special book, the fast engine's slow paths) as in any other:
+        during a call orders rest crossing or not.  (The fast engine took
+        it out and never put it back: no L{Added}, an order lost off the
+        book, issue 13's full-suite failure.)
+        """
+        for phase in ("pre_open", "closing_auction"):
+            machine = FastVersusReference()
+            machine.selfTradePrevention("T", "cancel_newest")
+            machine._submit("s1", "c1", "T", Side.BUY, 5, 9800, OrdType.LIMIT, TimeInForce.DAY)
+            machine._submit("s2", "c2", "T", Side.SELL, 20, 10100, OrdType.LIMIT, TimeInForce.DAY)
+            machine.phase("T", phase)
+            machine.sameState()
+            machine.both(
+                lambda engine, orders: engine.submitReplace(
+                    "s2", "c3", origClOrdId="c2", price=9700, quantity=4
+                )
+            )
+            machine.sameState()
+            for engine, clock, recorder, orders in machine.sides:
+                book = engine.books["T"]
+                self.assertEqual(
+                    [(o.clOrdId, o.price, o.leavesQty) for o in book.orders(False)],
+                    [("c3", 9700, 4)],
+                )
 
 
 # -- the fast engine against a naive model -------------------------------------
@@ -929,7 +967,7 @@ class EngineVersusModel(RuleBasedStateMachine):
 
 
 EngineVersusModel.TestCase.settings = settings(
-    max_examples=200, stateful_step_count=50, deadline=None
+    max_examples=fuzzExamples(200), stateful_step_count=50, deadline=None
 )
 
 

@@ -650,7 +650,9 @@ class SpecialBooks:
                 if self._specialPostOnly(book, order, False):
                     self._specialEnter(book, order)
             elif wasResting:
-                self._specialRestIfUncrossed(book, order)
+                # Where the phase says (during a call: in the book, crossing
+                # or not), as every other order put back without matching.
+                self._place(book, order)
 
     # -- fills the test makes ------------------------------------------------
 
