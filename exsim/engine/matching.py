@@ -7,19 +7,16 @@ L{twisted.internet.interfaces.IReactorTime}), used for GTD expiry and for
 behaviours that act later.
 """
 
-from contextlib import contextmanager
 from heapq import heappop, heappush
 
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine import phases
+from exsim.engine.admin import EngineAdmin
 from exsim.engine.auction import pairs, uncross
-from exsim.engine.behaviours import Standard
 from exsim.engine.book import Book
-from exsim.engine.bookproperties import setBookProperty
 from exsim.engine.cross import checkCross
-from exsim.engine.delivery import Failures
 from exsim.engine.events import (
     Accepted,
     Added,
@@ -41,7 +38,6 @@ from exsim.engine.events import (
     appendCancelled,
     appendFill,
 )
-from exsim.engine.limits import Carriers
 from exsim.engine.orderindex import (
     CHUNK,
     CHUNK_BITS,
@@ -65,7 +61,7 @@ from exsim.engine.phases import (
     REOPENING,
 )
 from exsim.engine.special import SpecialBooks
-from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
+from exsim.errors import BadValue, WrongState
 from exsim.interfaces import IEngine, IMarketPhases, ISelfTradePrevention
 from exsim.model import (
     T_BUY,
@@ -103,17 +99,12 @@ AT_OPEN = TimeInForce.AT_OPEN
 AT_CLOSE = TimeInForce.AT_CLOSE
 USER_CANCEL = CancelReason.USER
 
-MODES = ("auto", "managed")
-#: Values of the engine property managed_ack: what a client hears when its
-#: new order is held in managed mode (nothing, or a PendingNew report).
-MANAGED_ACKS = ("none", "pending_new")
-
 #: How many terms L{MatchingEngine._knownTerms} keeps at most.
 KNOWN_TERMS = 10000
 
 
 @implementer(IEngine, ISelfTradePrevention, IMarketPhases)
-class MatchingEngine(SpecialBooks, phases.PhaseControl):
+class MatchingEngine(SpecialBooks, phases.PhaseControl, EngineAdmin):
     """
     A price-time priority matching engine over any number of books.
 
@@ -124,21 +115,7 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
     log = Logger()
 
     def __init__(self, name="engine", clock=None):
-        self.name = name
-        self.mode = "auto"
-        self._managed = False
-        self.managedAck = "none"
-        self._ackHeld = False
-        self.books = {}
-        self._clock = clock
-        self._listeners = []
-        self._listenerTuple = ()
-        #: {listener: L{Failures}} of the listeners that raised.
-        self.listenerFailures = {}
-        self._events = []
-        # While a command, a batch or a delivery runs, events wait: they
-        # go out together when it ends.
-        self._busy = False
+        EngineAdmin.__init__(self, name, clock)
         # Live orders by order id (see OrderIndex); the hot paths read its
         # two dicts, which it never replaces, through these names.
         self._index = OrderIndex()
@@ -151,194 +128,25 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
         # path of submitNew needs of them, found with one lookup.  Cleared
         # when books or owners' records change.
         self._knownTerms = {}
-        self._carriers = Carriers()
         self._pending = {}
-        self._nextOrderId = 1
-        self._nextExecId = 1
-        self._nextTradeId = 1
         self._gtdHeap = []
         self._gtdCall = None
-        # {owner: stp_group} (see setStpGroup).
-        self._stpGroups = {}
-        # Whether a book is special (see exsim.engine.special).
-        self._anySpecial = False
-        # The schedules of the trading phases, and the timer of the
-        # indicative auction events.
-        self._schedules = phases.Schedules(clock, self._marketPhase, self._bookScheduled)
-        self._auctionTimer = None
+        # (_settling: whether a book is special, see exsim.engine.special.)
 
-    # -- configuration -----------------------------------------------------
+    # -- configuration (the rest in EngineAdmin) ---------------------------
 
-    def setProperty(self, name, value):
-        if name == "mode":
-            value = str(value).strip().lower()
-            if value not in MODES:
-                raise BadValue("mode must be one of auto, managed, not %r" % (value,))
-            self.mode = value
-            self._managed = value == "managed"
-        elif name == "managed_ack":
-            value = str(value).strip().lower()
-            if value not in MANAGED_ACKS:
-                raise BadValue("managed_ack must be one of none, pending_new, not %r" % (value,))
-            self.managedAck = value
-            self._ackHeld = value == "pending_new"
-        elif name == "schedule":
-            self._schedules.setSchedule(value)
-        elif name == "timezone":
-            self._schedules.setTimezone(value)
-        else:
-            raise BadValue(
-                "unknown engine property %r (known: mode, managed_ack, schedule, timezone)"
-                % (name,)
-            )
+    def _newBook(self, instrument, behaviour):
+        return Book(instrument, behaviour)
 
-    def properties(self):
-        result = {"mode": self.mode, "managed_ack": self.managedAck}
-        result.update(self._schedules.properties())
-        return result
-
-    def addBook(self, instrument, behaviour=None):
-        if instrument.symbol in self.books:
-            raise DuplicateName(
-                "engine %r already has a book for %r" % (self.name, instrument.symbol)
-            )
-        if behaviour is None:
-            behaviour = Standard()
-        book = Book(instrument, behaviour)
-        book.limits.update(self._carriers.bounds())
-        self.books[instrument.symbol] = book
-        self._knownTerms.clear()
-        phase = self._schedules.marketPhase
-        if phase is not None:
-            # A new book follows the engine's schedule.
-            self._changePhase(book, phase, "schedule")
-            self._flush()
-        return book
-
-    def removeBook(self, symbol):
-        book = self.getBook(symbol)
-        for order in self.liveOrders():
-            if order.symbol == symbol:
-                self._cancel(order, CancelReason.UNSOLICITED)
-        self._flush()
-        activity = getattr(book, "activity", None)
-        if activity is not None:
-            activity.stop()
-        self._schedules.removeBook(symbol)
-        del self.books[symbol]
-        self._knownTerms.clear()
-
-    def setBookProperty(self, symbol, name, value):
+    def _booksChanged(self, book=None):
         """
-        Set a book property (see L{exsim.engine.bookproperties}).
+        Books, their properties or their bounds changed: terms known valid
+        may be no more; a book with self-trade prevention takes the slow
+        paths.
         """
-        book = self.getBook(symbol)
-        setBookProperty(self, book, name, value, self._carriers.bounds())
-        if book.stp != STP_NONE:
+        if book is not None and book.stp != STP_NONE:
             self._makeSpecial(book)
         self._knownTerms.clear()
-
-    def setCarried(self, key, quantity, price):
-        """
-        Bound the quantities and prices of every book by what a protocol
-        attached to this engine can carry (an endpoint, named C{key}): an
-        order outside what any attached protocol can carry is rejected.
-
-        @param quantity: the largest quantity it carries, or None.
-        @param price: the highest price (internal units), or None.  Both
-            None: C{key} is detached.
-        """
-        self._carriers.set(key, quantity, price)
-        bounds = self._carriers.bounds()
-        for book in self.books.values():
-            book.limits.update(bounds)
-        self._knownTerms.clear()
-
-    def getBook(self, symbol):
-        try:
-            return self.books[symbol]
-        except KeyError:
-            raise UnknownName("engine %r has no book %r" % (self.name, symbol))
-
-    def subscribe(self, listener, first=False):
-        if listener not in self._listeners:
-            if first:
-                self._listeners.insert(0, listener)
-            else:
-                self._listeners.append(listener)
-            self._listenerTuple = tuple(self._listeners)
-
-    def unsubscribe(self, listener):
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-            self._listenerTuple = tuple(self._listeners)
-
-    @property
-    def clock(self):
-        return self._clock
-
-    def now(self):
-        return self._clock.seconds() if self._clock is not None else 0.0
-
-    def callLater(self, delay, f, *args):
-        """
-        Run C{f(*args)} after C{delay} seconds (at once without a clock),
-        then deliver the events it produced.
-        """
-        if self._clock is None:
-            self._timed(f, args)
-            return None
-        return self._clock.callLater(delay, self._timed, f, args)
-
-    def _timed(self, f, args):
-        try:
-            f(*args)
-        except (UnknownName, WrongState):
-            # The order finished meanwhile: nothing to do.
-            pass
-        self._flush()
-
-    # -- delivery ----------------------------------------------------------
-
-    @contextmanager
-    def batch(self):
-        """
-        Deliver the events of every command run in this context as one
-        batch, at its end (a quote replacing both its sides, say).
-        """
-        outer = self._busy
-        self._busy = True
-        try:
-            yield
-        finally:
-            self._busy = outer
-            self._flush()
-
-    def _flush(self):
-        if self._busy:
-            return
-        self._busy = True
-        try:
-            if self._anySpecial:
-                self._settleSpecial()
-            events = self._events
-            while events:
-                self._events = []
-                for listener in self._listenerTuple:
-                    try:
-                        listener.engineEvents(events)
-                    except Exception:
-                        self._listenerFailed(listener)
-                if self._anySpecial:
-                    self._settleSpecial()
-                events = self._events
-        finally:
-            self._busy = False
-
-    def _execId(self):
-        execId = self._nextExecId
-        self._nextExecId = execId + 1
-        return execId
 
     # -- lookups -----------------------------------------------------------
 
@@ -525,12 +333,8 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
         elif not book.standard:
             # The behaviour's primitives deliver nothing on their own: the
             # whole command's events go out together, below.
-            outer = self._busy
-            self._busy = True
-            try:
+            with self._holdingEvents():
                 self._handleNew(book, order)
-            finally:
-                self._busy = outer
             events = self._events
         elif tif is not DAY and tif is not GTC:
             self.matchNew(book, order)
@@ -602,13 +406,14 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
                 event.count = level.count
                 events.append(event)
         if events and not self._busy:
-            if self._anySpecial:
+            if self._settling:
                 # Stops and pegs settle first (exsim.engine.special).
                 self._flush()
                 return order
-            # _flush, inline (the delivery loop is written once, there;
-            # this copy of its first round saves a call per command:
-            # callgrind, mixed flow, 4,391.8M -> 4,334.6M instructions).
+            # EngineAdmin._flush, inline (the delivery loop is written
+            # once, there; this copy of its first round saves a call per
+            # command: callgrind, mixed flow, 4,391.8M -> 4,334.6M
+            # instructions).
             # What listeners queue meanwhile goes out through _flush.
             self._events = []
             self._busy = True
@@ -623,16 +428,6 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
             if self._events:
                 self._flush()
         return order
-
-    def _listenerFailed(self, listener):
-        """
-        A listener raised on a batch: count it and log the first of its
-        kind; the other listeners still get the batch.
-        """
-        failures = self.listenerFailures.get(listener)
-        if failures is None:
-            failures = self.listenerFailures[listener] = Failures(listener)
-        failures.note("a batch of engine %s" % (self.name,))
 
     def _validateNew(self, book, order):
         if book is None:
@@ -772,13 +567,14 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
             self._hold(order, "cancel", clOrdId, None, None)
         events = self._events
         if events and not self._busy:
-            if self._anySpecial:
+            if self._settling:
                 # Stops and pegs settle first (exsim.engine.special).
                 self._flush()
                 return
-            # _flush, inline (the delivery loop is written once, there;
-            # this copy of its first round saves a call per command:
-            # callgrind, mixed flow, 4,391.8M -> 4,334.6M instructions).
+            # EngineAdmin._flush, inline (the delivery loop is written
+            # once, there; this copy of its first round saves a call per
+            # command: callgrind, mixed flow, 4,391.8M -> 4,334.6M
+            # instructions).
             # What listeners queue meanwhile goes out through _flush.
             self._events = []
             self._busy = True
@@ -1147,12 +943,6 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
 
     # -- primitives (behaviours and managed mode) --------------------------
 
-    def _liveOrder(self, orderId):
-        order = self.getOrder(orderId)
-        if order is None:
-            raise UnknownName("engine %r has no live order %r" % (self.name, orderId))
-        return order
-
     def acceptOrder(self, orderId, rest=True):
         """
         Accept a held (pending new) order.  With C{rest}, a limit order
@@ -1295,12 +1085,6 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl):
             events.append(BookChanged(book.symbol, order.isBuy, order.price, level.quantity, level.count))
         if not order.leavesQty:
             self._finish(order)
-        self._flush()
-
-    def cancelUnsolicited(self, orderId, reason=CancelReason.UNSOLICITED):
-        order = self._liveOrder(orderId)
-        self._pending.pop(orderId, None)
-        self._cancel(order, reason)
         self._flush()
 
     def cancelAll(self, owner=None, symbol=None, reason=None, side=None):

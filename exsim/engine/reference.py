@@ -18,17 +18,13 @@ them (a finished id is a duplicate for at least
 L{exsim.engine.orderindex.ID_GENERATION} later new orders of its owner).
 """
 
-from contextlib import contextmanager
-
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from exsim.engine import phases
+from exsim.engine.admin import EngineAdmin
 from exsim.engine.auction import pairs, uncross
-from exsim.engine.behaviours import Standard
-from exsim.engine.bookproperties import setBookProperty
 from exsim.engine.cross import checkCross
-from exsim.engine.delivery import Failures
 from exsim.engine.events import (
     Accepted,
     Added,
@@ -48,7 +44,7 @@ from exsim.engine.events import (
     Trade,
     Triggered,
 )
-from exsim.engine.limits import Carriers, Limits
+from exsim.engine.limits import Limits
 from exsim.engine.ordertypes import (
     POST_ONLY_REJECT,
     POST_ONLY_TEXT,
@@ -84,7 +80,7 @@ from exsim.engine.phases import (
     PRE_OPEN,
     REOPENING,
 )
-from exsim.errors import BadValue, DuplicateName, UnknownName, WrongState
+from exsim.errors import BadValue, WrongState
 from exsim.interfaces import IBook, IEngine, IMarketPhases, ISelfTradePrevention
 from exsim.model import (
     CancelReason,
@@ -94,9 +90,6 @@ from exsim.model import (
     Side,
     TimeInForce,
 )
-
-MODES = ("auto", "managed")
-MANAGED_ACKS = ("none", "pending_new")
 
 #: The statuses of an order whose cancel or replace is held.
 _PENDING_CHANGE = (OrdStatus.PENDING_CANCEL, OrdStatus.PENDING_REPLACE)
@@ -440,7 +433,7 @@ class _Pending:
 
 
 @implementer(IEngine, ISelfTradePrevention, IMarketPhases)
-class ReferenceEngine(phases.PhaseControl):
+class ReferenceEngine(phases.PhaseControl, EngineAdmin):
     """
     A price-time priority matching engine over any number of books, with
     the rules and events of L{exsim.engine.matching.MatchingEngine}.
@@ -449,17 +442,9 @@ class ReferenceEngine(phases.PhaseControl):
     log = Logger()
 
     def __init__(self, name="engine", clock=None):
-        self.name = name
-        self.mode = "auto"
-        self.managedAck = "none"
-        self.books = {}
-        self._clock = clock
-        self._listeners = []
-        #: {listener: L{Failures}} of the listeners that raised.
-        self.listenerFailures = {}
-        # Events wait here while a command, a batch or a delivery runs.
-        self._events = []
-        self._busy = False
+        EngineAdmin.__init__(self, name, clock)
+        # Before events go out, always: stops that trades reached, pegs.
+        self._settling = True
         # {order id: order} of live orders (held ones included).
         self._live = {}
         # Order ids of live orders not accepted yet.
@@ -469,188 +454,17 @@ class ReferenceEngine(phases.PhaseControl):
         self._clOrdIds = {}
         # {order id: _Pending} of held cancels and replaces.
         self._pending = {}
-        self._nextOrderId = 1
-        self._nextExecId = 1
-        self._nextTradeId = 1
         self._expiryCall = None
-        # The bounds of what the protocols attached can carry.
-        self._carriers = Carriers()
-        # {owner: stp_group} (see setStpGroup).
-        self._stpGroups = {}
-        # The schedules of the trading phases, and the timer of the
-        # indicative auction events.
-        self._schedules = phases.Schedules(clock, self._marketPhase, self._bookScheduled)
-        self._auctionTimer = None
 
-    # -- configuration -----------------------------------------------------
+    # -- configuration (the rest in EngineAdmin) ---------------------------
 
-    def setProperty(self, name, value):
-        if name == "mode":
-            value = str(value).strip().lower()
-            if value not in MODES:
-                raise BadValue("mode must be one of auto, managed, not %r" % (value,))
-            self.mode = value
-        elif name == "managed_ack":
-            value = str(value).strip().lower()
-            if value not in MANAGED_ACKS:
-                raise BadValue("managed_ack must be one of none, pending_new, not %r" % (value,))
-            self.managedAck = value
-        elif name == "schedule":
-            self._schedules.setSchedule(value)
-        elif name == "timezone":
-            self._schedules.setTimezone(value)
-        else:
-            raise BadValue(
-                "unknown engine property %r (known: mode, managed_ack, schedule, timezone)"
-                % (name,)
-            )
+    def _newBook(self, instrument, behaviour):
+        return ReferenceBook(instrument, behaviour)
 
-    def properties(self):
-        result = {"mode": self.mode, "managed_ack": self.managedAck}
-        result.update(self._schedules.properties())
-        return result
-
-    def addBook(self, instrument, behaviour=None):
-        if instrument.symbol in self.books:
-            raise DuplicateName(
-                "engine %r already has a book for %r" % (self.name, instrument.symbol)
-            )
-        book = ReferenceBook(instrument, behaviour if behaviour is not None else Standard())
-        book.limits.update(self._carriers.bounds())
-        self.books[instrument.symbol] = book
-        phase = self._schedules.marketPhase
-        if phase is not None:
-            # A new book follows the engine's schedule.
-            self._changePhase(book, phase, "schedule")
-            self._deliver()
-        return book
-
-    def removeBook(self, symbol):
-        book = self.getBook(symbol)
-        for order in self.liveOrders():
-            if order.symbol == symbol:
-                self._cancel(order, CancelReason.UNSOLICITED)
-        self._deliver()
-        activity = getattr(book, "activity", None)
-        if activity is not None:
-            activity.stop()
-        self._schedules.removeBook(symbol)
-        del self.books[symbol]
-
-    def setBookProperty(self, symbol, name, value):
+    def _booksChanged(self, book=None):
         """
-        Set a book property (see L{exsim.engine.bookproperties}).
+        (Nothing here depends on books, their properties or bounds.)
         """
-        setBookProperty(self, self.getBook(symbol), name, value, self._carriers.bounds())
-
-    def setCarried(self, key, quantity, price):
-        """
-        Bound the quantities and prices of every book by what a protocol
-        attached to this engine can carry (an endpoint, named C{key});
-        both None: C{key} is detached.
-        """
-        self._carriers.set(key, quantity, price)
-        for book in self.books.values():
-            book.limits.update(self._carriers.bounds())
-
-    def setStpGroup(self, owner, group):
-        """
-        Put C{owner}'s orders in self-trade prevention group C{group} (an
-        endpoint's or session's C{stp_group}; None: the owner's own).
-        """
-        if group is None:
-            self._stpGroups.pop(owner, None)
-        else:
-            self._stpGroups[owner] = group
-
-    def getBook(self, symbol):
-        if symbol not in self.books:
-            raise UnknownName("engine %r has no book %r" % (self.name, symbol))
-        return self.books[symbol]
-
-    def subscribe(self, listener, first=False):
-        """
-        Deliver every later batch of events to C{listener} (before every
-        other listener if C{first}: the engine journal).
-        """
-        if listener not in self._listeners:
-            if first:
-                self._listeners.insert(0, listener)
-            else:
-                self._listeners.append(listener)
-
-    def unsubscribe(self, listener):
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    @property
-    def clock(self):
-        return self._clock
-
-    def now(self):
-        return self._clock.seconds() if self._clock is not None else 0.0
-
-    def callLater(self, delay, f, *args):
-        """
-        Run C{f(*args)} after C{delay} seconds (at once without a clock),
-        then deliver the events it produced.
-        """
-        if self._clock is None:
-            self._runLater(f, args)
-            return None
-        return self._clock.callLater(delay, self._runLater, f, args)
-
-    def _runLater(self, f, args):
-        try:
-            f(*args)
-        except (UnknownName, WrongState):
-            # The order finished meanwhile: nothing to do.
-            pass
-        self._deliver()
-
-    # -- delivery ----------------------------------------------------------
-
-    @contextmanager
-    def batch(self):
-        """
-        Deliver the events of every command run in this context as one
-        batch, at its end.
-        """
-        outer = self._busy
-        self._busy = True
-        try:
-            yield
-        finally:
-            self._busy = outer
-            self._deliver()
-
-    def _deliver(self):
-        """
-        Give the events queued so far to every listener, as one batch;
-        events queued meanwhile (by listeners) go out next, as another.
-        Nothing goes out while a command, batch or delivery is running.
-        """
-        if self._busy:
-            return
-        self._busy = True
-        try:
-            self._settleBooks()
-            while self._events:
-                events, self._events = self._events, []
-                for listener in list(self._listeners):
-                    try:
-                        listener.engineEvents(events)
-                    except Exception:
-                        # Counted, and logged if it is the first of its
-                        # kind; the other listeners still get the batch.
-                        if listener not in self.listenerFailures:
-                            self.listenerFailures[listener] = Failures(listener)
-                        self.listenerFailures[listener].note(
-                            "a batch of engine %s" % (self.name,)
-                        )
-                self._settleBooks()
-        finally:
-            self._busy = False
 
     def _newExecId(self):
         execId = self._nextExecId
@@ -772,21 +586,8 @@ class ReferenceEngine(phases.PhaseControl):
             else:
                 with self._holdingEvents():
                     self._handleNew(book, order)
-        self._deliver()
+        self._flush()
         return order
-
-    @contextmanager
-    def _holdingEvents(self):
-        """
-        Run a behaviour: the primitives it calls deliver nothing on their
-        own; the whole command's events go out together.
-        """
-        outer = self._busy
-        self._busy = True
-        try:
-            yield
-        finally:
-            self._busy = outer
 
     def _validateNew(self, book, order):
         """
@@ -849,7 +650,7 @@ class ReferenceEngine(phases.PhaseControl):
             self._hold(order, "cancel", clOrdId, None, None)
         else:
             self._cancel(order, CancelReason.USER, clOrdId)
-        self._deliver()
+        self._flush()
 
     def submitReplace(
         self, owner, clOrdId, origClOrdId=None, orderId=None, price=None,
@@ -903,7 +704,7 @@ class ReferenceEngine(phases.PhaseControl):
             self._replace(
                 order, clOrdId, price, quantity, match=book.phase == CONTINUOUS, stopPx=stopPx
             )
-        self._deliver()
+        self._flush()
 
     def _cancelReject(self, owner, clOrdId, origClOrdId, orderId, order, reason, responseTo, text=None):
         if text is None:
@@ -1412,12 +1213,6 @@ class ReferenceEngine(phases.PhaseControl):
 
     # -- primitives (behaviours and managed mode) --------------------------
 
-    def _liveOrder(self, orderId):
-        order = self.getOrder(orderId)
-        if order is None:
-            raise UnknownName("engine %r has no live order %r" % (self.name, orderId))
-        return order
-
     def acceptOrder(self, orderId, rest=True):
         """
         Accept a held (pending new) order.  With C{rest}, a limit order
@@ -1430,7 +1225,7 @@ class ReferenceEngine(phases.PhaseControl):
         self._accept(order)
         if rest:
             self._place(self.books[order.symbol], order)
-        self._deliver()
+        self._flush()
 
     def pendingKinds(self, orderId):
         """
@@ -1474,7 +1269,7 @@ class ReferenceEngine(phases.PhaseControl):
         if order in book.marketOrders or order in book.parked:
             raise WrongState("order %r waits for a later trading phase" % (orderId,))
         self._place(book, order)
-        self._deliver()
+        self._flush()
 
     def rejectOrder(self, orderId, text=None, reason=RejectReason.OTHER):
         order = self._liveOrder(orderId)
@@ -1491,7 +1286,7 @@ class ReferenceEngine(phases.PhaseControl):
                 RejectReason.TOO_LATE, pending.kind,
             )
         self._finish(order)
-        self._deliver()
+        self._flush()
 
     def fillOrder(self, orderId, quantity, price, aggressor=False):
         """
@@ -1534,7 +1329,7 @@ class ReferenceEngine(phases.PhaseControl):
         self._executed(book, order, shown)
         if not order.leavesQty:
             self._finish(order)
-        self._deliver()
+        self._flush()
 
     def _execute(self, book, order, quantity, price):
         """
@@ -1579,12 +1374,6 @@ class ReferenceEngine(phases.PhaseControl):
             self._refresh(book, order)
         if shown or (order.resting and displayed(order)):
             self._bookChanged(book, order)
-
-    def cancelUnsolicited(self, orderId, reason=CancelReason.UNSOLICITED):
-        order = self._liveOrder(orderId)
-        self._pending.pop(order.orderId, None)
-        self._cancel(order, reason)
-        self._deliver()
 
     def cancelAll(self, owner=None, symbol=None, reason=None, side=None):
         """
@@ -1697,7 +1486,7 @@ class ReferenceEngine(phases.PhaseControl):
     def acceptCancel(self, orderId):
         order, pending = self._takePending(orderId, "cancel")
         self._cancel(order, CancelReason.USER, pending.clOrdId)
-        self._deliver()
+        self._flush()
 
     def rejectCancel(self, orderId, text=None):
         order, pending = self._takePending(orderId, "cancel")
@@ -1705,7 +1494,7 @@ class ReferenceEngine(phases.PhaseControl):
             order.owner, pending.clOrdId, order.clOrdId, None, order, RejectReason.OTHER,
             "cancel", text,
         )
-        self._deliver()
+        self._flush()
 
     def acceptReplace(self, orderId):
         order, pending = self._takePending(orderId, "replace")
@@ -1713,7 +1502,7 @@ class ReferenceEngine(phases.PhaseControl):
             order, pending.clOrdId, pending.price, pending.quantity, match=False,
             stopPx=pending.stopPx,
         )
-        self._deliver()
+        self._flush()
 
     def rejectReplace(self, orderId, text=None):
         order, pending = self._takePending(orderId, "replace")
@@ -1721,7 +1510,7 @@ class ReferenceEngine(phases.PhaseControl):
             order.owner, pending.clOrdId, order.clOrdId, None, order, RejectReason.OTHER,
             "replace", text,
         )
-        self._deliver()
+        self._flush()
 
     # -- house trades --------------------------------------------------------
 
@@ -1776,7 +1565,7 @@ class ReferenceEngine(phases.PhaseControl):
         for order in (buy, sell):
             if not order.leavesQty:
                 self._finish(order)
-        self._deliver()
+        self._flush()
         return tradeId
 
     def crossOrders(self, passive, aggressor, quantity=None, price=None):
@@ -1855,7 +1644,7 @@ class ReferenceEngine(phases.PhaseControl):
         for order in self.liveOrders():
             self._clOrdIds.setdefault(order.owner, {})[order.clOrdId] = order.orderId
         self._events.append(DayEnded())
-        self._deliver()
+        self._flush()
 
     def _scheduleExpiry(self, expireTime):
         """
@@ -1894,7 +1683,7 @@ class ReferenceEngine(phases.PhaseControl):
         ]
         if later and self._clock is not None:
             self._expiryCall = self._clock.callLater(max(0, min(later) - now), self.expireDue)
-        self._deliver()
+        self._flush()
 
     # -- stops and pegs after each command ------------------------------------
 

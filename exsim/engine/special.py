@@ -81,7 +81,8 @@ _IOC_FOK = (TimeInForce.IOC, TimeInForce.FOK)
 class SpecialBooks:
     """
     The rules of special books, for L{exsim.engine.matching.MatchingEngine}
-    (which sets C{_stpGroups} and C{_anySpecial}).
+    (its L{exsim.engine.admin.EngineAdmin} holds C{_stpGroups}, and
+    C{_settling}: whether any book is special).
     """
 
     # -- becoming special ----------------------------------------------------
@@ -92,7 +93,7 @@ class SpecialBooks:
         """
         if not book.special:
             book.special = True
-            self._anySpecial = True
+            self._settling = True
             # The hot path of submitNew must not find this book's terms.
             self._knownTerms.clear()
 
@@ -106,16 +107,6 @@ class SpecialBooks:
             order.terms[T_EXTRA].cap, order.price = order.price, None
             book.pegOrders[order.orderId] = order
         self._makeSpecial(book)
-
-    def setStpGroup(self, owner, group):
-        """
-        Put C{owner}'s orders in self-trade prevention group C{group} (an
-        endpoint's or session's C{stp_group}; None: the owner's own).
-        """
-        if group is None:
-            self._stpGroups.pop(owner, None)
-        else:
-            self._stpGroups[owner] = group
 
     # -- the book's structures -----------------------------------------------
 
@@ -732,7 +723,7 @@ class SpecialBooks:
 
     # -- after each command --------------------------------------------------
 
-    def _settleSpecial(self):
+    def _settleBooks(self):
         """
         Before events go out: in each special book, the waiting stops that
         trades reached trigger, one at a time in entry order, and the pegs
@@ -760,7 +751,7 @@ class SpecialBooks:
                 anySpecial = True
             else:
                 book.special = False
-        self._anySpecial = anySpecial
+        self._settling = anySpecial
 
     def _specialTriggerOne(self, book):
         """
