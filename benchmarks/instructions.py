@@ -1,34 +1,55 @@
 """
-Instructions per operation of the matching engine's flows (those of
-benchmarks/engine.py) and of FIX and OUCH order entry in process, counted
-by callgrind: the count does not depend on what else the machine runs, so
-two trees can be compared on a loaded machine where CPU time moves by 10 %
-or more from run to run.
+Instructions per operation, counted by callgrind, of the matching
+engine's flows (those of benchmarks/engine.py) and of FIX and OUCH order
+entry in process, compared across source trees or git commits: the count
+does not depend on what else the machine runs, so two versions can be
+compared on a loaded machine where CPU time moves by 10 % or more from run
+to run.
 
-    python benchmarks/instructions.py [--flow mixed|adds|fix|ouch] [--orders 100000]
-        [--advanced] TREE [TREE...]
+    python benchmarks/instructions.py [--flow mixed|adds|fix|ouch[,...]]
+        [--orders 100000] [--advanced] [--simulator] [--runs 0]
+        TARGET [TARGET...]
 
-For each TREE (a source checkout; an older commit can be unpacked with
-C{git archive COMMIT | tar -x -C DIR}) the flow runs on the tree's own code
-under C{valgrind --tool=callgrind}; only the instructions of the timed
-part are counted (the input is made before; callgrind dumps its counters
-at calls of C{getppid}, which nothing else calls), and printed per
-operation:
+A TARGET is a source tree (a directory: a checkout, or an older commit
+unpacked with C{git archive COMMIT | tar -x -C DIR}) or a git commit of
+this repository (C{HEAD}, C{main}, C{9f88acc}: anything C{git rev-parse}
+names), checked out in a detached worktree in a temporary directory and
+removed at the end.  For each flow and TARGET the flow runs on the
+target's own code under C{valgrind --tool=callgrind}; only the
+instructions of the timed part are counted (the input is made before;
+callgrind dumps its counters at calls of C{getppid}, which nothing else
+calls), and printed per operation, with the change from the first
+TARGET:
 
- - C{mixed}: the engine benchmark's mixed flow, made by the tree's
+ - C{mixed}: the engine benchmark's mixed flow, made by the target's
    benchmarks/engine.py (60 % adds near the touch, 30 % cancels, 10 %
    crossing orders; with C{--advanced}, 10 % stops, 10 % icebergs and 5 %
-   midpoint pegs among them, where the tree's engine.py has that flow);
+   midpoint pegs among them, where the target's engine.py has that flow);
  - C{adds}: non-crossing limit orders, then cancels of them all (two
    figures);
  - C{fix}: pipelined FIX.4.4 NewOrderSingles (pairs that rest and cross,
-   as C{benchmarks/fix_gateway.py --in-process}) fed to a FIX endpoint's
-   protocol on a StringTransport: session layer, order entry, engine,
-   ExecutionReports;
+   as C{benchmarks/fix_gateway.py --in-process}), in chunks of 200, fed
+   to a FIX endpoint's protocol on a StringTransport: session layer,
+   order entry, engine, ExecutionReports;
  - C{ouch}: the same pairs as OUCH 4.2 Enter Orders in SoupBinTCP
    unsequenced packets, fed to an OUCH endpoint's protocol.
 
-Needs valgrind.
+With C{--simulator}, C{fix} and C{ouch} go through a whole simulator
+instead (L{exsim.service.Simulator} with its control event queue, as
+C{twistd exsim} runs it, on a memory reactor): an endpoint with default
+properties (no C{message_log}), a session logged on through the
+endpoint's own factory and protocol, N orders fed before the count
+(what the first orders cost once is left out: the count is that of
+feeding 2N orders less that of N); a run fails if the venue refused
+messages.  With C{--runs R} (R > 0), the C{fix} and C{ouch} feeds also run
+R times without valgrind, in fresh processes: orders per second of CPU
+time, the median and each run's.
+
+    python benchmarks/instructions.py --flow fix,ouch --simulator \\
+        --orders 4000 --runs 3 9f88acc 0631e18 HEAD
+
+Every process runs with C{PYTHONHASHSEED=0} (the same strings hash alike
+in every run: dict probes count too).  Needs valgrind.
 """
 
 import argparse
@@ -37,18 +58,38 @@ import glob
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+from targets import checkouts
 
-def child(tree, n, advanced, flow):
+FLOWS = ("mixed", "adds", "fix", "ouch")
+
+
+# -- in the measured process -----------------------------------------------
+
+
+def child(tree, n, advanced, flow, simulator):
     """
     In the process callgrind runs: build the flow, then run it between two
     getppid calls (adds: the adds, then the cancels, between three).
     """
     sys.path.insert(0, os.path.join(tree, "benchmarks"))
+    if flow in ("fix", "ouch"):
+        sys.path.insert(0, tree)
+        feed, verify = _feed(flow, n, simulator)
+        gc.collect()
+        gc.freeze()
+        os.getppid()
+        written = feed()
+        os.getppid()
+        verify(written)
+        # (Bytes written back: the same for two trees that answer alike.)
+        print("events %d" % (written,))
+        return
     import engine as bench
 
     engine, counter = bench.makeEngine()
@@ -65,17 +106,6 @@ def child(tree, n, advanced, flow):
         os.getppid()
         print("events %d" % (counter.count,))
         return
-    if flow in ("fix", "ouch"):
-        sys.path.insert(0, tree)
-        feed = (_fixFeed if flow == "fix" else _ouchFeed)(n)
-        gc.collect()
-        gc.freeze()
-        os.getppid()
-        written = feed()
-        os.getppid()
-        # (Bytes written back: the same for two trees that answer alike.)
-        print("events %d" % (written,))
-        return
     if advanced:
         ops = bench.mixedOps(n, rng, 1, True)
     else:
@@ -87,14 +117,108 @@ def child(tree, n, advanced, flow):
     print("events %d" % (counter.count,))
 
 
-def _fixFeed(n):
+def cpuChild(tree, n, flow, simulator):
     """
-    A FIX.4.4 endpoint's protocol on a StringTransport, logged on, and a
-    function feeding it C{n} pipelined NewOrderSingles (in chunks of 200).
+    In a process without valgrind: the CPU seconds the feed takes.
     """
-    import fix_gateway
+    sys.path.insert(0, os.path.join(tree, "benchmarks"))
+    sys.path.insert(0, tree)
+    feed, verify = _feed(flow, n, simulator)
+    gc.collect()
+    gc.freeze()
+    start = time.process_time()
+    written = feed()
+    elapsed = time.process_time() - start
+    verify(written)
+    print("cpu %r" % (elapsed,))
+
+
+def _feed(flow, n, simulator):
+    """
+    A protocol of C{flow} (fix or ouch) logged on; a function feeding it
+    C{n} orders (pairs that rest and cross) 200 messages at a time and
+    returning the bytes written back, and one checking, after, that the
+    venue took them (given those bytes).  Through a whole simulator, C{n}
+    orders go in first, before the function is returned: what it feeds is
+    the next C{n} (what the first orders cost once is left out, as in the
+    difference between feeding 2N and N orders).
+    """
+    from twisted.internet.testing import MemoryReactorClock
+
+    # A clock that stands still: under callgrind the feed takes minutes,
+    # and the orders' SendingTime must stay within the tolerance.
+    reactor = MemoryReactorClock()
+    reactor.advance(int(time.time()))
+    check = None
+    total = 2 * n if simulator else n
+    if simulator:
+        protocol, transport, check = _simulatorProtocol(flow, reactor)
+    elif flow == "fix":
+        protocol, transport = _fixProtocol(reactor)
+    else:
+        protocol, transport = _ouchProtocol(reactor)
+    protocol.makeConnection(transport)
+    if flow == "fix":
+        import fix_gateway as fg
+
+        # One SendingTime for every message, the memory clock's.
+        fixed = fg.stamp()
+        fg.stamp = lambda: fixed
+        protocol.dataReceived(fg.encode(b"A", 1, b"98=0\x01108=30\x01", fg.stamp(), b"P"))
+        loggedOn = b"35=A" in transport.value()
+        messages = []
+        seq = 2
+        for i in range(total // 2):
+            messages.append(fg.newOrder(seq, b"s%d" % i, b"2", b"10.00", sender=b"P"))
+            messages.append(fg.newOrder(seq + 1, b"b%d" % i, b"1", b"10.00", sender=b"P"))
+            seq += 2
+    else:
+        from exsim.soup import ouch42, packets
+
+        protocol.dataReceived(packets.loginRequest("bench", ""))
+        loggedOn = transport.value()[2:3] == b"A"
+        messages = []
+        for i in range(total // 2):
+            messages.append(packets.packet(b"U", ouch42.enterOrder(
+                "S%d" % i, b"S", 100, "AAPL", 1000000, 99999, "FRM1")))
+            messages.append(packets.packet(b"U", ouch42.enterOrder(
+                "B%d" % i, b"B", 100, "AAPL", 1000000, 99999, "FRM1")))
+    if not loggedOn:
+        raise SystemExit("no logon: %r" % (transport.value()[:200],))
+    if total > n:
+        # The first n orders (see above).
+        for i in range(0, n, 200):
+            protocol.dataReceived(b"".join(messages[i:min(i + 200, n)]))
+        del messages[:n]
+    chunks = [b"".join(messages[i:i + 200]) for i in range(0, len(messages), 200)]
+    transport.clear()
+
+    def feed():
+        written = 0
+        for chunk in chunks:
+            protocol.dataReceived(chunk)
+            written += len(transport.value())
+            transport.clear()
+        return written
+
+    def verify(written):
+        if transport.disconnecting:
+            raise SystemExit("the venue disconnected the session")
+        if written < n * 20:
+            raise SystemExit("only %d bytes written for %d orders" % (written, n))
+        if check is not None:
+            check()
+
+    return feed, verify
+
+
+def _fixProtocol(reactor):
+    """
+    A FIX.4.4 endpoint's protocol alone (no simulator), on a
+    StringTransport.
+    """
     from twisted.internet.address import IPv4Address
-    from twisted.internet.testing import MemoryReactorClock, StringTransport
+    from twisted.internet.testing import StringTransport
 
     from exsim.engine.matching import MatchingEngine
     from exsim.fix.family import family
@@ -114,93 +238,81 @@ def _fixFeed(n):
         def report(self, *args, **kwargs):
             pass
 
-    # A clock that stands still: under callgrind the feed takes minutes,
-    # and the orders' SendingTime must stay within the tolerance.
-    reactor = MemoryReactorClock()
-    reactor.advance(time.time())
     engine = MatchingEngine("e1", reactor)
     engine.addBook(Instrument("AAPL"))
     factory = family.buildFactory(Endpoint(engine, reactor))
-    protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1))
-    transport = StringTransport()
-    protocol.makeConnection(transport)
-    protocol.dataReceived(fix_gateway.encode(b"A", 1, b"98=0\x01108=30\x01", fix_gateway.stamp(), b"P"))
-    messages = []
-    seq = 2
-    for i in range(n // 2):
-        messages.append(fix_gateway.newOrder(seq, b"s%d" % i, b"2", b"10.00", sender=b"P"))
-        messages.append(fix_gateway.newOrder(seq + 1, b"b%d" % i, b"1", b"10.00", sender=b"P"))
-        seq += 2
-    chunks = [b"".join(messages[i:i + 200]) for i in range(0, len(messages), 200)]
-    transport.clear()
-
-    def feed():
-        written = 0
-        for chunk in chunks:
-            protocol.dataReceived(chunk)
-            written += len(transport.value())
-            transport.clear()
-        assert not transport.disconnecting
-        return written
-
-    return feed
+    return factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1)), StringTransport()
 
 
-def _ouchFeed(n):
+def _ouchProtocol(reactor):
     """
-    An OUCH 4.2 endpoint's protocol on a StringTransport, logged in, and a
-    function feeding it C{n} Enter Orders (pairs that rest and cross), 200
-    packets at a time.
+    An OUCH 4.2 endpoint's protocol alone (no simulator), on a
+    StringTransport.
     """
     from twisted.internet.address import IPv4Address
-    from twisted.internet.testing import MemoryReactorClock, StringTransport
+    from twisted.internet.testing import StringTransport
 
     from exsim.endpoint import Endpoint
     from exsim.engine.matching import MatchingEngine
     from exsim.model import Instrument
-    from exsim.soup import ouch42, packets
     from exsim.soup.ouch import family
 
     class Sink:
         def reportEvent(self, eventType, **fields):
             pass
 
-    reactor = MemoryReactorClock()
-    reactor.advance(time.time())
     engine = MatchingEngine("e1", reactor)
     engine.addBook(Instrument("AAPL"))
     endpoint = Endpoint("ouch1", engine, family, reactor, Sink())
     endpoint.factory = family.buildFactory(endpoint)
     transport = StringTransport(peerAddress=IPv4Address("TCP", "127.0.0.1", 40000))
-    protocol = endpoint.factory.buildProtocol(None)
-    protocol.makeConnection(transport)
-    protocol.dataReceived(packets.loginRequest("bench", ""))
-    assert transport.value()[2:3] == b"A", transport.value()
-    messages = []
-    for i in range(n // 2):
-        messages.append(packets.packet(b"U", ouch42.enterOrder(
-            "S%d" % i, b"S", 100, "AAPL", 1000000, 99999, "FRM1")))
-        messages.append(packets.packet(b"U", ouch42.enterOrder(
-            "B%d" % i, b"B", 100, "AAPL", 1000000, 99999, "FRM1")))
-    chunks = [b"".join(messages[i:i + 200]) for i in range(0, len(messages), 200)]
-    transport.clear()
-
-    def feed():
-        written = 0
-        for chunk in chunks:
-            protocol.dataReceived(chunk)
-            written += len(transport.value())
-            transport.clear()
-        assert not transport.disconnecting
-        return written
-
-    return feed
+    return endpoint.factory.buildProtocol(None), transport
 
 
-def count(tree, n, advanced, flow):
+def _simulatorProtocol(flow, reactor):
+    """
+    A whole simulator's endpoint of C{flow}, started on C{reactor}; its
+    protocol on a StringTransport, and a check that the venue refused no
+    message.
+    """
+    from twisted.internet.address import IPv4Address
+    from twisted.internet.testing import StringTransport
+
+    from exsim.service import Simulator
+
+    simulator = Simulator(reactor)
+    simulator.create_engine("e1")
+    simulator.create_book("AAPL", "e1", "AAPL")
+    simulator.create_endpoint("x", "e1", flow)
+    if flow == "fix":
+        simulator.set_protocol_property("x", "begin_string", "FIX.4.4")
+    simulator.start_endpoint("x")
+    factory = reactor.tcpServers[-1][1]
+    protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+
+    def check():
+        refused = [
+            e for e in simulator.get_events(None)
+            if e["type"] in ("session_logout", "reject_sent", "rejected")
+        ]
+        if refused:
+            raise SystemExit("the venue refused messages: %r" % (refused[:3],))
+
+    return protocol, StringTransport(), check
+
+
+# -- the driver ------------------------------------------------------------
+
+
+def _environment():
+    # The same string hashes in every run (dict probes count too).
+    return dict(os.environ, PYTHONHASHSEED="0")
+
+
+def count(tree, n, advanced, flow, simulator):
     """
     The instructions each timed part of the flow executed in C{tree}, and
-    the events it delivered.
+    the events (or bytes) it delivered.
     """
     with tempfile.TemporaryDirectory() as directory:
         out = os.path.join(directory, "callgrind.out")
@@ -208,16 +320,21 @@ def count(tree, n, advanced, flow):
             "valgrind", "--tool=callgrind", "--dump-before=getppid",
             "--callgrind-out-file=" + out, sys.executable, os.path.abspath(__file__),
             "--child", tree, "--orders", str(n), "--flow", flow,
-        ] + (["--advanced"] if advanced else [])
-        # The same string hashes in every run (dict probes count too).
-        env = dict(os.environ, PYTHONHASHSEED="0")
-        output = subprocess.run(
-            command, check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env=env,
-        ).stdout
-        events = int(re.search(r"events (\d+)", output).group(1))
+        ] + (["--advanced"] if advanced else []) + (["--simulator"] if simulator else [])
+        result = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=_environment(),
+        )
+        if result.returncode != 0:
+            raise SystemExit("the %s flow failed in %s:\n%s%s" % (
+                flow, tree, result.stdout, result.stderr[-3000:]))
+        events = int(re.search(r"events (\d+)", result.stdout).group(1))
         totals = []
-        for path in sorted(glob.glob(out + "*"), key=lambda p: int(p.rsplit(".", 1)[-1]) if p[-1].isdigit() else 0):
+        dumps = sorted(
+            glob.glob(out + "*"),
+            key=lambda p: int(p.rsplit(".", 1)[-1]) if p[-1].isdigit() else 0,
+        )
+        for path in dumps:
             with open(path) as f:
                 for line in f:
                     if line.startswith(("summary:", "totals:")):
@@ -229,35 +346,80 @@ def count(tree, n, advanced, flow):
         return parts[1:], events
 
 
+def cpuRate(tree, n, flow, simulator):
+    """
+    Orders per second of CPU time of one feed of C{n} orders, in a fresh
+    process without valgrind.
+    """
+    command = [
+        sys.executable, os.path.abspath(__file__), "--cpu-child", tree, "--orders", str(n),
+        "--flow", flow,
+    ] + (["--simulator"] if simulator else [])
+    result = subprocess.run(command, capture_output=True, text=True, env=_environment())
+    if result.returncode != 0:
+        raise SystemExit("the %s feed failed in %s:\n%s%s" % (flow, tree, result.stdout, result.stderr))
+    return n / float(re.search(r"cpu (\S+)", result.stdout).group(1))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("trees", nargs="*")
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help="source trees or commits")
     parser.add_argument("--orders", type=int, default=100000)
     parser.add_argument("--advanced", action="store_true")
     parser.add_argument(
-        "--flow", choices=["mixed", "adds", "fix", "ouch"], default="mixed",
-        help="mixed (default), adds (then cancels), fix or ouch (see above)",
+        "--flow", default="mixed",
+        help="mixed (default), adds (then cancels), fix or ouch, or several, comma-separated",
+    )
+    parser.add_argument(
+        "--simulator", action="store_true",
+        help="fix and ouch through a whole simulator (control event queue included)",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=0,
+        help="fix and ouch: also R runs without valgrind, orders/s of CPU time (default 0)",
     )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--cpu-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    flows = args.flow.split(",")
+    for flow in flows:
+        if flow not in FLOWS:
+            parser.error("unknown flow %r (known: %s)" % (flow, ", ".join(FLOWS)))
     if args.child is not None:
-        child(args.child, args.orders, args.advanced, args.flow)
+        child(args.child, args.orders, args.advanced, flows[0], args.simulator)
         return
-    if not args.trees:
-        parser.error("name at least one tree")
-    names = ["adds", "cancels"] if args.flow == "adds" else [args.flow]
-    print("%s flow%s, %d operations, instructions counted by callgrind" % (
-        args.flow, " (advanced)" if args.advanced else "", args.orders))
-    first = None
-    for tree in args.trees:
-        parts, events = count(os.path.abspath(tree), args.orders, args.advanced, args.flow)
-        perOp = [instructions / args.orders for instructions in parts[:len(names)]]
-        if first is None:
-            first = perOp
-        what = "bytes written" if args.flow in ("fix", "ouch") else "events"
-        print("%s (%d %s):" % (tree, events, what))
-        for name, value, base in zip(names, perOp, first):
-            print("    %-8s %8.0f instructions/op (%+.2f%%)" % (name, value, (value - base) / base * 100.0))
+    if args.cpu_child is not None:
+        cpuChild(args.cpu_child, args.orders, flows[0], args.simulator)
+        return
+    if not args.targets:
+        parser.error("name at least one tree or commit")
+    with checkouts(args.targets) as trees:
+        for flow in flows:
+            gateway = flow in ("fix", "ouch")
+            names = ["adds", "cancels"] if flow == "adds" else [flow]
+            print("%s flow%s%s, %d operations, instructions counted by callgrind" % (
+                flow, " (advanced)" if args.advanced and flow == "mixed" else "",
+                " through a whole simulator" if args.simulator and gateway else "",
+                args.orders,
+            ), flush=True)
+            first = None
+            for target in args.targets:
+                parts, events = count(trees[target], args.orders, args.advanced, flow, args.simulator)
+                perOp = [instructions / args.orders for instructions in parts[:len(names)]]
+                if first is None:
+                    first = perOp
+                what = "bytes written" if gateway else "events"
+                print("%s (%d %s):" % (target, events, what))
+                for name, value, base in zip(names, perOp, first):
+                    print("    %-8s %8.0f instructions/op (%+.2f%%, ratio %.3f)" % (
+                        name, value, (value - base) / base * 100.0, value / base))
+                if gateway and args.runs > 0:
+                    rates = [cpuRate(trees[target], args.orders, flow, args.simulator)
+                             for _ in range(args.runs)]
+                    print("    %-8s %8.0f orders/s of CPU (median of %d: %s)" % (
+                        "cpu", statistics.median(rates), args.runs,
+                        ", ".join("%.0f" % r for r in rates)))
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":
