@@ -84,6 +84,28 @@ class InventoryTestsMixin(SimulatorMixin):
         self.simulator.delete_engine("e2")
         self.assertEqual([e["engine"] for e in self.simulator.list_engines()], ["e1"])
 
+    def test_listBooksHalted(self):
+        """
+        A halted book's entry says why (and whether it is a pause), a
+        delayed opening too; the book page shows it with the phase.
+        """
+        from exsim.observe.web.pages import _phaseText
+
+        self.simulator.halt_book("AAPL", "LUDP", pause=True)
+        [aapl] = self.simulator.list_books()
+        self.assertEqual((aapl["phase"], aapl["halt_reason"], aapl["paused"]), ("halted", "LUDP", True))
+        self.assertEqual(_phaseText(aapl), "halted (paused): LUDP")
+        self.simulator.resume_book("AAPL")
+        self.simulator.set_book_property("AAPL", "phase", "pre_open")
+        self.simulator.delay_open("AAPL", "news pending")
+        [aapl] = self.simulator.list_books()
+        self.assertNotIn("halt_reason", aapl)
+        self.assertEqual((aapl["opening_delayed"], aapl["delay_reason"]), (True, "news pending"))
+        self.assertEqual(_phaseText(aapl), "pre_open: opening delayed: news pending")
+        self.simulator.resume_book("AAPL")
+        [aapl] = self.simulator.list_books()
+        self.assertEqual(_phaseText(aapl), "continuous")
+
     def test_listBooks(self):
         self.simulator.create_engine("e2", "reference")
         self.simulator.create_book("MSFT", "e2", "MSFT")

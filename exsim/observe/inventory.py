@@ -321,7 +321,7 @@ class Inspection:
         bids = book.depth(True, 1)
         asks = book.depth(False, 1)
         activity = getattr(book, "activity", None)
-        return {
+        result = {
             "book": name,
             "engine": self.bookEngines[name],
             "symbol": book.symbol,
@@ -339,6 +339,14 @@ class Inspection:
             "orders": book.orderCount(),
             "tick_size": str(instrument.toDecimal(instrument.tickSize)),
         }
+        # While halted (or its opening delayed), why: as get_book says.
+        if getattr(book, "phase", None) == "halted":
+            result["halt_reason"] = getattr(book, "haltReason", None)
+            result["paused"] = getattr(book, "paused", False)
+        if getattr(book, "openingDelayed", False):
+            result["opening_delayed"] = True
+            result["delay_reason"] = getattr(book, "delayReason", None)
+        return result
 
     def describeEndpoint(self, name):
         """
@@ -503,7 +511,9 @@ class Inspection:
             C{behaviour}, C{phase}, C{activity}, C{best_bid} and
             C{best_bid_qty}, C{best_ask} and C{best_ask_qty}, C{last} and
             C{last_quantity}, C{volume}, C{trades}, C{orders} (resting),
-            C{tick_size}.  Prices are decimal text, or None.
+            C{tick_size}; while halted C{halt_reason} and C{paused}, while
+            its opening is delayed C{opening_delayed} and
+            C{delay_reason}.  Prices are decimal text, or None.
         """
         if engine is not None:
             self._inspectedEngine(engine)

@@ -191,7 +191,7 @@ def bookParts(simulator, name, tapes=None):
     notes = simulator.engineNotes.get(engineName)
     engine, book = simulator.book(name)
     items = [
-        ("symbol", summary["symbol"]), ("engine", engineName), ("phase", summary["phase"]),
+        ("symbol", summary["symbol"]), ("engine", engineName), ("phase", _phaseText(summary)),
         ("last", _quoted(summary["last"], summary["last_quantity"])), ("volume", summary["volume"]),
         ("trades", summary["trades"]), ("resting orders", summary["orders"]),
         ("behaviour", summary["behaviour"]), ("activity", summary["activity"]),
@@ -376,3 +376,21 @@ def safely(make, *args):
         return make(*args)
     except ExsimError:
         return None
+
+
+def _phaseText(summary):
+    """
+    A book's phase as the book page shows it: with the halt (a pause) and
+    its reason, or the opening delay and its reason.
+    """
+    text = summary["phase"]
+    if "halt_reason" in summary:
+        if summary["paused"]:
+            text += " (paused)"
+        if summary["halt_reason"]:
+            text += ": %s" % (summary["halt_reason"],)
+    elif summary.get("opening_delayed"):
+        text += ": opening delayed"
+        if summary["delay_reason"]:
+            text += ": %s" % (summary["delay_reason"],)
+    return text
