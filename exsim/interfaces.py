@@ -354,7 +354,7 @@ class IMarketPhases(Interface):
         @raise exsim.errors.BadValue: for an unknown phase.
         """
 
-    def haltBook(symbol, reason=None, pause=False):
+    def haltBook(symbol, reason=None, pause=None):
         """
         Halt a book (with C{pause}: a trading pause).  The book keeps
         C{haltReason} and C{paused} while halted.

@@ -1172,7 +1172,7 @@ class Simulator(service.MultiService, Inspection):
         """
         self.engine(engine).expireDay()
 
-    def halt_book(self, book, reason=None, pause=False):
+    def halt_book(self, book, reason=None, pause=None):
         """
         Halt a book: new orders and replaces are refused (unless its
         C{halt_accepts_orders} is C{yes}); cancels go through.  FIX
@@ -1181,7 +1181,8 @@ class Simulator(service.MultiService, Inspection):
         a Stock Trading Action C{H} (C{Q} when the halt takes orders for a
         reopening auction).  With C{pause} (C{yes}) it is a trading pause
         (a volatility pause): the same rules, ITCH state C{P}, FIX Text
-        C{trading phase halted (paused)}.  Later snapshots (FIX
+        C{trading phase halted (paused)}; without it, as the book property
+        C{halt_kind} (C{halt} or C{pause}) says.  Later snapshots (FIX
         SecurityStatusRequest, C{get_book}, a new ITCH client) keep
         showing the reason and the pause until the halt ends.  Control
         event C{phase_changed} with C{reason}.  L{resume_book} ends it.
@@ -1192,7 +1193,8 @@ class Simulator(service.MultiService, Inspection):
         """
         engine, b = self.book(book)
         reason = _statusReason(reason)
-        pause = parseBoolean("pause", pause)
+        if pause is not None:
+            pause = parseBoolean("pause", pause)
         roleOf(engine, IMarketPhases, "halt_book").haltBook(b.symbol, reason, pause)
 
     def resume_book(self, book):
@@ -1214,11 +1216,12 @@ class Simulator(service.MultiService, Inspection):
         Delay the opening of a book in C{pre_open}: it stays in its opening
         call (orders accepted and resting, nothing matches, the indicative
         figures go on) even when its schedule opens the market, until
-        L{resume_book} opens it (or a phase is set).  FIX sessions that
-        asked get a SecurityStatus with SecurityTradingStatus 1 (opening
-        delay), the reason in Text (and HaltReason where FIX has a code,
-        e.g. C{order imbalance}); a SecurityStatusRequest is answered so
-        until it opens.  Control event C{opening_delayed} (C{book},
+        L{resume_book} opens it (or a phase is set); the book property
+        C{delay_open = yes} delays every scheduled opening so.  FIX
+        sessions that asked get a SecurityStatus with SecurityTradingStatus
+        1 (opening delay), the reason in Text (and HaltReason where FIX has
+        a code, e.g. C{order imbalance}); a SecurityStatusRequest is
+        answered so until it opens.  Control event C{opening_delayed} (C{book},
         C{reason}).
 
         @raise WrongState: if the book is not in C{pre_open}, or its

@@ -635,6 +635,54 @@ class PhaseRules:
         self.assertIn("not in pre_open", str(e))
         self.validate()
 
+    def test_haltKind(self):
+        """
+        Book property halt_kind: what a halt is when nobody says (halt_book
+        without pause, the phase set or scheduled); halt_book's pause wins.
+        """
+        e = self.assertRaises(BadValue, self.engine.setBookProperty, "AAPL", "halt_kind", "nap")
+        self.assertIn("halt or pause", str(e))
+        self.engine.setBookProperty("AAPL", "halt_kind", "Pause")
+        self.assertEqual(self.book.properties["halt_kind"], "pause")
+        self.engine.haltBook("AAPL", "LUDP")
+        self.assertTrue(self.book.paused)
+        self.engine.resumeBook("AAPL")
+        self.engine.haltBook("AAPL", "T1", pause=False)
+        self.assertFalse(self.book.paused)
+        self.engine.resumeBook("AAPL")
+        self.phase("halted")
+        self.assertTrue(self.book.paused)
+        self.phase("continuous")
+        self.engine.setBookProperty("AAPL", "halt_kind", "halt")
+        self.engine.haltBook("AAPL")
+        self.assertFalse(self.book.paused)
+
+    def test_delayOpenProperty(self):
+        """
+        Book property delay_open: the schedule's opening of the book is an
+        opening delay (opening_delayed, no reason) until resume_book; the
+        schedule's other changes are not.
+        """
+        self.engine.setProperty("timezone", "UTC")
+        self.engine.setBookProperty("AAPL", "delay_open", "yes")
+        self.engine.setProperty("schedule", "pre_open 04:00, continuous 09:30, closed 20:00")
+        self.clock.advance(hours(9, 29))
+        self.assertEqual(self.book.phase, "pre_open")
+        self.submit(limit("s1", "b", "buy", 100, "10.01"))
+        self.submit(limit("s2", "s", "sell", 60, "10.00"))
+        self.recorder.take()
+        self.clock.advance(60)
+        self.assertEqual(self.book.phase, "pre_open")
+        (event,) = self.recorder.of("opening_delayed")
+        self.assertEqual(event.reason, None)
+        self.assertEqual(self.recorder.of("phase_changed"), [])
+        self.engine.resumeBook("AAPL")
+        self.assertEqual(self.book.phase, "continuous")
+        self.assertEqual(self.trades()[0][:2], (P("10.00"), 60))
+        self.clock.advance(hours(11))
+        self.assertEqual(self.book.phase, "closed")
+        self.validate()
+
     def test_delayEndsWithAPhaseChange(self):
         self.phase("pre_open")
         self.engine.delayOpen("AAPL")

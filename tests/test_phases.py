@@ -283,6 +283,7 @@ class ConfigTests(unittest.TestCase):
             "[book:AAPL]\nengine = e1\nhalt_accepts_orders = yes\n"
             "reopen_with_auction = no\npost_close_accepts = yes\n"
             "[book:MSFT]\nengine = e1\nschedule = continuous 00:00\n"
+            "[book:IBM]\nengine = e1\nhalt_kind = pause\ndelay_open = yes\n"
         )
         reactor = MemoryReactorClock()
         reactor.advance(5 * 3600)
@@ -295,6 +296,14 @@ class ConfigTests(unittest.TestCase):
             (book.haltAcceptsOrders, book.reopenWithAuction, book.postCloseAccepts), (True, False, True)
         )
         self.assertEqual(engine.books["MSFT"].phase, "continuous")
+        # A pause by default, and a delayed opening at 09:30.
+        ibm = engine.books["IBM"]
+        self.assertEqual((ibm.haltKind, ibm.delaysOpening), ("pause", True))
+        reactor.advance(4.5 * 3600)
+        self.assertEqual((ibm.phase, ibm.openingDelayed), ("pre_open", True))
+        self.assertEqual(book.phase, "continuous")
+        simulator.halt_book("IBM", "LUDP")
+        self.assertEqual(simulator.get_book("IBM")["paused"], True)
 
     def test_badSimIni(self):
         from exsim import config

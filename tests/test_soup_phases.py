@@ -169,6 +169,12 @@ class SoupPhaseTests(TestCase):
         self.engine.resumeBook("AAPL")
         [action] = [m for m in self.feedSince(start) if m[0] == b"H"]
         self.assertEqual((action[5], action[7]), (b"T", b"    "))
+        # halt_kind = pause: the phase halted, set, is a pause too.
+        self.engine.setBookProperty("AAPL", "halt_kind", "pause")
+        start = len(self.stream.messages())
+        self.engine.setPhase("AAPL", "halted")
+        [action] = [m for m in self.feedSince(start) if m[0] == b"H"]
+        self.assertEqual((action[5], action[7]), (b"P", b"    "))
         self.assertRebuilds()
 
     def test_noiiPrices(self):

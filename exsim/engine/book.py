@@ -113,6 +113,8 @@ class Book:
         self.resumePhase = None
         self.haltReason = None
         self.paused = False
+        self.haltKind = "halt"
+        self.delaysOpening = False
         self.openingDelayed = False
         self.delayReason = None
         self.delayedPhase = None

@@ -70,7 +70,16 @@ ADVANCED_OUTSIDE_CONTINUOUS = (
 ADVANCED_AT_AUCTION = "orders with advanced terms cannot be At the Opening or At the Close"
 
 #: Book properties of the phases, with their parsers and defaults.
-BOOK_PROPERTIES = ("phase", "halt_accepts_orders", "reopen_with_auction", "post_close_accepts", "schedule")
+BOOK_PROPERTIES = (
+    "phase", "halt_accepts_orders", "reopen_with_auction", "post_close_accepts", "schedule",
+    "halt_kind", "delay_open",
+)
+
+#: Book property C{halt_kind}: what a halt of the book is when nobody says
+#: (C{halt_book} without C{pause}, the phase C{halted} set or scheduled).
+HALT = "halt"
+PAUSE = "pause"
+HALT_KINDS = (HALT, PAUSE)
 
 #: Engine properties of the phases.
 ENGINE_PROPERTIES = ("schedule", "timezone")
@@ -91,6 +100,18 @@ def parsePhase(value):
     if phase is None:
         raise BadValue("phase must be one of %s, not %r" % (", ".join(PHASES), value))
     return phase
+
+
+def parseHaltKind(value):
+    """
+    A C{halt_kind}: C{halt} or C{pause}.
+
+    @raise BadValue: for anything else.
+    """
+    kind = str(value).strip().lower()
+    if kind not in HALT_KINDS:
+        raise BadValue("halt_kind must be halt or pause, not %r" % (value,))
+    return kind
 
 
 def parseFlag(name, value):
@@ -387,21 +408,24 @@ class PhaseControl:
             self._changePhase(book, phase, reason)
         self._idleAuctionTimer()
 
-    def haltBook(self, symbol, reason=None, pause=False):
+    def haltBook(self, symbol, reason=None, pause=None):
         """
         Halt a book (phase C{halted}); L{resumeBook} goes back to the phase
-        it was in.  With C{pause}, the halt is a trading pause (a
+        it was in.  With C{pause} true, the halt is a trading pause (a
         volatility pause, Nasdaq's LULD pause): the same phase and rules,
         shown as paused where the protocol has such a state (ITCH Stock
-        Trading Action C{P}).
+        Trading Action C{P}); None: as the book's C{halt_kind} says.
 
         @raise WrongState: if it is halted already.
         """
         book = self.getBook(symbol)
         if book.phase == HALTED:
             raise WrongState("book %r is halted already" % (symbol,))
-        book.paused = bool(pause)
-        self.setPhase(symbol, HALTED, reason)
+        with self.batch():
+            self._changePhase(book, HALTED, reason)
+            if pause is not None:
+                book.paused = bool(pause)
+        self._idleAuctionTimer()
 
     def resumeBook(self, symbol):
         """
@@ -434,8 +458,6 @@ class PhaseControl:
         @raise WrongState: if the book is not in C{pre_open}, or its
             opening is delayed already.
         """
-        from exsim.engine.events import OpeningDelayed
-
         book = self.getBook(symbol)
         if book.phase != PRE_OPEN:
             raise WrongState(
@@ -445,20 +467,29 @@ class PhaseControl:
         if book.openingDelayed:
             raise WrongState("the opening of book %r is delayed already" % (symbol,))
         with self.batch():
-            book.openingDelayed = True
-            book.delayReason = reason
-            book.delayedPhase = None
-            self._events.append(OpeningDelayed(book.symbol, reason))
+            self._delayOpening(book, reason)
+
+    def _delayOpening(self, book, reason):
+        from exsim.engine.events import OpeningDelayed
+
+        book.openingDelayed = True
+        book.delayReason = reason
+        book.delayedPhase = None
+        self._events.append(OpeningDelayed(book.symbol, reason))
 
     def _scheduledPhase(self, book, phase):
         """
         A schedule's change: a halted book stays halted, and resumes to
         the phase the schedule gave; so does a book whose opening is
-        delayed.
+        delayed.  A book with C{delay_open} in C{pre_open} does not open:
+        its opening is delayed.
         """
         if book.phase is HALTED and phase is not HALTED:
             book.resumePhase = phase
         elif book.openingDelayed:
+            book.delayedPhase = phase
+        elif book.phase is PRE_OPEN and phase is CONTINUOUS and book.delaysOpening:
+            self._delayOpening(book, None)
             book.delayedPhase = phase
         else:
             self._changePhase(book, phase, "schedule")
@@ -467,11 +498,13 @@ class PhaseControl:
         """
         Keep what a halt and an opening delay leave on a book that moves
         to phase C{new} (each engine's C{_changePhase} calls it): the halt
-        reason while halted (C{haltReason}); C{paused} (set by
-        L{haltBook}) and an opening delay end with the phase.
+        reason while halted (C{haltReason}), whether the halt is a pause
+        (C{paused}: the book's C{halt_kind}, unless L{haltBook} says); an
+        opening delay ends with the phase.
         """
         if new is HALTED:
             book.haltReason = None if reason == "schedule" else reason
+            book.paused = book.haltKind == PAUSE
         else:
             book.haltReason = None
             book.paused = False
@@ -543,8 +576,13 @@ class PhaseControl:
                         self._scheduledPhase(book, phase)
             self._idleAuctionTimer()
             return formatSchedule(entries)
+        if name == "halt_kind":
+            book.haltKind = parseHaltKind(value)
+            return book.haltKind
         flag = parseFlag(name, value)
-        if name == "halt_accepts_orders":
+        if name == "delay_open":
+            book.delaysOpening = flag
+        elif name == "halt_accepts_orders":
             book.haltAcceptsOrders = flag
         elif name == "reopen_with_auction":
             book.reopenWithAuction = flag

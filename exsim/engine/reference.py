@@ -208,8 +208,12 @@ class ReferenceBook:
         self.resumePhase = None
         #: The reason given for the halt, while halted (None: none).
         self.haltReason = None
-        #: Whether the halt is a trading pause (halt_book's pause).
+        #: Whether the halt is a trading pause (halt_book's pause, else
+        #: the book property halt_kind: haltKind), and whether the
+        #: schedule's opening waits for resume_book (delay_open).
         self.paused = False
+        self.haltKind = "halt"
+        self.delaysOpening = False
         #: Whether the opening is delayed (delay_open), its reason, and
         #: the phase the schedule gave meanwhile (where resume_book goes).
         self.openingDelayed = False
