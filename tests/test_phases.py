@@ -115,6 +115,48 @@ class ScheduleTests(unittest.TestCase):
         schedules.setSchedule("none")
 
 
+class RealLikeClock:
+    """
+    A clock that, as a real reactor, refuses calls due in the past (it is
+    not a task.Clock).
+    """
+
+    def __init__(self):
+        self.clock = Clock()
+
+    def seconds(self):
+        return self.clock.seconds()
+
+    def callLater(self, delay, f, *args, **kw):
+        assert delay >= 0, delay
+        return self.clock.callLater(delay, f, *args, **kw)
+
+
+class IndicativeTimerTests(unittest.TestCase):
+    def test_realReactorFellBehind(self):
+        """
+        On a real reactor that fell behind by 10 seconds, the late
+        indicative event goes out, then one a second later: no burst.
+        """
+        from exsim.engine.matching import MatchingEngine
+        from exsim.model import Instrument
+        from tests.helpers import Recorder
+
+        real = RealLikeClock()
+        engine = MatchingEngine("e", clock=real)
+        engine.addBook(Instrument("AAPL"))
+        recorder = Recorder()
+        engine.subscribe(recorder)
+        engine.setPhase("AAPL", "pre_open")
+        recorder.take()
+        real.clock.advance(10)
+        self.assertEqual(len(recorder.of("auction_indicative")), 1)
+        real.clock.advance(0.5)
+        self.assertEqual(len(recorder.of("auction_indicative")), 1)
+        real.clock.advance(0.5)
+        self.assertEqual(len(recorder.of("auction_indicative")), 2)
+
+
 class SimulatorTestCase(unittest.TestCase):
     engineClass = "matching"
 

@@ -659,8 +659,9 @@ class PhaseControl:
         due meanwhile (an order, a schedule's change that ends the call):
         a test clock runs calls that are due in the past in time order, so
         the next one is scheduled at its own second even when that is
-        already past.  A real reactor that fell behind runs them as soon as
-        it can.
+        already past.  A real reactor that fell behind (its calls cannot be
+        due in the past) sends the one that is late and goes on a second
+        later: no burst of stale figures after a stall.
         """
         self._auctionTimer = None
         with self.batch():
@@ -668,7 +669,11 @@ class PhaseControl:
             for book in calls:
                 self._events.append(self._indicative(book))
             if calls:
-                delay = due + 1 - self._clock.seconds()
+                now = self._clock.seconds()
+                due += 1
+                delay = due - now
                 if delay < 0 and not isinstance(self._clock, task.Clock):
-                    delay = 0
-                self._auctionTimer = self._clock.callLater(delay, self._auctionTick, due + 1)
+                    # A real reactor that fell behind (a stalled process):
+                    # no burst of stale figures; the next a second from now.
+                    due, delay = now + 1, 1
+                self._auctionTimer = self._clock.callLater(delay, self._auctionTick, due)
