@@ -318,6 +318,34 @@ class ChunkedStoreTests(unittest.TestCase):
         by thousands; limits; resets), the store keeps the newest
         C{limit} messages, as a plain map of them does.
         """
+        self._sameAsAMapOfTheNewest(limit, operations, last)
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        st.integers(1, 40),
+        st.lists(
+            st.one_of(
+                st.tuples(st.just("save"), st.integers(1, 30), st.booleans()),
+                st.tuples(st.just("limit"), st.integers(1, 40), st.booleans()),
+                st.tuples(st.just("reset"), st.just(0), st.booleans()),
+            ),
+            max_size=200,
+        ),
+        st.integers(0, 50),
+    )
+    def test_sameAsAMapOfTheNewestSmallChunks(self, limit, operations, last):
+        """
+        The same with chunks of four numbers, so that whole chunks are
+        dropped (L{MemoryStore._dropChunks}: a chunk over the limit) and
+        the messages beyond the limit still held are left out.
+        """
+        from exsim.fix import store as storeModule
+
+        self.patch(storeModule, "CHUNK_BITS", 2)
+        self.patch(storeModule, "CHUNK_SIZE", 4)
+        self._sameAsAMapOfTheNewest(limit, operations, last)
+
+    def _sameAsAMapOfTheNewest(self, limit, operations, last):
         store = MemoryStore(limit=limit)
         model = {}
         seq = 0

@@ -41,6 +41,7 @@ class StoreError(BadValue):
 
 #: Messages are kept in chunks of 2**CHUNK_BITS consecutive MsgSeqNums.
 CHUNK_BITS = 10
+CHUNK_SIZE = 1 << CHUNK_BITS
 
 
 class MemoryStore:
@@ -73,20 +74,62 @@ class MemoryStore:
         """
         The number of messages kept.
         """
-        return self._count
+        return min(self._count, self.limit)
 
     def setLimit(self, limit):
         """
         Keep at most C{limit} messages from now on (the oldest beyond it
         are dropped at once).
         """
+        # What the old limit let go stays gone, even if the new one is
+        # higher.
+        self._trim()
         self.limit = limit
-        if self._count > limit:
-            self._trim()
+        self._trim()
+        self._trimAt = limit + CHUNK_SIZE
+
+    def _dropChunks(self):
+        """
+        Drop whole chunks of the oldest messages while what stays is at
+        least L{limit} (L{saveMessage} calls this once the store is a
+        chunk over its limit: one dict deletion for up to a chunk of
+        messages, rather than three per message).  The messages beyond
+        L{limit} that stay are not kept for anyone: L{getMessages} and
+        L{lastMessages} leave them out (L{_cutoff}).
+        """
+        chunks = self._chunks
+        while chunks:
+            key = min(chunks)
+            size = len(chunks[key][0])
+            if self._count - size < self.limit:
+                break
+            del chunks[key]
+            self._count -= size
+            if key == self._lastKey:
+                self._lastKey = self._lastChunk = None
+            self._oldest = max(self._oldest, (key + 1) << CHUNK_BITS)
+        self._trimAt = max(self._count, self.limit) + CHUNK_SIZE
+
+    def _cutoff(self):
+        """
+        The lowest MsgSeqNum of the newest L{limit} messages held (0 if
+        none is beyond it).
+        """
+        excess = self._count - self.limit
+        if excess <= 0:
+            return 0
+        chunks = self._chunks
+        for key in sorted(chunks):
+            bodies = chunks[key][0]
+            if excess >= len(bodies):
+                excess -= len(bodies)
+                continue
+            return sorted(bodies)[excess]
+        return 0
 
     def _trim(self):
         """
-        Drop the oldest messages beyond L{limit}.
+        Drop the oldest messages beyond L{limit}, every one.
         """
         chunks = self._chunks
         seq = self._oldest
@@ -120,6 +163,8 @@ class MemoryStore:
         self._lastKey = self._lastChunk = None
         #: No message below this is kept (where trimming starts).
         self._oldest = 1
+        #: L{saveMessage} drops chunks when it holds more than this.
+        self._trimAt = self.limit + CHUNK_SIZE
 
     def saveMessage(self, seqNum, msgType, sendingTime, body):
         """
@@ -146,8 +191,8 @@ class MemoryStore:
         chunk[1][seqNum] = msgType
         chunk[2][seqNum] = sendingTime
         self.nextSenderSeq = seqNum + 1
-        if self._count > self.limit:
-            self._trim()
+        if self._count > self._trimAt:
+            self._dropChunks()
 
     def setNextSenderSeq(self, seqNum):
         self.nextSenderSeq = seqNum
@@ -161,6 +206,7 @@ class MemoryStore:
         (seqNum, msgType, sendingTime, body) tuples.
         """
         chunks = self._chunks
+        begin = max(begin, self._cutoff())
         low, high = begin >> CHUNK_BITS, end >> CHUNK_BITS
         result = []
         for key in sorted(k for k in chunks if low <= k <= high):
@@ -177,10 +223,11 @@ class MemoryStore:
         """
         chunks = self._chunks
         last = self.nextSenderSeq - 1
+        first = self._cutoff()
         result = []
         for key in sorted((k for k in chunks if k <= last >> CHUNK_BITS), reverse=True):
             bodies, types, times = chunks[key]
-            for seq in sorted((s for s in bodies if s <= last), reverse=True):
+            for seq in sorted((s for s in bodies if first <= s <= last), reverse=True):
                 if len(result) == count:
                     break
                 result.append((seq, types[seq], times[seq], bodies[seq]))
