@@ -88,39 +88,44 @@ class EngineNotes:
     def __init__(self, engine, clock):
         self.engine = engine
         self.clock = clock
+        # (The clock's reading, at hand: read once per new order.)
+        self._seconds = clock.seconds
         self.times = {}
         #: The orders entered last, oldest first.
         self.recent = deque(maxlen=RECENT_ORDERS)
-        self._added = 0
+        #: L{prune} looks when C{times} is this long.
+        self._pruneAt = PRUNE_EVERY
 
     def engineEvents(self, events):
         first = events[0]
         cls = first.__class__
         if cls is _ACCEPTED or cls is _REQUEST:
             order = first.order
+            orderId = order.orderId
             times = self.times
-            if order.orderId not in times:
-                times[order.orderId] = self.clock.seconds()
+            if orderId not in times:
+                times[orderId] = self._seconds()
                 self.recent.append(order)
-                self._added += 1
-                if self._added >= PRUNE_EVERY:
-                    self._added = 0
+                if len(times) >= self._pruneAt:
                     self.prune()
 
     def prune(self):
         """
-        Forget finished orders, if many are remembered.
+        Forget finished orders, if many are remembered (more than twice as
+        many as live orders); look again after L{PRUNE_EVERY} more.  One
+        pass over the times with a set of the live order ids: no call per
+        time, so the cost is a few hundred instructions per order entered.
         """
+        times = self.times
         engine = self.engine
         liveCount = getattr(engine, "liveCount", None)
         live = liveCount() if liveCount is not None else len(engine.liveOrders())
-        if len(self.times) > 2 * live + PRUNE_EVERY:
-            getOrder = engine.getOrder
-            self.times = {
-                orderId: when
-                for orderId, when in self.times.items()
-                if getOrder(orderId) is not None
+        if len(times) > 2 * live + PRUNE_EVERY:
+            liveIds = {order.orderId for order in engine.liveOrders()}
+            self.times = times = {
+                orderId: when for orderId, when in times.items() if orderId in liveIds
             }
+        self._pruneAt = len(times) + PRUNE_EVERY
 
     def get(self, orderId):
         """
