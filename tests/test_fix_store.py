@@ -281,6 +281,26 @@ class StoreLimitTests(unittest.TestCase):
         )
 
 
+def _storeSteps(jump, steps):
+    """
+    Strategies for L{ChunkedStoreTests}' model tests: a limit, up to
+    C{steps} steps (save a message, its number up by one or by up to
+    C{jump}; change the limit; reset), and a count.
+    """
+    return (
+        st.integers(1, 40),
+        st.lists(
+            st.one_of(
+                st.tuples(st.just("save"), st.integers(1, jump), st.booleans()),
+                st.tuples(st.just("limit"), st.integers(1, 40), st.booleans()),
+                st.tuples(st.just("reset"), st.just(0), st.booleans()),
+            ),
+            max_size=steps,
+        ),
+        st.integers(0, 50),
+    )
+
+
 class ChunkedStoreTests(unittest.TestCase):
     """
     The memory store keeps messages in chunks of consecutive MsgSeqNums:
@@ -300,18 +320,7 @@ class ChunkedStoreTests(unittest.TestCase):
         self.assertEqual([m[0] for m in store.getMessages(50000, 50002)], [50001, 50002])
 
     @settings(max_examples=200, deadline=None)
-    @given(
-        st.integers(1, 40),
-        st.lists(
-            st.one_of(
-                st.tuples(st.just("save"), st.integers(1, 3000), st.booleans()),
-                st.tuples(st.just("limit"), st.integers(1, 40), st.booleans()),
-                st.tuples(st.just("reset"), st.just(0), st.booleans()),
-            ),
-            max_size=60,
-        ),
-        st.integers(0, 50),
-    )
+    @given(*_storeSteps(jump=3000, steps=60))
     def test_sameAsAMapOfTheNewest(self, limit, operations, last):
         """
         Whatever the steps (sequence numbers going up by one, by a few or
@@ -321,18 +330,7 @@ class ChunkedStoreTests(unittest.TestCase):
         self._sameAsAMapOfTheNewest(limit, operations, last)
 
     @settings(max_examples=200, deadline=None)
-    @given(
-        st.integers(1, 40),
-        st.lists(
-            st.one_of(
-                st.tuples(st.just("save"), st.integers(1, 30), st.booleans()),
-                st.tuples(st.just("limit"), st.integers(1, 40), st.booleans()),
-                st.tuples(st.just("reset"), st.just(0), st.booleans()),
-            ),
-            max_size=200,
-        ),
-        st.integers(0, 50),
-    )
+    @given(*_storeSteps(jump=30, steps=200))
     def test_sameAsAMapOfTheNewestSmallChunks(self, limit, operations, last):
         """
         The same with chunks of four numbers, so that whole chunks are
