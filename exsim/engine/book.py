@@ -21,7 +21,7 @@ from zope.interface import implementer
 from exsim.engine.behaviours import Standard
 from exsim.engine.limits import Limits
 from exsim.engine.ordertypes import POST_ONLY_REJECT, STP_NONE, displayed, hiddenPart, minimum, waiting
-from exsim.engine.phases import CONTINUOUS, PHASES
+from exsim.engine.phases import CONTINUOUS, PHASES, initPhaseState
 from exsim.interfaces import IBook
 from exsim.model import T_BUY, T_EXTRA, OrdType
 
@@ -104,25 +104,8 @@ class Book:
         self.specialOrders = {}
         self.printed = None
         self.pegTouch = None
-        # Trading phases: see exsim.engine.reference.ReferenceBook, which
-        # has the same attributes.  The lists here keep finished orders
-        # until the engine next goes through them.
-        self.haltAcceptsOrders = False
-        self.reopenWithAuction = True
-        self.postCloseAccepts = False
-        self.resumePhase = None
-        self.haltReason = None
-        self.paused = False
-        self.haltKind = "halt"
-        self.delaysOpening = False
-        self.openingDelayed = False
-        self.delayReason = None
-        self.delayedPhase = None
-        self.call = None
-        self.marketOrders = []
-        self.auctionPrices = {}
-        self.parked = []
-        self.forNextDay = set()
+        # Trading phases (exsim.engine.phases.initPhaseState).
+        initPhaseState(self)
 
     @property
     def behaviour(self):

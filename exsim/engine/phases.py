@@ -677,3 +677,44 @@ class PhaseControl:
                     # no burst of stale figures; the next a second from now.
                     due, delay = now + 1, 1
                 self._auctionTimer = self._clock.callLater(delay, self._auctionTick, due)
+
+
+def initPhaseState(book):
+    """
+    Give a book (of either engine) the trading-phase state it keeps
+    besides its phase: the phase properties and what a halt, a delayed
+    opening and a call hold.  (The fast engine's book keeps finished
+    orders in the lists until the engine next goes through them.)
+    """
+    book.haltAcceptsOrders = False
+    book.reopenWithAuction = True
+    book.postCloseAccepts = False
+    # The phase a halt interrupted (where resume_book goes back to).
+    book.resumePhase = None
+    # The reason given for the halt, while halted (None: none).
+    book.haltReason = None
+    # Whether the halt is a trading pause (halt_book's pause, else
+    # the book property halt_kind: haltKind), and whether the
+    # schedule's opening waits for resume_book (delay_open).
+    book.paused = False
+    book.haltKind = "halt"
+    book.delaysOpening = False
+    # Whether the opening is delayed (delay_open), its reason, and
+    # the phase the schedule gave meanwhile (where resume_book goes).
+    book.openingDelayed = False
+    book.delayReason = None
+    book.delayedPhase = None
+    # The auction the orders collected now are for (OPENING, CLOSING,
+    # REOPENING), or None outside a call.
+    book.call = None
+    # Live market orders waiting for the uncross, oldest first.
+    book.marketOrders = []
+    # {auction: (price, quantity)} of its last uncross that traded
+    # (the opening and closing prices of market data).
+    book.auctionPrices = {}
+    # Live orders waiting off the book for a later phase, in arrival
+    # order.
+    book.parked = []
+    # Order ids of parked orders accepted for the next day (end of
+    # day spares them).
+    book.forNextDay = set()

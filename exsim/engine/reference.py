@@ -79,6 +79,7 @@ from exsim.engine.phases import (
     POST_CLOSE,
     PRE_OPEN,
     REOPENING,
+    initPhaseState,
 )
 from exsim.errors import BadValue, WrongState
 from exsim.interfaces import IBook, IEngine, IMarketPhases, ISelfTradePrevention
@@ -201,38 +202,7 @@ class ReferenceBook:
         self.pegs = {}
         # Trading phases (exsim.engine.phases).
         self.phase = CONTINUOUS
-        self.haltAcceptsOrders = False
-        self.reopenWithAuction = True
-        self.postCloseAccepts = False
-        #: The phase a halt interrupted (where resume_book goes back to).
-        self.resumePhase = None
-        #: The reason given for the halt, while halted (None: none).
-        self.haltReason = None
-        #: Whether the halt is a trading pause (halt_book's pause, else
-        #: the book property halt_kind: haltKind), and whether the
-        #: schedule's opening waits for resume_book (delay_open).
-        self.paused = False
-        self.haltKind = "halt"
-        self.delaysOpening = False
-        #: Whether the opening is delayed (delay_open), its reason, and
-        #: the phase the schedule gave meanwhile (where resume_book goes).
-        self.openingDelayed = False
-        self.delayReason = None
-        self.delayedPhase = None
-        #: The auction the orders collected now are for (OPENING, CLOSING,
-        #: REOPENING), or None outside a call.
-        self.call = None
-        #: Live market orders waiting for the uncross, oldest first.
-        self.marketOrders = []
-        #: {auction: (price, quantity)} of its last uncross that traded
-        #: (the opening and closing prices of market data).
-        self.auctionPrices = {}
-        #: Live orders waiting off the book for a later phase, in arrival
-        #: order.
-        self.parked = []
-        #: Order ids of parked orders accepted for the next day (end of
-        #: day spares them).
-        self.forNextDay = set()
+        initPhaseState(self)
 
     def side(self, isBuy):
         return self.bids if isBuy else self.asks
