@@ -12,6 +12,8 @@ as real clients differ.
 import struct
 
 _LENGTH = struct.Struct(">H")
+#: The length and type of a packet, packed at once.
+_HEADER = struct.Struct(">Hc")
 
 # Packet types sent by the server.
 DEBUG = b"+"
@@ -57,7 +59,7 @@ def sequenced(payload):
     """
     A Sequenced Data packet carrying C{payload}.
     """
-    return _LENGTH.pack(len(payload) + 1) + b"S" + payload
+    return _HEADER.pack(len(payload) + 1, b"S") + payload
 
 
 SERVER_HEARTBEAT_PACKET = packet(SERVER_HEARTBEAT)
