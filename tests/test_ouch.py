@@ -347,5 +347,62 @@ class OuchTests(TestCase):
         client.lose()
 
 
+class StockMemoTests(TestCase):
+    """
+    L{OuchFactory.symbolOf} and L{OuchFactory.stockOf} remember what
+    L{ouch42.text} and L{ouch42.alpha} give: the memo must give the same
+    (or raise the same) for every field, remembered or not, memo full or
+    not.
+    """
+
+    @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.binary(min_size=8, max_size=8), min_size=1, max_size=12),
+           st.integers(min_value=0, max_value=6))
+    def test_sameAsTheCodec(self, fields, memo):
+        from exsim.soup import ouch
+
+        self.patch(ouch, "STOCK_MEMO", memo)
+        factory = makeEndpoint(family, "ouch1").factory
+        for field in fields + fields:
+            try:
+                expected = ouch42.text(field)
+            except packets.SoupProtocolError:
+                self.assertRaises(packets.SoupProtocolError, factory.symbolOf, field)
+                self.assertNotIn(field, factory.symbols)
+                continue
+            remembered = factory.symbols.get(field)
+            self.assertIn(remembered, (None, expected))
+            self.assertEqual(factory.symbolOf(field), expected)
+            self.assertEqual(factory.stockOf(expected), ouch42.alpha(expected, 8))
+            self.assertEqual(factory.stocks.get(expected, ouch42.alpha(expected, 8)),
+                             ouch42.alpha(expected, 8))
+        self.assertLessEqual(len(factory.symbols), memo)
+        self.assertLessEqual(len(factory.stocks), memo)
+
+    def test_orders(self):
+        """
+        Orders entered with a Stock field remembered, or not (memo full),
+        reach the same book and are Accepted with the same Stock field.
+        """
+        from exsim.soup import ouch
+
+        for memo in (0, 4096):
+            self.patch(ouch, "STOCK_MEMO", memo)
+            endpoint = makeEndpoint(family, "ouch1", symbols=("AAPL", "MSFT"))
+            client = Client(endpoint)
+            client.login("alice")
+            client.sequenced()
+            for n, stock in enumerate(["AAPL", "MSFT", "AAPL", "ZZZZ", "MSFT"]):
+                client.unsequenced(ouch42.enterOrder("T%d" % n, b"B", 100, stock, P150))
+            messages = decoded(client.sequenced())
+            self.assertEqual(
+                [(m[0], m[5] if m[0] == b"A" else m[3]) for m in messages],
+                [(b"A", b"AAPL    "), (b"A", b"MSFT    "), (b"A", b"AAPL    "),
+                 (b"J", ouch42.REJECT_INVALID_STOCK), (b"A", b"MSFT    ")],
+            )
+            self.assertEqual(len(endpoint.factory.symbols), min(memo, 3))
+            self.assertEqual(len(endpoint.factory.stocks), min(memo, 2))
+
+
 class ReferenceOuchTests(OuchTests):
     engineClass = ReferenceEngine

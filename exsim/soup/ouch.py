@@ -40,6 +40,11 @@ from exsim.values import parseBoolean
 #: Shares must be below this (OUCH 4.2: "less than 1,000,000").
 MAX_SHARES = 1000000
 
+#: How many Stock fields and symbols an endpoint remembers decoded and
+#: encoded (L{OuchFactory.symbolOf}, L{OuchFactory.stockOf}): more than a
+#: venue lists, and a bound on what unknown ones can take.
+STOCK_MEMO = 4096
+
 _SIDES = {
     b"B": Side.BUY,
     b"S": Side.SELL,
@@ -298,6 +303,33 @@ class OuchFactory(SoupServerFactory, OrderRouting):
         #: {symbol: the Liquidity Flag of its last uncross's executions}
         #: (L{ev.AuctionUncrossed} comes before them).
         self.auctionLiquidity = {}
+        #: {Stock field: its symbol} and {symbol: its Stock field}: an
+        #: endpoint sees few symbols, so each is decoded and encoded once
+        #: (L{symbolOf}, L{stockOf}; read for every order).
+        self.symbols = {}
+        self.stocks = {}
+
+    def symbolOf(self, stock):
+        """
+        The symbol of a Stock field (L{ouch42.text}), remembered for the
+        next orders (at most L{STOCK_MEMO} of them).
+
+        @raise SoupProtocolError: if it is not ASCII.
+        """
+        symbol = ouch42.text(stock)
+        if len(self.symbols) < STOCK_MEMO:
+            self.symbols[stock] = symbol
+        return symbol
+
+    def stockOf(self, symbol):
+        """
+        The Stock field of a symbol (L{ouch42.alpha}), remembered for the
+        next messages (at most L{STOCK_MEMO} of them).
+        """
+        stock = ouch42.alpha(symbol, 8)
+        if len(self.stocks) < STOCK_MEMO:
+            self.stocks[symbol] = stock
+        return stock
 
     @property
     def sessionName(self):
@@ -420,6 +452,8 @@ class OuchSession:
         self.tokens = set()
         self._partialCancels = set()
         self._replaceExtras = {}
+        self._symbols = factory.symbols
+        self._stocks = factory.stocks
         self.stream.append(ouch42.systemEvent(self._now(), b"S"))
 
     def _now(self):
@@ -523,10 +557,13 @@ class OuchSession:
             # the Close), whatever the time in force says.
             timeInForce = auctionOnly
             expireTime = None
+        symbol = self._symbols.get(stock)
+        if symbol is None:
+            symbol = self.factory.symbolOf(stock)
         order = Order(
             self.owner,
             token,
-            ouch42.text(stock),
+            symbol,
             sideValue,
             shares,
             None if market else price,
@@ -623,10 +660,13 @@ class OuchSession:
         price = event.price
         if price is None or order.terms[T_EXTRA] is not None:
             price = self._price(order, price)
+        stock = self._stocks.get(order.symbol)
+        if stock is None:
+            stock = self.factory.stockOf(order.symbol)
         self.stream.append(
             ouch42.ACCEPTED.pack(
                 b"A", self._now(), ouch42.alpha(event.clOrdId, 14), extra.side,
-                event.quantity, ouch42.alpha(order.symbol, 8), price, extra.timeInForce,
+                event.quantity, stock, price, extra.timeInForce,
                 extra.firm, extra.display, order.orderId, extra.capacity, extra.iso,
                 extra.minimumQuantity, extra.crossType,
                 ouch42.ORDER_LIVE if event.leavesQty else ouch42.ORDER_DEAD, b" ",
@@ -714,10 +754,13 @@ class OuchSession:
         price = event.price
         if price is None or order.terms[T_EXTRA] is not None:
             price = self._price(order, price)
+        stock = self._stocks.get(order.symbol)
+        if stock is None:
+            stock = self.factory.stockOf(order.symbol)
         self.stream.append(
             ouch42.REPLACED.pack(
                 b"U", self._now(), ouch42.alpha(event.clOrdId, 14), extra.side,
-                event.leavesQty, ouch42.alpha(order.symbol, 8), price, extra.timeInForce,
+                event.leavesQty, stock, price, extra.timeInForce,
                 extra.firm, extra.display, orderId, extra.capacity, extra.iso,
                 extra.minimumQuantity, extra.crossType,
                 ouch42.ORDER_LIVE if event.leavesQty else ouch42.ORDER_DEAD,
