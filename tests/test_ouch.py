@@ -90,6 +90,24 @@ class OuchTests(TestCase):
         self.assertEqual(resting[2:6], (b"S1            ", 60, P150, b"A"))
         self.assertEqual(resting[6], executed[6])  # same match number
 
+    def test_tokenFieldAsReceived(self):
+        """
+        Accepted and Executed echo the Order Token field: the entered
+        order's as received, any other order's encoded; both the same
+        bytes whatever the token's spaces.
+        """
+        self.enter(self.alice, " S 1", side=b"S", shares=100)
+        self.enter(self.alice, "S2", side=b"S", shares=100)
+        messages = self.enter(self.bob, "B 1  x", side=b"B", shares=150, price=P150 + 100)
+        self.assertEqual(
+            [(m[0], m[2]) for m in messages],
+            [(b"A", b"B 1  x        "), (b"E", b"B 1  x        "), (b"E", b"B 1  x        ")],
+        )
+        self.assertEqual(
+            [(m[0], m[2]) for m in decoded(self.alice.sequenced())],
+            [(b"E", b" S 1          "), (b"E", b"S2            ")],
+        )
+
     def test_duplicateTokenIgnored(self):
         self.enter(self.alice, "ORD1")
         again = self.enter(self.alice, "ORD1", shares=5)
@@ -345,6 +363,39 @@ class OuchTests(TestCase):
         self.assertEqual(self.flushLoggedErrors(), [])
         self.engine.getBook("AAPL").validateInternalState()
         client.lose()
+
+
+class TokenFieldTests(TestCase):
+    """
+    An order's Accepted and Executed echo its Order Token field as
+    received (L{OuchSession._tokenField}): the same bytes as encoding the
+    token the field was decoded to.
+    """
+
+    @given(st.binary(min_size=14, max_size=14))
+    def test_fieldAsReceivedIsTheEncodedToken(self, field):
+        try:
+            token = ouch42.text(field)
+        except packets.SoupProtocolError:
+            return
+        self.assertEqual(ouch42.alpha(token, 14), field)
+
+    @settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.text(alphabet=" AZaz09-", min_size=1, max_size=14), min_size=1,
+                    max_size=6, unique_by=lambda t: t.rstrip(" ")))
+    def test_echoed(self, tokens):
+        endpoint = makeEndpoint(family, "ouch1")
+        client = Client(endpoint)
+        client.login("alice")
+        client.sequenced()
+        tokens = [t for t in tokens if t.strip(" ")]
+        for n, token in enumerate(tokens):
+            client.unsequenced(ouch42.enterOrder(token, b"BS"[n % 2:n % 2 + 1], 100, "AAPL", P150))
+        messages = decoded(client.sequenced())
+        fields = [ouch42.alpha(t, 14) for t in tokens]
+        self.assertEqual([m[2] for m in messages if m[0] == b"A"], fields)
+        for m in messages:
+            self.assertIn(m[2], fields)
 
 
 class StockMemoTests(TestCase):

@@ -454,6 +454,9 @@ class OuchSession:
         self._replaceExtras = {}
         self._symbols = factory.symbols
         self._stocks = factory.stocks
+        #: The token of the last order entered and its Order Token field
+        #: as received (the field of its Accepted and first Executions).
+        self._lastToken = self._lastTokenField = None
         self.stream.append(ouch42.systemEvent(self._now(), b"S"))
 
     def _now(self):
@@ -573,6 +576,8 @@ class OuchSession:
             OrderExtra(side, tif, firm, display, capacity, iso, minQty, crossType, market),
             extra,
         )
+        self._lastToken = token
+        self._lastTokenField = rawToken
         self.engine.submitNew(order)
 
     def cancelOrder(self, payload):
@@ -634,6 +639,18 @@ class OuchSession:
     def _reject(self, token, reason):
         self.stream.append(ouch42.rejected(self._now(), ouch42.alpha(token, 14), reason))
 
+    def _tokenField(self, token):
+        """
+        The Order Token field of C{token} (L{ouch42.alpha}): the last
+        entered order's field as received, which is the same bytes (a
+        field decodes, L{ouch42.text}, to the token that encodes back to
+        it: TokenFieldTests), without encoding it again for its Accepted
+        and the Executions of its entry.
+        """
+        if token is self._lastToken:
+            return self._lastTokenField
+        return ouch42.alpha(token, 14)
+
     def _extra(self, order):
         extra = order.userData
         if isinstance(extra, OrderExtra):
@@ -665,7 +682,7 @@ class OuchSession:
             stock = self.factory.stockOf(order.symbol)
         self.stream.append(
             ouch42.ACCEPTED.pack(
-                b"A", self._now(), ouch42.alpha(event.clOrdId, 14), extra.side,
+                b"A", self._now(), self._tokenField(event.clOrdId), extra.side,
                 event.quantity, stock, price, extra.timeInForce,
                 extra.firm, extra.display, order.orderId, extra.capacity, extra.iso,
                 extra.minimumQuantity, extra.crossType,
@@ -694,7 +711,7 @@ class OuchSession:
             liquidity = ouch42.LIQUIDITY_REMOVED if aggressor else ouch42.LIQUIDITY_ADDED
         self.stream.append(
             ouch42.EXECUTED.pack(
-                b"E", self._now(), ouch42.alpha(event.clOrdId, 14), event.quantity,
+                b"E", self._now(), self._tokenField(event.clOrdId), event.quantity,
                 event.price, liquidity, event.tradeId,
             )
         )
