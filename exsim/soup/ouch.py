@@ -452,15 +452,16 @@ class OuchSession:
         self.tokens = set()
         self._partialCancels = set()
         self._replaceExtras = {}
+        #: The factory's L{VenueClock}: C{self._clock.nanos()} is the
+        #: time of a message.
+        self._clock = factory.venueClock
         self._symbols = factory.symbols
         self._stocks = factory.stocks
         #: The token of the last order entered and its Order Token field
         #: as received (the field of its Accepted and first Executions).
         self._lastToken = self._lastTokenField = None
-        self.stream.append(ouch42.systemEvent(self._now(), b"S"))
+        self.stream.append(ouch42.systemEvent(self._clock.nanos(), b"S"))
 
-    def _now(self):
-        return self.factory.venueClock.nanos()
 
     # -- requests ----------------------------------------------------------
 
@@ -498,7 +499,7 @@ class OuchSession:
         elif kind == b"U":
             self._reject(ouch42.text(fields[2]), ouch42.REJECT_OTHER)
         elif kind == b"X":
-            self.stream.append(ouch42.cancelReject(self._now(), ouch42.text(fields[1])))
+            self.stream.append(ouch42.cancelReject(self._clock.nanos(), ouch42.text(fields[1])))
         else:
             self._ignore(fields[1], text)
 
@@ -637,7 +638,7 @@ class OuchSession:
     # -- events ------------------------------------------------------------
 
     def _reject(self, token, reason):
-        self.stream.append(ouch42.rejected(self._now(), ouch42.alpha(token, 14), reason))
+        self.stream.append(ouch42.rejected(self._clock.nanos(), ouch42.alpha(token, 14), reason))
 
     def _tokenField(self, token):
         """
@@ -682,7 +683,7 @@ class OuchSession:
             stock = self.factory.stockOf(order.symbol)
         self.stream.append(
             ouch42.ACCEPTED.pack(
-                b"A", self._now(), self._tokenField(event.clOrdId), extra.side,
+                b"A", self._clock.nanos(), self._tokenField(event.clOrdId), extra.side,
                 event.quantity, stock, price, extra.timeInForce,
                 extra.firm, extra.display, order.orderId, extra.capacity, extra.iso,
                 extra.minimumQuantity, extra.crossType,
@@ -711,7 +712,7 @@ class OuchSession:
             liquidity = ouch42.LIQUIDITY_REMOVED if aggressor else ouch42.LIQUIDITY_ADDED
         self.stream.append(
             ouch42.EXECUTED.pack(
-                b"E", self._now(), self._tokenField(event.clOrdId), event.quantity,
+                b"E", self._clock.nanos(), self._tokenField(event.clOrdId), event.quantity,
                 event.price, liquidity, event.tradeId,
             )
         )
@@ -721,7 +722,7 @@ class OuchSession:
         self._replaceExtras.pop(event.order.orderId, None)
         self.stream.append(
             ouch42.canceled(
-                self._now(), event.clOrdId, event.cancelledQty,
+                self._clock.nanos(), event.clOrdId, event.cancelledQty,
                 CANCEL_REASONS.get(event.reason, ouch42.CANCEL_SYSTEM),
             )
         )
@@ -733,7 +734,7 @@ class OuchSession:
         """
         self.stream.append(
             ouch42.canceled(
-                self._now(), event.clOrdId, event.reducedQty,
+                self._clock.nanos(), event.clOrdId, event.reducedQty,
                 CANCEL_REASONS.get(event.reason, ouch42.CANCEL_SYSTEM),
             )
         )
@@ -744,13 +745,13 @@ class OuchSession:
         next one, whose order tokens start afresh.
         """
         self.tokens = set()
-        self.stream.append(ouch42.systemEvent(self._now(), b"E"))
-        self.stream.append(ouch42.systemEvent(self._now(), b"S"))
+        self.stream.append(ouch42.systemEvent(self._clock.nanos(), b"E"))
+        self.stream.append(ouch42.systemEvent(self._clock.nanos(), b"S"))
 
     def onExpired(self, event):
         order = event.order
         reason = ouch42.CANCEL_TIMEOUT if order.timeInForce is TimeInForce.GTD else ouch42.CANCEL_CLOSED
-        self.stream.append(ouch42.canceled(self._now(), event.clOrdId, event.expiredQty, reason))
+        self.stream.append(ouch42.canceled(self._clock.nanos(), event.clOrdId, event.expiredQty, reason))
 
     def onReplaced(self, event):
         order = event.order
@@ -759,7 +760,7 @@ class OuchSession:
             self._partialCancels.discard(orderId)
             self.stream.append(
                 ouch42.canceled(
-                    self._now(), event.clOrdId, event.oldLeavesQty - event.leavesQty,
+                    self._clock.nanos(), event.clOrdId, event.oldLeavesQty - event.leavesQty,
                     ouch42.CANCEL_USER,
                 )
             )
@@ -776,7 +777,7 @@ class OuchSession:
             stock = self.factory.stockOf(order.symbol)
         self.stream.append(
             ouch42.REPLACED.pack(
-                b"U", self._now(), ouch42.alpha(event.clOrdId, 14), extra.side,
+                b"U", self._clock.nanos(), ouch42.alpha(event.clOrdId, 14), extra.side,
                 event.leavesQty, stock, price, extra.timeInForce,
                 extra.firm, extra.display, orderId, extra.capacity, extra.iso,
                 extra.minimumQuantity, extra.crossType,
@@ -787,7 +788,7 @@ class OuchSession:
 
     def onPending(self, event):
         if event.kind == "cancel" or event.order.orderId in self._partialCancels:
-            self.stream.append(ouch42.cancelPending(self._now(), event.clOrdId))
+            self.stream.append(ouch42.cancelPending(self._clock.nanos(), event.clOrdId))
 
     def onCancelRejected(self, event):
         orderId = event.orderId
@@ -803,6 +804,6 @@ class OuchSession:
             )
             return
         if event.responseTo == "cancel" or partial:
-            self.stream.append(ouch42.cancelReject(self._now(), event.order.clOrdId))
+            self.stream.append(ouch42.cancelReject(self._clock.nanos(), event.order.clOrdId))
         else:
             self._reject(event.clOrdId, REJECT_REASONS.get(event.reason, ouch42.REJECT_OTHER))
