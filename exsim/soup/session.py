@@ -125,8 +125,10 @@ class SoupServerProtocol(Protocol):
         self.factory = factory
         self.reactor = factory.reactor
         self._reader = packets.PacketReader(factory.maxPacketLength)
-        # (An instance attribute: read for every message.)
+        # (Instance attributes: read for every message.)
         self.control = None
+        self._closing = False
+        self._batch = None
         endpoint = factory.endpoint
         #: Every packet in and out (L{exsim.observe.messagelog}): the
         #: connection's, or once logged in its OUCH session's.
