@@ -15,6 +15,7 @@ message and requests a resend; too low without PossDupFlag ends the
 session; PossDup duplicates are ignored.
 """
 
+from itertools import repeat
 from zlib import adler32
 
 from twisted.internet.protocol import Protocol
@@ -237,7 +238,6 @@ class FixSession:
             batch = c._batch
             if batch is not None and c.state != CLOSED:
                 batch.append(data)
-                c.journal.append((c.lastReceived, OUT, data))
             else:
                 c.write(data)
         return seq
@@ -434,10 +434,9 @@ class FixConnection(Protocol):
                 if guard is not None and guard.paused:
                     guard.wrote(len(data))
             else:
-                # Written (and lastSent set) once, when the received data
-                # is handled.
+                # Written (and lastSent set, and journalled) once, when
+                # the received data is handled.
                 batch.append(data)
-                self.journal.append((self.lastReceived, OUT, data))
 
     def _flush(self):
         """
@@ -450,8 +449,11 @@ class FixConnection(Protocol):
 
     def _writeBatch(self, batch):
         """
-        Write what was collected, in one transport write.
+        Write what was collected, in one transport write, and journal each
+        message of it (at the time the last message handled came in: the
+        write answers them all).
         """
+        self.journal.extend(zip(repeat(self.lastReceived), repeat(OUT), batch))
         data = b"".join(batch)
         self.transport.write(data)
         self.lastSent = self.reactor.seconds()

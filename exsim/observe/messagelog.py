@@ -10,7 +10,10 @@ direction, data)} to its L{MessageLog} (a C{deque} with a bound) per
 message, with the time the protocol already read from the clock for its
 own timers, and bytes it already holds: FIX messages as received or
 framed, SoupBinTCP packets as the C{(packet type, payload)} the reader
-cut, or framed.  Nothing is decoded until asked (C{get_messages}, the web
+cut, or framed.  A FIX connection journals the replies to what one read
+of its input held when it writes them, in one write after handling that
+input: in the journal they follow the messages of that read (the order
+of the wire), at the time the last of them came in.  Nothing is decoded until asked (C{get_messages}, the web
 view: L{exsim.observe.decode}).  A write of several messages at once (a
 resend, a login replay) is one entry, split when decoded.
 
@@ -204,6 +207,10 @@ class _WritingLog(MessageLog):
     def append(self, entry):
         deque.append(self, entry)
         self.files.write(entry)
+
+    def extend(self, entries):
+        for entry in entries:
+            self.append(entry)
 
 
 class LogFiles:
