@@ -18,6 +18,8 @@ a protocol error that ends the connection after a Debug packet saying
 why.
 """
 
+from itertools import repeat
+
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -159,16 +161,22 @@ class SoupServerProtocol(Protocol):
             return
         batch = self._batch
         if batch is not None:
+            # Journalled when written (L{_flush}).
             batch.append(data)
-            self.journal.append((self._lastReceived, OUT, data))
         else:
             self._write(data)
             self.journal.append((self._lastSent, OUT, data))
 
     def _flush(self):
+        """
+        Write what was batched while handling received data, in one write,
+        and journal each packet of it (after that read's packets, at the
+        time they came in: the write answers them all).
+        """
         batch = self._batch
         self._batch = None
         if batch and not self._closing:
+            self.journal.extend(zip(repeat(self._lastReceived), repeat(OUT), batch))
             self._write(b"".join(batch))
 
     def _write(self, data):
