@@ -176,6 +176,26 @@ def engineBooks(engine):
     return result
 
 
+def setUpOuchAndFeed(case):
+    """
+    Give a test case (its C{engineClass}) an OUCH endpoint on books AAPL
+    and MSFT at 09:30 New York time, two logged-in clients (C{alice} and
+    C{bob}) and an ITCH feed of the same engine (C{feed}, its C{stream}).
+    """
+    case.ouch = makeEndpoint(
+        ouchFamily, "ouch1", symbols=("AAPL", "MSFT"), engineClass=case.engineClass
+    )
+    case.engine = case.ouch.engine
+    case.reactor = case.ouch.reactor
+    case.reactor.advance(34200 + 5 * 3600)  # 09:30 in New York (UTC-5 in January)
+    case.alice = Client(case.ouch)
+    case.alice.login("alice")
+    case.bob = Client(case.ouch)
+    case.bob.login("bob")
+    case.feed = makeEndpoint(family, "itch1", engine=case.engine, reactor=case.reactor)
+    case.stream = case.feed.factory.stream
+
+
 class FeedTests(TestCase):
     """
     (On the fast engine; L{ReferenceFeedTests}: the reference engine.)
@@ -184,18 +204,7 @@ class FeedTests(TestCase):
     engineClass = MatchingEngine
 
     def setUp(self):
-        self.ouch = makeEndpoint(
-            ouchFamily, "ouch1", symbols=("AAPL", "MSFT"), engineClass=self.engineClass
-        )
-        self.engine = self.ouch.engine
-        self.reactor = self.ouch.reactor
-        self.reactor.advance(34200 + 5 * 3600)  # 09:30 in New York (UTC-5 in January)
-        self.alice = Client(self.ouch)
-        self.alice.login("alice")
-        self.bob = Client(self.ouch)
-        self.bob.login("bob")
-        self.feed = makeEndpoint(family, "itch1", engine=self.engine, reactor=self.reactor)
-        self.stream = self.feed.factory.stream
+        setUpOuchAndFeed(self)
 
     def enter(self, client, token, side, shares, price, tif=99999, stock="AAPL"):
         client.unsequenced(ouch42.enterOrder(token, side, shares, stock, price, tif))

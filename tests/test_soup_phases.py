@@ -13,9 +13,8 @@ from exsim.engine.matching import MatchingEngine
 from exsim.engine.reference import ReferenceEngine
 from exsim.soup import itch50, ouch42
 from exsim.soup.itch import family as itchFamily
-from exsim.soup.ouch import family as ouchFamily
-from tests.soupfakes import Client, makeEndpoint
-from tests.test_itch import engineBooks, rebuild
+from tests.soupfakes import makeEndpoint
+from tests.test_itch import engineBooks, rebuild, setUpOuchAndFeed
 
 P10 = 100000  # 10.00
 # (A short opening call: a call sends its NOII every second.)
@@ -34,18 +33,7 @@ class SoupPhaseTests(TestCase):
     engineClass = MatchingEngine
 
     def setUp(self):
-        self.ouch = makeEndpoint(
-            ouchFamily, "ouch1", symbols=("AAPL", "MSFT"), engineClass=self.engineClass
-        )
-        self.engine = self.ouch.engine
-        self.reactor = self.ouch.reactor
-        self.reactor.advance(34200 + 5 * 3600)  # 09:30 in New York (UTC-5 in January)
-        self.alice = Client(self.ouch)
-        self.alice.login("alice")
-        self.bob = Client(self.ouch)
-        self.bob.login("bob")
-        self.feed = makeEndpoint(itchFamily, "itch1", engine=self.engine, reactor=self.reactor)
-        self.stream = self.feed.factory.stream
+        setUpOuchAndFeed(self)
         self.alice.sequenced()
         self.bob.sequenced()
 
