@@ -462,6 +462,37 @@ class NotesAndTapeTests(unittest.TestCase):
         self.assertEqual((when, trade.quantity, trade.price), (2, 2, 100000))
         self.assertEqual(tape.recent("MSFT"), [])
 
+    def test_recentOrdersPerBook(self):
+        """
+        Each book keeps its own last L{RECENT_ORDERS} orders: a quiet
+        book's stay however many orders a busy one takes, and no more are
+        held than that per book (finished ones are let go).
+        """
+        from exsim.observe.inventory import RECENT_ORDERS
+
+        sim = Simulator(Clock())
+        sim.create_engine("e1")
+        sim.create_book("AAPL", "e1")
+        sim.create_book("MSFT", "e1")
+        sim.create_order("quiet", "MSFT", side="buy", price="1", quantity=1)
+        sim.submit_order("quiet")
+        for i in range(RECENT_ORDERS):
+            # Each pair trades: both orders finish.
+            for side in ("buy", "sell"):
+                name = "%s%d" % (side, i)
+                sim.create_order(name, "AAPL", side=side, price="10", quantity=1)
+                sim.submit_order(name)
+        names = lambda orders: [o.clOrdId.split("#")[0] for o in orders]  # noqa: E731
+        notes = sim.engineNotes["e1"]
+        self.assertEqual(names(notes.recentOrders("MSFT")), ["quiet"])
+        busy = notes.recentOrders("AAPL", 2 * RECENT_ORDERS)
+        last = RECENT_ORDERS - 1
+        self.assertEqual(len(busy), RECENT_ORDERS)
+        self.assertEqual(names(busy[:3]), ["sell%d" % last, "buy%d" % last, "sell%d" % (last - 1)])
+        self.assertTrue(all(o.isDone for o in busy))
+        self.assertEqual(names(notes.recentOrders("AAPL", 2)), names(busy[:2]))
+        self.assertEqual(notes.recentOrders("IBM"), [])
+
 
 class Recorder:
     def __init__(self, result=None):
