@@ -7,7 +7,7 @@ compared on a loaded machine where CPU time moves by 10 % or more from run
 to run.
 
     python benchmarks/instructions.py [--flow mixed|adds|fix|ouch[,...]]
-        [--orders 100000] [--advanced] [--simulator] [--runs 0]
+        [--orders 100000] [--advanced] [--simulator] [--runs 0] [--cache]
         TARGET [TARGET...]
 
 A TARGET is a source tree (a directory: a checkout, or an older commit
@@ -47,6 +47,20 @@ time, the median and each run's.
 
     python benchmarks/instructions.py --flow fix,ouch --simulator \\
         --orders 4000 --runs 3 9f88acc 0631e18 HEAD
+
+With C{--cache}, callgrind also simulates the caches (the same on every
+machine: L1 32 kB each for instructions and data, last level 4 MB) and
+each figure is followed by the misses per operation (first level,
+instructions and data, and last level) and an estimate of cycles as
+KCachegrind makes one: instructions + 10 x first-level misses + 100 x
+last-level misses.  Instructions alone miss what memory costs: an order
+held long after it finished is freed when its memory has gone cold, which
+costs cycles, not instructions (the engine notes' ring of the last 1,000
+orders of an engine cost 3.5 % of the CPU time of an OUCH order and
+nothing that an instruction count shows).  Runs take about twice as long.
+
+    python benchmarks/instructions.py --flow ouch --simulator --cache \
+        --orders 10000 851c6fc HEAD
 
 Every process runs with C{PYTHONHASHSEED=0} (the same strings hash alike
 in every run: dict probes count too).  Needs valgrind.
@@ -309,15 +323,54 @@ def _environment():
     return dict(os.environ, PYTHONHASHSEED="0")
 
 
-def count(tree, n, advanced, flow, simulator):
+#: The caches C{--cache} simulates (size, associativity, line size): the
+#: same on every machine, so that figures compare across machines.
+CACHES = ("--I1=32768,8,64", "--D1=32768,8,64", "--LL=4194304,16,64")
+
+#: Callgrind's counters of C{--cache}: (name, weight in the cycle
+#: estimate).
+CACHE_EVENTS = (
+    ("Ir", 1),
+    ("I1mr", 10), ("D1mr", 10), ("D1mw", 10),
+    ("ILmr", 100), ("DLmr", 100), ("DLmw", 100),
+)
+
+
+def cycles(counters):
     """
-    The instructions each timed part of the flow executed in C{tree}, and
-    the events (or bytes) it delivered.
+    KCachegrind's estimate of cycles from callgrind's counters
+    ({name: count}): instructions, 10 a first-level miss, 100 a last-level
+    one.
+    """
+    return sum(weight * counters.get(name, 0) for name, weight in CACHE_EVENTS)
+
+
+def _counters(path):
+    """
+    {event name: count} of a callgrind dump's totals.
+    """
+    names = None
+    with open(path) as f:
+        for line in f:
+            if line.startswith("events:"):
+                names = line.split()[1:]
+            elif line.startswith(("summary:", "totals:")):
+                values = [int(v) for v in line.split()[1:]]
+                return dict(zip(names or ["Ir"], values))
+    return None
+
+
+def count(tree, n, advanced, flow, simulator, cache=False):
+    """
+    The counters ({event name: count}: C{Ir}, the instructions, and with
+    C{cache} the cache misses) of each timed part of the flow in C{tree},
+    and the events (or bytes) it delivered.
     """
     with tempfile.TemporaryDirectory() as directory:
         out = os.path.join(directory, "callgrind.out")
         command = [
             "valgrind", "--tool=callgrind", "--dump-before=getppid",
+        ] + (["--cache-sim=yes"] + list(CACHES) if cache else []) + [
             "--callgrind-out-file=" + out, sys.executable, os.path.abspath(__file__),
             "--child", tree, "--orders", str(n), "--flow", flow,
         ] + (["--advanced"] if advanced else []) + (["--simulator"] if simulator else [])
@@ -329,21 +382,14 @@ def count(tree, n, advanced, flow, simulator):
             raise SystemExit("the %s flow failed in %s:\n%s%s" % (
                 flow, tree, result.stdout, result.stderr[-3000:]))
         events = int(re.search(r"events (\d+)", result.stdout).group(1))
-        totals = []
         dumps = sorted(
             glob.glob(out + "*"),
             key=lambda p: int(p.rsplit(".", 1)[-1]) if p[-1].isdigit() else 0,
         )
-        for path in dumps:
-            with open(path) as f:
-                for line in f:
-                    if line.startswith(("summary:", "totals:")):
-                        totals.append((path, int(line.split()[1])))
-                        break
         # Dumps: up to the first getppid, between each two (the timed
         # parts), and the rest.
-        parts = [t for p, t in totals if p != out]
-        return parts[1:], events
+        parts = [_counters(p) for p in dumps if p != out]
+        return [c for c in parts[1:] if c is not None], events
 
 
 def cpuRate(tree, n, flow, simulator):
@@ -378,6 +424,10 @@ def main():
         "--runs", type=int, default=0,
         help="fix and ouch: also R runs without valgrind, orders/s of CPU time (default 0)",
     )
+    parser.add_argument(
+        "--cache", action="store_true",
+        help="also simulate the caches: misses per operation and estimated cycles",
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--cpu-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -402,17 +452,29 @@ def main():
                 " through a whole simulator" if args.simulator and gateway else "",
                 args.orders,
             ), flush=True)
-            first = None
+            first = firstCycles = None
             for target in args.targets:
-                parts, events = count(trees[target], args.orders, args.advanced, flow, args.simulator)
-                perOp = [instructions / args.orders for instructions in parts[:len(names)]]
+                parts, events = count(
+                    trees[target], args.orders, args.advanced, flow, args.simulator, args.cache
+                )
+                parts = parts[:len(names)]
+                perOp = [part["Ir"] / args.orders for part in parts]
+                estimates = [cycles(part) / args.orders for part in parts]
                 if first is None:
-                    first = perOp
+                    first, firstCycles = perOp, estimates
                 what = "bytes written" if gateway else "events"
                 print("%s (%d %s):" % (target, events, what))
-                for name, value, base in zip(names, perOp, first):
+                for i, (name, value, base) in enumerate(zip(names, perOp, first)):
                     print("    %-8s %8.0f instructions/op (%+.2f%%, ratio %.3f)" % (
                         name, value, (value - base) / base * 100.0, value / base))
+                    if args.cache:
+                        misses = ", ".join(
+                            "%s %.1f" % (event, parts[i].get(event, 0) / args.orders)
+                            for event, weight in CACHE_EVENTS[1:]
+                        )
+                        estimate, base = estimates[i], firstCycles[i]
+                        print("    %-8s %8.0f estimated cycles/op (%+.2f%%, ratio %.3f); misses/op: %s" % (
+                            "", estimate, (estimate - base) / base * 100.0, estimate / base, misses))
                 if gateway and args.runs > 0:
                     rates = [cpuRate(trees[target], args.orders, flow, args.simulator)
                              for _ in range(args.runs)]
