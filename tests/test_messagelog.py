@@ -49,7 +49,41 @@ class RingTests(unittest.TestCase):
         log.resize(10)
         log.append((5, OUT, b"5"))
         self.assertEqual(log.entries(None, OUT), [(5, OUT, b"5")])
-        self.assertEqual(log.maxlen, 10)
+        self.assertEqual(log.size, 10)
+
+    def test_boundedByMessages(self):
+        """
+        An entry of several messages (one read's, one write's) counts as
+        that many: the oldest entries go while more than the size are
+        held, but the newest stays whole.
+        """
+        log = MessageLog("ouch1/A", "ouch", 5)
+        log.add((1, OUT, b"abc"), 3)
+        log.add((2, OUT, b"de"), 2)
+        self.assertEqual((len(log), log.held), (2, 5))
+        log.append((3, IN, b"f"))
+        self.assertEqual([e[0] for e in log], [2, 3])
+        self.assertEqual(log.held, 3)
+        log.add((4, IN, b"g" * 10), 10)
+        self.assertEqual([e[0] for e in log], [4])
+        self.assertEqual(log.held, 10)
+        log.resize(0)
+        self.assertEqual((list(log), log.held), ([], 0))
+        log.add((5, IN, b"h"), 1)
+        self.assertEqual(list(log), [])
+
+    def test_adoptCounts(self):
+        """
+        Adopted entries keep their counts of messages.
+        """
+        connection = MessageLog("ouch1@h:1", "ouch", 10)
+        connection.add((1, IN, b"ab"), 2)
+        session = MessageLog("ouch1/A", "ouch", 3)
+        session.append((0, IN, b"x"))
+        session.adopt(connection)
+        self.assertEqual(session.held, 3)
+        session.append((2, OUT, b"y"))
+        self.assertEqual([e[0] for e in session], [1, 2])
 
     def test_nothingKept(self):
         log = MessageLog("fix1/A", "fix", 0)
@@ -219,10 +253,38 @@ class FixJournalTests(FixJournalMixin, unittest.TestCase):
         [order] = self.simulator.get_messages("fix1/CLIENT", 1, "in")
         self.assertIn([58, "Text", "<script>alert(1)</script>"], order["fields"])
 
+    def test_oneEntryPerRead(self):
+        """
+        The messages of one read are one entry, the replies written for
+        them one more; a garbled message among them keeps its place.
+        """
+        client = self.client()
+        journal = self.factory.sessions["CLIENT"].journal
+        before = (len(journal), journal.held)
+        first = client.build("D", nos(client, "c1"))
+        bad = client.build("D", nos(client, "c2"))
+        bad = bad[:-4] + b"999\x01"
+        last = client.build("D", nos(client, "c3"))
+        client.sendRaw(first + bad + last)
+        self.assertEqual(len(journal), before[0] + 4)
+        self.assertEqual(journal.held, before[1] + 5)
+        self.assertEqual([e[2] for e in list(journal)[-4:-1]], [first, bad, last])
+        # (The garbled message's MsgSeqNum is missing: c3 waits for a
+        # resend.)
+        messages = self.simulator.get_messages("fix1/CLIENT", 5)
+        self.assertEqual(
+            [(m["direction"], m["msg_type"]) for m in messages],
+            [(IN, "D"), (IN, "D"), (IN, "D"), (OUT, "8"), (OUT, "2")],
+        )
+        self.assertEqual(
+            [f[2] for m in messages for f in m["fields"] if f[0] == 11],
+            ["c1", "c2", "c3", "c1"],
+        )
+
     def test_perMessageEntries(self):
         """
-        One entry per message: what is captured is bytes the session
-        already had, decoded only when asked.
+        One entry per message read alone: what is captured is bytes the
+        session already had, decoded only when asked.
         """
         client = self.client()
         for i in range(10):
@@ -392,6 +454,42 @@ class SoupJournalTests(unittest.TestCase):
         self.assertTrue(lines[3].startswith("20240301-12:00:00.500000 : in Unsequenced Data Enter Order "
                                             "token=T1 side=B shares=100 stock=AAPL price=150 "), lines[3])
         self.assertTrue(lines[4].startswith("20240301-12:00:00.500000 : out Sequenced Data Accepted "))
+
+    def test_oneEntryPerReadAndWrite(self):
+        """
+        The packets of one read are one entry (their bytes as they came),
+        the packets written for them one more (the bytes written); both
+        are split when decoded, in the order of the wire.
+        """
+        client = SoupClient(self.simulator.endpoint("ouch1"), port=40001)
+        client.login("alice", sequence=1)
+        journal = self.simulator.endpoint("ouch1").factory.sessions["alice"].journal
+        before = (len(journal), journal.held)
+        client.send(b"".join(
+            packets.packet(b"U", ouch42.enterOrder("T%d" % i, b"B", 100, "AAPL", P150, 99999, "FRM1"))
+            for i in range(3)
+        ))
+        self.assertEqual((len(journal), journal.held), (before[0] + 2, before[1] + 6))
+        entered, answered = journal[-2], journal[-1]
+        self.assertEqual((entered[1], answered[1]), (IN, OUT))
+        self.assertEqual(type(entered[2]), bytes)
+        messages = self.simulator.get_messages("ouch1/alice", 6)
+        self.assertEqual(
+            [(m["direction"], m["name"]) for m in messages],
+            [(IN, "Enter Order")] * 3 + [(OUT, "Accepted")] * 3,
+        )
+        self.assertEqual(
+            [f[2] for m in messages for f in m["fields"] if f[1] == "token"],
+            ["T0", "T1", "T2"] * 2,
+        )
+        self.assertEqual([m["name"] for m in self.simulator.get_messages("ouch1/alice", 2)],
+                         ["Accepted", "Accepted"])
+        self.reactor.advance(0)
+        path = os.path.join(self.simulator.dataDir, "logs", "ouch1-alice.messages.log")
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        self.assertEqual([line.split(" : ")[1].split()[0] for line in lines[-6:]],
+                         ["in"] * 3 + ["out"] * 3)
 
     def test_ouchAcrossReconnects(self):
         client = SoupClient(self.simulator.endpoint("ouch1"), port=40001)

@@ -15,7 +15,6 @@ message and requests a resend; too low without PossDupFlag ends the
 session; PossDup duplicates are ignored.
 """
 
-from itertools import repeat
 from zlib import adler32
 
 from twisted.internet.protocol import Protocol
@@ -400,6 +399,10 @@ class FixConnection(Protocol):
         # While received data is handled, what we send is collected here
         # and written once at the end (one transport write per read).
         self._batch = None
+        # The messages of the read being handled, journalled together
+        # (L{_journalIn}), and the time the first came in.
+        self._inRaws = []
+        self._inTime = None
         self._applVerId = None
         self._lastSendingTime = None
         self._lastSendingSeconds = None
@@ -449,12 +452,13 @@ class FixConnection(Protocol):
 
     def _writeBatch(self, batch):
         """
-        Write what was collected, in one transport write, and journal each
-        message of it (at the time the last message handled came in: the
-        write answers them all).
+        Write what was collected, in one transport write, and journal it as
+        one entry of as many messages as were written (at the time the last
+        message handled came in: the write answers them all).
         """
-        self.journal.extend(zip(repeat(self.lastReceived), repeat(OUT), batch))
+        self._journalIn()
         data = b"".join(batch)
+        self.journal.add((self.lastReceived, OUT, data), len(batch))
         self.transport.write(data)
         self.lastSent = self.reactor.seconds()
         guard = self._guard
@@ -600,11 +604,31 @@ class FixConnection(Protocol):
                 self._sendLogout(str(e))
             self.disconnect(str(e))
             return
+        try:
+            self._handleFrames(frames)
+        finally:
+            self._journalIn()
+
+    def _journalIn(self):
+        """
+        Journal the messages of the read being handled that are not yet,
+        as one entry (before anything else is journalled: the order of the
+        wire).
+        """
+        raws = self._inRaws
+        if raws:
+            data = raws[0] if len(raws) == 1 else b"".join(raws)
+            self.journal.add((self._inTime, IN, data), len(raws))
+            raws.clear()
+
+    def _handleFrames(self, frames):
         Message = codec.Message
+        raws = self._inRaws
         for message in frames:
             if self.state == CLOSED:
                 return
             if message.__class__ is not Message:
+                self._journalIn()
                 self.journal.append((
                     self.reactor.seconds(), IN,
                     message.data if message.__class__ is codec.FrameError else message.raw,
@@ -627,7 +651,9 @@ class FixConnection(Protocol):
                     )
                 continue
             now = self.reactor.seconds()
-            self.journal.append((now, IN, message.raw))
+            if not raws:
+                self._inTime = now
+            raws.append(message.raw)
             tags = message.tags
             if (tags[2] if tags is not None else message.pairs[2][0]) != 35:
                 self.log.warn(

@@ -5,17 +5,21 @@ time and the direction, in a bounded ring (the endpoint property
 C{message_log_size}, 10,000 by default; the oldest go first) and, when the
 endpoint property C{message_log} names a directory, in files.
 
-Capture stays off the hot paths: a session appends one tuple C{(time,
-direction, data)} to its L{MessageLog} (a C{deque} with a bound) per
-message, with the time the protocol already read from the clock for its
-own timers, and bytes it already holds: FIX messages as received or
-framed, SoupBinTCP packets as the C{(packet type, payload)} the reader
-cut, or framed.  A FIX connection journals the replies to what one read
-of its input held when it writes them, in one write after handling that
-input: in the journal they follow the messages of that read (the order
-of the wire), at the time the last of them came in.  Nothing is decoded until asked (C{get_messages}, the web
-view: L{exsim.observe.decode}).  A write of several messages at once (a
-resend, a login replay) is one entry, split when decoded.
+Capture stays off the hot paths: a session adds tuples C{(time,
+direction, data)} to its L{MessageLog} (a C{deque} bounded by messages),
+with the time the protocol already read from the clock for its own
+timers, and bytes it already holds: FIX messages as received, one entry
+each; what one write sent, one entry (the bytes written: a FIX
+connection's replies to one read of its input, a SoupBinTCP
+connection's packets, a resend, a login replay); SoupBinTCP packets of
+one read as they came, one entry.  Replies follow the messages of the
+read they answer (the order of the wire), at the time the last of them
+came in.  An entry of several messages is split when decoded, and
+nothing is decoded until asked (C{get_messages}, the web view:
+L{exsim.observe.decode}).  One entry per read and per write, not a tuple
+per message: each tuple held to the end of the ring is freed long after
+it was made, its memory cold (a tuple per SoupBinTCP packet cost about
+4 % of the CPU time of an OUCH order).
 
 With C{message_log} set, a log also writes each message to
 C{<session>.messages.log} as it comes: FIX in QuickFIX's layout (C{time :
@@ -123,38 +127,94 @@ def stamp(seconds):
     return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(whole)) + ".%06d" % (micros,)
 
 
+_append = deque.append
+
+
 class MessageLog(deque):
     """
-    The journal of one session: a ring of C{(time, direction, data)}.
+    The journal of one session: a ring of C{(time, direction, data)}
+    entries, each of one message or of several (what one read brought or
+    one write sent), bounded by messages: the oldest entries go while it
+    holds more than C{size} messages and more than one entry (so the
+    newest entry stays whole, however many messages it has).
 
     @ivar sessionId: the session's id (a connection's, until it logs on).
     @ivar protocol: C{fix}, C{ouch} or C{itch}.
     @ivar files: the L{LogFiles} written, or None.
+    @ivar size: the most messages kept (C{message_log_size}).
+    @ivar held: the messages held.
     """
 
-    __slots__ = ("sessionId", "protocol", "files", "logs")
+    __slots__ = ("sessionId", "protocol", "files", "logs", "size", "held", "_counts")
 
     def __init__(self, sessionId, protocol, size=DEFAULT_SIZE, logs=None):
-        deque.__init__(self, (), size)
+        deque.__init__(self)
         self.sessionId = sessionId
         self.protocol = protocol
         self.files = None
         self.logs = logs
+        self.size = size
+        self.held = 0
+        #: The messages of each entry, oldest first.
+        self._counts = deque()
 
     def __repr__(self):
-        return "<MessageLog %s %d/%s>" % (self.sessionId, len(self), self.maxlen)
+        return "<MessageLog %s %d/%s>" % (self.sessionId, self.held, self.size)
 
     def __eq__(self, other):
         return self is other
 
     __hash__ = object.__hash__
 
+    def append(self, entry):
+        """
+        Journal an entry of one message (L{add}'s work, inline: a FIX
+        connection journals each message it receives so).
+        """
+        if self.size:
+            _append(self, entry)
+            self._counts.append(1)
+            self.held += 1
+            if self.held > self.size:
+                self._trim()
+
+    def extend(self, entries):
+        """
+        Journal entries of one message each.
+        """
+        for entry in entries:
+            self.add(entry, 1)
+
+    def add(self, entry, count):
+        """
+        Journal an entry of C{count} messages (its data holds them one
+        after the other, as on the wire).
+        """
+        if not self.size:
+            return
+        _append(self, entry)
+        self._counts.append(count)
+        self.held += count
+        if self.held > self.size:
+            self._trim()
+
+    def _trim(self):
+        counts = self._counts
+        if not self.size:
+            self.clear()
+            counts.clear()
+            self.held = 0
+            return
+        while self.held > self.size and len(counts) > 1:
+            self.held -= counts.popleft()
+            self.popleft()
+
     def resize(self, size):
         """
         Keep at most C{size} messages from now on (the newest stay).
         """
-        if size != self.maxlen:
-            deque.__init__(self, list(self), size)
+        self.size = size
+        self._trim()
 
     def setFiles(self, files):
         """
@@ -169,8 +229,8 @@ class MessageLog(deque):
         Take the messages of a connection's log (it just logged on to this
         session), in their order.
         """
-        for entry in other:
-            self.append(entry)
+        for entry, count in zip(list(other), list(other._counts)):
+            self.add(entry, count)
 
     def identify(self, sessionId):
         """
@@ -205,12 +265,12 @@ class _WritingLog(MessageLog):
     __slots__ = ()
 
     def append(self, entry):
-        deque.append(self, entry)
+        MessageLog.append(self, entry)
         self.files.write(entry)
 
-    def extend(self, entries):
-        for entry in entries:
-            self.append(entry)
+    def add(self, entry, count):
+        MessageLog.add(self, entry, count)
+        self.files.write(entry)
 
 
 class LogFiles:

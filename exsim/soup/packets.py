@@ -186,11 +186,14 @@ class PacketReader:
     def __init__(self, maxLength=4096):
         self.maxLength = maxLength
         self._buffer = b""
+        #: The bytes of the packets the last L{feed} returned.
+        self.complete = b""
 
     def feed(self, data):
         """
         Add C{data}; return the complete packets as a list of (packet
-        type (one byte), payload) tuples.
+        type (one byte), payload) tuples.  C{complete} is then their bytes,
+        as they came.
 
         @raise SoupProtocolError: for a zero or oversized packet length.
         """
@@ -213,6 +216,7 @@ class PacketReader:
             append((buffer[offset + 2 : offset + 3], buffer[offset + 3 : stop]))
             offset = stop
         self._buffer = buffer[offset:] if offset < end else b""
+        self.complete = buffer[:offset]
         return packets
 
     @property

@@ -18,7 +18,6 @@ a protocol error that ends the connection after a Debug packet saying
 why.
 """
 
-from itertools import repeat
 
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
@@ -170,14 +169,16 @@ class SoupServerProtocol(Protocol):
     def _flush(self):
         """
         Write what was batched while handling received data, in one write,
-        and journal each packet of it (after that read's packets, at the
-        time they came in: the write answers them all).
+        and journal it as one entry of as many messages as were sent
+        (after that read's packets, at the time they came in: the write
+        answers them all).
         """
         batch = self._batch
         self._batch = None
         if batch and not self._closing:
-            self.journal.extend(zip(repeat(self._lastReceived), repeat(OUT), batch))
-            self._write(b"".join(batch))
+            data = b"".join(batch)
+            self.journal.add((self._lastReceived, OUT, data), len(batch))
+            self._write(data)
 
     def _write(self, data):
         self.transport.write(data)
@@ -257,10 +258,12 @@ class SoupServerProtocol(Protocol):
                 self.journal.append((now, IN, data[:4096]))
                 self.protocolError(str(e))
                 return
+            if received:
+                # The read's packets, as they came: one entry.
+                self.journal.add((now, IN, self._reader.complete), len(received))
             for item in received:
                 if self._closing:
                     break
-                self.journal.append((now, IN, item))
                 self._handle(item[0], item[1])
         finally:
             self._flush()
