@@ -8,11 +8,10 @@ endpoint property C{message_log} names a directory, in files.
 Capture stays off the hot paths: a session adds tuples C{(time,
 direction, data)} to its L{MessageLog} (a C{deque} bounded by messages),
 with the time the protocol already read from the clock for its own
-timers, and bytes it already holds: FIX messages as received, one entry
-each; what one write sent, one entry (the bytes written: a FIX
-connection's replies to one read of its input, a SoupBinTCP
-connection's packets, a resend, a login replay); SoupBinTCP packets of
-one read as they came, one entry.  Replies follow the messages of the
+timers, and bytes it already holds: the messages of one read as they
+came, one entry (a garbled FIX message one of its own, in its place);
+what one write sent, one entry (the bytes written: a connection's
+replies to one read of its input, a resend, a login replay).  Replies follow the messages of the
 read they answer (the order of the wire), at the time the last of them
 came in.  An entry of several messages is split when decoded, and
 nothing is decoded until asked (C{get_messages}, the web view:
@@ -168,15 +167,9 @@ class MessageLog(deque):
 
     def append(self, entry):
         """
-        Journal an entry of one message (L{add}'s work, inline: a FIX
-        connection journals each message it receives so).
+        Journal an entry of one message.
         """
-        if self.size:
-            _append(self, entry)
-            self._counts.append(1)
-            self.held += 1
-            if self.held > self.size:
-                self._trim()
+        self.add(entry, 1)
 
     def extend(self, entries):
         """
@@ -199,13 +192,12 @@ class MessageLog(deque):
             self._trim()
 
     def _trim(self):
+        """
+        Let the oldest entries go while more than C{size} messages are
+        held, but never the newest (unless C{size} is 0).
+        """
         counts = self._counts
-        if not self.size:
-            self.clear()
-            counts.clear()
-            self.held = 0
-            return
-        while self.held > self.size and len(counts) > 1:
+        while self.held > self.size and (len(counts) > 1 or (counts and not self.size)):
             self.held -= counts.popleft()
             self.popleft()
 
@@ -263,10 +255,6 @@ class _WritingLog(MessageLog):
     """
 
     __slots__ = ()
-
-    def append(self, entry):
-        MessageLog.append(self, entry)
-        self.files.write(entry)
 
     def add(self, entry, count):
         MessageLog.add(self, entry, count)

@@ -18,7 +18,6 @@ a protocol error that ends the connection after a Debug packet saying
 why.
 """
 
-
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
 from zope.interface import implementer
