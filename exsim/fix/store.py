@@ -74,7 +74,14 @@ class MemoryStore:
         """
         The number of messages kept.
         """
-        return min(self._count, self.limit)
+        return min(self._held(), self.limit)
+
+    def _held(self):
+        """
+        The number of messages held (those beyond L{limit} not yet
+        dropped too): counted when asked (L{saveMessage} counts nothing).
+        """
+        return sum(len(chunk[0]) for chunk in self._chunks.values())
 
     def setLimit(self, limit):
         """
@@ -86,36 +93,36 @@ class MemoryStore:
         self._trim()
         self.limit = limit
         self._trim()
-        self._trimAt = limit + CHUNK_SIZE
 
     def _dropChunks(self):
         """
         Drop whole chunks of the oldest messages while what stays is at
-        least L{limit} (L{saveMessage} calls this once the store is a
-        chunk over its limit: one dict deletion for up to a chunk of
-        messages, rather than three per message).  The messages beyond
-        L{limit} that stay are not kept for anyone: L{getMessages} and
-        L{lastMessages} leave them out (L{_cutoff}).
+        least L{limit} (L{saveMessage} calls this when it starts a chunk:
+        one dict deletion for up to a chunk of messages, rather than three
+        per message; a store holds at most two chunks more than its
+        limit).  The messages beyond L{limit} that stay are not kept for
+        anyone: L{getMessages} and L{lastMessages} leave them out
+        (L{_cutoff}).
         """
         chunks = self._chunks
+        held = self._held()
         while chunks:
             key = min(chunks)
             size = len(chunks[key][0])
-            if self._count - size < self.limit:
+            if held - size < self.limit:
                 break
             del chunks[key]
-            self._count -= size
+            held -= size
             if key == self._lastKey:
                 self._lastKey = self._lastChunk = None
             self._oldest = max(self._oldest, (key + 1) << CHUNK_BITS)
-        self._trimAt = max(self._count, self.limit) + CHUNK_SIZE
 
     def _cutoff(self):
         """
         The lowest MsgSeqNum of the newest L{limit} messages held (0 if
         none is beyond it).
         """
-        excess = self._count - self.limit
+        excess = self._held() - self.limit
         if excess <= 0:
             return 0
         chunks = self._chunks
@@ -133,7 +140,8 @@ class MemoryStore:
         """
         chunks = self._chunks
         seq = self._oldest
-        while self._count > self.limit:
+        held = self._held()
+        while held > self.limit:
             key = seq >> CHUNK_BITS
             chunk = chunks.get(key)
             if chunk is None:
@@ -144,7 +152,7 @@ class MemoryStore:
             bodies = chunk[0]
             if seq in bodies:
                 del bodies[seq], chunk[1][seq], chunk[2][seq]
-                self._count -= 1
+                held -= 1
                 if not bodies:
                     del chunks[key]
                     if key == self._lastKey:
@@ -158,13 +166,10 @@ class MemoryStore:
         # tuple per message would be one more object for the garbage
         # collector to walk.
         self._chunks = {}
-        self._count = 0
         # The chunk the last message went to, at hand.
         self._lastKey = self._lastChunk = None
         #: No message below this is kept (where trimming starts).
         self._oldest = 1
-        #: L{saveMessage} drops chunks when it holds more than this.
-        self._trimAt = self.limit + CHUNK_SIZE
 
     def saveMessage(self, seqNum, msgType, sendingTime, body):
         """
@@ -175,24 +180,28 @@ class MemoryStore:
         @param sendingTime: bytes, the SendingTime (52) it went out with.
         @param body: the encoded body fields (bytes).
         """
-        key = seqNum >> CHUNK_BITS
-        if key == self._lastKey:
-            chunk = self._lastChunk
+        if seqNum >> CHUNK_BITS == self._lastKey:
+            bodies, types, times = self._lastChunk
         else:
-            chunk = self._chunks.get(key)
-            if chunk is None:
-                chunk = self._chunks[key] = ({}, {}, {})
-            self._lastKey = key
-            self._lastChunk = chunk
-        bodies = chunk[0]
-        if seqNum not in bodies:
-            self._count += 1
+            bodies, types, times = self._startChunk(seqNum >> CHUNK_BITS)
         bodies[seqNum] = body
-        chunk[1][seqNum] = msgType
-        chunk[2][seqNum] = sendingTime
+        types[seqNum] = msgType
+        times[seqNum] = sendingTime
         self.nextSenderSeq = seqNum + 1
-        if self._count > self._trimAt:
+
+    def _startChunk(self, key):
+        """
+        The chunk of the messages whose MsgSeqNums have C{key} for high
+        bits, made if need be and kept at hand; a new chunk first drops
+        the oldest ones the limit lets go.
+        """
+        chunk = self._chunks.get(key)
+        if chunk is None:
             self._dropChunks()
+            chunk = self._chunks[key] = ({}, {}, {})
+        self._lastKey = key
+        self._lastChunk = chunk
+        return chunk
 
     def setNextSenderSeq(self, seqNum):
         self.nextSenderSeq = seqNum
