@@ -22,6 +22,8 @@ from exsim.fix.orders import OrderEntry
 from exsim.fix.versions import profileFor
 from exsim.interfaces import IEngineListener, IFixApplication, IFixEncodedSession, IFixSession
 from exsim.model import Instrument, Order, OrdStatus, OrdType, Side, TimeInForce
+from exsim.orderentry import OrderRouting
+from exsim.owners import ownerOf
 
 from tests.fixfakes import (
     FakeEndpoint,
@@ -1190,3 +1192,123 @@ class ReportEncoderTests(SynchronousTestCase):
             everyKindOfFlow(h)
         self.assertEqual(plain.a.take(), fast.a.take())
         self.assertEqual(plain.b.take(), fast.b.take())
+
+
+def _sharedLoop(harness):
+    """
+    Make C{harness}'s order entry deliver engine events through the
+    protocol-neutral loop (L{exsim.orderentry.OrderRouting.engineEvents},
+    calling L{OrderEntry._prepare} and L{OrderEntry._report}) instead of
+    its inline copy.
+    """
+    harness.app.engineEvents = OrderRouting.engineEvents.__get__(harness.app)
+
+
+#: One step of a differential run: (what, session, side, price, quantity,
+#: order type, time in force, which earlier order).
+_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["new", "new", "new", "cancel", "replace", "house", "status"]),
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(["1", "2"]),
+        st.sampled_from(["9.99", "10.00", "10.01"]),
+        st.sampled_from(["100", "200", "300"]),
+        st.sampled_from(["2", "2", "1"]),
+        st.sampled_from([None, None, "3", "4"]),
+        st.integers(0, 40),
+    ),
+    max_size=40,
+)
+
+
+class InlineRoutingTests(SynchronousTestCase):
+    """
+    L{OrderEntry.engineEvents} (the shared routing loop with the FIX
+    handlers written out in it: a hot-path copy) sends exactly what the
+    shared loop calling the handlers sends.
+    """
+
+    def test_isACopy(self):
+        """
+        The order entry has its own loop (if it did not, the differential
+        tests below would compare the shared loop with itself).
+        """
+        self.assertIsNot(OrderEntry.engineEvents, OrderRouting.engineEvents)
+
+    @settings(max_examples=150, deadline=None)
+    @given(
+        version=st.sampled_from(VERSIONS),
+        encoded=st.booleans(),
+        symbols=st.lists(st.sampled_from(["AAPL", "MSFT", "CENT"]), min_size=40, max_size=40),
+        steps=_STEPS,
+    )
+    def test_sameAsTheSharedLoop(self, version, encoded, symbols, steps):
+        """
+        Whatever the orders, cancels, replaces and house orders (orders of
+        no session), in any FIX version, with encoded bodies or fields,
+        both loops send the same messages to each session.
+        """
+        inline = Harness(*version, encoded=encoded)
+        shared = Harness(*version, encoded=encoded)
+        _sharedLoop(shared)
+        for harness in (inline, shared):
+            # A book of another price scale.
+            harness.engine.addBook(Instrument("CENT", tickSize=1, priceScale=100))
+        for harness in (inline, shared):
+            self._play(harness, symbols, steps)
+        self.assertEqual(inline.a.sent, shared.a.sent)
+        self.assertEqual(inline.b.sent, shared.b.sent)
+
+    def _play(self, h, symbols, steps):
+        sessions = {"a": h.a, "b": h.b}
+        for n, (what, who, side, price, qty, ordType, tif, which) in enumerate(steps):
+            session = sessions[who]
+            symbol = symbols[n]
+            clOrdId = "%s%d" % (who, n)
+            earlier = "%s%d" % (who, which)
+            if what == "new":
+                h.send(session, nos(clOrdId, side, qty, price, symbol, ordType, tif))
+            elif what == "cancel":
+                h.send(session, cancel(clOrdId, earlier, side, symbol))
+            elif what == "replace":
+                h.send(session, replace(clOrdId, earlier, qty, price, side, symbol))
+            elif what == "house":
+                h.engine.submitNew(
+                    Order("house", clOrdId, symbol, Side.BUY if side == "1" else Side.SELL,
+                          int(qty), int(Decimal(price) * 10000)),
+                    neverHeld=True,
+                )
+            else:
+                h.send(session, status(earlier, side, symbol))
+
+    def test_sameAfterAHandlerFails(self):
+        """
+        A report that cannot be sent is logged, and both loops go on with
+        the rest of the batch alike.
+        """
+        results = []
+        for useShared in (False, True):
+            h = Harness()
+            if useShared:
+                _sharedLoop(h)
+            h.send(h.a, nos("s1", side="2"))
+            h.send(h.a, nos("s2", side="2", price="10.01"))
+            sendEncoded = h.b.sendEncoded
+            calls = []
+
+            def failOnce(msgType, body, calls=calls, sendEncoded=sendEncoded):
+                calls.append(msgType)
+                if len(calls) == 1:
+                    raise RuntimeError("cannot send")
+                return sendEncoded(msgType, body)
+
+            h.app.routeOf(ownerOf(h.b.key))
+            route = h.app._routes[ownerOf(h.b.key)]
+            h.app.attach(ownerOf(h.b.key), (route[0], route[1], failOnce, route[3]))
+            h.send(h.b, nos("b1", qty="200", price="10.01"))
+            self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+            results.append((h.a.take(), h.b.take()))
+        self.assertEqual(results[0], results[1])
+        # The buyer's Accepted failed; its fills and the sellers' went out.
+        self.assertEqual([er[150] for _, er in results[0][1]], ["F", "F"])
+        self.assertEqual([er[150] for _, er in results[0][0]], ["0", "0", "F", "F"])
