@@ -66,11 +66,19 @@ class Owner(str):
         the symbol for an activity owner, else None.
     """
 
+    #: Whether any background owner was made in this process: until one
+    #: is, no batch of engine events holds a background order, and those
+    #: who leave background events out need not look (the control event
+    #: queue, for every batch).
+    anyBackground = False
+
     def __new__(cls, text, kind, endpoint=None, name=None):
         owner = str.__new__(cls, text)
         owner.kind = kind
         owner.isActivity = kind is ACTIVITY
         owner.isBackground = kind in BACKGROUND
+        if owner.isBackground:
+            Owner.anyBackground = True
         owner.endpoint = endpoint
         owner.name = name
         return owner

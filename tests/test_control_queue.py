@@ -245,6 +245,22 @@ class ActivityFilterTests(SimulatorCase):
         self.engine.submitCancel("house/AAPL", "A2", orderId=order.orderId, neverHeld=True)
         self.assertEqual(self.simulator.get_events(), [])
 
+    def test_firstBackgroundOwner(self):
+        """
+        The queue looks for background orders once any background owner
+        exists (L{exsim.owners.Owner.anyBackground}): the first one's own
+        events are left out too.
+        """
+        from exsim.owners import Owner
+
+        self.patch(Owner, "anyBackground", False)
+        self.engine.submitNew(Order("ep/A", "c1", "AAPL", Side.BUY, 4, 1015000))
+        self.assertEqual(len(self.simulator.get_events()), 3)
+        self.engine.submitNew(
+            Order("replay/first-%d" % id(self), "R1", "AAPL", Side.BUY, 4, 1010000), neverHeld=True
+        )
+        self.assertEqual(self.simulator.get_events(), [])
+
     def test_clientTradeWithActivityKept(self):
         self.engine.submitNew(Order("ep/A", "c1", "AAPL", Side.BUY, 4, 1015000))
         self.simulator.get_events()

@@ -49,6 +49,18 @@ class OwnerTests(SynchronousTestCase):
         self.assertIs(activityOwner("MSFT"), ownerOf("house/MSFT"))
         self.assertIs(sessionOwner("ouch1", "alice"), ownerOf("ouch1/alice"))
 
+    def test_anyBackground(self):
+        """
+        L{Owner.anyBackground} says whether a background owner (activity,
+        replay, feed) was ever made: other owners leave it as it is.
+        """
+        self.patch(Owner, "anyBackground", False)
+        ownerOf("fix1/anyBackground-%d" % id(self))
+        houseOwner()
+        self.assertFalse(Owner.anyBackground)
+        ownerOf("replay/anyBackground-%d" % id(self))
+        self.assertTrue(Owner.anyBackground)
+
     def test_sessionOfEndpointWithSlash(self):
         """
         The parts of a session owner are the ones given, even when the

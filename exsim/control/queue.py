@@ -361,7 +361,7 @@ class EventQueue:
             events = self._changedIndicatives(engineName, events)
             if not events:
                 return
-        if not self.activityEvents:
+        if not self.activityEvents and Owner.anyBackground:
             events = withoutActivity(events)
             if not events:
                 return
