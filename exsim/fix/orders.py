@@ -784,7 +784,7 @@ class OrderEntry(OrderRouting):
         otherHandlers = self._otherHandlers
         books = self.engine.books
         done = self._done
-        lastTerms = route = None
+        lastTerms = route = seconds = None
         while events:
             event = None
             try:
@@ -806,9 +806,11 @@ class OrderEntry(OrderRouting):
                         session, profile, sendEncoded, encoders = route
                         book = books.get(terms[T_SYMBOL])
                         scale = book.instrument.priceScale if book is not None else 10000
-                        seconds = self._deliveryTime
                         if seconds is None:
-                            seconds = self.deliveryTime()
+                            # (self.deliveryTime().)
+                            seconds = self._deliveryTime
+                            if seconds is None:
+                                seconds = self._deliveryTime = self.reactor.seconds()
                         stamps = profile.stamps
                         if stamps.low <= seconds < stamps.high:
                             stamp = stamps.text

@@ -114,7 +114,7 @@ class MemoryStore:
             del chunks[key]
             held -= size
             if key == self._lastKey:
-                self._lastKey = self._lastChunk = None
+                self._lastKey = None
             self._oldest = max(self._oldest, (key + 1) << CHUNK_BITS)
 
     def _cutoff(self):
@@ -156,7 +156,7 @@ class MemoryStore:
                 if not bodies:
                     del chunks[key]
                     if key == self._lastKey:
-                        self._lastKey = self._lastChunk = None
+                        self._lastKey = None
             seq += 1
         self._oldest = seq
 
@@ -166,8 +166,10 @@ class MemoryStore:
         # tuple per message would be one more object for the garbage
         # collector to walk.
         self._chunks = {}
-        # The chunk the last message went to, at hand.
-        self._lastKey = self._lastChunk = None
+        # The chunk the last message went to, at hand: its key and maps
+        # (L{_startChunk}; a key of None, none).
+        self._lastKey = None
+        self._bodies = self._types = self._times = None
         #: No message below this is kept (where trimming starts).
         self._oldest = 1
 
@@ -180,28 +182,25 @@ class MemoryStore:
         @param sendingTime: bytes, the SendingTime (52) it went out with.
         @param body: the encoded body fields (bytes).
         """
-        if seqNum >> CHUNK_BITS == self._lastKey:
-            bodies, types, times = self._lastChunk
-        else:
-            bodies, types, times = self._startChunk(seqNum >> CHUNK_BITS)
-        bodies[seqNum] = body
-        types[seqNum] = msgType
-        times[seqNum] = sendingTime
+        if seqNum >> CHUNK_BITS != self._lastKey:
+            self._startChunk(seqNum >> CHUNK_BITS)
+        self._bodies[seqNum] = body
+        self._types[seqNum] = msgType
+        self._times[seqNum] = sendingTime
         self.nextSenderSeq = seqNum + 1
 
     def _startChunk(self, key):
         """
-        The chunk of the messages whose MsgSeqNums have C{key} for high
-        bits, made if need be and kept at hand; a new chunk first drops
-        the oldest ones the limit lets go.
+        Keep at hand the chunk of the messages whose MsgSeqNums have
+        C{key} for high bits, made if need be; a new chunk first drops the
+        oldest ones the limit lets go.
         """
         chunk = self._chunks.get(key)
         if chunk is None:
             self._dropChunks()
             chunk = self._chunks[key] = ({}, {}, {})
         self._lastKey = key
-        self._lastChunk = chunk
-        return chunk
+        self._bodies, self._types, self._times = chunk
 
     def setNextSenderSeq(self, seqNum):
         self.nextSenderSeq = seqNum
