@@ -624,13 +624,15 @@ class FixConnection(Protocol):
     def _handleFrames(self, frames):
         Message = codec.Message
         raws = self._inRaws
+        # The messages of one read arrived together.
+        now = self.reactor.seconds()
         for message in frames:
             if self.state == CLOSED:
                 return
             if message.__class__ is not Message:
                 self._journalIn()
                 self.journal.append((
-                    self.reactor.seconds(), IN,
+                    now, IN,
                     message.data if message.__class__ is codec.FrameError else message.raw,
                 ))
                 if message.__class__ is codec.FrameError:
@@ -650,7 +652,6 @@ class FixConnection(Protocol):
                         data=message.raw[:200],
                     )
                 continue
-            now = self.reactor.seconds()
             if not raws:
                 self._inTime = now
             raws.append(message.raw)
