@@ -12,7 +12,7 @@ a person looking at it, the time it entered, is noted by an
 L{EngineNotes} listener on each engine.
 """
 
-from collections import deque
+from collections import defaultdict, deque
 from decimal import Decimal
 from enum import Enum
 
@@ -70,6 +70,17 @@ RECENT_TRADES = 100
 
 _ACCEPTED = ev.Accepted
 _REQUEST = ev.OrderRequest
+#: The events an order enters an engine with.
+_ENTRIES = frozenset([_ACCEPTED, _REQUEST])
+
+
+def _recentOrders():
+    """
+    The orders entered last on a book (L{EngineNotes.recent}), none yet.
+    """
+    return deque(maxlen=RECENT_ORDERS)
+
+
 _TRADE = ev.Trade
 
 
@@ -99,24 +110,19 @@ class EngineNotes:
         self._seconds = clock.seconds
         self.times = {}
         #: {symbol: the orders entered last on its book, oldest first}.
-        self.recent = {}
+        self.recent = defaultdict(_recentOrders)
         #: L{prune} looks when C{times} is this long.
         self._pruneAt = PRUNE_EVERY
 
     def engineEvents(self, events):
         first = events[0]
-        cls = first.__class__
-        if cls is _ACCEPTED or cls is _REQUEST:
+        if first.__class__ in _ENTRIES:
             order = first.order
             orderId = order.orderId
             times = self.times
             if orderId not in times:
                 times[orderId] = self._seconds()
-                symbol = order.terms[T_SYMBOL]
-                recent = self.recent.get(symbol)
-                if recent is None:
-                    recent = self.recent[symbol] = deque(maxlen=RECENT_ORDERS)
-                recent.append(order)
+                self.recent[order.terms[T_SYMBOL]].append(order)
                 if len(times) >= self._pruneAt:
                     self.prune()
 
