@@ -1028,6 +1028,28 @@ class SessionObjectTests(SessionTestMixin, unittest.TestCase):
         self.assertIs(self.factory.sessions["CLIENT"], session)
         self.assertIsInstance(session, FixSession)
 
+    def test_encodedSendingTime(self):
+        """
+        A pre-encoded application message goes out with the reactor's time
+        as SendingTime: milliseconds from FIX 4.2, whole seconds before,
+        the next millisecond's once the clock moves on.
+        """
+        for beginString, first, later in (
+            ("FIX.4.4", "20240301-12:00:00.000", "20240301-12:00:01.250"),
+            ("FIX.4.0", "20240301-12:00:00", "20240301-12:00:01"),
+        ):
+            client = self.connect(beginString=beginString)
+            client.logon()
+            session = self.factory.sessions["CLIENT"]
+            session.sendEncoded(b"8", b"17=x\x01")
+            self.reactor.advance(1.25)
+            session.sendEncoded(b"8", b"17=y\x01")
+            self.assertEqual([m.get(52) for m in client.received()], [first, later])
+            self.assertEqual(
+                [t for _, _, t, _ in session.store.getMessages(1, 10)],
+                [first.encode(), later.encode()],
+            )
+
     def test_encodedHeaderOrder(self):
         client = self.loggedOn()
         self.factory.sessions["CLIENT"].sendApp("8", [(17, "x")])

@@ -161,6 +161,14 @@ class FixFactory(ServerFactory):
                 handles.append(control.FixSessionHandle(self, connection=connection))
         return handles
 
+    def stamps(self, millis=True):
+        """
+        The formatter of this endpoint's SendingTimes (an
+        L{exsim.fix.utctime.UTCTimestampFormatter} of bytes), with
+        milliseconds unless C{millis} is false.
+        """
+        return self._millisStamps if millis else self._secondsStamps
+
     def timestamp(self, millis=True):
         """
         The reactor's time as a UTCTimestamp (bytes), with milliseconds

@@ -120,6 +120,8 @@ class FixSession:
         self._prefix = b""
         self._compIds = b""
         self._millis = True
+        # (factory.timestamp(self._millis)'s formatter, for sendEncoded.)
+        self._stamps = factory.stamps(True)
         #: The session's L{exsim.fix.control.FixControl} while it has
         #: latency, holding, throttling or faults to come; else None (the
         #: hot paths test this and go on).
@@ -150,6 +152,7 @@ class FixSession:
         )
         # FIX 4.0 and 4.1 timestamps have whole seconds.
         self._millis = beginString not in ("FIX.4.0", "FIX.4.1")
+        self._stamps = self.factory.stamps(self._millis)
 
     def detach(self):
         self.connection = None
@@ -221,7 +224,14 @@ class FixSession:
             return self.control.app(msgType, body)
         store = self.store
         seq = store.nextSenderSeq
-        ts = self.factory.timestamp(self._millis)
+        # (self.factory.timestamp(self._millis), inline: the formatter's
+        # text while the time is inside it, as its format tests first.)
+        now = self.factory.reactor.seconds()
+        stamps = self._stamps
+        if stamps.low <= now < stamps.high:
+            ts = stamps.text
+        else:
+            ts = stamps.format(now)
         store.saveMessage(seq, msgType, ts, body)
         c = self.connection
         if c is not None and self._prefix:
