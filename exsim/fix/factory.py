@@ -49,14 +49,15 @@ class FixFactory(ServerFactory):
         self.sessions = {}
         self.forgotten = {}
         self.loggedOut = OrderedDict()
+        # (Before any session is made: a session keeps one of them.)
+        self._millisStamps = UTCTimestampFormatter(millis=True, encoded=True)
+        self._secondsStamps = UTCTimestampFormatter(millis=False, encoded=True)
         self._stores = StoreFactory(
             self._storePath(settings.get(endpoint, "store")), settings.get(endpoint, "store_sync")
         )
         self._stores.limit = settings.get(endpoint, "store_limit")
         for compId, store in self._stores.check().items():
             self.sessions[compId] = self._controlled(FixSession(self, compId, store))
-        self._millisStamps = UTCTimestampFormatter(millis=True, encoded=True)
-        self._secondsStamps = UTCTimestampFormatter(millis=False, encoded=True)
 
     def buildProtocol(self, addr):
         return FixConnection(self)
