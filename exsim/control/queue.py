@@ -18,7 +18,6 @@ queued in their place, before anything newer.  Loss is never silent.
 
 from collections import deque
 from decimal import Decimal
-from functools import partial
 
 from twisted.logger import Logger
 from zope.interface import implementer
@@ -177,13 +176,8 @@ class EngineEventListener:
         self.queue = queue
         self.engineName = engineName
         self.engine = engine
-        # What engineEvents does, as the engine calls it for every batch:
-        # the queue's method with the engine's names bound (no Python call
-        # in between).
-        self.engineEvents = partial(queue.addEngineEvents, engineName, engine)
 
     def engineEvents(self, events):
-        # (What the instance's own engineEvents, made in __init__, does.)
         self.queue.addEngineEvents(self.engineName, self.engine, events)
 
 
