@@ -214,6 +214,27 @@ class LazyConversionTests(SimulatorCase):
         self.assertEqual([e["type"] for e in rest], ["book_changed"])
         self.assertEqual(rest[0]["event_id"], first[1]["event_id"] + 1)
 
+    def test_peekAroundPartialTake(self):
+        """
+        A batch can be peeked at before anything of it is taken, partly
+        taken, peeked at again (with and without C{after}) and taken to
+        its end: every look gives the same dicts for the same ids.
+        """
+        queue = self.simulator.events
+        self.engine.submitNew(Order("ep/A", "c1", "AAPL", Side.BUY, 10, 1015000))
+        self.engine.submitNew(Order("ep/B", "c2", "AAPL", Side.SELL, 4, 1015000))
+        whole = queue.peek()
+        self.assertEqual(queue.peek(), whole)
+        ids = [e["event_id"] for e in whole]
+        self.assertEqual(ids, list(range(ids[0], ids[0] + len(ids))))
+        first = queue.get(2)
+        self.assertEqual(first, whole[:2])
+        self.assertEqual(queue.peek(), whole[2:])
+        self.assertEqual(queue.peek(2, after=whole[3]["event_id"]), whole[4:6])
+        self.assertEqual(queue.get(), whole[2:])
+        self.assertEqual(queue.peek(), [])
+        self.assertEqual(len(queue), 0)
+
     def test_batchOverflow(self):
         """
         A batch larger than the room left keeps what fits; the rest is

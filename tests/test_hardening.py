@@ -435,8 +435,9 @@ class EventQueueTests(TestCase):
         queue = EventQueue(MemoryReactorClock())
         queue.watchEngine("e1", engine)
         engine.submitNew(limit("a", "1", Side.BUY, 10, 10000))
-        batch = queue._events[0]
-        batch.events = [batch.events[0], _Unconvertible()] + list(batch.events[1:])
+        firstId, time, name, queued, events = queue._events[0]
+        events = [events[0], _Unconvertible()] + list(events[1:])
+        queue._events[0] = (firstId, time, name, queued, events)
         queue._count += 1
         taken = queue.get()
         self.assertEqual([e["type"] for e in taken][:2], ["accepted", "weird"])

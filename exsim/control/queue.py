@@ -256,7 +256,9 @@ class EventQueue:
     def __init__(self, clock, maxSize=DEFAULT_SIZE):
         self.clock = clock
         self.maxSize = parseSize(maxSize)
-        # Dicts ready to go, and _Batch entries converted on the way out.
+        # Dicts ready to go, and batches of engine events converted on the
+        # way out: (firstId, time, engineName, engine, events) tuples, made
+        # _Batch entries when first read.
         self._events = deque()
         self._count = 0
         self._nextId = 1
@@ -390,9 +392,9 @@ class EventQueue:
             # The engine never changes a batch once delivered: keep it.
             kept = events
             lost = 0
-        self._events.append(
-            _Batch(self._nextId, self.clock.seconds(), engineName, engine, kept)
-        )
+        # (A tuple, made a _Batch when first read: most batches of a busy
+        # simulator are never read, or read whole.)
+        self._events.append((self._nextId, self.clock.seconds(), engineName, engine, kept))
         self._nextId += len(kept)
         self._count += len(kept)
         if lost:
@@ -482,6 +484,8 @@ class EventQueue:
         for head in self._events:
             if len(result) >= maxCount:
                 break
+            if type(head) is tuple:
+                head = _Batch(*head)
             if type(head) is _Batch:
                 last = head.firstId + len(head.events) - 1
                 if after is not None and last <= after:
@@ -507,6 +511,8 @@ class EventQueue:
         result = []
         while events and len(result) < maxCount:
             head = events[0]
+            if type(head) is tuple:
+                head = events[0] = _Batch(*head)
             if type(head) is _Batch:
                 result.append(head.take())
                 if not len(head):
