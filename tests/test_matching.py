@@ -1189,6 +1189,34 @@ class OrderIndexTests(FastEngineTestCase):
         self.engine.submitCancel("s1", "y", orderId=orders[5].orderId)
         self.assertEqual(self.recorder.of("cancel_rejected")[-1].reason, RejectReason.TOO_LATE)
 
+    def test_fillsRetireChunks(self):
+        """
+        Orders that finish by filling leave the order id index as
+        cancelled ones do (L{MatchingEngine._finish}): chunks retire, their
+        survivor is found in the overflow dict and, once filled, is gone;
+        the live count stays exact.
+        """
+        from exsim.engine.orderindex import CHUNK, CHUNK_BITS
+
+        engine = self.engine
+        sells = [
+            engine.submitNew(limit("s1", "s%d" % i, "sell", 1, "11" if i == 3 else "10"))
+            for i in range(2 * CHUNK)
+        ]
+        survivor = sells[3]
+        for i in range(2 * CHUNK - 1):
+            engine.submitNew(limit("b1", "b%d" % i, "buy", 1, "10"))
+        self.assertEqual(engine.liveOrders(), [survivor])
+        self.assertEqual(engine.liveCount(), 1)
+        self.assertNotIn(survivor.orderId >> CHUNK_BITS, engine._chunks)
+        self.assertEqual(engine._overflow, {survivor.orderId: survivor})
+        self.assertIs(engine.getOrder(survivor.orderId), survivor)
+        engine.submitNew(limit("b1", "last", "buy", 1, "11"))
+        self.assertEqual(survivor.status, OrdStatus.FILLED)
+        self.assertIsNone(engine.getOrder(survivor.orderId))
+        self.assertEqual(engine._overflow, {})
+        self.assertEqual((engine.liveCount(), engine.liveOrders()), (0, []))
+
 
 class FinishedIdsTests(FastEngineTestCase):
     def rejected(self, order):

@@ -215,7 +215,19 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl, EngineAdmin):
         """
         if orderId is None:
             orderId = order.orderId
-        if self._index.remove(orderId, self._nextOrderId) and self._pending:
+        # (OrderIndex.remove, inline: every finished order passes here.)
+        chunk = self._chunks.get(orderId >> CHUNK_BITS)
+        if chunk is not None:
+            index = orderId & CHUNK_MASK
+            if chunk[index] is None:
+                return
+            chunk[index] = None
+            gone = chunk[CHUNK] = chunk[CHUNK] + 1
+            if gone > CHUNK - SPARSE and orderId >> CHUNK_BITS < self._nextOrderId >> CHUNK_BITS:
+                self._index.retire(orderId >> CHUNK_BITS)
+        elif self._overflow.pop(orderId, None) is None:
+            return
+        if self._pending:
             self._pending.pop(orderId, None)
 
     def _locate(self, owner, origClOrdId, orderId):

@@ -5,7 +5,9 @@ each owner's client order ids (L{ClientIds}).
 
 Pure: no reactor, no I/O.  L{exsim.engine.matching.MatchingEngine}'s hot
 paths read these structures inline (a new order's slot, a cancel's
-lookup); every other use goes through the methods here.
+lookup and removal, a finished order's removal in C{_finish}); every other
+use goes through the methods here.  tests.test_matching.OrderIndexTests
+holds the inline copies to the same ids and counts.
 """
 
 from exsim.model import T_OWNER
