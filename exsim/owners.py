@@ -57,13 +57,15 @@ class Owner(str):
     Make one with L{ownerOf}, L{houseOwner}, L{activityOwner} or
     L{sessionOwner}, which give the same object for the same text.
 
-    @ivar kind: L{HOUSE}, L{ACTIVITY}, L{SESSION} or L{OTHER}.
+    @ivar kind: L{HOUSE}, L{ACTIVITY}, L{REPLAY}, L{FEED}, L{SESSION} or
+        L{OTHER}.
     @ivar isActivity: whether C{kind is ACTIVITY}.
     @ivar isBackground: whether the owner stands for the rest of the
         market (L{BACKGROUND}: activity, replay, feed).
     @ivar endpoint: the endpoint's name for a session owner, else None.
     @ivar name: the session's CompID or username for a session owner,
-        the symbol for an activity owner, else None.
+        the symbol for an activity owner, what follows C{replay/} or
+        C{feed/} for a replay's or a feed's, else None.
     """
 
     #: Whether any background owner was made in this process: until one

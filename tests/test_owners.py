@@ -17,8 +17,10 @@ from exsim.engine.matching import MatchingEngine
 from exsim.model import Instrument, Order, Side
 from exsim.owners import (
     ACTIVITY,
+    FEED,
     HOUSE,
     OTHER,
+    REPLAY,
     SESSION,
     Owner,
     activityOwner,
@@ -114,17 +116,33 @@ class OwnerTests(SynchronousTestCase):
         self.assertIs(pickle.loads(pickle.dumps(owner)), owner)
 
     @settings(max_examples=300, deadline=None)
-    @given(st.text(max_size=20))
+    @given(
+        st.one_of(
+            st.text(max_size=20),
+            st.tuples(
+                st.sampled_from(["house", "house/", "replay/", "feed/", "fix1/"]),
+                st.text(max_size=10),
+            ).map("".join),
+        )
+    )
     def test_anyText(self, text):
+        """
+        Any text is an owner equal to it, of one of the kinds, with the
+        parts of its text its kind names.
+        """
         owner = ownerOf(text)
         self.assertIsInstance(owner, Owner)
         self.assertEqual(owner, text)
         self.assertEqual(hash(owner), hash(text))
-        self.assertIn(owner.kind, (HOUSE, ACTIVITY, SESSION, OTHER))
+        self.assertIn(owner.kind, (HOUSE, ACTIVITY, REPLAY, FEED, SESSION, OTHER))
         if owner.kind is SESSION:
             self.assertEqual("%s/%s" % (owner.endpoint, owner.name), text)
         if owner.kind is ACTIVITY:
             self.assertEqual("house/" + owner.name, text)
+        if owner.kind is REPLAY:
+            self.assertEqual("replay/" + owner.name, text)
+        if owner.kind is FEED:
+            self.assertEqual("feed/" + owner.name, text)
 
 
 class OrderOwnerTests(SynchronousTestCase):
