@@ -151,6 +151,32 @@ class MarketDataTests(SynchronousTestCase):
         self.app.fromApp(self.viewer, mdr("m1"))
         self.assertEqual(self.viewer.take()[0][0], "W")
 
+    def test_followsEngineWhileSubscribed(self):
+        """
+        Market data follows the engine's events only while a subscription
+        is live: not before one, not for a snapshot, not once the last one
+        ends (by unsubscribing or logging out); a later subscription gets
+        its updates again.
+        """
+        listening = lambda: self.md in self.engine._listeners  # noqa: E731
+        self.assertFalse(listening())
+        self.app.fromApp(self.viewer, mdr("m0", "0"))
+        self.assertFalse(listening())
+        self.app.fromApp(self.viewer, mdr("m1"))
+        self.app.fromApp(self.viewer, mdr("m2"))
+        self.assertTrue(listening())
+        self.app.fromApp(self.viewer, mdr("m1", "2"))
+        self.assertTrue(listening())
+        self.app.fromApp(self.viewer, mdr("m2", "2"))
+        self.assertFalse(listening())
+        self.viewer.take()
+        self.app.fromApp(self.viewer, mdr("m3"))
+        self.assertEqual(self.viewer.take()[0][0], "W")
+        self.order("b1", "1", "100", "10.00")
+        self.assertEqual([msgType for msgType, _ in self.viewer.take()], ["X"])
+        self.app.sessionLoggedOut(self.viewer)
+        self.assertFalse(listening())
+
     def test_logoutEndsSubscriptions(self):
         self.app.fromApp(self.viewer, mdr("m1"))
         self.viewer.take()

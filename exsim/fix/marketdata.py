@@ -97,7 +97,9 @@ class MarketData:
         self._bySymbol = {}
         #: {session key: {MDReqID: [Subscription]}}
         self._bySession = {}
-        self.engine.subscribe(self)
+        # Subscribed to the engine only while a subscription of a session
+        # is live (L{_listen}): an order-entry endpoint's market data
+        # costs its engine's batches nothing until it is asked for.
         # SecurityStatusRequest, TradingSessionStatusRequest (a market
         # data endpoint's own; an order-entry endpoint's application
         # answers them itself).
@@ -133,6 +135,7 @@ class MarketData:
             subs.remove(sub)
             if not subs:
                 del self._bySymbol[sub.symbol]
+                self._listen()
 
     # -- requests ------------------------------------------------------------
 
@@ -218,7 +221,18 @@ class MarketData:
             mine[mdReqId] = subs
             for sub in subs:
                 self._bySymbol.setdefault(sub.symbol, []).append(sub)
+            self._listen()
         return True
+
+    def _listen(self):
+        """
+        Follow the engine's events while some subscription is live, and
+        only then.
+        """
+        if self._bySymbol:
+            self.engine.subscribe(self)
+        else:
+            self.engine.unsubscribe(self)
 
     def _reject(self, session, mdReqId, reason, text):
         session.sendApp("Y", [(262, mdReqId), (281, reason), (58, text)])
