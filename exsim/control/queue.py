@@ -178,7 +178,55 @@ class EngineEventListener:
         self.engine = engine
 
     def engineEvents(self, events):
-        self.queue.addEngineEvents(self.engineName, self.engine, events)
+        """
+        Queue a batch of this engine's events (converted when taken), or
+        as many as fit; the rest are counted as lost.  The background
+        activity's own events are left out unless the queue's
+        C{activityEvents} is set.  (The queue's work, done here: one call
+        a batch fewer.)
+        """
+        queue = self.queue
+        if events[-1].__class__ is Indicative or events[0].__class__ is MarketPhaseChanged:
+            events = queue._changedIndicatives(self.engineName, events)
+            if not events:
+                return
+        if not queue.activityEvents and Owner.anyBackground:
+            events = withoutActivity(events)
+            if not events:
+                return
+        room = queue.maxSize - queue._count
+        if room <= 0:
+            # Full (the common case of a busy simulator nobody reads): no
+            # loss report fits either.
+            if queue.taps:
+                queue._tapBatch(self.engineName, self.engine, events)
+            queue._lose(len(events))
+            return
+        if queue.lost:
+            queue._reportLoss()
+            room = queue.maxSize - queue._count
+            if room <= 0:
+                if queue.taps:
+                    queue._tapBatch(self.engineName, self.engine, events)
+                queue._lose(len(events))
+                return
+        if queue.taps:
+            queue._tapBatch(self.engineName, self.engine, events)
+        if len(events) > room:
+            kept = events[:room]
+            lost = len(events) - room
+        else:
+            # The engine never changes a batch once delivered: keep it.
+            kept = events
+            lost = 0
+        # (A tuple, made a _Batch when first read: most batches of a busy
+        # simulator are never read, or read whole.)
+        nextId = queue._nextId
+        queue._events.append((nextId, queue.clock.seconds(), self.engineName, self.engine, kept))
+        queue._nextId = nextId + len(kept)
+        queue._count += len(kept)
+        if lost:
+            queue._lose(lost)
 
 
 #: Events whose fields could not be converted (L{_Batch.take}).
@@ -352,53 +400,6 @@ class EventQueue:
         if self.taps:
             for tap in list(self.taps):
                 tap.entry(dict(entry))
-
-    def addEngineEvents(self, engineName, engine, events):
-        """
-        Queue a batch of engine events (converted when taken), or as many
-        as fit; the rest are counted as lost.  The background activity's
-        own events are left out unless C{activityEvents} is set.
-        """
-        if events[-1].__class__ is Indicative or events[0].__class__ is MarketPhaseChanged:
-            events = self._changedIndicatives(engineName, events)
-            if not events:
-                return
-        if not self.activityEvents and Owner.anyBackground:
-            events = withoutActivity(events)
-            if not events:
-                return
-        room = self.maxSize - self._count
-        if room <= 0:
-            # Full (the common case of a busy simulator nobody reads): no
-            # loss report fits either.
-            if self.taps:
-                self._tapBatch(engineName, engine, events)
-            self._lose(len(events))
-            return
-        if self.lost:
-            self._reportLoss()
-            room = self.maxSize - self._count
-            if room <= 0:
-                if self.taps:
-                    self._tapBatch(engineName, engine, events)
-                self._lose(len(events))
-                return
-        if self.taps:
-            self._tapBatch(engineName, engine, events)
-        if len(events) > room:
-            kept = events[:room]
-            lost = len(events) - room
-        else:
-            # The engine never changes a batch once delivered: keep it.
-            kept = events
-            lost = 0
-        # (A tuple, made a _Batch when first read: most batches of a busy
-        # simulator are never read, or read whole.)
-        self._events.append((self._nextId, self.clock.seconds(), engineName, engine, kept))
-        self._nextId += len(kept)
-        self._count += len(kept)
-        if lost:
-            self._lose(lost)
 
     def _changedIndicatives(self, engineName, events):
         """
