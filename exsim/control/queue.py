@@ -195,23 +195,16 @@ class EngineEventListener:
             if not events:
                 return
         room = queue.maxSize - queue._count
-        if room <= 0:
-            # Full (the common case of a busy simulator nobody reads): no
-            # loss report fits either.
-            if queue.taps:
-                queue._tapBatch(self.engineName, self.engine, events)
-            queue._lose(len(events))
-            return
-        if queue.lost:
+        if queue.lost and room > 0:
+            # The first room made goes to the loss report.
             queue._reportLoss()
             room = queue.maxSize - queue._count
-            if room <= 0:
-                if queue.taps:
-                    queue._tapBatch(self.engineName, self.engine, events)
-                queue._lose(len(events))
-                return
         if queue.taps:
             queue._tapBatch(self.engineName, self.engine, events)
+        if room <= 0:
+            # Full (the common case of a busy simulator nobody reads).
+            queue._lose(len(events))
+            return
         if len(events) > room:
             kept = events[:room]
             lost = len(events) - room
