@@ -32,6 +32,7 @@ import argparse
 import gc
 import os
 import select
+import shutil
 import socket
 import statistics
 import subprocess
@@ -147,6 +148,7 @@ class Server:
             self.process.kill()
             self.process.wait()
         self.log.close()
+        shutil.rmtree(self.dir, True)
 
 
 class Session:

@@ -4,6 +4,7 @@ child process, and the ITCH book view and file reader.
 """
 
 import os
+import shutil
 import tempfile
 from decimal import Decimal
 
@@ -103,8 +104,9 @@ class SoupClientTests(TestCase):
         partial execution, a replace and a cancel; the recorded file gives
         the same book.
         """
-        path = os.path.join(tempfile.mkdtemp(prefix="exsim-itch-"), "feed.itch")
-        self.addCleanup(os.remove, path)
+        directory = tempfile.mkdtemp(prefix="exsim-itch-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        path = os.path.join(directory, "feed.itch")
         feed = self.client(ItchClient, self.itch, "feed", "feed", record=path)
         feed.login()
         trader = self.client(OuchClient, self.ouch, "trader", "secret")
