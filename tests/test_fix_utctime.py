@@ -138,6 +138,44 @@ class FormatterTests(unittest.TestCase):
             self.assertEqual(stamps.format(now), expected, now)
             self.assertIs(type(stamps.text), bytes if encoded else str)
 
+    def test_clockStandingOnAnEdge(self):
+        """
+        A clock that stands still where the interval of certain times
+        cannot reach (a whole second, a millisecond's edge, before 1970)
+        is answered from the time last formatted: the text is worked out
+        once, not at every call.
+        """
+        made = []
+        interior = utctime.millisecondInterior
+        self.patch(utctime, "millisecondInterior", lambda *a: made.append(a) or interior(*a))
+        for now in (1700000000.0, 1700000000.001, -1.5):
+            stamps = utctime.UTCTimestampFormatter(encoded=True)
+            expected = stamps.format(now)
+            self.assertFalse(stamps.low <= now < stamps.high)
+            del made[:]
+            for _ in range(3):
+                self.assertEqual(stamps.format(now), expected)
+            self.assertEqual(made, [], now)
+            # Another time is worked out afresh, and the memo follows it.
+            later = now + 0.0105
+            fresh = utctime.UTCTimestampFormatter(encoded=True).format(later)
+            del made[:]
+            self.assertEqual(stamps.format(later), fresh)
+            self.assertEqual(len(made), 1)
+            self.assertEqual(stamps.format(later), fresh)
+
+    def test_failedFormatNotRemembered(self):
+        """
+        A time that cannot be formatted raises again when asked again (it
+        is not answered with the text of the time before), and leaves the
+        formatter as it was.
+        """
+        stamps = utctime.UTCTimestampFormatter()
+        stamps.format(1700000000.0)
+        self.assertRaises((OverflowError, ValueError, OSError), stamps.format, 1e300)
+        self.assertRaises((OverflowError, ValueError, OSError), stamps.format, 1e300)
+        self.assertEqual(stamps.format(1700000000.5), "20231114-22:13:20.500")
+
     @settings(max_examples=100, deadline=None)
     @given(st.lists(st.floats(-3e9, 4e9, allow_nan=False), min_size=1, max_size=20))
     def test_memoSameAsFresh(self, times):

@@ -10,6 +10,10 @@ every report a TransactTime, read from the reactor's clock.  A
 L{UTCTimestampFormatter} keeps the text of the last second and
 millisecond, and the interval of times for which that text is certainly
 the answer (L{millisecondInterior}), so most calls are two comparisons.
+That interval stays clear of the edges of the millisecond, so a clock
+that stands still on an edge (a test's C{task.Clock} at a whole second,
+the memory reactor) is answered by a third comparison: the time last
+formatted.
 """
 
 import calendar
@@ -54,9 +58,10 @@ class UTCTimestampFormatter:
     @ivar text: the last timestamp made.
     @ivar low: with C{high}, the times whose timestamp is certainly
         C{text} (empty at first).
+    @ivar _last: the time C{text} was made for (None at first).
     """
 
-    __slots__ = ("millis", "encoded", "text", "low", "high", "_second", "_prefix", "_milli")
+    __slots__ = ("millis", "encoded", "text", "low", "high", "_last", "_second", "_prefix", "_milli")
 
     def __init__(self, millis=True, encoded=False):
         """
@@ -67,6 +72,7 @@ class UTCTimestampFormatter:
         self.encoded = encoded
         self.text = None
         self.low = self.high = 0.0
+        self._last = None
         self._second = None
         self._prefix = None
         self._milli = None
@@ -75,17 +81,20 @@ class UTCTimestampFormatter:
         """
         The UTCTimestamp of C{seconds} since the epoch.
         """
-        if self.low <= seconds < self.high:
+        if self.low <= seconds < self.high or seconds == self._last:
             return self.text
         second = int(seconds)
         if second != self._second:
-            self._second = second
             prefix = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(second))
+            # (Remembered once made: a time out of range raises, and
+            # raises again when asked again.)
+            self._second = second
             self._prefix = prefix.encode("ascii") if self.encoded else prefix
             self._milli = None
         if not self.millis:
             self.text = self._prefix
             self.low, self.high = secondInterior(seconds, second)
+            self._last = seconds
             return self.text
         milli = int((seconds - second) * 1000)
         if milli != self._milli:
@@ -95,6 +104,7 @@ class UTCTimestampFormatter:
             else:
                 self.text = "%s.%03d" % (self._prefix, min(milli, 999))
         self.low, self.high = millisecondInterior(seconds, second, milli)
+        self._last = seconds
         return self.text
 
     def __repr__(self):
