@@ -468,6 +468,11 @@ class Order:
     @ivar notional: sum of price * quantity over all fills (for average
         price).
     @ivar resting: whether the order is in the book now.
+    @ivar entered: when the order entered its engine (seconds since the
+        epoch, by the simulator's clock: its C{Accepted}, or its
+        C{OrderRequest} when held in managed mode), or None.  Not the
+        engine's: L{exsim.observe.inventory.EngineNotes} notes it, for
+        C{get_order} and the web view.
     """
 
     __slots__ = (
@@ -482,6 +487,7 @@ class Order:
         "status",
         "userData",
         "resting",
+        "entered",
     )
 
     def __init__(
@@ -515,6 +521,7 @@ class Order:
         self.status = OrdStatus.PENDING_NEW
         self.userData = userData
         self.resting = False
+        self.entered = None
 
     symbol = property(lambda self: self.terms[T_SYMBOL])
     side = property(lambda self: self.terms[T_SIDE])

@@ -411,26 +411,39 @@ class EngineNotesTests(unittest.TestCase):
 
         self.assertTrue(verifyObject(IEngineListener, EngineNotes(MatchingEngine("e"), Clock())))
 
-    def test_pruned(self):
+    def test_entryTimeOnTheOrder(self):
         """
-        Finished orders are forgotten once there are many more times than
-        live orders.
+        The entry time is noted on the order itself (L{Order.entered}):
+        a live order's is the time it was accepted, and a finished one
+        keeps its own (the web view's recent orders show it); a later
+        event of the order (a fill) does not move it.
         """
-        self.patch(inventory, "PRUNE_EVERY", 10)
         clock = Clock()
+        clock.advance(100)
         sim = Simulator(clock)
         sim.create_engine("e1")
         sim.create_book("AAPL", "e1")
-        times = sim.engineNotes["e1"]
-        sim.create_order("keep", "AAPL", side="buy", price="1", quantity=1)
+        notes = sim.engineNotes["e1"]
+        sim.create_order("keep", "AAPL", side="buy", price="1", quantity=2)
         sim.submit_order("keep")
-        for i in range(40):
+        for i in range(3):
+            clock.advance(1)
             sim.create_order("b%d" % i, "AAPL", side="buy", price="10", quantity=1)
             sim.create_order("s%d" % i, "AAPL", side="sell", price="10", quantity=1)
             sim.submit_order("b%d" % i)
             sim.submit_order("s%d" % i)
-        self.assertLess(len(times.times), 2 + 10 + 10)
-        self.assertIn(sim.houseOrders["keep"].orderId, times.times)
+        clock.advance(1)
+        sim.create_order("hit", "AAPL", side="sell", price="1", quantity=1)
+        sim.submit_order("hit")
+        keep = sim.engines["e1"].getOrder(sim.houseOrders["keep"].orderId)
+        self.assertEqual((keep.cumQty, keep.entered), (1, 100))
+        self.assertEqual(sim.get_order(keep.orderId)["entry_time"], 100)
+        recent = notes.recentOrders("AAPL")
+        self.assertEqual(
+            [(o.clOrdId.split("#")[0], o.entered, o.isDone) for o in recent],
+            [("hit", 104, True), ("s2", 103, True), ("b2", 103, True), ("s1", 102, True),
+             ("b1", 102, True), ("s0", 101, True), ("b0", 101, True), ("keep", 100, False)],
+        )
 
 
 class NotesAndTapeTests(unittest.TestCase):

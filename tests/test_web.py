@@ -117,6 +117,11 @@ class WebServerTests(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertIn("<td>10.50</td><td></td><td></td></tr>", body.replace('<tr class="bid"><td>1</td><td>7</td>', ""))
         self.assertIn("<td>house</td><td>h1#1</td><td>buy</td><td>10.50</td>", body)
+        # The recent orders' first column: the time the order entered.
+        [order] = self.server.list_orders("AAPL")
+        self.assertIsNotNone(order["entry_time"])
+        self.assertIn("<td>%s</td><td>%d</td><td>house</td>" % (
+            pages.clock(order["entry_time"]), order["order_id"]), body)
         status, _, body = self.page("/book/%3Ci%3Eodd%3C%2Fi%3E")
         self.assertEqual(status, 200)
         self.assertIn("Book &lt;i&gt;odd&lt;/i&gt;", body)

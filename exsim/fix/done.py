@@ -151,5 +151,6 @@ class DoneOrders:
             data = OrderData(*data) if len(data) == 3 else data[0]
         order.userData = data
         order.resting = False
+        order.entered = None
         return order
 

@@ -62,7 +62,7 @@ _time = itemgetter(0)
 #: The slots of an L{Order}, which L{newOrder} sets every one of.
 _ORDER_SLOTS = (
     "orderId", "clOrdId", "terms", "price", "quantity", "cumQty", "leavesQty", "notional",
-    "status", "userData", "resting",
+    "status", "userData", "resting", "entered",
 )
 if tuple(Order.__slots__) != _ORDER_SLOTS:
     raise ImportError("exsim.model.Order's slots changed: update exsim.replay.player.newOrder")
@@ -91,6 +91,7 @@ def newOrder(terms, clOrdId, quantity, price):
     order.status = _PENDING_NEW
     order.userData = None
     order.resting = False
+    order.entered = None
     return order
 
 #: Reactor seconds an action may be applied early, and the shortest wait.

@@ -227,7 +227,7 @@ def bookParts(simulator, name, tapes=None):
         for order in notes.recentOrders(book.symbol, 20):
             described = simulator.describeOrder(engineName, order, name)
             orders.append(_row([
-                text(clock(notes.get(order.orderId))), text(described["order_id"]),
+                text(clock(order.entered)), text(described["order_id"]),
                 text(described["owner"]), text(described["cl_ord_id"]), text(described["side"]),
                 text(described["price"]), text(described["quantity"]), text(described["leaves_qty"]),
                 text(described["cum_qty"]), text(described["status"]),
