@@ -25,7 +25,6 @@ from exsim import ctl
 from exsim.control.checker import UsersChecker
 from exsim.errors import BadValue, NotFound, UnknownName
 from exsim.interfaces import IEngineListener
-from exsim.observe import inventory
 from exsim.observe.follow import EventFollower
 from exsim.observe.inventory import EngineNotes, plain
 from exsim.service import Simulator

@@ -94,16 +94,15 @@ class UTCTimestampFormatter:
         if not self.millis:
             self.text = self._prefix
             self.low, self.high = secondInterior(seconds, second)
-            self._last = seconds
-            return self.text
-        milli = int((seconds - second) * 1000)
-        if milli != self._milli:
-            self._milli = milli
-            if self.encoded:
-                self.text = self._prefix + b".%03d" % (min(milli, 999),)
-            else:
-                self.text = "%s.%03d" % (self._prefix, min(milli, 999))
-        self.low, self.high = millisecondInterior(seconds, second, milli)
+        else:
+            milli = int((seconds - second) * 1000)
+            if milli != self._milli:
+                self._milli = milli
+                if self.encoded:
+                    self.text = self._prefix + b".%03d" % (min(milli, 999),)
+                else:
+                    self.text = "%s.%03d" % (self._prefix, min(milli, 999))
+            self.low, self.high = millisecondInterior(seconds, second, milli)
         self._last = seconds
         return self.text
 
