@@ -1,6 +1,7 @@
 """
 ruff (pyproject.toml's [tool.ruff]: pycodestyle, pyflakes, import order)
-finds nothing in the package.
+finds nothing in the package; the public API is annotated; every
+C{test-case-name} header names test modules that exist.
 """
 
 import os
@@ -55,3 +56,58 @@ class PublicSignatureTests(TestCase):
                 self.assertEqual(
                     list(inspect.signature(getattr(cls, name)).parameters), expected, (cls, name)
                 )
+
+
+class TestCaseNameTests(TestCase):
+    """
+    Every C{test-case-name} header (read by trial's C{--testmodule} and
+    by editors) names test modules that exist.
+    """
+
+    def headers(self):
+        """
+        (path, [named modules]) of every Python file of the package, the
+        plugins and the tests with a C{test-case-name} header.
+        """
+        import re
+
+        pattern = re.compile(r"test-case-name:\s*([\w., ]+?)\s*-\*-")
+        found = []
+        for top in ("exsim", "twisted", "tests"):
+            for directory, _, names in os.walk(os.path.join(ROOT, top)):
+                for name in sorted(names):
+                    if not name.endswith(".py"):
+                        continue
+                    path = os.path.join(directory, name)
+                    with open(path, encoding="utf-8") as f:
+                        head = f.readline() + f.readline()
+                    match = pattern.search(head)
+                    if match is not None:
+                        found.append((path, [m.strip() for m in match.group(1).split(",")]))
+        return found
+
+    def test_namedModulesExist(self):
+        headers = self.headers()
+        self.assertGreater(len(headers), 100)
+        missing = [
+            (os.path.relpath(path, ROOT), module)
+            for path, modules in headers
+            for module in modules
+            if not os.path.exists(os.path.join(ROOT, *module.split(".")) + ".py")
+        ]
+        self.assertEqual(missing, [])
+
+    def test_everyModuleHasOne(self):
+        """
+        Every non-empty module of the package names its tests (packages'
+        C{__init__} excepted).
+        """
+        named = {path for path, _ in self.headers()}
+        without = []
+        for directory, _, names in os.walk(os.path.join(ROOT, "exsim")):
+            for name in sorted(names):
+                path = os.path.join(directory, name)
+                if name.endswith(".py") and name != "__init__.py" and os.path.getsize(path):
+                    if path not in named:
+                        without.append(os.path.relpath(path, ROOT))
+        self.assertEqual(without, [])
