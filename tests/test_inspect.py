@@ -506,7 +506,12 @@ class NotesAndTapeTests(unittest.TestCase):
         self.assertEqual(notes.recentOrders("IBM"), [])
 
 
-class Recorder:
+class PageRecorder:
+    """
+    An L{EventFollower} page callback keeping every page, answering
+    C{result}.
+    """
+
     def __init__(self, result=None):
         self.pages = []
         self.result = result
@@ -531,7 +536,7 @@ class FollowerTests(unittest.TestCase):
         self.simulator.submit_order(name)
 
     def test_followsWithoutTaking(self):
-        recorder = Recorder()
+        recorder = PageRecorder()
         follower = EventFollower(self.simulator.events, self.clock, recorder)
         self.order("a")
         self.simulator.reportEvent("session_logon", session="x")
@@ -553,7 +558,7 @@ class FollowerTests(unittest.TestCase):
         their ids are those the queue counted.
         """
         self.simulator.events.setMaxSize(2)
-        recorder = Recorder()
+        recorder = PageRecorder()
         EventFollower(self.simulator.events, self.clock, recorder)
         self.order("a")
         self.simulator.reportEvent("session_logon", session="x")
@@ -573,7 +578,7 @@ class FollowerTests(unittest.TestCase):
         events are dropped and reported.
         """
         pending = defer.Deferred()
-        recorder = Recorder(pending)
+        recorder = PageRecorder(pending)
         EventFollower(self.simulator.events, self.clock, recorder, limit=4)
         self.order("a")
         self.clock.advance(0.05)
@@ -593,7 +598,7 @@ class FollowerTests(unittest.TestCase):
         self.assertEqual(kept[-1]["event_id"], self.simulator.peek_events(1000)[-1]["event_id"])
 
     def test_failedSend(self):
-        recorder = Recorder(defer.fail(RuntimeError("gone")))
+        recorder = PageRecorder(defer.fail(RuntimeError("gone")))
         follower = EventFollower(self.simulator.events, self.clock, recorder)
         self.order("a")
         self.clock.advance(0.05)

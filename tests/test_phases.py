@@ -157,7 +157,12 @@ class IndicativeTimerTests(unittest.TestCase):
         self.assertEqual(len(recorder.of("auction_indicative")), 2)
 
 
-class SimulatorTestCase(unittest.TestCase):
+class BookSimulatorTestCase(unittest.TestCase):
+    """
+    A simulator on a memory clock with engine C{e1} (of C{engineClass})
+    and its book C{AAPL}.
+    """
+
     engineClass = "matching"
 
     def setUp(self):
@@ -178,7 +183,7 @@ class SimulatorTestCase(unittest.TestCase):
         return self.engine.submitNew(order)
 
 
-class OperationTests(SimulatorTestCase):
+class OperationTests(BookSimulatorTestCase):
     def test_haltAndResume(self):
         self.simulator.halt_book("AAPL", "news pending")
         self.assertEqual(self.simulator.get_book("AAPL")["phase"], "halted")
