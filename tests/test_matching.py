@@ -1129,6 +1129,30 @@ class FastBookTests(FastEngineTestCase):
         self.assertEqual(level.count, 1)
 
 
+class KnownTermsTests(FastEngineTestCase):
+    """
+    The terms of valid plain orders are remembered for the hot path, at
+    most L{exsim.engine.matching.KNOWN_TERMS} of them (the memo is
+    emptied when full), and an order whose terms were forgotten is
+    checked in full again.
+    """
+
+    def test_bounded(self):
+        from exsim.engine import matching
+
+        self.patch(matching, "KNOWN_TERMS", 3)
+        for i in range(7):
+            self.submit(limit("owner%d" % i, "a", "buy", 1, "10.00"))
+            self.assertLessEqual(len(self.engine._knownTerms), 3)
+        self.assertEqual(len(self.engine._knownTerms), 1)
+        # The first owner's terms were forgotten: a second order of theirs
+        # is checked in full (its ClOrdID, already used, is refused).
+        duplicate = self.submit(limit("owner0", "a", "buy", 1, "10.00"))
+        self.assertEqual(duplicate.status.name, "REJECTED")
+        fresh = self.submit(limit("owner0", "b", "buy", 1, "10.00"))
+        self.assertEqual(fresh.status.name, "NEW")
+
+
 class OrderIndexTests(FastEngineTestCase):
     def test_rejectedIdsCounted(self):
         """

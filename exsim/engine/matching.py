@@ -63,6 +63,7 @@ from exsim.engine.phases import (
 from exsim.engine.special import SpecialBooks
 from exsim.errors import BadValue, WrongState
 from exsim.interfaces import IEngine, IMarketPhases, ISelfTradePrevention
+from exsim.memo import remember
 from exsim.model import (
     T_BUY,
     T_EXTRA,
@@ -309,13 +310,11 @@ class MatchingEngine(SpecialBooks, phases.PhaseControl, EngineAdmin):
                 # Valid terms: the next order with them takes the hot path
                 # (which checks the tick size only: not for a book with a
                 # tick table or a lot size).
-                if len(self._knownTerms) >= KNOWN_TERMS:
-                    self._knownTerms.clear()
                 limits = book.limits
-                self._knownTerms[terms] = (
+                remember(self._knownTerms, terms, (
                     book, record, terms[T_TIF],
                     limits.maxQuantity, limits.minPrice, limits.maxPrice,
-                )
+                ), KNOWN_TERMS)
             # Not the hot path below: matchNew handles every case.
             tif = None
         if len(record.ids) >= record.limit:
