@@ -100,7 +100,6 @@ class EngineNotes:
 
     def __init__(self, engine, clock):
         self.engine = engine
-        self.clock = clock
         # (The clock's reading, at hand: read once per new order.)
         self._seconds = clock.seconds
         #: {symbol: the orders entered last on its book, oldest first}.
@@ -240,8 +239,8 @@ class Inspection:
             old = self.engineNotes.get(name)
             if old is not None:
                 old.engine.unsubscribe(old)
-            times = self.engineNotes[name] = EngineNotes(thing, self.reactor)
-            thing.subscribe(times)
+            notes = self.engineNotes[name] = EngineNotes(thing, self.reactor)
+            thing.subscribe(notes)
 
     # -- describing --------------------------------------------------------
 
